@@ -1,0 +1,66 @@
+//! The model itself.
+
+use burn::nn::activation::Activation;
+use burn::nn::{Dropout, DropoutConfig, Linear, LinearConfig};
+use burn::prelude::*;
+
+use crate::config::MlpConfig;
+
+/// Hidden layers, each followed by the activation and dropout, then a linear output layer
+/// producing logits (softmax is folded into the cross-entropy loss, as in the lesson's
+/// `softmax_cross_entropy_with_logits`).
+#[derive(Module, Debug)]
+pub struct Mlp {
+    pub hidden: Vec<Linear>,
+    pub output: Linear,
+    pub activation: Activation,
+    pub dropout: Dropout,
+}
+
+impl MlpConfig {
+    /// Builds the model on `device`, drawing parameters from the backend's seeded RNG.
+    ///
+    /// Panics on an invalid configuration: call [`MlpConfig::validate`] first.
+    pub fn init(&self, device: &Device) -> Mlp {
+        let widths = self.widths();
+        let mut layers: Vec<Linear> = widths
+            .windows(2)
+            .map(|w| self.linear(w[0], w[1], device))
+            .collect();
+        let output = layers.pop().expect("at least the output layer");
+        Mlp {
+            hidden: layers,
+            output,
+            activation: self.activation.to_burn().init(device),
+            dropout: DropoutConfig::new(self.dropout).init(),
+        }
+    }
+
+    fn linear(&self, fan_in: usize, fan_out: usize, device: &Device) -> Linear {
+        let mut linear = LinearConfig::new(fan_in, fan_out)
+            .with_initializer(self.weight_init.to_burn())
+            .init(device);
+        // Burn's LinearConfig applies one initializer to weights and bias; the lesson's models
+        // need them apart, so the bias is replaced (with the layer's fans, for Xavier/Kaiming).
+        if self.bias_init != self.weight_init {
+            linear.bias = Some(self.bias_init.to_burn().init_with(
+                [fan_out],
+                Some(fan_in),
+                Some(fan_out),
+                device,
+            ));
+        }
+        linear
+    }
+}
+
+impl Mlp {
+    /// `[batch, inputs]` -> `[batch, classes]` logits.
+    pub fn forward(&self, images: Tensor<2>) -> Tensor<2> {
+        let x = self.hidden.iter().fold(images, |x, layer| {
+            self.dropout
+                .forward(self.activation.forward(layer.forward(x)))
+        });
+        self.output.forward(x)
+    }
+}

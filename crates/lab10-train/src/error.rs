@@ -1,0 +1,72 @@
+use std::path::PathBuf;
+
+/// User-facing failures. Each message names the file or value at fault and how to fix it.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error(transparent)]
+    Data(#[from] lab10_data::DataError),
+
+    #[error("unknown experiment '{name}'. Known experiments: {known}. (Looked in {dir}.)")]
+    UnknownExperiment {
+        name: String,
+        known: String,
+        dir: PathBuf,
+    },
+
+    #[error("{path}: {message}")]
+    ExperimentFile { path: PathBuf, message: String },
+
+    #[error("{0}")]
+    Invalid(String),
+
+    #[error(
+        "backend '{name}' is not compiled into this binary; rebuild with `--features {feature}` \
+         (compiled in: {compiled})"
+    )]
+    BackendNotCompiled {
+        name: String,
+        feature: &'static str,
+        compiled: String,
+    },
+
+    #[error("unknown backend '{0}'; known backends: flex, ndarray")]
+    UnknownBackend(String),
+
+    #[error("{path}: {message}")]
+    Checkpoint { path: PathBuf, message: String },
+
+    #[error("cannot write {path}: {source}. Check that the artifacts directory is writable (--artifacts).")]
+    Write {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+
+    #[error("cannot read {path}: {source}")]
+    Read {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+
+    #[error("training failed: {0}")]
+    Training(String),
+}
+
+impl Error {
+    pub fn write(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+        Self::Write {
+            path: path.into(),
+            source,
+        }
+    }
+
+    pub fn read(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+        Self::Read {
+            path: path.into(),
+            source,
+        }
+    }
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -1,0 +1,378 @@
+//! An experiment is a TOML file in `experiments/`: the model, the optimiser and the training
+//! settings, all of it, so that a run can be reproduced from its resolved copy alone.
+
+use std::path::{Path, PathBuf};
+
+use lab10_data::PixelScale;
+use lab10_models::MlpConfig;
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Experiment {
+    /// Taken from the file name when the file does not say; always written in resolved copies.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub name: String,
+    /// One line for `lab10 list`.
+    pub description: String,
+    /// The accuracy the lesson reports for this model, for comparison tables.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reference: Option<String>,
+    pub model: MlpConfig,
+    pub optimizer: OptimizerConfig,
+    pub training: TrainingConfig,
+}
+
+/// Burn's optimisers, by name. The lesson uses Adam throughout.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "kebab-case", deny_unknown_fields)]
+pub enum OptimizerConfig {
+    Adam {
+        learning_rate: f64,
+        #[serde(default = "beta1")]
+        beta1: f32,
+        #[serde(default = "beta2")]
+        beta2: f32,
+        /// TensorFlow's default 1e-8; Burn's own default is 1e-5.
+        #[serde(default = "epsilon")]
+        epsilon: f32,
+    },
+}
+
+fn beta1() -> f32 {
+    0.9
+}
+fn beta2() -> f32 {
+    0.999
+}
+fn epsilon() -> f32 {
+    1e-8
+}
+
+impl OptimizerConfig {
+    pub fn learning_rate(&self) -> f64 {
+        match self {
+            OptimizerConfig::Adam { learning_rate, .. } => *learning_rate,
+        }
+    }
+
+    pub fn set_learning_rate(&mut self, lr: f64) {
+        match self {
+            OptimizerConfig::Adam { learning_rate, .. } => *learning_rate = lr,
+        }
+    }
+
+    pub fn init(&self) -> burn::optim::ModuleOptimizer {
+        match *self {
+            OptimizerConfig::Adam {
+                beta1,
+                beta2,
+                epsilon,
+                ..
+            } => burn::optim::AdamConfig::new()
+                .with_beta_1(beta1)
+                .with_beta_2(beta2)
+                .with_epsilon(epsilon)
+                .init(),
+        }
+    }
+
+    pub fn label(&self) -> String {
+        match self {
+            OptimizerConfig::Adam {
+                learning_rate,
+                beta1,
+                beta2,
+                epsilon,
+            } => format!("Adam(lr {learning_rate}, betas {beta1}/{beta2}, eps {epsilon:e})"),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TrainingConfig {
+    pub epochs: usize,
+    pub batch_size: usize,
+    pub seed: u64,
+    /// `unit` scales pixels to [0, 1]; `raw` feeds 0..255 as the lesson's document does.
+    #[serde(default)]
+    pub pixels: PixelScale,
+    /// Hold out the last N training images for validation instead of reporting on the test
+    /// set each epoch (0: validate on the 10,000 test images, as the lesson does).
+    #[serde(default)]
+    pub holdout: usize,
+    /// Use only the first N training images (quick runs, tests).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub train_size: Option<usize>,
+    /// Use only the first N test images (quick runs, tests).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub test_size: Option<usize>,
+}
+
+/// Command-line overrides of an experiment's settings.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Overrides {
+    pub epochs: Option<usize>,
+    pub batch_size: Option<usize>,
+    pub learning_rate: Option<f64>,
+    pub seed: Option<u64>,
+    pub holdout: Option<usize>,
+    pub train_size: Option<usize>,
+    pub test_size: Option<usize>,
+}
+
+impl Experiment {
+    /// Parses an experiment file; `name` is used when the file has no `name` key.
+    pub fn parse(text: &str, name: &str, path: &Path) -> Result<Self> {
+        let mut experiment: Experiment =
+            toml::from_str(text).map_err(|e| Error::ExperimentFile {
+                path: path.to_path_buf(),
+                message: e.to_string().trim_end().replace('\n', "\n  "),
+            })?;
+        if experiment.name.is_empty() {
+            experiment.name = name.to_string();
+        }
+        experiment.validate().map_err(|e| match e {
+            Error::Invalid(message) => Error::ExperimentFile {
+                path: path.to_path_buf(),
+                message,
+            },
+            other => other,
+        })?;
+        Ok(experiment)
+    }
+
+    pub fn load(path: &Path) -> Result<Self> {
+        let text = std::fs::read_to_string(path).map_err(|e| Error::read(path, e))?;
+        let stem = path
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        Self::parse(&text, &stem, path)
+    }
+
+    pub fn apply(&mut self, o: &Overrides) -> Result<()> {
+        let t = &mut self.training;
+        t.epochs = o.epochs.unwrap_or(t.epochs);
+        t.batch_size = o.batch_size.unwrap_or(t.batch_size);
+        t.seed = o.seed.unwrap_or(t.seed);
+        t.holdout = o.holdout.unwrap_or(t.holdout);
+        t.train_size = o.train_size.or(t.train_size);
+        t.test_size = o.test_size.or(t.test_size);
+        if let Some(lr) = o.learning_rate {
+            self.optimizer.set_learning_rate(lr);
+        }
+        self.validate()
+    }
+
+    /// Values serde accepts but training cannot use.
+    pub fn validate(&self) -> Result<()> {
+        let invalid = |m: String| Err(Error::Invalid(m));
+        let t = &self.training;
+        if t.epochs == 0 {
+            return invalid("epochs must be at least 1".into());
+        }
+        if t.batch_size == 0 {
+            return invalid("batch_size must be at least 1".into());
+        }
+        if t.train_size == Some(0) || t.test_size == Some(0) {
+            return invalid("train_size and test_size must be at least 1 when given".into());
+        }
+        let lr = self.optimizer.learning_rate();
+        if !(lr.is_finite() && lr > 0.0) {
+            return invalid(format!("learning_rate must be a positive number, got {lr}"));
+        }
+        self.model
+            .validate()
+            .map_err(|e| Error::Invalid(e.to_string()))
+    }
+
+    pub fn to_toml(&self) -> String {
+        toml::to_string_pretty(self).expect("an experiment always serialises")
+    }
+}
+
+/// The experiment files of one folder.
+#[derive(Debug, Clone)]
+pub struct ExperimentCatalog {
+    pub dir: PathBuf,
+}
+
+impl ExperimentCatalog {
+    /// `explicit`, else `LAB10_EXPERIMENTS_DIR`, else `./experiments`, else `fallback` (the
+    /// repository's folder, baked in at build time, so the binary works from anywhere).
+    pub fn locate(explicit: Option<&Path>, fallback: &Path) -> Self {
+        let dir = explicit
+            .map(Path::to_path_buf)
+            .or_else(|| std::env::var_os("LAB10_EXPERIMENTS_DIR").map(PathBuf::from))
+            .unwrap_or_else(|| {
+                let local = PathBuf::from("experiments");
+                if local.is_dir() {
+                    local
+                } else {
+                    fallback.to_path_buf()
+                }
+            });
+        Self { dir }
+    }
+
+    /// Names of the experiments, sorted.
+    pub fn names(&self) -> Vec<String> {
+        let mut names: Vec<String> = std::fs::read_dir(&self.dir)
+            .into_iter()
+            .flatten()
+            .flatten()
+            .map(|e| e.path())
+            .filter(|p| p.extension().is_some_and(|x| x == "toml"))
+            .filter_map(|p| p.file_stem().map(|s| s.to_string_lossy().into_owned()))
+            .collect();
+        names.sort();
+        names
+    }
+
+    /// An experiment by name, or by path to a `.toml` file.
+    pub fn get(&self, name: &str) -> Result<Experiment> {
+        let as_path = Path::new(name);
+        if as_path.extension().is_some_and(|x| x == "toml") && as_path.is_file() {
+            return Experiment::load(as_path);
+        }
+        let path = self.dir.join(format!("{name}.toml"));
+        if !path.is_file() {
+            let names = self.names();
+            return Err(Error::UnknownExperiment {
+                name: name.to_string(),
+                known: if names.is_empty() {
+                    "none".into()
+                } else {
+                    names.join(", ")
+                },
+                dir: self.dir.clone(),
+            });
+        }
+        Experiment::load(&path)
+    }
+
+    /// Every experiment, in name order, each with its load result.
+    pub fn all(&self) -> Vec<(String, Result<Experiment>)> {
+        self.names()
+            .into_iter()
+            .map(|n| {
+                let e = self.get(&n);
+                (n, e)
+            })
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const GOOD: &str = r#"
+description = "test"
+[model]
+hidden = [8]
+weight_init = { kind = "xavier-normal" }
+bias_init = { kind = "zeros" }
+dropout = 0.3
+[optimizer]
+kind = "adam"
+learning_rate = 0.001
+[training]
+epochs = 2
+batch_size = 10
+seed = 1
+"#;
+
+    fn parse(text: &str) -> Result<Experiment> {
+        Experiment::parse(text, "probe", Path::new("experiments/probe.toml"))
+    }
+
+    fn err(text: &str) -> String {
+        parse(text).unwrap_err().to_string()
+    }
+
+    #[test]
+    fn a_complete_file_parses_with_defaults_filled_in() {
+        let e = parse(GOOD).unwrap();
+        assert_eq!(e.name, "probe");
+        assert_eq!(e.model.inputs, 784);
+        assert_eq!(e.model.classes, 10);
+        assert_eq!(e.training.pixels, PixelScale::Unit);
+        assert_eq!(
+            e.optimizer,
+            OptimizerConfig::Adam {
+                learning_rate: 0.001,
+                beta1: 0.9,
+                beta2: 0.999,
+                epsilon: 1e-8
+            }
+        );
+        // The resolved copy written into a run reads back the same.
+        assert_eq!(parse(&e.to_toml()).unwrap(), e);
+    }
+
+    #[test]
+    fn mistakes_are_refused_naming_the_file_and_the_value() {
+        let cases = [
+            (GOOD.replace("seed = 1", "seed = 1\nsede = 2"), "sede"),
+            (GOOD.replace("epochs = 2", "epochs = \"two\""), "epochs"),
+            (GOOD.replace("dropout = 0.3", "dropout = 1.0"), "dropout must be in [0, 1)"),
+            (GOOD.replace("dropout = 0.3", "dropout = -0.1"), "dropout"),
+            (GOOD.replace("learning_rate = 0.001", "learning_rate = 0.0"), "learning_rate must be a positive"),
+            (GOOD.replace("epochs = 2", "epochs = 0"), "epochs must be at least 1"),
+            (GOOD.replace("batch_size = 10", "batch_size = 0"), "batch_size must be at least 1"),
+            (GOOD.replace("xavier-normal", "lecun"), "lecun"),
+            (GOOD.replace("kind = \"adam\"", "kind = \"sgd\""), "sgd"),
+            (GOOD.replace("hidden = [8]", "hidden = [8, 0]"), "width 0"),
+            (GOOD.replace("{ kind = \"zeros\" }", "{ kind = \"normal\", std = -1.0 }"), "std must be a positive"),
+            (GOOD.replace("[training]", "[trainig]"), "trainig"),
+        ];
+        for (text, expect) in cases {
+            let e = err(&text);
+            assert!(e.contains("experiments/probe.toml"), "{e}");
+            assert!(e.contains(expect), "expected '{expect}' in: {e}");
+        }
+    }
+
+    #[test]
+    fn overrides_apply_and_are_validated() {
+        let mut e = parse(GOOD).unwrap();
+        e.apply(&Overrides {
+            epochs: Some(5),
+            learning_rate: Some(0.01),
+            seed: Some(9),
+            ..Default::default()
+        })
+        .unwrap();
+        assert_eq!((e.training.epochs, e.training.seed), (5, 9));
+        assert_eq!(e.optimizer.learning_rate(), 0.01);
+        let bad = e.apply(&Overrides {
+            batch_size: Some(0),
+            ..Default::default()
+        });
+        assert!(bad.unwrap_err().to_string().contains("batch_size"));
+    }
+
+    #[test]
+    fn the_shipped_experiments_all_parse() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../experiments");
+        let catalog = ExperimentCatalog { dir };
+        let names = catalog.names();
+        for expected in ["softmax", "nn", "xavier", "deep", "dropout"] {
+            assert!(names.contains(&expected.to_string()), "{names:?}");
+        }
+        for (name, e) in catalog.all() {
+            let e = e.unwrap_or_else(|err| panic!("{name}: {err}"));
+            assert_eq!(e.training.epochs, 15, "{name}");
+            assert_eq!(e.training.batch_size, 100, "{name}");
+            assert_eq!(e.training.seed, 777, "{name}");
+            assert_eq!(e.optimizer.learning_rate(), 0.001, "{name}");
+        }
+        let err = catalog.get("resnet").unwrap_err().to_string();
+        assert!(err.contains("unknown experiment 'resnet'") && err.contains("dropout"), "{err}");
+    }
+}

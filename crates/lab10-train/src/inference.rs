@@ -1,0 +1,116 @@
+//! Using a trained model: evaluate a saved run or model file, and sample predictions.
+
+use std::path::{Path, PathBuf};
+
+use burn::prelude::*;
+use lab10_data::{IMAGE_PIXELS, MnistDataset};
+use rand::{SeedableRng, rngs::StdRng, seq::index::sample};
+
+use crate::error::{Error, Result};
+use crate::evaluate::{Evaluation, evaluate};
+use crate::experiment::Experiment;
+use crate::run_dir::{EXPERIMENT_FILE, MODEL_FILE, RunDir};
+use crate::training::{DataOptions, load_model, load_test};
+
+/// A model file and the experiment that describes its architecture and input scaling.
+pub struct SavedModel {
+    pub path: PathBuf,
+    pub experiment: Experiment,
+}
+
+impl SavedModel {
+    /// `target` is a run folder, an experiment folder (its latest run) or a model file inside a
+    /// run. `experiment` overrides the run's own experiment (to evaluate a bare model file).
+    pub fn open(target: &Path, experiment: Option<Experiment>) -> Result<Self> {
+        let path = if target.is_file() {
+            target.to_path_buf()
+        } else {
+            RunDir::open(target)?.file(MODEL_FILE)
+        };
+        let experiment = match experiment {
+            Some(e) => e,
+            None => {
+                let run = RunDir::open(target).map_err(|e| match e {
+                    Error::Checkpoint { path, message } => Error::Checkpoint {
+                        path,
+                        message: format!(
+                            "{message}; for a model file outside a run, pass --experiment NAME"
+                        ),
+                    },
+                    other => other,
+                })?;
+                Experiment::load(&run.file(EXPERIMENT_FILE))?
+            }
+        };
+        Ok(Self { path, experiment })
+    }
+
+    pub fn load(&self, device: &Device) -> Result<lab10_models::Mlp> {
+        load_model(&self.path, &self.experiment, device)
+    }
+
+    /// The test split this model is evaluated on (all 10,000 images unless limited).
+    pub fn test_data(&self, data: &DataOptions, test_size: Option<usize>) -> Result<MnistDataset> {
+        let mut config = self.experiment.training.clone();
+        config.test_size = test_size;
+        Ok(load_test(data, &config)?.1)
+    }
+
+    pub fn evaluate(&self, data: &MnistDataset, device: &Device) -> Result<Evaluation> {
+        let model = self.load(device)?;
+        Ok(evaluate(&model, data, self.experiment.training.pixels, device))
+    }
+}
+
+/// One test image with the model's verdict.
+#[derive(Debug, Clone)]
+pub struct Prediction {
+    pub index: usize,
+    pub actual: u8,
+    pub predicted: u8,
+    pub confidence: f32,
+    pub pixels: [u8; IMAGE_PIXELS],
+}
+
+/// `samples` test images drawn at random (seeded) and what the model says of each.
+pub fn sample_predictions(
+    evaluation: &Evaluation,
+    data: &MnistDataset,
+    samples: usize,
+    seed: u64,
+) -> Vec<Prediction> {
+    let mnist = data.mnist();
+    let mut rng = StdRng::seed_from_u64(seed);
+    sample(&mut rng, mnist.len(), samples.min(mnist.len()))
+        .into_iter()
+        .map(|index| Prediction {
+            index,
+            actual: mnist.labels[index],
+            predicted: evaluation.predictions[index],
+            confidence: evaluation.confidence[index],
+            pixels: mnist.image(index).try_into().expect("784 pixels"),
+        })
+        .collect()
+}
+
+/// The digit as text, two pixel rows per line with half blocks so it keeps its proportions.
+pub fn draw_digit(pixels: &[u8; IMAGE_PIXELS]) -> String {
+    const SIDE: usize = lab10_data::IMAGE_SIDE;
+    const INK: u8 = 96;
+    let mut out = String::new();
+    for row in (0..SIDE).step_by(2) {
+        for col in 0..SIDE {
+            let top = pixels[row * SIDE + col] > INK;
+            let bottom = pixels[(row + 1) * SIDE + col] > INK;
+            out.push(match (top, bottom) {
+                (true, true) => '█',
+                (true, false) => '▀',
+                (false, true) => '▄',
+                (false, false) => ' ',
+            });
+        }
+        out.truncate(out.trim_end().len());
+        out.push('\n');
+    }
+    out
+}

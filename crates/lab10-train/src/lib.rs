@@ -1,0 +1,25 @@
+//! Experiments (named TOML files), backends, training with burn-train's learner, evaluation,
+//! and everything a run leaves under `artifacts/`.
+//!
+//! Models and data know nothing of this crate; the CLI is a thin layer over it.
+
+pub mod backend;
+pub mod error;
+pub mod evaluate;
+pub mod experiment;
+pub mod inference;
+pub mod metrics;
+pub mod renderer;
+pub mod report;
+pub mod run_dir;
+pub mod training;
+
+pub use backend::BackendKind;
+pub use error::Error;
+pub use evaluate::{ClassAccuracy, Evaluation, evaluate};
+pub use inference::{Prediction, SavedModel, draw_digit, sample_predictions};
+pub use experiment::{Experiment, ExperimentCatalog, OptimizerConfig, Overrides, TrainingConfig};
+pub use metrics::EpochRecord;
+pub use report::Report;
+pub use run_dir::RunDir;
+pub use training::{DataOptions, TrainOptions, train};

@@ -1,0 +1,263 @@
+//! What the learner shows while it trains, and where per-epoch numbers are collected.
+//!
+//! burn-train's default renderer is its TUI on a terminal and, otherwise, a printer that dumps
+//! a debug line for every batch (600 a epoch). [`EpochRenderer`] keeps the TUI on a terminal,
+//! prints one plain line per epoch otherwise, and in both cases hands an [`EpochRecord`] to
+//! a sink at the end of every epoch (the sink writes `metrics.csv` / `metrics.json`).
+
+use std::collections::HashMap;
+use std::io::IsTerminal;
+use std::sync::Mutex;
+use std::time::Instant;
+
+use burn::train::Interrupter;
+use burn::train::LearnerSummary;
+use burn::train::logger::{EvaluationProgressLogger, TrainingProgressLogger};
+use burn::train::metric::{MetricDefinition, MetricId, NumericEntry};
+use burn::train::renderer::{
+    EvaluationName, MetricState, MetricsRenderer, MetricsRendererEvaluation,
+    MetricsRendererTraining,
+};
+
+use crate::metrics::EpochRecord;
+
+pub type EpochSink = Box<dyn FnMut(EpochRecord) + Send>;
+
+#[derive(Default)]
+struct EpochValues {
+    train_loss: Option<f64>,
+    train_accuracy: Option<f64>,
+    valid_loss: Option<f64>,
+    valid_accuracy: Option<f64>,
+}
+
+pub struct EpochRenderer {
+    /// Burn's TUI, when stdout is a terminal.
+    tui: Option<Box<dyn MetricsRenderer>>,
+    names: HashMap<MetricId, String>,
+    values: EpochValues,
+    total_epochs: usize,
+    valid_label: String,
+    epoch_start: Option<Instant>,
+    train_seconds: f64,
+    in_train_split: bool,
+    sink: Mutex<EpochSink>,
+}
+
+impl EpochRenderer {
+    /// `valid_label` names the validation split in the printed lines ("test" or "valid").
+    pub fn new(
+        interrupter: Interrupter,
+        checkpoint: Option<usize>,
+        valid_label: &str,
+        sink: EpochSink,
+    ) -> Self {
+        let tui = std::io::stdout()
+            .is_terminal()
+            .then(|| burn::train::renderer::default_renderer(interrupter, checkpoint));
+        Self {
+            tui,
+            names: HashMap::new(),
+            values: EpochValues::default(),
+            total_epochs: 0,
+            valid_label: valid_label.to_string(),
+            epoch_start: None,
+            train_seconds: 0.0,
+            in_train_split: false,
+            sink: Mutex::new(sink),
+        }
+    }
+
+    /// Keeps the epoch's final value of each metric (burn-train sends it once, at split end).
+    fn record(&mut self, state: &MetricState, train: bool) {
+        let MetricState::Numeric(entry, Some(NumericEntry::Final(value))) = state else {
+            return;
+        };
+        let Some(name) = self.names.get(&entry.metric_id) else {
+            return;
+        };
+        let v = &mut self.values;
+        let slot = match (name.as_str(), train) {
+            ("Loss", true) => &mut v.train_loss,
+            ("Accuracy", true) => &mut v.train_accuracy,
+            ("Loss", false) => &mut v.valid_loss,
+            ("Accuracy", false) => &mut v.valid_accuracy,
+            _ => return,
+        };
+        *slot = Some(*value);
+    }
+}
+
+impl MetricsRendererTraining for EpochRenderer {
+    fn update_train(&mut self, state: MetricState) {
+        self.record(&state, true);
+        if let Some(t) = &mut self.tui {
+            t.update_train(state);
+        }
+    }
+
+    fn update_valid(&mut self, state: MetricState) {
+        self.record(&state, false);
+        if let Some(t) = &mut self.tui {
+            t.update_valid(state);
+        }
+    }
+
+    fn on_train_end(
+        &mut self,
+        summary: Option<LearnerSummary>,
+    ) -> Result<(), Box<dyn core::error::Error>> {
+        match &mut self.tui {
+            Some(t) => t.on_train_end(summary),
+            None => Ok(()),
+        }
+    }
+}
+
+impl TrainingProgressLogger for EpochRenderer {
+    fn start(
+        &mut self,
+        total_epochs: usize,
+        starting_epoch: usize,
+        total_items: Option<usize>,
+        label: Option<&str>,
+    ) {
+        self.total_epochs = total_epochs;
+        if let Some(t) = &mut self.tui {
+            t.start(total_epochs, starting_epoch, total_items, label);
+        }
+    }
+
+    fn update_epoch(&mut self, epoch: usize) {
+        let v = std::mem::take(&mut self.values);
+        let record = EpochRecord {
+            epoch,
+            train_loss: v.train_loss.unwrap_or(f64::NAN),
+            train_accuracy: v.train_accuracy.unwrap_or(f64::NAN),
+            valid_loss: v.valid_loss.unwrap_or(f64::NAN),
+            valid_accuracy: v.valid_accuracy.unwrap_or(f64::NAN),
+            train_seconds: self.train_seconds,
+            epoch_seconds: self
+                .epoch_start
+                .take()
+                .map_or(f64::NAN, |s| s.elapsed().as_secs_f64()),
+        };
+        match &mut self.tui {
+            Some(t) => t.update_epoch(epoch),
+            None => println!(
+                "epoch {:>2}/{}  train loss {:.4} acc {:6.2}%  {} loss {:.4} acc {:6.2}%  {:.1} s",
+                record.epoch,
+                self.total_epochs,
+                record.train_loss,
+                record.train_accuracy,
+                self.valid_label,
+                record.valid_loss,
+                record.valid_accuracy,
+                record.epoch_seconds
+            ),
+        }
+        (self.sink.lock().expect("sink lock"))(record);
+    }
+
+    fn start_split(&mut self, split: &str, total_items: usize) {
+        self.in_train_split = split.eq_ignore_ascii_case("train");
+        if self.in_train_split {
+            self.epoch_start = Some(Instant::now());
+        }
+        if let Some(t) = &mut self.tui {
+            t.start_split(split, total_items);
+        }
+    }
+
+    fn update_split(&mut self, items_processed: usize) {
+        if let Some(t) = &mut self.tui {
+            t.update_split(items_processed);
+        }
+    }
+
+    fn end_split(&mut self) {
+        if self.in_train_split {
+            self.train_seconds = self
+                .epoch_start
+                .map_or(f64::NAN, |s| s.elapsed().as_secs_f64());
+        }
+        if let Some(t) = &mut self.tui {
+            t.end_split();
+        }
+    }
+
+    fn end(&mut self) {
+        if let Some(t) = &mut self.tui {
+            t.end();
+        }
+    }
+
+    fn log_event_training(&mut self, event: String) {
+        // "Iteration" arrives once per batch; only the TUI wants it.
+        if let Some(t) = &mut self.tui {
+            t.log_event_training(event);
+        }
+    }
+}
+
+impl EvaluationProgressLogger for EpochRenderer {
+    fn start_global_progress(&mut self, total_tests: usize) {
+        if let Some(t) = &mut self.tui {
+            t.start_global_progress(total_tests);
+        }
+    }
+
+    fn start_test(&mut self, name: &str, total_items: usize) {
+        if let Some(t) = &mut self.tui {
+            t.start_test(name, total_items);
+        }
+    }
+
+    fn update_test_progress(&mut self, items_processed: usize) {
+        if let Some(t) = &mut self.tui {
+            t.update_test_progress(items_processed);
+        }
+    }
+
+    fn end_test(&mut self) {
+        if let Some(t) = &mut self.tui {
+            t.end_test();
+        }
+    }
+
+    fn end_global_progress(&mut self) {
+        if let Some(t) = &mut self.tui {
+            t.end_global_progress();
+        }
+    }
+
+    fn log_event_evaluation(&mut self, event: String) {
+        if let Some(t) = &mut self.tui {
+            t.log_event_evaluation(event);
+        }
+    }
+}
+
+impl MetricsRendererEvaluation for EpochRenderer {
+    fn update_test(&mut self, name: EvaluationName, state: MetricState) {
+        if let Some(t) = &mut self.tui {
+            t.update_test(name, state);
+        }
+    }
+}
+
+impl MetricsRenderer for EpochRenderer {
+    fn manual_close(&mut self) {
+        if let Some(t) = &mut self.tui {
+            t.manual_close();
+        }
+    }
+
+    fn register_metric(&mut self, definition: MetricDefinition) {
+        self.names
+            .insert(definition.metric_id.clone(), definition.name.to_string());
+        if let Some(t) = &mut self.tui {
+            t.register_metric(definition);
+        }
+    }
+}

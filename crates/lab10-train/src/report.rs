@@ -1,0 +1,53 @@
+//! `report.json`: everything a reader needs to trust (and repeat) a run.
+
+use serde::{Deserialize, Serialize};
+
+use crate::evaluate::ClassAccuracy;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Report {
+    pub experiment: String,
+    pub run_id: String,
+    pub description: String,
+    #[serde(default)]
+    pub reference: Option<String>,
+    pub backend: String,
+    pub device: String,
+    pub seed: u64,
+    pub params: usize,
+    pub epochs: usize,
+    pub batch_size: usize,
+    pub optimizer: String,
+    pub train_images: usize,
+    /// "test (10000 images)" or "holdout (5000 images)".
+    pub validation: String,
+    pub test_images: usize,
+    pub test_loss: f64,
+    /// Percent.
+    pub test_accuracy: f64,
+    pub per_class_accuracy: Vec<ClassAccuracy>,
+    pub final_train_loss: f64,
+    pub final_train_accuracy: f64,
+    pub epoch_seconds: Vec<f64>,
+    pub mean_epoch_seconds: f64,
+    pub total_seconds: f64,
+    pub started_at: String,
+    pub finished_at: String,
+    pub resumed_from_epoch: Option<usize>,
+    pub git_commit: Option<String>,
+    pub lab10_version: String,
+    pub command: String,
+}
+
+/// The commit of the working tree, when run from a git checkout with git installed.
+pub fn git_commit() -> Option<String> {
+    let out = std::process::Command::new("git")
+        .args(["rev-parse", "--short=12", "HEAD"])
+        .stderr(std::process::Stdio::null())
+        .output()
+        .ok()?;
+    out.status
+        .success()
+        .then(|| String::from_utf8_lossy(&out.stdout).trim().to_string())
+        .filter(|s| !s.is_empty())
+}

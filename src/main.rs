@@ -1,0 +1,315 @@
+//! `lab10`: the lab-10 MNIST experiments by name. A thin layer: parse flags, call
+//! `lab10-train`, print. Errors print one line and exit non-zero.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{Context, Result};
+use clap::{Args, Parser, Subcommand};
+use lab10_data::Verification;
+use lab10_models::ModelSummary;
+use lab10_models::summary::thousands;
+use lab10_train::run_dir::EXPERIMENT_FILE;
+use lab10_train::{
+    BackendKind, DataOptions, ExperimentCatalog, Overrides, RunDir, SavedModel, TrainOptions,
+    draw_digit, sample_predictions,
+};
+
+/// Where the repository's experiments live, for a binary started outside the repository.
+const BUILTIN_EXPERIMENTS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/experiments");
+
+#[derive(Parser)]
+#[command(
+    name = "lab10",
+    version,
+    about = "ML lab 10 on MNIST with Burn: softmax, NN, Xavier, deep and dropout, trained with Adam",
+    long_about = "ML lab 10 on MNIST with Burn: softmax, NN, Xavier, deep and dropout, trained with Adam.\n\n\
+                  Experiments are TOML files in experiments/; every run writes its config, checkpoints, \
+                  metrics (CSV, JSON), final model (burnpack) and report.json to \
+                  artifacts/<experiment>/<run-id>/ (artifacts/<experiment>/latest is the newest).",
+    after_help = "Examples:\n  lab10 list\n  lab10 train xavier\n  lab10 train dropout --epochs 2 --backend ndarray\n  \
+                  lab10 eval artifacts/xavier/latest\n  lab10 predict artifacts/xavier/latest --samples 10 --seed 777"
+)]
+struct Cli {
+    #[command(flatten)]
+    global: Global,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Args)]
+struct Global {
+    /// Compute backend (compiled in: see `lab10 backends`) [default: the first compiled in]
+    #[arg(long, global = true, value_name = "NAME")]
+    backend: Option<String>,
+    /// Folder with the four MNIST files (.gz or raw) [env: LAB10_DATA_DIR]
+    #[arg(long, global = true, value_name = "DIR")]
+    data_dir: Option<PathBuf>,
+    /// Accept IDX files whose checksums are not MNIST's (e.g. Fashion-MNIST)
+    #[arg(long, global = true)]
+    no_verify: bool,
+    /// Where runs are written
+    #[arg(long, global = true, value_name = "DIR", default_value = "artifacts")]
+    artifacts: PathBuf,
+    /// Folder of experiment files [env: LAB10_EXPERIMENTS_DIR] [default: ./experiments]
+    #[arg(long, global = true, value_name = "DIR")]
+    experiments: Option<PathBuf>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// List the experiments, one line each
+    List,
+    /// Print a Keras-style summary of an experiment's model
+    Summary {
+        /// Experiment name (or path to a .toml file)
+        experiment: String,
+    },
+    /// Train an experiment; writes artifacts/<experiment>/<run-id>/
+    Train(TrainArgs),
+    /// Evaluate a trained model on the test set
+    Eval {
+        /// A run folder, artifacts/<experiment> (its latest run) or a .bpk model file
+        target: PathBuf,
+        /// Architecture of a model file outside a run (default: the run's own experiment)
+        #[arg(long, value_name = "NAME")]
+        experiment: Option<String>,
+        /// Evaluate on the first N test images only
+        #[arg(long, value_name = "N")]
+        test_size: Option<usize>,
+        /// Print the evaluation as JSON (loss, accuracy, per-class accuracy)
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show a trained model's predictions on random test images, digits drawn
+    Predict {
+        /// A run folder, artifacts/<experiment> (its latest run) or a .bpk model file
+        target: PathBuf,
+        /// How many test images
+        #[arg(long, default_value_t = 10)]
+        samples: usize,
+        /// Seed of the random choice of images
+        #[arg(long, default_value_t = 777)]
+        seed: u64,
+        /// Architecture of a model file outside a run (default: the run's own experiment)
+        #[arg(long, value_name = "NAME")]
+        experiment: Option<String>,
+    },
+    /// List the compiled-in backends and the device each would use
+    Backends,
+}
+
+#[derive(Args)]
+struct TrainArgs {
+    /// Experiment name (see `lab10 list`) or path to a .toml file
+    experiment: String,
+    #[arg(long, value_name = "N")]
+    epochs: Option<usize>,
+    #[arg(long, value_name = "N")]
+    batch_size: Option<usize>,
+    /// Learning rate
+    #[arg(long, value_name = "LR")]
+    lr: Option<f64>,
+    #[arg(long, value_name = "N")]
+    seed: Option<u64>,
+    /// Validate on the last N training images instead of the test set
+    #[arg(long, value_name = "N")]
+    holdout: Option<usize>,
+    /// Train on the first N training images only
+    #[arg(long, value_name = "N")]
+    train_size: Option<usize>,
+    /// Validate/test on the first N test images only
+    #[arg(long, value_name = "N")]
+    test_size: Option<usize>,
+    /// Continue an interrupted run from its last checkpoint: the given run folder, or
+    /// artifacts/<experiment>/latest when none is given
+    #[arg(long, value_name = "RUN", num_args = 0..=1, default_missing_value = "")]
+    resume: Option<PathBuf>,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+impl Global {
+    fn catalog(&self) -> ExperimentCatalog {
+        ExperimentCatalog::locate(self.experiments.as_deref(), BUILTIN_EXPERIMENTS.as_ref())
+    }
+
+    fn backend(&self) -> Result<BackendKind> {
+        match &self.backend {
+            Some(name) => Ok(name.parse()?),
+            None => BackendKind::default_compiled().context("no backend compiled in"),
+        }
+    }
+
+    fn data(&self) -> DataOptions {
+        DataOptions {
+            dir: self.data_dir.clone(),
+            verification: if self.no_verify {
+                Verification::Skip
+            } else {
+                Verification::Mnist
+            },
+        }
+    }
+}
+
+fn run(cli: Cli) -> Result<()> {
+    let g = &cli.global;
+    match cli.command {
+        Command::List => list(g),
+        Command::Summary { experiment } => {
+            let e = g.catalog().get(&experiment)?;
+            println!("{}", ModelSummary::new(&e.name, &e.model));
+            Ok(())
+        }
+        Command::Train(args) => train(g, args),
+        Command::Eval {
+            target,
+            experiment,
+            test_size,
+            json,
+        } => {
+            let backend = g.backend()?;
+            let device = backend.device()?;
+            let experiment = experiment.map(|n| g.catalog().get(&n)).transpose()?;
+            let saved = SavedModel::open(&target, experiment)?;
+            let data = saved.test_data(&g.data(), test_size)?;
+            let eval = saved.evaluate(&data, &device)?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&eval)?);
+                return Ok(());
+            }
+            println!(
+                "model: {} (experiment '{}')\nbackend: {backend} - {device:?}",
+                saved.path.display(),
+                saved.experiment.name
+            );
+            println!(
+                "test: loss {:.4}, accuracy {:.2}% on {} images",
+                eval.loss, eval.accuracy, eval.images
+            );
+            let per_class: Vec<String> = eval
+                .per_class
+                .iter()
+                .map(|c| format!("{}: {:.1}%", c.digit, c.accuracy))
+                .collect();
+            println!("per class: {}", per_class.join("  "));
+            Ok(())
+        }
+        Command::Predict {
+            target,
+            samples,
+            seed,
+            experiment,
+        } => {
+            let device = g.backend()?.device()?;
+            let experiment = experiment.map(|n| g.catalog().get(&n)).transpose()?;
+            let saved = SavedModel::open(&target, experiment)?;
+            let data = saved.test_data(&g.data(), None)?;
+            let eval = saved.evaluate(&data, &device)?;
+            for p in sample_predictions(&eval, &data, samples, seed) {
+                let verdict = if p.actual == p.predicted { "" } else { "  <- wrong" };
+                println!(
+                    "Index: {:>5}  Actual: {}  Predicted: {}  ({:.1}% sure){verdict}",
+                    p.index,
+                    p.actual,
+                    p.predicted,
+                    100.0 * p.confidence
+                );
+                print!("{}", draw_digit(&p.pixels));
+            }
+            println!("test accuracy of this model: {:.2}%", eval.accuracy);
+            Ok(())
+        }
+        Command::Backends => {
+            for b in BackendKind::ALL {
+                match b.device() {
+                    Ok(d) => println!("{:<8} compiled in  {d:?}", b.name()),
+                    Err(_) => println!(
+                        "{:<8} not compiled (rebuild with --features {})",
+                        b.name(),
+                        b.feature()
+                    ),
+                }
+            }
+            Ok(())
+        }
+    }
+}
+
+fn list(g: &Global) -> Result<()> {
+    let catalog = g.catalog();
+    let all = catalog.all();
+    if all.is_empty() {
+        anyhow::bail!("no experiment files (*.toml) in {}", catalog.dir.display());
+    }
+    let width = all.iter().map(|(n, _)| n.len()).max().unwrap_or(0);
+    for (name, experiment) in all {
+        match experiment {
+            Ok(e) => println!(
+                "{name:<width$}  {:>9} params  {}",
+                thousands(e.model.num_params()),
+                e.description
+            ),
+            Err(err) => println!("{name:<width$}  (invalid: {err})"),
+        }
+    }
+    Ok(())
+}
+
+fn train(g: &Global, args: TrainArgs) -> Result<()> {
+    let overrides = Overrides {
+        epochs: args.epochs,
+        batch_size: args.batch_size,
+        learning_rate: args.lr,
+        seed: args.seed,
+        holdout: args.holdout,
+        train_size: args.train_size,
+        test_size: args.test_size,
+    };
+    let (mut experiment, resume) = match args.resume {
+        None => (g.catalog().get(&args.experiment)?, None),
+        Some(path) => {
+            // A resumed run keeps its own resolved settings; only --epochs may extend it.
+            if (Overrides {
+                epochs: None,
+                ..overrides.clone()
+            }) != Overrides::default()
+            {
+                anyhow::bail!(
+                    "--resume continues a run with its own settings; only --epochs may change"
+                );
+            }
+            let path = if path.as_os_str().is_empty() {
+                g.artifacts.join(&args.experiment)
+            } else {
+                path
+            };
+            let run = RunDir::open(&path)?;
+            (SavedModel::open(&run.path, None)?.experiment, Some(run))
+        }
+    };
+    experiment.apply(&overrides)?;
+    if let Some(run) = &resume {
+        // Record an extended epoch count, so later resumes and evals see it.
+        run.write(EXPERIMENT_FILE, experiment.to_toml().as_bytes())?;
+    }
+    let opts = TrainOptions {
+        backend: g.backend()?,
+        data: g.data(),
+        artifacts: g.artifacts.clone(),
+        resume,
+        command: std::env::args().collect::<Vec<_>>().join(" "),
+    };
+    lab10_train::train(&experiment, &opts)?;
+    Ok(())
+}

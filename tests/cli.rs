@@ -1,0 +1,268 @@
+//! End-to-end tests of the `lab10` binary on real MNIST (a few thousand images, one epoch).
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use serde_json::Value;
+
+fn repo() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn data_dir() -> PathBuf {
+    repo().join("data/mnist")
+}
+
+/// Runs lab10 in `cwd` with a clean environment for its own variables.
+fn lab10_in(cwd: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_lab10"));
+    cmd.current_dir(cwd).args(args);
+    for var in ["LAB10_DATA_DIR", "LAB10_CACHE_DIR", "LAB10_MNIST_MIRRORS", "LAB10_EXPERIMENTS_DIR"] {
+        cmd.env_remove(var);
+    }
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    cmd.output().expect("lab10 runs")
+}
+
+fn lab10(args: &[&str]) -> Output {
+    lab10_in(repo(), args, &[])
+}
+
+fn text(o: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+fn ok(o: Output) -> String {
+    assert!(o.status.success(), "lab10 failed:\n{}", text(&o));
+    text(&o)
+}
+
+/// A user mistake: exit code 1 (not a panic's 101), one clear message, no backtrace.
+fn refused(o: Output) -> String {
+    let all = text(&o);
+    assert_eq!(o.status.code(), Some(1), "{all}");
+    assert!(!all.contains("panicked") && !all.contains("RUST_BACKTRACE"), "{all}");
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn json(path: &Path) -> Value {
+    serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap()
+}
+
+fn train(artifacts: &Path, args: &[&str]) -> PathBuf {
+    let data = data_dir();
+    let mut all = vec![
+        "train",
+        "--data-dir",
+        data.to_str().unwrap(),
+        "--artifacts",
+        artifacts.to_str().unwrap(),
+    ];
+    all.extend(args);
+    let out = ok(lab10(&all));
+    let run = out
+        .lines()
+        .find_map(|l| l.strip_prefix("run: "))
+        .unwrap_or_else(|| panic!("no run line in:\n{out}"));
+    PathBuf::from(run)
+}
+
+fn eval_json(target: &Path, extra: &[&str]) -> Value {
+    let data = data_dir();
+    let mut args = vec!["eval", target.to_str().unwrap(), "--json", "--data-dir", data.to_str().unwrap()];
+    args.extend(extra);
+    serde_json::from_str(&ok(lab10(&args))).unwrap()
+}
+
+#[test]
+fn list_and_summary_show_the_five_experiments() {
+    let out = ok(lab10(&["list"]));
+    for name in ["softmax", "nn", "xavier", "deep", "dropout"] {
+        assert!(out.lines().any(|l| l.starts_with(name)), "{name} in:\n{out}");
+    }
+    assert!(ok(lab10(&["summary", "nn"])).contains("Total params: 269,322"));
+    let deep = ok(lab10(&["summary", "deep"]));
+    assert!(deep.contains("Total params: 1,195,018"), "{deep}");
+    assert!(deep.contains("(None, 512)"), "{deep}");
+}
+
+#[test]
+fn user_mistakes_get_one_clear_message() {
+    let err = refused(lab10(&["train", "resnet"]));
+    assert!(err.contains("unknown experiment 'resnet'"), "{err}");
+    assert!(err.contains("deep, dropout, nn, softmax, xavier"), "{err}");
+
+    let err = refused(lab10(&["train", "xavier", "--epochs", "0"]));
+    assert!(err.contains("epochs must be at least 1"), "{err}");
+
+    let err = refused(lab10(&["train", "xavier", "--backend", "tpu"]));
+    assert!(err.contains("unknown backend 'tpu'"), "{err}");
+
+    let err = refused(lab10(&["eval", "/no/such/run"]));
+    assert!(err.contains("/no/such/run"), "{err}");
+}
+
+#[test]
+fn train_eval_resume_and_predict_on_real_mnist() {
+    let artifacts = tempfile::tempdir().unwrap();
+    let small = ["--train-size", "5000", "--test-size", "2000"];
+    let run = train(artifacts.path(), &[&["xavier", "--epochs", "1"][..], &small].concat());
+
+    // Every artifact is there.
+    for f in ["experiment.toml", "metrics.csv", "metrics.json", "model.bpk", "report.json", "checkpoint/model-1.bpk"] {
+        assert!(run.join(f).is_file(), "{f} missing in {}", run.display());
+    }
+    let csv = std::fs::read_to_string(run.join("metrics.csv")).unwrap();
+    assert!(csv.starts_with("epoch,train_loss,train_accuracy,valid_loss,valid_accuracy,"), "{csv}");
+    assert_eq!(csv.lines().count(), 2, "{csv}");
+    let latest = artifacts.path().join("xavier/latest");
+    assert_eq!(latest.canonicalize().unwrap(), run.canonicalize().unwrap());
+
+    // It learned: chance is 10 %.
+    let report = json(&run.join("report.json"));
+    let accuracy = report["test_accuracy"].as_f64().unwrap();
+    assert!(accuracy > 70.0, "test accuracy {accuracy}");
+    assert_eq!(report["test_images"], 2000);
+    assert_eq!(report["per_class_accuracy"].as_array().unwrap().len(), 10);
+
+    // Evaluating the saved model gives what training reported.
+    let eval = eval_json(&latest, &["--test-size", "2000"]);
+    assert_eq!(eval["accuracy"].as_f64().unwrap(), accuracy);
+    let loss = report["test_loss"].as_f64().unwrap();
+    assert!((eval["loss"].as_f64().unwrap() - loss).abs() < 1e-9);
+
+    // ...and so does the checkpoint on the other CPU backend.
+    let other = eval_json(&run.join("model.bpk"), &["--test-size", "2000", "--backend", "ndarray"]);
+    assert!((other["accuracy"].as_f64().unwrap() - accuracy).abs() <= 0.1);
+
+    // A checkpoint of another architecture is refused with both shapes.
+    let err = refused(lab10(&["eval", run.join("model.bpk").to_str().unwrap(), "--experiment", "deep"]));
+    assert!(err.contains("[784, 512]") && err.contains("[784, 256]"), "{err}");
+
+    // A truncated model file is refused, naming it.
+    let cut = artifacts.path().join("cut.bpk");
+    let bytes = std::fs::read(run.join("model.bpk")).unwrap();
+    std::fs::write(&cut, &bytes[..bytes.len() / 3]).unwrap();
+    let err = refused(lab10(&["eval", cut.to_str().unwrap(), "--experiment", "xavier"]));
+    assert!(err.contains("cut.bpk"), "{err}");
+
+    // Resume continues after the last checkpoint; each epoch appears once.
+    let data = data_dir();
+    let out = ok(lab10(&[
+        "train", "xavier", "--resume", run.to_str().unwrap(), "--epochs", "2",
+        "--data-dir", data.to_str().unwrap(), "--artifacts", artifacts.path().to_str().unwrap(),
+    ]));
+    assert!(out.contains("resuming after epoch 1 of 2"), "{out}");
+    let epochs: Vec<u64> = json(&run.join("metrics.json"))
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["epoch"].as_u64().unwrap())
+        .collect();
+    assert_eq!(epochs, vec![1, 2]);
+    let report = json(&run.join("report.json"));
+    assert_eq!(report["resumed_from_epoch"], 1);
+    assert_eq!(report["epochs"], 2);
+
+    // Predictions as the lesson prints them, with the digit drawn.
+    let out = ok(lab10(&[
+        "predict", latest.to_str().unwrap(), "--samples", "3", "--seed", "777",
+        "--data-dir", data.to_str().unwrap(),
+    ]));
+    assert_eq!(out.matches("Index:").count(), 3, "{out}");
+    assert!(out.contains("Actual:") && out.contains("Predicted:") && out.contains('█'), "{out}");
+}
+
+#[test]
+fn two_runs_never_share_a_folder_and_ndarray_trains_too() {
+    let artifacts = tempfile::tempdir().unwrap();
+    let args = ["xavier", "--epochs", "1", "--train-size", "3000", "--test-size", "1000", "--backend", "ndarray"];
+    let a = train(artifacts.path(), &args);
+    let b = train(artifacts.path(), &args);
+    assert_ne!(a, b);
+    let report = json(&b.join("report.json"));
+    assert_eq!(report["backend"], "ndarray");
+    assert!(report["device"].as_str().unwrap().contains("NdArray"));
+    assert!(report["test_accuracy"].as_f64().unwrap() > 60.0, "{report}");
+}
+
+#[test]
+fn corrupt_data_is_refused_naming_the_file_and_nothing_is_written() {
+    let data = tempfile::tempdir().unwrap();
+    for f in std::fs::read_dir(data_dir()).unwrap().flatten() {
+        std::fs::copy(f.path(), data.path().join(f.file_name())).unwrap();
+    }
+    let labels = data.path().join("t10k-labels-idx1-ubyte.gz");
+    let bytes = std::fs::read(&labels).unwrap();
+    std::fs::write(&labels, &bytes[..bytes.len() - 100]).unwrap();
+    let artifacts = tempfile::tempdir().unwrap();
+    let err = refused(lab10(&[
+        "train", "softmax", "--data-dir", data.path().to_str().unwrap(),
+        "--artifacts", artifacts.path().to_str().unwrap(),
+    ]));
+    assert!(err.contains("t10k-labels-idx1-ubyte.gz"), "{err}");
+    assert_eq!(std::fs::read_dir(artifacts.path()).unwrap().count(), 0);
+
+    std::fs::remove_file(&labels).unwrap();
+    let err = refused(lab10(&["train", "softmax", "--data-dir", data.path().to_str().unwrap()]));
+    assert!(err.contains("t10k-labels-idx1-ubyte") && err.contains("missing"), "{err}");
+}
+
+/// Serves the shipped .gz files over HTTP on 127.0.0.1.
+fn mirror() -> String {
+    let server = tiny_http::Server::http("127.0.0.1:0").unwrap();
+    let url = format!("http://{}/", server.server_addr().to_ip().unwrap());
+    std::thread::spawn(move || {
+        for request in server.incoming_requests() {
+            let path = data_dir().join(request.url().trim_start_matches('/'));
+            let response = match std::fs::read(path) {
+                Ok(bytes) => tiny_http::Response::from_data(bytes),
+                Err(_) => tiny_http::Response::from_data(Vec::new()).with_status_code(404),
+            };
+            let _ = request.respond(response);
+        }
+    });
+    url
+}
+
+#[test]
+fn without_local_data_it_downloads_into_the_cache_or_says_where_it_looked() {
+    let cwd = tempfile::tempdir().unwrap();
+    let cache = cwd.path().join("cache");
+    let cache_str = cache.to_str().unwrap();
+
+    // No mirror answers: the error lists the places searched and how to fix it.
+    let err = refused(lab10_in(
+        cwd.path(),
+        &["train", "softmax"],
+        &[("LAB10_CACHE_DIR", cache_str), ("LAB10_MNIST_MIRRORS", "http://127.0.0.1:9/")],
+    ));
+    assert!(err.contains("data/mnist") && err.contains(cache_str), "{err}");
+    assert!(err.contains("--data-dir"), "{err}");
+    assert!(!cache.join("train-images-idx3-ubyte.gz").exists());
+
+    // A mirror on 127.0.0.1: the files are downloaded, verified, cached, and training runs.
+    let url = mirror();
+    let out = ok(lab10_in(
+        cwd.path(),
+        &["train", "softmax", "--epochs", "1", "--train-size", "1000", "--test-size", "500"],
+        &[("LAB10_CACHE_DIR", cache_str), ("LAB10_MNIST_MIRRORS", &url)],
+    ));
+    assert!(out.contains("downloading") && out.contains("(downloaded)"), "{out}");
+    assert!(cache.join("t10k-images-idx3-ubyte.gz").is_file());
+    assert!(cwd.path().join("artifacts/softmax/latest/report.json").is_file());
+
+    // The next run finds the cache and downloads nothing.
+    let out = ok(lab10_in(
+        cwd.path(),
+        &["eval", "artifacts/softmax/latest", "--test-size", "500"],
+        &[("LAB10_CACHE_DIR", cache_str), ("LAB10_MNIST_MIRRORS", "http://127.0.0.1:9/")],
+    ));
+    assert!(!out.contains("downloading"), "{out}");
+}
