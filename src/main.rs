@@ -129,6 +129,7 @@ struct TrainArgs {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    lab10_train::cpu::flush_denormals();
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {

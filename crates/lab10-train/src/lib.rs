@@ -4,6 +4,7 @@
 //! Models and data know nothing of this crate; the CLI is a thin layer over it.
 
 pub mod backend;
+pub mod cpu;
 pub mod error;
 pub mod evaluate;
 pub mod experiment;
