@@ -180,7 +180,8 @@ fn run(cli: Cli) -> Result<()> {
             json,
         } => {
             let backend = g.backend()?;
-            let device = backend.device()?;
+            let compute = backend.open()?;
+            let device = compute.device.clone();
             let experiment = experiment.map(|n| g.catalog().get(&n)).transpose()?;
             let saved = SavedModel::open(&target, experiment)?;
             let data = saved.test_data(&g.data(), test_size)?;
@@ -190,9 +191,10 @@ fn run(cli: Cli) -> Result<()> {
                 return Ok(());
             }
             println!(
-                "model: {} (experiment '{}')\nbackend: {backend} - {device:?}",
+                "model: {} (experiment '{}')\nbackend: {backend} - {}",
                 saved.path.display(),
-                saved.experiment.name
+                saved.experiment.name,
+                compute.description
             );
             println!(
                 "test: loss {:.4}, accuracy {:.2}% on {} images",
@@ -233,13 +235,13 @@ fn run(cli: Cli) -> Result<()> {
         }
         Command::Backends => {
             for b in BackendKind::ALL {
-                match b.device() {
-                    Ok(d) => println!("{:<8} compiled in  {d:?}", b.name()),
-                    Err(_) => println!(
-                        "{:<8} not compiled (rebuild with --features {})",
-                        b.name(),
-                        b.feature()
-                    ),
+                if !b.is_compiled() {
+                    println!("{:<8} not compiled in (rebuild with --features {})", b.name(), b.feature());
+                    continue;
+                }
+                match b.open() {
+                    Ok(d) => println!("{:<8} {}", b.name(), d.description),
+                    Err(e) => println!("{:<8} unavailable: {e}", b.name()),
                 }
             }
             Ok(())

@@ -188,8 +188,40 @@ fn two_runs_never_share_a_folder_and_ndarray_trains_too() {
     assert_ne!(a, b);
     let report = json(&b.join("report.json"));
     assert_eq!(report["backend"], "ndarray");
+    assert_eq!(report["validation"], "test (1000 images)");
     assert!(report["device"].as_str().unwrap().contains("NdArray"));
     assert!(report["test_accuracy"].as_f64().unwrap() > 60.0, "{report}");
+}
+
+#[test]
+fn a_holdout_split_validates_on_training_images_and_still_tests_on_the_test_set() {
+    let artifacts = tempfile::tempdir().unwrap();
+    let run = train(
+        artifacts.path(),
+        &["softmax", "--epochs", "1", "--train-size", "1500", "--holdout", "500", "--test-size", "700"],
+    );
+    let report = json(&run.join("report.json"));
+    assert_eq!(report["train_images"], 1000);
+    assert_eq!(report["validation"], "valid (500 images)");
+    assert_eq!(report["test_images"], 700);
+    let err = refused(lab10(&["train", "softmax", "--train-size", "100", "--holdout", "100"]));
+    assert!(err.contains("holdout 100 leaves no training images"), "{err}");
+}
+
+#[test]
+fn a_diverging_run_stops_in_its_first_epoch_and_says_so_in_its_report() {
+    let artifacts = tempfile::tempdir().unwrap();
+    let data = data_dir();
+    let err = refused(lab10(&[
+        "train", "xavier", "--lr", "1e30", "--epochs", "3", "--train-size", "3000",
+        "--data-dir", data.to_str().unwrap(), "--artifacts", artifacts.path().to_str().unwrap(),
+    ]));
+    assert!(err.contains("diverged: the training loss became") && err.contains("in epoch 1"), "{err}");
+    assert!(err.contains("--lr"), "{err}");
+    let report = json(&artifacts.path().join("xavier/latest/report.json"));
+    assert!(report["status"].as_str().unwrap().starts_with("diverged"), "{report}");
+    assert!(report["test_accuracy"].is_null(), "no model to test: {report}");
+    assert_eq!(report["epochs"], 0);
 }
 
 #[test]

@@ -29,8 +29,11 @@ pub enum Error {
         compiled: String,
     },
 
-    #[error("unknown backend '{0}'; known backends: flex, ndarray")]
+    #[error("unknown backend '{0}'; known backends: flex, ndarray, wgpu")]
     UnknownBackend(String),
+
+    #[error("backend '{name}' is compiled in but cannot start: {message}")]
+    BackendUnavailable { name: &'static str, message: String },
 
     #[error("{path}: {message}")]
     Checkpoint { path: PathBuf, message: String },

@@ -7,7 +7,7 @@
 
 use std::collections::HashMap;
 use std::io::IsTerminal;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use burn::train::Interrupter;
@@ -22,6 +22,9 @@ use burn::train::renderer::{
 use crate::metrics::EpochRecord;
 
 pub type EpochSink = Box<dyn FnMut(EpochRecord) + Send>;
+
+/// Set when the training loss stops being a finite number; training is then stopped at once.
+pub type Divergence = Arc<Mutex<Option<String>>>;
 
 #[derive(Default)]
 struct EpochValues {
@@ -41,6 +44,10 @@ pub struct EpochRenderer {
     epoch_start: Option<Instant>,
     train_seconds: f64,
     in_train_split: bool,
+    /// The epoch in progress (1-based).
+    epoch: usize,
+    interrupter: Interrupter,
+    divergence: Divergence,
     sink: Mutex<EpochSink>,
 }
 
@@ -51,10 +58,11 @@ impl EpochRenderer {
         checkpoint: Option<usize>,
         valid_label: &str,
         sink: EpochSink,
+        divergence: Divergence,
     ) -> Self {
         let tui = std::io::stdout()
             .is_terminal()
-            .then(|| burn::train::renderer::default_renderer(interrupter, checkpoint));
+            .then(|| burn::train::renderer::default_renderer(interrupter.clone(), checkpoint));
         Self {
             tui,
             names: HashMap::new(),
@@ -64,7 +72,28 @@ impl EpochRenderer {
             epoch_start: None,
             train_seconds: 0.0,
             in_train_split: false,
+            epoch: checkpoint.unwrap_or(0) + 1,
+            interrupter,
+            divergence,
             sink: Mutex::new(sink),
+        }
+    }
+
+    /// Stops training at the first non-finite training loss: every later step would be wasted,
+    /// and the checkpoints of the epochs before it stay the last good ones.
+    fn watch_for_divergence(&mut self, state: &MetricState) {
+        let MetricState::Numeric(entry, Some(value)) = state else {
+            return;
+        };
+        let loss = value.current();
+        if loss.is_finite() || self.names.get(&entry.metric_id).map(String::as_str) != Some("Loss") {
+            return;
+        }
+        let mut divergence = self.divergence.lock().expect("divergence lock");
+        if divergence.is_none() {
+            let message = format!("the training loss became {loss} in epoch {}", self.epoch);
+            self.interrupter.stop(Some(&message));
+            *divergence = Some(message);
         }
     }
 
@@ -90,6 +119,7 @@ impl EpochRenderer {
 
 impl MetricsRendererTraining for EpochRenderer {
     fn update_train(&mut self, state: MetricState) {
+        self.watch_for_divergence(&state);
         self.record(&state, true);
         if let Some(t) = &mut self.tui {
             t.update_train(state);
@@ -129,6 +159,7 @@ impl TrainingProgressLogger for EpochRenderer {
     }
 
     fn update_epoch(&mut self, epoch: usize) {
+        self.epoch = epoch + 1;
         let v = std::mem::take(&mut self.values);
         let record = EpochRecord {
             epoch,

@@ -8,6 +8,8 @@ use crate::evaluate::ClassAccuracy;
 pub struct Report {
     pub experiment: String,
     pub run_id: String,
+    /// "completed", or "diverged: ..." with what happened and which model the numbers describe.
+    pub status: String,
     pub description: String,
     #[serde(default)]
     pub reference: Option<String>,
@@ -22,6 +24,7 @@ pub struct Report {
     /// "test (10000 images)" or "holdout (5000 images)".
     pub validation: String,
     pub test_images: usize,
+    /// `null` (NaN) when no model exists to test (a run that diverged in its first epoch).
     pub test_loss: f64,
     /// Percent.
     pub test_accuracy: f64,

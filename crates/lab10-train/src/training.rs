@@ -17,7 +17,7 @@ use crate::error::{Error, Result};
 use crate::evaluate::evaluate;
 use crate::experiment::{Experiment, TrainingConfig};
 use crate::metrics::{self, EpochRecord};
-use crate::renderer::EpochRenderer;
+use crate::renderer::{Divergence, EpochRenderer};
 use crate::report::{Report, git_commit};
 use crate::run_dir::{EXPERIMENT_FILE, MODEL_FILE, REPORT_FILE, RunDir};
 
@@ -110,7 +110,8 @@ pub fn train(experiment: &Experiment, opts: &TrainOptions) -> Result<TrainOutcom
     let started = Instant::now();
     let started_at = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
     let t = &experiment.training;
-    let device = opts.backend.device()?;
+    let compute = opts.backend.open()?;
+    let device = compute.device.clone();
 
     let splits = load_splits(&opts.data, t)?;
     println!(
@@ -149,9 +150,10 @@ pub fn train(experiment: &Experiment, opts: &TrainOptions) -> Result<TrainOutcom
         )));
     }
     println!(
-        "run: {}\nbackend: {} - {device:?}\nmodel: {} params; optimizer {}; batch {}; seed {}",
+        "run: {}\nbackend: {} - {}\nmodel: {} params; optimizer {}; batch {}; seed {}",
         run.path.display(),
         opts.backend,
+        compute.description,
         experiment.model.num_params(),
         experiment.optimizer.label(),
         t.batch_size,
@@ -199,7 +201,14 @@ pub fn train(experiment: &Experiment, opts: &TrainOptions) -> Result<TrainOutcom
     if let Some(epoch) = resume_from {
         training = training.checkpoint(epoch);
     }
-    let renderer = EpochRenderer::new(training.interrupter(), resume_from, splits.valid_label, sink);
+    let divergence = Divergence::default();
+    let renderer = EpochRenderer::new(
+        training.interrupter(),
+        resume_from,
+        splits.valid_label,
+        sink,
+        Arc::clone(&divergence),
+    );
     let result = training
         .renderer(Box::new(renderer))
         .launch(Learner::new(model, experiment.optimizer.init(), experiment.optimizer.learning_rate()));
@@ -210,7 +219,8 @@ pub fn train(experiment: &Experiment, opts: &TrainOptions) -> Result<TrainOutcom
             run.checkpoint_dir().display()
         )));
     }
-    if result.interrupted.is_some() {
+    let diverged = divergence.lock().expect("divergence lock").take();
+    if result.interrupted.is_some() && diverged.is_none() {
         return Err(Error::Training(format!(
             "interrupted before the last epoch; continue with `lab10 train {} --resume {}`",
             experiment.name,
@@ -218,28 +228,52 @@ pub fn train(experiment: &Experiment, opts: &TrainOptions) -> Result<TrainOutcom
         )));
     }
 
-    let model_path = run.file(MODEL_FILE);
-    result
-        .model
-        .save_file(&model_path)
-        .map_err(|e| Error::write(&model_path, std::io::Error::other(e.to_string())))?;
+    // The model the report describes: the trained one, or after a divergence the last good
+    // checkpoint (none if the very first epoch diverged).
+    let model_path = match &diverged {
+        None => {
+            let path = run.file(MODEL_FILE);
+            result
+                .model
+                .save_file(&path)
+                .map_err(|e| Error::write(&path, std::io::Error::other(e.to_string())))?;
+            Some(path)
+        }
+        Some(_) => run
+            .last_checkpoint()
+            .map(|n| run.checkpoint_dir().join(format!("model-{n}.bpk"))),
+    };
 
     // Test numbers come from the saved file, exactly as `lab10 eval` will compute them.
-    let model = load_model(&model_path, experiment, &device)?;
     let eval_start = Instant::now();
-    let test = evaluate(&model, &splits.test, t.pixels, &device);
+    let test = match &model_path {
+        Some(path) => Some(evaluate(&load_model(path, experiment, &device)?, &splits.test, t.pixels, &device)),
+        None => None,
+    };
     let eval_seconds = eval_start.elapsed().as_secs_f64();
 
     let history = history.lock().expect("history lock").clone();
     let last = history.last();
     let epoch_seconds: Vec<f64> = history.iter().map(|r| r.epoch_seconds).collect();
+    let status = match &diverged {
+        None => "completed".to_string(),
+        Some(why) => format!(
+            "diverged: {why}; training stopped there. Test metrics are those of {}. \
+             Lower the learning rate (--lr) and train again.",
+            model_path.as_ref().map_or("no model (no epoch finished)".into(), |p| format!(
+                "the last good checkpoint, {}",
+                p.display()
+            ))
+        ),
+    };
     let report = Report {
         experiment: experiment.name.clone(),
         run_id: run.id(),
+        status: status.clone(),
         description: experiment.description.clone(),
         reference: experiment.reference.clone(),
         backend: opts.backend.name().into(),
-        device: format!("{device:?}"),
+        device: compute.description.clone(),
         seed: t.seed,
         params: experiment.model.num_params(),
         epochs: history.len(),
@@ -247,10 +281,10 @@ pub fn train(experiment: &Experiment, opts: &TrainOptions) -> Result<TrainOutcom
         optimizer: experiment.optimizer.label(),
         train_images: splits.train.mnist().len(),
         validation: format!("{} ({} images)", splits.valid_label, splits.valid.mnist().len()),
-        test_images: test.images,
-        test_loss: test.loss,
-        test_accuracy: test.accuracy,
-        per_class_accuracy: test.per_class,
+        test_images: splits.test.mnist().len(),
+        test_loss: test.as_ref().map_or(f64::NAN, |e| e.loss),
+        test_accuracy: test.as_ref().map_or(f64::NAN, |e| e.accuracy),
+        per_class_accuracy: test.map(|e| e.per_class).unwrap_or_default(),
         final_train_loss: last.map_or(f64::NAN, |r| r.train_loss),
         final_train_accuracy: last.map_or(f64::NAN, |r| r.train_accuracy),
         mean_epoch_seconds: epoch_seconds.iter().sum::<f64>() / epoch_seconds.len().max(1) as f64,
@@ -265,6 +299,9 @@ pub fn train(experiment: &Experiment, opts: &TrainOptions) -> Result<TrainOutcom
     };
     let json = serde_json::to_vec_pretty(&report).expect("report serialises");
     run.write(REPORT_FILE, &json)?;
+    if diverged.is_some() {
+        return Err(Error::Training(format!("{status} (report: {})", run.file(REPORT_FILE).display())));
+    }
     println!(
         "test: loss {:.4}, accuracy {:.2}% on {} images (evaluated in {:.2} s)\nsaved: {}",
         report.test_loss,
