@@ -37,7 +37,8 @@ pub enum DataError {
 
     #[error(
         "{images} holds {n_images} images but {labels} holds {n_labels} labels; \
-         the two files of one split must come from the same dataset"
+         the two files of one split must come from the same dataset: replace them with a \
+         matching pair"
     )]
     CountMismatch {
         images: PathBuf,
@@ -46,7 +47,10 @@ pub enum DataError {
         n_labels: usize,
     },
 
-    #[error("MNIST file {name} is missing from {dir} (looked for {name} and {name}.gz)")]
+    #[error(
+        "MNIST file {name} is missing from {dir} (looked for {name} and {name}.gz); \
+         put it there, or point --data-dir at a folder holding all four files"
+    )]
     MissingFile { dir: PathBuf, name: &'static str },
 
     #[error(

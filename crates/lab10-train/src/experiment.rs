@@ -185,6 +185,23 @@ impl Experiment {
         if !(lr.is_finite() && lr > 0.0) {
             return invalid(format!("learning_rate must be a positive number, got {lr}"));
         }
+        match self.optimizer {
+            OptimizerConfig::Adam {
+                beta1,
+                beta2,
+                epsilon,
+                ..
+            } => {
+                for (name, beta) in [("beta1", beta1), ("beta2", beta2)] {
+                    if !(0.0..1.0).contains(&beta) {
+                        return invalid(format!("{name} must be in [0, 1), got {beta}"));
+                    }
+                }
+                if !(epsilon.is_finite() && epsilon > 0.0) {
+                    return invalid(format!("epsilon must be a positive number, got {epsilon}"));
+                }
+            }
+        }
         self.model
             .validate()
             .map_err(|e| Error::Invalid(e.to_string()))
@@ -330,6 +347,8 @@ seed = 1
             (GOOD.replace("hidden = [8]", "hidden = [8, 0]"), "width 0"),
             (GOOD.replace("{ kind = \"zeros\" }", "{ kind = \"normal\", std = -1.0 }"), "std must be a positive"),
             (GOOD.replace("[training]", "[trainig]"), "trainig"),
+            (GOOD.replace("learning_rate = 0.001", "learning_rate = 0.001\nbeta2 = 1.0"), "beta2 must be in [0, 1)"),
+            (GOOD.replace("learning_rate = 0.001", "learning_rate = 0.001\nepsilon = 0.0"), "epsilon must be a positive"),
         ];
         for (text, expect) in cases {
             let e = err(&text);
