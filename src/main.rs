@@ -94,6 +94,18 @@ enum Command {
         /// Architecture of a model file outside a run (default: the run's own experiment)
         #[arg(long, value_name = "NAME")]
         experiment: Option<String>,
+        /// Also draw the sampled digits with their predictions into this PNG file
+        #[arg(long, value_name = "FILE")]
+        png: Option<PathBuf>,
+    },
+    /// Write a report of runs: curves, confusion matrices, misclassified digits, a table
+    Report {
+        /// Experiment names (their latest runs) or run folders [default: the latest run of
+        /// every experiment under --artifacts]
+        targets: Vec<String>,
+        /// Output folder [default: <artifacts>/report]
+        #[arg(long, value_name = "DIR")]
+        out: Option<PathBuf>,
     },
     /// List the compiled-in backends and the device each would use
     Backends,
@@ -213,13 +225,15 @@ fn run(cli: Cli) -> Result<()> {
             samples,
             seed,
             experiment,
+            png,
         } => {
             let device = g.backend()?.device()?;
             let experiment = experiment.map(|n| g.catalog().get(&n)).transpose()?;
             let saved = SavedModel::open(&target, experiment)?;
             let data = saved.test_data(&g.data(), None)?;
             let eval = saved.evaluate(&data, &device)?;
-            for p in sample_predictions(&eval, &data, samples, seed) {
+            let predictions = sample_predictions(&eval, &data, samples, seed);
+            for p in &predictions {
                 let verdict = if p.actual == p.predicted { "" } else { "  <- wrong" };
                 println!(
                     "Index: {:>5}  Actual: {}  Predicted: {}  ({:.1}% sure){verdict}",
@@ -231,8 +245,19 @@ fn run(cli: Cli) -> Result<()> {
                 print!("{}", draw_digit(&p.pixels));
             }
             println!("test accuracy of this model: {:.2}%", eval.accuracy);
+            if let Some(path) = png {
+                let grid = lab10_report::digits::DigitGrid::from_predictions(
+                    format!("{}: {samples} test digits (seed {seed})", saved.experiment.name),
+                    &predictions,
+                );
+                let picture = lab10_report::render::render(&grid).map_err(anyhow::Error::msg)?;
+                lab10_data::atomic::write_atomically(&path, &picture.png)
+                    .with_context(|| format!("cannot write {}", path.display()))?;
+                println!("wrote {}", path.display());
+            }
             Ok(())
         }
+        Command::Report { targets, out } => report(g, targets, out),
         Command::Backends => {
             for b in BackendKind::ALL {
                 if !b.is_compiled() {
@@ -247,6 +272,42 @@ fn run(cli: Cli) -> Result<()> {
             Ok(())
         }
     }
+}
+
+fn report(g: &Global, targets: Vec<String>, out: Option<PathBuf>) -> Result<()> {
+    // Names are experiments (their latest run); anything else is a run folder.
+    let targets: Vec<PathBuf> = if targets.is_empty() {
+        let names = g.catalog().names();
+        let found: Vec<PathBuf> = names
+            .iter()
+            .map(|n| g.artifacts.join(n))
+            .filter(|d| d.join("latest/report.json").is_file())
+            .collect();
+        if found.is_empty() {
+            anyhow::bail!(
+                "no finished runs under {}; train an experiment first or name run folders",
+                g.artifacts.display()
+            );
+        }
+        found
+    } else {
+        targets
+            .iter()
+            .map(|t| {
+                let dir = g.artifacts.join(t);
+                if !t.contains('/') && dir.is_dir() { dir } else { PathBuf::from(t) }
+            })
+            .collect()
+    };
+    let device = g.backend()?.device()?;
+    let runs = targets
+        .iter()
+        .map(|t| lab10_report::RunData::load(t, &g.data(), &device))
+        .collect::<Result<Vec<_>, _>>()?;
+    let out = out.unwrap_or_else(|| g.artifacts.join("report"));
+    let files = lab10_report::write_report(&runs, &out)?;
+    println!("wrote {} files to {}; open {}", files.len(), out.display(), out.join("index.html").display());
+    Ok(())
 }
 
 fn list(g: &Global) -> Result<()> {

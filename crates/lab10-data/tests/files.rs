@@ -121,3 +121,23 @@ fn the_shipped_mnist_files_verify() {
     // The first test digit of MNIST is a 7.
     assert_eq!(test.labels[0], 7);
 }
+
+/// The fuzz target's seed corpus (and any crash input saved next to it) replayed as a test:
+/// every input gives a value or an error, never a panic.
+#[test]
+fn the_fuzz_corpus_parses_or_errors_without_panicking() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fuzz/corpus/idx");
+    let mut seen = 0;
+    for entry in std::fs::read_dir(dir).unwrap().flatten() {
+        let bytes = std::fs::read(entry.path()).unwrap();
+        if let Ok(raw) = lab10_data::idx::decompress(bytes) {
+            for rank in [1, 3] {
+                if let Ok(a) = lab10_data::idx::parse(&raw, rank) {
+                    assert_eq!(a.data.len(), a.dims.iter().product::<usize>());
+                }
+            }
+        }
+        seen += 1;
+    }
+    assert!(seen >= 8, "the corpus is there");
+}

@@ -9,6 +9,8 @@ pub struct Report {
     pub experiment: String,
     pub run_id: String,
     /// "completed", or "diverged: ..." with what happened and which model the numbers describe.
+    /// (Reports written before this field existed were all of completed runs.)
+    #[serde(default = "completed")]
     pub status: String,
     pub description: String,
     #[serde(default)]
@@ -40,6 +42,10 @@ pub struct Report {
     pub git_commit: Option<String>,
     pub lab10_version: String,
     pub command: String,
+}
+
+fn completed() -> String {
+    "completed".into()
 }
 
 /// The commit of the working tree, when run from a git checkout with git installed.

@@ -1,0 +1,95 @@
+//! The confusion matrix of a run's test predictions, and its heat map.
+
+use plotters::coord::Shift;
+use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
+
+use lab10_data::NUM_CLASSES;
+
+use crate::render::{Drawing, err};
+
+/// `counts[actual][predicted]`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfusionMatrix {
+    pub counts: [[usize; NUM_CLASSES]; NUM_CLASSES],
+}
+
+impl ConfusionMatrix {
+    pub fn new(labels: &[u8], predictions: &[u8]) -> Self {
+        let mut counts = [[0; NUM_CLASSES]; NUM_CLASSES];
+        for (&a, &p) in labels.iter().zip(predictions) {
+            counts[a as usize][p as usize] += 1;
+        }
+        Self { counts }
+    }
+
+    /// Test images of each digit (each row's sum).
+    pub fn row_totals(&self) -> [usize; NUM_CLASSES] {
+        self.counts.map(|row| row.iter().sum())
+    }
+}
+
+pub struct Heatmap<'a> {
+    pub title: String,
+    pub matrix: &'a ConfusionMatrix,
+}
+
+impl Drawing for Heatmap<'_> {
+    fn size(&self) -> (u32, u32) {
+        (560, 600)
+    }
+
+    fn draw<DB: DrawingBackend>(&self, area: &DrawingArea<DB, Shift>) -> Result<(), String> {
+        // Cell (actual a, predicted p) is centred on (p, 9 - a): digit labels sit under the
+        // middle of each row and column, with 0 at the top left as in the usual layout.
+        let n = NUM_CLASSES as f64;
+        let mut chart = ChartBuilder::on(area)
+            .caption(&self.title, ("sans-serif", 18))
+            .margin(12)
+            .x_label_area_size(40)
+            .y_label_area_size(50)
+            .build_cartesian_2d(-0.5..n - 0.5, -0.5..n - 0.5)
+            .map_err(err)?;
+        chart
+            .configure_mesh()
+            .disable_mesh()
+            .x_desc("predicted")
+            .y_desc("actual")
+            .x_labels(NUM_CLASSES)
+            .y_labels(NUM_CLASSES)
+            .x_label_formatter(&|v| format!("{v:.0}"))
+            .y_label_formatter(&|v| format!("{:.0}", n - 1.0 - v))
+            .draw()
+            .map_err(err)?;
+        let totals = self.matrix.row_totals();
+        let cells = (0..NUM_CLASSES).flat_map(|a| (0..NUM_CLASSES).map(move |p| (a, p)));
+        let centre = |a: usize, p: usize| (p as f64, n - 1.0 - a as f64);
+        chart
+            .draw_series(cells.clone().map(|(a, p)| {
+                let share = self.matrix.counts[a][p] as f64 / totals[a].max(1) as f64;
+                // Diagonal in blue, mistakes in red, shaded by their share of the row
+                // (mistakes amplified, so that rare confusions still show).
+                let colour = if a == p {
+                    RGBColor((255.0 * (1.0 - share)) as u8, (255.0 * (1.0 - 0.6 * share)) as u8, 255)
+                } else {
+                    let s = (share * 20.0).min(1.0);
+                    RGBColor(255, (255.0 * (1.0 - s)) as u8, (255.0 * (1.0 - s)) as u8)
+                };
+                let (x, y) = centre(a, p);
+                Rectangle::new([(x - 0.5, y - 0.5), (x + 0.5, y + 0.5)], colour.filled())
+            }))
+            .map_err(err)?;
+        chart
+            .draw_series(cells.map(|(a, p)| {
+                let count = self.matrix.counts[a][p];
+                let (x, y) = centre(a, p);
+                let style = ("sans-serif", 13)
+                    .into_font()
+                    .color(if a == p { &WHITE } else { &BLACK })
+                    .pos(Pos::new(HPos::Center, VPos::Center));
+                Text::new(if count == 0 { String::new() } else { count.to_string() }, (x, y), style)
+            }))
+            .map_err(err)?;
+        Ok(())
+    }
+}

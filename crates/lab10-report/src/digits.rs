@@ -1,0 +1,104 @@
+//! A grid of test digits, each captioned with its true and predicted class and the model's
+//! confidence: the misclassified digits of a run, or `lab10 predict`'s samples.
+
+use plotters::coord::Shift;
+use plotters::prelude::*;
+
+use lab10_data::{IMAGE_PIXELS, IMAGE_SIDE};
+
+use crate::render::{Drawing, err};
+
+pub struct Digit {
+    pub pixels: [u8; IMAGE_PIXELS],
+    pub actual: u8,
+    pub predicted: u8,
+    pub confidence: f32,
+}
+
+pub struct DigitGrid {
+    pub title: String,
+    pub digits: Vec<Digit>,
+    pub columns: usize,
+}
+
+impl DigitGrid {
+    /// `lab10 predict`'s samples as a grid.
+    pub fn from_predictions(title: String, predictions: &[lab10_train::Prediction]) -> Self {
+        Self {
+            title,
+            digits: predictions
+                .iter()
+                .map(|p| Digit {
+                    pixels: p.pixels,
+                    actual: p.actual,
+                    predicted: p.predicted,
+                    confidence: p.confidence,
+                })
+                .collect(),
+            columns: predictions.len().clamp(1, 10),
+        }
+    }
+}
+
+const SCALE: i32 = 3;
+const CELL_W: i32 = IMAGE_SIDE as i32 * SCALE + 16;
+const CELL_H: i32 = IMAGE_SIDE as i32 * SCALE + 34;
+const TOP: i32 = 36;
+
+impl DigitGrid {
+    fn rows(&self) -> usize {
+        self.digits.len().div_ceil(self.columns).max(1)
+    }
+}
+
+impl Drawing for DigitGrid {
+    fn size(&self) -> (u32, u32) {
+        (
+            (self.columns.max(1) as i32 * CELL_W + 8) as u32,
+            (self.rows() as i32 * CELL_H + TOP + 8) as u32,
+        )
+    }
+
+    fn draw<DB: DrawingBackend>(&self, area: &DrawingArea<DB, Shift>) -> Result<(), String> {
+        area.draw(&Text::new(self.title.clone(), (8, 8), ("sans-serif", 18)))
+            .map_err(err)?;
+        if self.digits.is_empty() {
+            return area
+                .draw(&Text::new("(none)", (8, TOP + 8), ("sans-serif", 16)))
+                .map_err(err);
+        }
+        for (i, d) in self.digits.iter().enumerate() {
+            let x0 = 8 + (i % self.columns) as i32 * CELL_W;
+            let y0 = TOP + (i / self.columns) as i32 * CELL_H;
+            for (p, &v) in d.pixels.iter().enumerate() {
+                if v == 0 {
+                    continue;
+                }
+                let (r, c) = ((p / IMAGE_SIDE) as i32, (p % IMAGE_SIDE) as i32);
+                let ink = 255 - v;
+                area.draw(&Rectangle::new(
+                    [(x0 + c * SCALE, y0 + r * SCALE), (x0 + (c + 1) * SCALE, y0 + (r + 1) * SCALE)],
+                    RGBColor(ink, ink, ink).filled(),
+                ))
+                .map_err(err)?;
+            }
+            let side = IMAGE_SIDE as i32 * SCALE;
+            area.draw(&Rectangle::new([(x0, y0), (x0 + side, y0 + side)], BLACK.mix(0.25)))
+                .map_err(err)?;
+            let colour = if d.actual == d.predicted { RGBColor(0, 110, 0) } else { RGBColor(190, 0, 0) };
+            area.draw(&Text::new(
+                format!("true {}  pred {}", d.actual, d.predicted),
+                (x0, y0 + side + 3),
+                ("sans-serif", 12).into_font().color(&colour),
+            ))
+            .map_err(err)?;
+            area.draw(&Text::new(
+                format!("{:.1}% sure", 100.0 * d.confidence),
+                (x0, y0 + side + 17),
+                ("sans-serif", 12).into_font().color(&BLACK),
+            ))
+            .map_err(err)?;
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,223 @@
+//! The report folder: pictures, `README.md` and a self-contained `index.html`.
+
+use std::path::{Path, PathBuf};
+
+use base64::Engine;
+use lab10_data::atomic::write_atomically;
+use lab10_train::Error;
+
+use crate::charts::{Curves, Metric, Series};
+use crate::confusion::{ConfusionMatrix, Heatmap};
+use crate::digits::{Digit, DigitGrid};
+use crate::render::{Picture, render};
+use crate::runs::RunData;
+
+/// How many misclassified digits a run's grid shows (most confident mistakes first).
+const MISCLASSIFIED_SHOWN: usize = 40;
+
+/// One row of the comparison table, formatted exactly as it appears in README.md/index.html.
+pub fn table_row(r: &RunData, label: &str) -> Vec<String> {
+    let rep = &r.report;
+    vec![
+        label.to_string(),
+        rep.backend.clone(),
+        rep.epochs.to_string(),
+        rep.params.to_string(),
+        format!("{:.4}", rep.final_train_loss),
+        format!("{:.4}", rep.test_loss),
+        format!("{:.2}", rep.test_accuracy),
+        format!("{:.2}", rep.mean_epoch_seconds),
+        rep.reference.clone().unwrap_or_else(|| "-".into()),
+    ]
+}
+
+pub const TABLE_HEADER: [&str; 9] = [
+    "experiment",
+    "backend",
+    "epochs",
+    "params",
+    "final train loss",
+    "test loss",
+    "test accuracy (%)",
+    "s/epoch",
+    "lesson's reference",
+];
+
+struct Figure {
+    stem: String,
+    caption: String,
+    picture: Picture,
+    svg: bool,
+}
+
+/// Writes the report for `runs` into `out` and returns the files written.
+pub fn write_report(runs: &[RunData], out: &Path) -> Result<Vec<PathBuf>, Error> {
+    std::fs::create_dir_all(out).map_err(|e| Error::write(out, e))?;
+    let disambiguate = runs.iter().enumerate().any(|(i, a)| {
+        runs[..i]
+            .iter()
+            .any(|b| b.report.experiment == a.report.experiment)
+    });
+    let valid_label = if runs.iter().all(|r| r.report.validation.starts_with("test")) {
+        "test"
+    } else {
+        "validation"
+    };
+
+    let fail = |what: &str, e: String| Error::Invalid(format!("cannot draw {what}: {e}"));
+    let mut figures = Vec::new();
+    for (metric, stem, name) in [(Metric::Loss, "loss", "losses"), (Metric::Accuracy, "accuracy", "accuracies")] {
+        let curves = Curves {
+            metric,
+            valid_label: valid_label.into(),
+            series: runs
+                .iter()
+                .map(|r| Series {
+                    label: r.label(disambiguate),
+                    points: r
+                        .metrics
+                        .iter()
+                        .map(|m| {
+                            let (t, v) = match metric {
+                                Metric::Loss => (m.train_loss, m.valid_loss),
+                                Metric::Accuracy => (m.train_accuracy, m.valid_accuracy),
+                            };
+                            (m.epoch as f64, t, v)
+                        })
+                        .collect(),
+                })
+                .collect(),
+        };
+        figures.push(Figure {
+            stem: stem.into(),
+            caption: format!("Train and {valid_label} {name} per epoch, all runs"),
+            picture: render(&curves).map_err(|e| fail(stem, e))?,
+            svg: true,
+        });
+    }
+    for r in runs {
+        let key = r.key(disambiguate);
+        let labels = &r.test.mnist().labels;
+        let matrix = ConfusionMatrix::new(labels, &r.evaluation.predictions);
+        let heatmap = Heatmap {
+            title: format!("{}: confusion matrix ({} test images)", r.label(disambiguate), labels.len()),
+            matrix: &matrix,
+        };
+        figures.push(Figure {
+            stem: format!("{key}-confusion"),
+            caption: format!("{}: confusion matrix", r.label(disambiguate)),
+            picture: render(&heatmap).map_err(|e| fail("a confusion matrix", e))?,
+            svg: true,
+        });
+        let grid = misclassified(r, disambiguate);
+        figures.push(Figure {
+            stem: format!("{key}-misclassified"),
+            caption: format!("{}: misclassified test digits, most confident first", r.label(disambiguate)),
+            picture: render(&grid).map_err(|e| fail("the misclassified digits", e))?,
+            svg: false,
+        });
+    }
+
+    let mut written = Vec::new();
+    let mut write = |name: String, bytes: &[u8]| -> Result<(), Error> {
+        let path = out.join(name);
+        write_atomically(&path, bytes).map_err(|e| Error::write(&path, e))?;
+        written.push(path);
+        Ok(())
+    };
+    for f in &figures {
+        write(format!("{}.png", f.stem), &f.picture.png)?;
+        if f.svg {
+            write(format!("{}.svg", f.stem), f.picture.svg.as_bytes())?;
+        }
+    }
+    let rows: Vec<Vec<String>> = runs.iter().map(|r| table_row(r, &r.label(disambiguate))).collect();
+    write("README.md".into(), markdown(&rows, &figures).as_bytes())?;
+    write("index.html".into(), html(&rows, &figures).as_bytes())?;
+    Ok(written)
+}
+
+fn misclassified(r: &RunData, disambiguate: bool) -> DigitGrid {
+    let e = &r.evaluation;
+    let mnist = r.test.mnist();
+    let mut wrong: Vec<usize> = (0..mnist.len()).filter(|&i| e.predictions[i] != mnist.labels[i]).collect();
+    let total = wrong.len();
+    wrong.sort_by(|&a, &b| e.confidence[b].total_cmp(&e.confidence[a]));
+    DigitGrid {
+        title: format!(
+            "{}: {total} of {} test digits misclassified; the {} most confident mistakes",
+            r.label(disambiguate),
+            mnist.len(),
+            total.min(MISCLASSIFIED_SHOWN)
+        ),
+        digits: wrong
+            .into_iter()
+            .take(MISCLASSIFIED_SHOWN)
+            .map(|i| Digit {
+                pixels: mnist.image(i).try_into().expect("784 pixels"),
+                actual: mnist.labels[i],
+                predicted: e.predictions[i],
+                confidence: e.confidence[i],
+            })
+            .collect(),
+        columns: 10,
+    }
+}
+
+fn markdown(rows: &[Vec<String>], figures: &[Figure]) -> String {
+    let mut s = String::from("# lab10 report\n\n");
+    s += &format!("| {} |\n", TABLE_HEADER.join(" | "));
+    s += &format!("|{}\n", " --- |".repeat(TABLE_HEADER.len()));
+    for row in rows {
+        s += &format!("| {} |\n", row.join(" | "));
+    }
+    for f in figures {
+        s += &format!("\n## {}\n\n![{}]({}.png)", f.caption, f.caption, f.stem);
+        if f.svg {
+            s += &format!(" ([SVG]({}.svg))", f.stem);
+        }
+        s += "\n";
+    }
+    s
+}
+
+fn escape(text: &str) -> String {
+    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+}
+
+fn html(rows: &[Vec<String>], figures: &[Figure]) -> String {
+    let engine = base64::engine::general_purpose::STANDARD;
+    let mut s = String::from(
+        "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n<title>lab10 report</title>\n\
+         <style>body{font-family:sans-serif;margin:2em;max-width:1100px}table{border-collapse:collapse}\
+         td,th{border:1px solid #bbb;padding:4px 8px;text-align:right}td:first-child,th:first-child{text-align:left}\
+         img{max-width:100%;border:1px solid #eee}figure{margin:2em 0}</style>\n</head><body>\n<h1>lab10 report</h1>\n<table>\n<tr>",
+    );
+    for h in TABLE_HEADER {
+        s += &format!("<th>{}</th>", escape(h));
+    }
+    s += "</tr>\n";
+    for row in rows {
+        s += "<tr>";
+        for cell in row {
+            s += &format!("<td>{}</td>", escape(cell));
+        }
+        s += "</tr>\n";
+    }
+    s += "</table>\n";
+    for f in figures {
+        // Every picture is inlined, so the page works as a single file, offline.
+        s += &format!(
+            "<figure><img alt=\"{}\" src=\"data:image/png;base64,{}\"><figcaption>{}</figcaption></figure>\n",
+            escape(&f.caption),
+            engine.encode(&f.picture.png),
+            escape(&f.caption)
+        );
+    }
+    s += "<p id=\"images-loaded\"></p>\n<script>\nwindow.addEventListener('load', () => {\n\
+          const imgs = [...document.images];\n\
+          const ok = imgs.filter(i => i.complete && i.naturalWidth > 0).length;\n\
+          document.getElementById('images-loaded').textContent = `${ok} of ${imgs.length} images loaded`;\n});\n</script>\n</body></html>\n";
+    s
+}
+

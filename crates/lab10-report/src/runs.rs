@@ -1,0 +1,60 @@
+//! A finished run with everything a report shows: its report.json, its per-epoch metrics, and
+//! a fresh evaluation of its model on the test set (for the confusion matrix and the digits).
+
+use std::path::Path;
+
+use burn::prelude::Device;
+use lab10_data::MnistDataset;
+use lab10_train::run_dir::REPORT_FILE;
+use lab10_train::training::DataOptions;
+use lab10_train::{EpochRecord, Error, Evaluation, Report, RunDir, SavedModel, metrics};
+
+pub struct RunData {
+    pub run: RunDir,
+    pub report: Report,
+    pub metrics: Vec<EpochRecord>,
+    pub evaluation: Evaluation,
+    pub test: MnistDataset,
+}
+
+impl RunData {
+    /// Loads a run folder (or `artifacts/<experiment>` for its latest run) and re-evaluates its
+    /// model on the same test images its report describes.
+    pub fn load(target: &Path, data: &DataOptions, device: &Device) -> Result<Self, Error> {
+        let run = RunDir::open(target)?;
+        let report_path = run.file(REPORT_FILE);
+        let bytes = std::fs::read(&report_path).map_err(|e| Error::read(&report_path, e))?;
+        let report: Report = serde_json::from_slice(&bytes).map_err(|e| Error::Checkpoint {
+            path: report_path.clone(),
+            message: format!("unreadable report ({e}); was the run finished?"),
+        })?;
+        let saved = SavedModel::open(&run.path, None)?;
+        let test = saved.test_data(data, Some(report.test_images))?;
+        let evaluation = saved.evaluate(&test, device)?;
+        Ok(Self {
+            metrics: metrics::read(&run.path)?,
+            run,
+            report,
+            evaluation,
+            test,
+        })
+    }
+
+    /// `xavier`, or `xavier (20261128-0406...)` when several runs of one experiment are shown.
+    pub fn label(&self, disambiguate: bool) -> String {
+        if disambiguate {
+            format!("{} ({})", self.report.experiment, self.report.run_id)
+        } else {
+            self.report.experiment.clone()
+        }
+    }
+
+    /// A file-name-safe key: the experiment, plus the run id when needed.
+    pub fn key(&self, disambiguate: bool) -> String {
+        if disambiguate {
+            format!("{}-{}", self.report.experiment, self.report.run_id)
+        } else {
+            self.report.experiment.clone()
+        }
+    }
+}
