@@ -212,15 +212,23 @@ pub fn train(experiment: &Experiment, opts: &TrainOptions) -> Result<TrainOutcom
     let result = training
         .renderer(Box::new(renderer))
         .launch(Learner::new(model, experiment.optimizer.init(), experiment.optimizer.learning_rate()));
+    // The TUI holds the terminal until its renderer is dropped: release it before printing.
+    let burn::train::LearningResult {
+        model: trained,
+        renderer,
+        interrupted,
+        error,
+    } = result;
+    drop(renderer);
 
-    if let Some(error) = result.error {
+    if let Some(error) = error {
         return Err(Error::Training(format!(
             "{error}. Checkpoints of finished epochs are in {}",
             run.checkpoint_dir().display()
         )));
     }
     let diverged = divergence.lock().expect("divergence lock").take();
-    if result.interrupted.is_some() && diverged.is_none() {
+    if interrupted.is_some() && diverged.is_none() {
         return Err(Error::Training(format!(
             "interrupted before the last epoch; continue with `lab10 train {} --resume {}`",
             experiment.name,
@@ -233,8 +241,7 @@ pub fn train(experiment: &Experiment, opts: &TrainOptions) -> Result<TrainOutcom
     let model_path = match &diverged {
         None => {
             let path = run.file(MODEL_FILE);
-            result
-                .model
+            trained
                 .save_file(&path)
                 .map_err(|e| Error::write(&path, std::io::Error::other(e.to_string())))?;
             Some(path)
