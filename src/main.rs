@@ -234,7 +234,11 @@ fn run(cli: Cli) -> Result<()> {
             let eval = saved.evaluate(&data, &device)?;
             let predictions = sample_predictions(&eval, &data, samples, seed);
             for p in &predictions {
-                let verdict = if p.actual == p.predicted { "" } else { "  <- wrong" };
+                let verdict = if p.actual == p.predicted {
+                    ""
+                } else {
+                    "  <- wrong"
+                };
                 println!(
                     "Index: {:>5}  Actual: {}  Predicted: {}  ({:.1}% sure){verdict}",
                     p.index,
@@ -247,7 +251,10 @@ fn run(cli: Cli) -> Result<()> {
             println!("test accuracy of this model: {:.2}%", eval.accuracy);
             if let Some(path) = png {
                 let grid = lab10_report::digits::DigitGrid::from_predictions(
-                    format!("{}: {samples} test digits (seed {seed})", saved.experiment.name),
+                    format!(
+                        "{}: {samples} test digits (seed {seed})",
+                        saved.experiment.name
+                    ),
                     &predictions,
                 );
                 let picture = lab10_report::render::render(&grid).map_err(anyhow::Error::msg)?;
@@ -261,7 +268,11 @@ fn run(cli: Cli) -> Result<()> {
         Command::Backends => {
             for b in BackendKind::ALL {
                 if !b.is_compiled() {
-                    println!("{:<8} not compiled in (rebuild with --features {})", b.name(), b.feature());
+                    println!(
+                        "{:<8} not compiled in (rebuild with --features {})",
+                        b.name(),
+                        b.feature()
+                    );
                     continue;
                 }
                 match b.open() {
@@ -295,7 +306,11 @@ fn report(g: &Global, targets: Vec<String>, out: Option<PathBuf>) -> Result<()> 
             .iter()
             .map(|t| {
                 let dir = g.artifacts.join(t);
-                if !t.contains('/') && dir.is_dir() { dir } else { PathBuf::from(t) }
+                if !t.contains('/') && dir.is_dir() {
+                    dir
+                } else {
+                    PathBuf::from(t)
+                }
             })
             .collect()
     };
@@ -306,7 +321,12 @@ fn report(g: &Global, targets: Vec<String>, out: Option<PathBuf>) -> Result<()> 
         .collect::<Result<Vec<_>, _>>()?;
     let out = out.unwrap_or_else(|| g.artifacts.join("report"));
     let files = lab10_report::write_report(&runs, &out)?;
-    println!("wrote {} files to {}; open {}", files.len(), out.display(), out.join("index.html").display());
+    println!(
+        "wrote {} files to {}; open {}",
+        files.len(),
+        out.display(),
+        out.join("index.html").display()
+    );
     Ok(())
 }
 

@@ -31,10 +31,23 @@ fn lab10(args: &[&str]) -> String {
 
 fn train(backend: &str, artifacts: &Path) -> PathBuf {
     let out = lab10(&[
-        "train", "xavier", "--epochs", "1", "--train-size", "3000", "--test-size", "2000",
-        "--backend", backend, "--artifacts", artifacts.to_str().unwrap(),
+        "train",
+        "xavier",
+        "--epochs",
+        "1",
+        "--train-size",
+        "3000",
+        "--test-size",
+        "2000",
+        "--backend",
+        backend,
+        "--artifacts",
+        artifacts.to_str().unwrap(),
     ]);
-    let run = out.lines().find_map(|l| l.strip_prefix("run: ")).expect("run line");
+    let run = out
+        .lines()
+        .find_map(|l| l.strip_prefix("run: "))
+        .expect("run line");
     PathBuf::from(run)
 }
 
@@ -45,19 +58,31 @@ fn accuracy(json: &str, key: &str) -> f64 {
 
 fn eval_accuracy(run: &Path, backend: &str) -> f64 {
     let out = lab10(&[
-        "eval", run.to_str().unwrap(), "--json", "--test-size", "2000", "--backend", backend,
+        "eval",
+        run.to_str().unwrap(),
+        "--json",
+        "--test-size",
+        "2000",
+        "--backend",
+        backend,
     ]);
     accuracy(&out, "accuracy")
 }
 
 fn report_accuracy(run: &Path) -> f64 {
-    accuracy(&std::fs::read_to_string(run.join("report.json")).unwrap(), "test_accuracy")
+    accuracy(
+        &std::fs::read_to_string(run.join("report.json")).unwrap(),
+        "test_accuracy",
+    )
 }
 
 #[test]
 fn backends_lists_the_wgpu_adapter() {
     let out = lab10(&["backends"]);
-    let line = out.lines().find(|l| l.starts_with("wgpu")).expect("wgpu line");
+    let line = out
+        .lines()
+        .find(|l| l.starts_with("wgpu"))
+        .expect("wgpu line");
     assert!(line.contains(" on "), "adapter named: {line}");
 }
 
@@ -90,7 +115,9 @@ fn the_same_weights_give_the_same_logits_on_wgpu_and_flex() {
     flex.seed(7);
     experiment.model.init(&flex).save_file(&file).unwrap();
 
-    let input: Vec<f32> = (0..64 * 784).map(|i| ((i * 7919) % 256) as f32 / 255.0).collect();
+    let input: Vec<f32> = (0..64 * 784)
+        .map(|i| ((i * 7919) % 256) as f32 / 255.0)
+        .collect();
     let logits = |device: &Device| -> Vec<f32> {
         let model = experiment.model.init(device).load_file(&file);
         let x = Tensor::<2>::from_data(TensorData::new(input.clone(), [64, 784]), device);
@@ -99,6 +126,12 @@ fn the_same_weights_give_the_same_logits_on_wgpu_and_flex() {
     let cpu = logits(&flex);
     let gpu = logits(&BackendKind::Wgpu.device().unwrap());
     let scale = cpu.iter().fold(0f32, |m, x| m.max(x.abs()));
-    let worst = cpu.iter().zip(&gpu).fold(0f32, |m, (a, b)| m.max((a - b).abs()));
-    assert!(worst <= 1e-4 * scale.max(1.0), "max |cpu - gpu| = {worst} (scale {scale})");
+    let worst = cpu
+        .iter()
+        .zip(&gpu)
+        .fold(0f32, |m, (a, b)| m.max((a - b).abs()));
+    assert!(
+        worst <= 1e-4 * scale.max(1.0),
+        "max |cpu - gpu| = {worst} (scale {scale})"
+    );
 }

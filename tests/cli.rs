@@ -17,7 +17,12 @@ fn data_dir() -> PathBuf {
 fn lab10_in(cwd: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_lab10"));
     cmd.current_dir(cwd).args(args);
-    for var in ["LAB10_DATA_DIR", "LAB10_CACHE_DIR", "LAB10_MNIST_MIRRORS", "LAB10_EXPERIMENTS_DIR"] {
+    for var in [
+        "LAB10_DATA_DIR",
+        "LAB10_CACHE_DIR",
+        "LAB10_MNIST_MIRRORS",
+        "LAB10_EXPERIMENTS_DIR",
+    ] {
         cmd.env_remove(var);
     }
     for (k, v) in env {
@@ -47,7 +52,10 @@ fn ok(o: Output) -> String {
 fn refused(o: Output) -> String {
     let all = text(&o);
     assert_eq!(o.status.code(), Some(1), "{all}");
-    assert!(!all.contains("panicked") && !all.contains("RUST_BACKTRACE"), "{all}");
+    assert!(
+        !all.contains("panicked") && !all.contains("RUST_BACKTRACE"),
+        "{all}"
+    );
     String::from_utf8_lossy(&o.stderr).into_owned()
 }
 
@@ -75,7 +83,13 @@ fn train(artifacts: &Path, args: &[&str]) -> PathBuf {
 
 fn eval_json(target: &Path, extra: &[&str]) -> Value {
     let data = data_dir();
-    let mut args = vec!["eval", target.to_str().unwrap(), "--json", "--data-dir", data.to_str().unwrap()];
+    let mut args = vec![
+        "eval",
+        target.to_str().unwrap(),
+        "--json",
+        "--data-dir",
+        data.to_str().unwrap(),
+    ];
     args.extend(extra);
     serde_json::from_str(&ok(lab10(&args))).unwrap()
 }
@@ -84,7 +98,10 @@ fn eval_json(target: &Path, extra: &[&str]) -> Value {
 fn list_and_summary_show_the_five_experiments() {
     let out = ok(lab10(&["list"]));
     for name in ["softmax", "nn", "xavier", "deep", "dropout"] {
-        assert!(out.lines().any(|l| l.starts_with(name)), "{name} in:\n{out}");
+        assert!(
+            out.lines().any(|l| l.starts_with(name)),
+            "{name} in:\n{out}"
+        );
     }
     assert!(ok(lab10(&["summary", "nn"])).contains("Total params: 269,322"));
     let deep = ok(lab10(&["summary", "deep"]));
@@ -112,14 +129,27 @@ fn user_mistakes_get_one_clear_message() {
 fn train_eval_resume_and_predict_on_real_mnist() {
     let artifacts = tempfile::tempdir().unwrap();
     let small = ["--train-size", "5000", "--test-size", "2000"];
-    let run = train(artifacts.path(), &[&["xavier", "--epochs", "1"][..], &small].concat());
+    let run = train(
+        artifacts.path(),
+        &[&["xavier", "--epochs", "1"][..], &small].concat(),
+    );
 
     // Every artifact is there.
-    for f in ["experiment.toml", "metrics.csv", "metrics.json", "model.bpk", "report.json", "checkpoint/model-1.bpk"] {
+    for f in [
+        "experiment.toml",
+        "metrics.csv",
+        "metrics.json",
+        "model.bpk",
+        "report.json",
+        "checkpoint/model-1.bpk",
+    ] {
         assert!(run.join(f).is_file(), "{f} missing in {}", run.display());
     }
     let csv = std::fs::read_to_string(run.join("metrics.csv")).unwrap();
-    assert!(csv.starts_with("epoch,train_loss,train_accuracy,valid_loss,valid_accuracy,"), "{csv}");
+    assert!(
+        csv.starts_with("epoch,train_loss,train_accuracy,valid_loss,valid_accuracy,"),
+        "{csv}"
+    );
     assert_eq!(csv.lines().count(), 2, "{csv}");
     let latest = artifacts.path().join("xavier/latest");
     assert_eq!(latest.canonicalize().unwrap(), run.canonicalize().unwrap());
@@ -138,25 +168,49 @@ fn train_eval_resume_and_predict_on_real_mnist() {
     assert!((eval["loss"].as_f64().unwrap() - loss).abs() < 1e-9);
 
     // ...and so does the checkpoint on the other CPU backend.
-    let other = eval_json(&run.join("model.bpk"), &["--test-size", "2000", "--backend", "ndarray"]);
+    let other = eval_json(
+        &run.join("model.bpk"),
+        &["--test-size", "2000", "--backend", "ndarray"],
+    );
     assert!((other["accuracy"].as_f64().unwrap() - accuracy).abs() <= 0.1);
 
     // A checkpoint of another architecture is refused with both shapes.
-    let err = refused(lab10(&["eval", run.join("model.bpk").to_str().unwrap(), "--experiment", "deep"]));
-    assert!(err.contains("[784, 512]") && err.contains("[784, 256]"), "{err}");
+    let err = refused(lab10(&[
+        "eval",
+        run.join("model.bpk").to_str().unwrap(),
+        "--experiment",
+        "deep",
+    ]));
+    assert!(
+        err.contains("[784, 512]") && err.contains("[784, 256]"),
+        "{err}"
+    );
 
     // A truncated model file is refused, naming it.
     let cut = artifacts.path().join("cut.bpk");
     let bytes = std::fs::read(run.join("model.bpk")).unwrap();
     std::fs::write(&cut, &bytes[..bytes.len() / 3]).unwrap();
-    let err = refused(lab10(&["eval", cut.to_str().unwrap(), "--experiment", "xavier"]));
+    let err = refused(lab10(&[
+        "eval",
+        cut.to_str().unwrap(),
+        "--experiment",
+        "xavier",
+    ]));
     assert!(err.contains("cut.bpk"), "{err}");
 
     // Resume continues after the last checkpoint; each epoch appears once.
     let data = data_dir();
     let out = ok(lab10(&[
-        "train", "xavier", "--resume", run.to_str().unwrap(), "--epochs", "2",
-        "--data-dir", data.to_str().unwrap(), "--artifacts", artifacts.path().to_str().unwrap(),
+        "train",
+        "xavier",
+        "--resume",
+        run.to_str().unwrap(),
+        "--epochs",
+        "2",
+        "--data-dir",
+        data.to_str().unwrap(),
+        "--artifacts",
+        artifacts.path().to_str().unwrap(),
     ]));
     assert!(out.contains("resuming after epoch 1 of 2"), "{out}");
     let epochs: Vec<u64> = json(&run.join("metrics.json"))
@@ -172,17 +226,36 @@ fn train_eval_resume_and_predict_on_real_mnist() {
 
     // Predictions as the lesson prints them, with the digit drawn.
     let out = ok(lab10(&[
-        "predict", latest.to_str().unwrap(), "--samples", "3", "--seed", "777",
-        "--data-dir", data.to_str().unwrap(),
+        "predict",
+        latest.to_str().unwrap(),
+        "--samples",
+        "3",
+        "--seed",
+        "777",
+        "--data-dir",
+        data.to_str().unwrap(),
     ]));
     assert_eq!(out.matches("Index:").count(), 3, "{out}");
-    assert!(out.contains("Actual:") && out.contains("Predicted:") && out.contains('█'), "{out}");
+    assert!(
+        out.contains("Actual:") && out.contains("Predicted:") && out.contains('█'),
+        "{out}"
+    );
 }
 
 #[test]
 fn two_runs_never_share_a_folder_and_ndarray_trains_too() {
     let artifacts = tempfile::tempdir().unwrap();
-    let args = ["xavier", "--epochs", "1", "--train-size", "3000", "--test-size", "1000", "--backend", "ndarray"];
+    let args = [
+        "xavier",
+        "--epochs",
+        "1",
+        "--train-size",
+        "3000",
+        "--test-size",
+        "1000",
+        "--backend",
+        "ndarray",
+    ];
     let a = train(artifacts.path(), &args);
     let b = train(artifacts.path(), &args);
     assert_ne!(a, b);
@@ -198,14 +271,34 @@ fn a_holdout_split_validates_on_training_images_and_still_tests_on_the_test_set(
     let artifacts = tempfile::tempdir().unwrap();
     let run = train(
         artifacts.path(),
-        &["softmax", "--epochs", "1", "--train-size", "1500", "--holdout", "500", "--test-size", "700"],
+        &[
+            "softmax",
+            "--epochs",
+            "1",
+            "--train-size",
+            "1500",
+            "--holdout",
+            "500",
+            "--test-size",
+            "700",
+        ],
     );
     let report = json(&run.join("report.json"));
     assert_eq!(report["train_images"], 1000);
     assert_eq!(report["validation"], "valid (500 images)");
     assert_eq!(report["test_images"], 700);
-    let err = refused(lab10(&["train", "softmax", "--train-size", "100", "--holdout", "100"]));
-    assert!(err.contains("holdout 100 leaves no training images"), "{err}");
+    let err = refused(lab10(&[
+        "train",
+        "softmax",
+        "--train-size",
+        "100",
+        "--holdout",
+        "100",
+    ]));
+    assert!(
+        err.contains("holdout 100 leaves no training images"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -213,14 +306,33 @@ fn a_diverging_run_stops_in_its_first_epoch_and_says_so_in_its_report() {
     let artifacts = tempfile::tempdir().unwrap();
     let data = data_dir();
     let err = refused(lab10(&[
-        "train", "xavier", "--lr", "1e30", "--epochs", "3", "--train-size", "3000",
-        "--data-dir", data.to_str().unwrap(), "--artifacts", artifacts.path().to_str().unwrap(),
+        "train",
+        "xavier",
+        "--lr",
+        "1e30",
+        "--epochs",
+        "3",
+        "--train-size",
+        "3000",
+        "--data-dir",
+        data.to_str().unwrap(),
+        "--artifacts",
+        artifacts.path().to_str().unwrap(),
     ]));
-    assert!(err.contains("diverged: the training loss became") && err.contains("in epoch 1"), "{err}");
+    assert!(
+        err.contains("diverged: the training loss became") && err.contains("in epoch 1"),
+        "{err}"
+    );
     assert!(err.contains("--lr"), "{err}");
     let report = json(&artifacts.path().join("xavier/latest/report.json"));
-    assert!(report["status"].as_str().unwrap().starts_with("diverged"), "{report}");
-    assert!(report["test_accuracy"].is_null(), "no model to test: {report}");
+    assert!(
+        report["status"].as_str().unwrap().starts_with("diverged"),
+        "{report}"
+    );
+    assert!(
+        report["test_accuracy"].is_null(),
+        "no model to test: {report}"
+    );
     assert_eq!(report["epochs"], 0);
 }
 
@@ -235,15 +347,27 @@ fn corrupt_data_is_refused_naming_the_file_and_nothing_is_written() {
     std::fs::write(&labels, &bytes[..bytes.len() - 100]).unwrap();
     let artifacts = tempfile::tempdir().unwrap();
     let err = refused(lab10(&[
-        "train", "softmax", "--data-dir", data.path().to_str().unwrap(),
-        "--artifacts", artifacts.path().to_str().unwrap(),
+        "train",
+        "softmax",
+        "--data-dir",
+        data.path().to_str().unwrap(),
+        "--artifacts",
+        artifacts.path().to_str().unwrap(),
     ]));
     assert!(err.contains("t10k-labels-idx1-ubyte.gz"), "{err}");
     assert_eq!(std::fs::read_dir(artifacts.path()).unwrap().count(), 0);
 
     std::fs::remove_file(&labels).unwrap();
-    let err = refused(lab10(&["train", "softmax", "--data-dir", data.path().to_str().unwrap()]));
-    assert!(err.contains("t10k-labels-idx1-ubyte") && err.contains("missing"), "{err}");
+    let err = refused(lab10(&[
+        "train",
+        "softmax",
+        "--data-dir",
+        data.path().to_str().unwrap(),
+    ]));
+    assert!(
+        err.contains("t10k-labels-idx1-ubyte") && err.contains("missing"),
+        "{err}"
+    );
 }
 
 /// Serves the shipped .gz files over HTTP on 127.0.0.1.
@@ -273,9 +397,15 @@ fn without_local_data_it_downloads_into_the_cache_or_says_where_it_looked() {
     let err = refused(lab10_in(
         cwd.path(),
         &["train", "softmax"],
-        &[("LAB10_CACHE_DIR", cache_str), ("LAB10_MNIST_MIRRORS", "http://127.0.0.1:9/")],
+        &[
+            ("LAB10_CACHE_DIR", cache_str),
+            ("LAB10_MNIST_MIRRORS", "http://127.0.0.1:9/"),
+        ],
     ));
-    assert!(err.contains("data/mnist") && err.contains(cache_str), "{err}");
+    assert!(
+        err.contains("data/mnist") && err.contains(cache_str),
+        "{err}"
+    );
     assert!(err.contains("--data-dir"), "{err}");
     assert!(!cache.join("train-images-idx3-ubyte.gz").exists());
 
@@ -283,18 +413,40 @@ fn without_local_data_it_downloads_into_the_cache_or_says_where_it_looked() {
     let url = mirror();
     let out = ok(lab10_in(
         cwd.path(),
-        &["train", "softmax", "--epochs", "1", "--train-size", "1000", "--test-size", "500"],
-        &[("LAB10_CACHE_DIR", cache_str), ("LAB10_MNIST_MIRRORS", &url)],
+        &[
+            "train",
+            "softmax",
+            "--epochs",
+            "1",
+            "--train-size",
+            "1000",
+            "--test-size",
+            "500",
+        ],
+        &[
+            ("LAB10_CACHE_DIR", cache_str),
+            ("LAB10_MNIST_MIRRORS", &url),
+        ],
     ));
-    assert!(out.contains("downloading") && out.contains("(downloaded)"), "{out}");
+    assert!(
+        out.contains("downloading") && out.contains("(downloaded)"),
+        "{out}"
+    );
     assert!(cache.join("t10k-images-idx3-ubyte.gz").is_file());
-    assert!(cwd.path().join("artifacts/softmax/latest/report.json").is_file());
+    assert!(
+        cwd.path()
+            .join("artifacts/softmax/latest/report.json")
+            .is_file()
+    );
 
     // The next run finds the cache and downloads nothing.
     let out = ok(lab10_in(
         cwd.path(),
         &["eval", "artifacts/softmax/latest", "--test-size", "500"],
-        &[("LAB10_CACHE_DIR", cache_str), ("LAB10_MNIST_MIRRORS", "http://127.0.0.1:9/")],
+        &[
+            ("LAB10_CACHE_DIR", cache_str),
+            ("LAB10_MNIST_MIRRORS", "http://127.0.0.1:9/"),
+        ],
     ));
     assert!(!out.contains("downloading"), "{out}");
 }

@@ -62,17 +62,26 @@ fn xavier_normal_has_the_glorot_std_and_separate_bias_init() {
     let (mean, std) = mean_std(&w);
     let expected = (2.0f64 / (784.0 + 256.0)).sqrt();
     assert!(mean.abs() < 0.002, "mean {mean}");
-    assert!((std / expected - 1.0).abs() < 0.02, "std {std}, expected {expected}");
+    assert!(
+        (std / expected - 1.0).abs() < 0.02,
+        "std {std}, expected {expected}"
+    );
     let b = values(model.hidden[0].bias.as_ref().unwrap().val());
     assert!(b.iter().all(|&x| x == 0.0), "zeros bias");
 }
 
 #[test]
 fn normal_init_has_std_one_for_weights_and_biases() {
-    let one = Init::Normal { mean: 0.0, std: 1.0 };
+    let one = Init::Normal {
+        mean: 0.0,
+        std: 1.0,
+    };
     let model = config(vec![512], one.clone(), one).init(&device());
     let (mean, std) = mean_std(&values(model.hidden[0].weight.val()));
-    assert!(mean.abs() < 0.01 && (std - 1.0).abs() < 0.01, "mean {mean} std {std}");
+    assert!(
+        mean.abs() < 0.01 && (std - 1.0).abs() < 0.01,
+        "mean {mean} std {std}"
+    );
     let (_, bias_std) = mean_std(&values(model.hidden[0].bias.as_ref().unwrap().val()));
     assert!((bias_std - 1.0).abs() < 0.15, "bias std {bias_std}");
 }
@@ -84,13 +93,21 @@ fn xavier_uniform_and_kaiming_normal_have_their_spreads() {
     let limit = (6.0f64 / (784.0 + 256.0)).sqrt();
     assert!(w.iter().all(|x| x.abs() <= limit + 1e-6));
     let (_, std) = mean_std(&w);
-    assert!((std / (limit / 3f64.sqrt()) - 1.0).abs() < 0.02, "std {std}");
+    assert!(
+        (std / (limit / 3f64.sqrt()) - 1.0).abs() < 0.02,
+        "std {std}"
+    );
 
-    let he = Init::KaimingNormal { gain: std::f64::consts::SQRT_2 };
+    let he = Init::KaimingNormal {
+        gain: std::f64::consts::SQRT_2,
+    };
     let model = config(vec![256], he, Init::Zeros).init(&device());
     let (_, std) = mean_std(&values(model.hidden[0].weight.val()));
     let expected = (2.0f64 / 784.0).sqrt();
-    assert!((std / expected - 1.0).abs() < 0.02, "std {std}, expected {expected}");
+    assert!(
+        (std / expected - 1.0).abs() < 0.02,
+        "std {std}, expected {expected}"
+    );
 }
 
 #[test]

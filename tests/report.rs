@@ -4,8 +4,8 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use lab10_report::{ConfusionMatrix, RunData};
-use lab10_train::training::DataOptions;
 use lab10_train::BackendKind;
+use lab10_train::training::DataOptions;
 use serde_json::Value;
 
 fn repo() -> &'static Path {
@@ -13,7 +13,11 @@ fn repo() -> &'static Path {
 }
 
 fn lab10(args: &[&str]) -> String {
-    let out = Command::new(env!("CARGO_BIN_EXE_lab10")).current_dir(repo()).args(args).output().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_lab10"))
+        .current_dir(repo())
+        .args(args)
+        .output()
+        .unwrap();
     assert!(
         out.status.success(),
         "lab10 {args:?} failed:\n{}{}",
@@ -31,8 +35,16 @@ fn is_png(path: &Path) -> bool {
 fn two_runs(artifacts: &Path) {
     for e in ["softmax", "xavier"] {
         lab10(&[
-            "train", e, "--epochs", "2", "--train-size", "3000", "--test-size", "1000",
-            "--artifacts", artifacts.to_str().unwrap(),
+            "train",
+            e,
+            "--epochs",
+            "2",
+            "--train-size",
+            "3000",
+            "--test-size",
+            "1000",
+            "--artifacts",
+            artifacts.to_str().unwrap(),
         ]);
     }
 }
@@ -43,8 +55,13 @@ fn a_report_of_two_runs_has_every_file_and_the_runs_numbers() {
     two_runs(artifacts.path());
     let out: PathBuf = artifacts.path().join("my-report");
     lab10(&[
-        "report", "softmax", "xavier", "--artifacts", artifacts.path().to_str().unwrap(),
-        "--out", out.to_str().unwrap(),
+        "report",
+        "softmax",
+        "xavier",
+        "--artifacts",
+        artifacts.path().to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
     ]);
 
     for stem in ["loss", "accuracy", "softmax-confusion", "xavier-confusion"] {
@@ -53,13 +70,20 @@ fn a_report_of_two_runs_has_every_file_and_the_runs_numbers() {
         assert!(svg.contains("<svg") && svg.contains("</svg>"), "{stem}.svg");
     }
     for e in ["softmax", "xavier"] {
-        assert!(is_png(&out.join(format!("{e}-misclassified.png"))), "{e} misclassified");
+        assert!(
+            is_png(&out.join(format!("{e}-misclassified.png"))),
+            "{e} misclassified"
+        );
     }
 
     // The table shows exactly what each run's report.json says.
     let readme = std::fs::read_to_string(out.join("README.md")).unwrap();
     let html = std::fs::read_to_string(out.join("index.html")).unwrap();
-    assert_eq!(html.matches("data:image/png;base64,").count(), 6, "all pictures inlined");
+    assert_eq!(
+        html.matches("data:image/png;base64,").count(),
+        6,
+        "all pictures inlined"
+    );
     for e in ["softmax", "xavier"] {
         let report: Value = serde_json::from_slice(
             &std::fs::read(artifacts.path().join(e).join("latest/report.json")).unwrap(),
@@ -86,8 +110,16 @@ fn a_report_of_two_runs_has_every_file_and_the_runs_numbers() {
 fn confusion_rows_sum_to_the_class_counts_and_agree_with_the_report() {
     let artifacts = tempfile::tempdir().unwrap();
     lab10(&[
-        "train", "xavier", "--epochs", "1", "--train-size", "2000", "--test-size", "1500",
-        "--artifacts", artifacts.path().to_str().unwrap(),
+        "train",
+        "xavier",
+        "--epochs",
+        "1",
+        "--train-size",
+        "2000",
+        "--test-size",
+        "1500",
+        "--artifacts",
+        artifacts.path().to_str().unwrap(),
     ]);
     let data = DataOptions {
         dir: Some(repo().join("data/mnist")),
@@ -100,7 +132,10 @@ fn confusion_rows_sum_to_the_class_counts_and_agree_with_the_report() {
     let totals = matrix.row_totals();
     assert_eq!(totals.iter().sum::<usize>(), 1500);
     for (digit, class) in run.report.per_class_accuracy.iter().enumerate() {
-        assert_eq!(totals[digit], labels.iter().filter(|&&l| l as usize == digit).count());
+        assert_eq!(
+            totals[digit],
+            labels.iter().filter(|&&l| l as usize == digit).count()
+        );
         assert_eq!(totals[digit], class.total);
         assert_eq!(matrix.counts[digit][digit], class.correct, "digit {digit}");
     }
@@ -110,13 +145,25 @@ fn confusion_rows_sum_to_the_class_counts_and_agree_with_the_report() {
 fn predict_can_draw_its_samples_into_a_png() {
     let artifacts = tempfile::tempdir().unwrap();
     lab10(&[
-        "train", "softmax", "--epochs", "1", "--train-size", "1000", "--test-size", "500",
-        "--artifacts", artifacts.path().to_str().unwrap(),
+        "train",
+        "softmax",
+        "--epochs",
+        "1",
+        "--train-size",
+        "1000",
+        "--test-size",
+        "500",
+        "--artifacts",
+        artifacts.path().to_str().unwrap(),
     ]);
     let png = artifacts.path().join("samples.png");
     let out = lab10(&[
-        "predict", artifacts.path().join("softmax").to_str().unwrap(), "--samples", "12",
-        "--png", png.to_str().unwrap(),
+        "predict",
+        artifacts.path().join("softmax").to_str().unwrap(),
+        "--samples",
+        "12",
+        "--png",
+        png.to_str().unwrap(),
     ]);
     assert_eq!(out.matches("Index:").count(), 12);
     assert!(is_png(&png));

@@ -125,7 +125,9 @@ pub fn mirrors() -> Vec<String> {
 }
 
 fn first_missing(dir: &Path) -> Option<MnistFile> {
-    MnistFile::ALL.into_iter().find(|f| f.find_in(dir).is_none())
+    MnistFile::ALL
+        .into_iter()
+        .find(|f| f.find_in(dir).is_none())
 }
 
 /// Downloads every file missing from `dir`, trying the mirrors in order.

@@ -33,13 +33,17 @@ pub enum IdxError {
     WrongRank(usize, usize),
     #[error("dimensions {0:?} describe more data than any MNIST file holds")]
     TooLarge(Vec<usize>),
-    #[error("truncated: the header announces {expected} data bytes ({dims:?}) but only {actual} follow")]
+    #[error(
+        "truncated: the header announces {expected} data bytes ({dims:?}) but only {actual} follow"
+    )]
     Truncated {
         dims: Vec<usize>,
         expected: usize,
         actual: usize,
     },
-    #[error("{extra} unexpected bytes after the {expected} data bytes the header announces ({dims:?})")]
+    #[error(
+        "{extra} unexpected bytes after the {expected} data bytes the header announces ({dims:?})"
+    )]
     TrailingBytes {
         dims: Vec<usize>,
         expected: usize,
@@ -179,7 +183,11 @@ mod tests {
         assert_eq!(parse(&idx(&[1], &[7]), 3), Err(IdxError::WrongRank(1, 3)));
         assert!(matches!(
             parse(&idx(&[4], &[1, 2]), 1),
-            Err(IdxError::Truncated { expected: 4, actual: 2, .. })
+            Err(IdxError::Truncated {
+                expected: 4,
+                actual: 2,
+                ..
+            })
         ));
         assert!(matches!(
             parse(&idx(&[1], &[1, 2]), 1),

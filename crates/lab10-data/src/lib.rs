@@ -15,4 +15,4 @@ pub use batcher::{MnistBatch, MnistBatcher, PixelScale};
 pub use dataset::{MnistDataset, MnistItem};
 pub use error::DataError;
 pub use fetch::{DataLocation, Verification, locate};
-pub use mnist::{Mnist, MnistFile, Split, IMAGE_PIXELS, IMAGE_SIDE, NUM_CLASSES};
+pub use mnist::{IMAGE_PIXELS, IMAGE_SIDE, Mnist, MnistFile, NUM_CLASSES, Split};

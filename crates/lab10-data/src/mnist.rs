@@ -118,7 +118,12 @@ impl Mnist {
                 n_labels: labels.dims[0],
             });
         }
-        if let Some((i, &l)) = labels.data.iter().enumerate().find(|&(_, &l)| l as usize >= NUM_CLASSES) {
+        if let Some((i, &l)) = labels
+            .data
+            .iter()
+            .enumerate()
+            .find(|&(_, &l)| l as usize >= NUM_CLASSES)
+        {
             return Err(DataError::Content {
                 path: labels_path,
                 what: format!("label {l} at index {i} is not a digit 0-9"),

@@ -3,7 +3,7 @@
 use std::path::{Path, PathBuf};
 use std::thread;
 
-use lab10_data::{MnistFile, Split, Mnist, fetch::download_missing};
+use lab10_data::{Mnist, MnistFile, Split, fetch::download_missing};
 
 fn shipped() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../data/mnist")
@@ -39,12 +39,20 @@ fn downloads_verifies_and_stores_all_four_files() {
     let mirrors = vec!["http://127.0.0.1:9/nothing/".to_string(), url];
     download_missing(cache.path(), &mirrors).unwrap();
     for f in MnistFile::ALL {
-        assert!(cache.path().join(format!("{}.gz", f.name)).is_file(), "{}", f.name);
+        assert!(
+            cache.path().join(format!("{}.gz", f.name)).is_file(),
+            "{}",
+            f.name
+        );
     }
     let test = Mnist::load(cache.path(), Split::Test, true).unwrap();
     assert_eq!(test.len(), 10_000);
     // No temporary files are left behind.
-    let names: Vec<_> = std::fs::read_dir(cache.path()).unwrap().flatten().map(|e| e.file_name()).collect();
+    let names: Vec<_> = std::fs::read_dir(cache.path())
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name())
+        .collect();
     assert_eq!(names.len(), 4, "{names:?}");
 }
 
@@ -61,5 +69,8 @@ fn a_corrupt_download_is_refused_and_leaves_nothing() {
 fn unreachable_mirrors_give_an_error_naming_each_url() {
     let cache = tempfile::tempdir().unwrap();
     let err = download_missing(cache.path(), &["http://127.0.0.1:9/a/".to_string()]).unwrap_err();
-    assert!(err.contains("http://127.0.0.1:9/a/train-images-idx3-ubyte.gz"), "{err}");
+    assert!(
+        err.contains("http://127.0.0.1:9/a/train-images-idx3-ubyte.gz"),
+        "{err}"
+    );
 }

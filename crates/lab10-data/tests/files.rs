@@ -60,7 +60,16 @@ fn a_missing_file_is_named() {
     write_split(dir.path(), 3, 3, 28);
     std::fs::remove_file(dir.path().join("t10k-labels-idx1-ubyte")).unwrap();
     let err = load(dir.path(), false).unwrap_err();
-    assert!(matches!(err, DataError::MissingFile { name: "t10k-labels-idx1-ubyte", .. }), "{err}");
+    assert!(
+        matches!(
+            err,
+            DataError::MissingFile {
+                name: "t10k-labels-idx1-ubyte",
+                ..
+            }
+        ),
+        "{err}"
+    );
 }
 
 #[test]
@@ -69,7 +78,14 @@ fn image_and_label_counts_must_agree() {
     write_split(dir.path(), 3, 4, 28);
     let err = load(dir.path(), false).unwrap_err();
     assert!(
-        matches!(err, DataError::CountMismatch { n_images: 3, n_labels: 4, .. }),
+        matches!(
+            err,
+            DataError::CountMismatch {
+                n_images: 3,
+                n_labels: 4,
+                ..
+            }
+        ),
         "{err}"
     );
     assert!(err.to_string().contains("3 images"), "{err}");
@@ -87,7 +103,11 @@ fn images_must_be_28_by_28() {
 fn labels_must_be_digits() {
     let dir = tempfile::tempdir().unwrap();
     write_split(dir.path(), 2, 2, 28);
-    std::fs::write(dir.path().join("t10k-labels-idx1-ubyte"), idx(&[2], &[3, 12])).unwrap();
+    std::fs::write(
+        dir.path().join("t10k-labels-idx1-ubyte"),
+        idx(&[2], &[3, 12]),
+    )
+    .unwrap();
     let err = load(dir.path(), false).unwrap_err().to_string();
     assert!(err.contains("label 12 at index 1"), "{err}");
 }
@@ -98,7 +118,11 @@ fn truncated_empty_corrupt_and_foreign_files_are_refused_with_their_reason() {
         ("empty", vec![], "empty file"),
         ("truncated", idx(&[2, 28, 28], &[0; 100]), "truncated"),
         ("bad magic", b"GIF89a-not-an-idx-file".to_vec(), "magic"),
-        ("corrupt gzip", gz(&idx(&[2, 28, 28], &[0; 1568]))[..40].to_vec(), "gzip"),
+        (
+            "corrupt gzip",
+            gz(&idx(&[2, 28, 28], &[0; 1568]))[..40].to_vec(),
+            "gzip",
+        ),
         ("wrong rank", idx(&[2], &[0, 0]), "dimensions"),
     ];
     for (what, bytes, expect) in cases {

@@ -99,7 +99,9 @@ impl MlpConfig {
                 self.dropout
             ));
         }
-        self.weight_init.validate("weight_init").map_err(ConfigError)?;
+        self.weight_init
+            .validate("weight_init")
+            .map_err(ConfigError)?;
         self.bias_init.validate("bias_init").map_err(ConfigError)?;
         Ok(())
     }

@@ -98,7 +98,9 @@ impl Init {
         if value.is_finite() && value > 0.0 {
             Ok(())
         } else {
-            Err(format!("{what}: {name} must be a positive number, got {value}"))
+            Err(format!(
+                "{what}: {name} must be a positive number, got {value}"
+            ))
         }
     }
 }

@@ -27,7 +27,11 @@ impl ModelSummary {
             let (fan_in, fan_out) = (w[0], w[1]);
             let is_output = i == last;
             layers.push(LayerSummary {
-                name: if is_output { "output".into() } else { format!("hidden.{i}") },
+                name: if is_output {
+                    "output".into()
+                } else {
+                    format!("hidden.{i}")
+                },
                 kind: format!(
                     "Linear {fan_in}->{fan_out}, w {}, b {}",
                     config.weight_init.label(),
@@ -89,7 +93,11 @@ impl fmt::Display for ModelSummary {
         let rule = "-".repeat(name_w + 32);
         writeln!(f, "Model: \"{}\"", self.title)?;
         writeln!(f, "{rule}")?;
-        writeln!(f, "{:<name_w$}  {:<16}  {:>12}", "Layer (type)", "Output Shape", "Param #")?;
+        writeln!(
+            f,
+            "{:<name_w$}  {:<16}  {:>12}",
+            "Layer (type)", "Output Shape", "Param #"
+        )?;
         writeln!(f, "{}", "=".repeat(name_w + 32))?;
         for l in &self.layers {
             writeln!(

@@ -61,8 +61,14 @@ impl Drawing for Curves {
             .fold(1.0f64, f64::max);
         let x = 1.0..epochs.max(2.0);
         let title = match self.metric {
-            Metric::Loss => format!("Loss per epoch (dashed: train, solid: {})", self.valid_label),
-            Metric::Accuracy => format!("Accuracy per epoch, % (dashed: train, solid: {})", self.valid_label),
+            Metric::Loss => format!(
+                "Loss per epoch (dashed: train, solid: {})",
+                self.valid_label
+            ),
+            Metric::Accuracy => format!(
+                "Accuracy per epoch, % (dashed: train, solid: {})",
+                self.valid_label
+            ),
         };
         let mut builder = ChartBuilder::on(area);
         builder
@@ -128,7 +134,9 @@ impl Curves {
                 ))
                 .map_err(err)?
                 .label(&s.label)
-                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], c.stroke_width(3)));
+                .legend(move |(x, y)| {
+                    PathElement::new(vec![(x, y), (x + 18, y)], c.stroke_width(3))
+                });
         }
         Ok(())
     }

@@ -70,7 +70,11 @@ impl Drawing for Heatmap<'_> {
                 // Diagonal in blue, mistakes in red, shaded by their share of the row
                 // (mistakes amplified, so that rare confusions still show).
                 let colour = if a == p {
-                    RGBColor((255.0 * (1.0 - share)) as u8, (255.0 * (1.0 - 0.6 * share)) as u8, 255)
+                    RGBColor(
+                        (255.0 * (1.0 - share)) as u8,
+                        (255.0 * (1.0 - 0.6 * share)) as u8,
+                        255,
+                    )
                 } else {
                     let s = (share * 20.0).min(1.0);
                     RGBColor(255, (255.0 * (1.0 - s)) as u8, (255.0 * (1.0 - s)) as u8)
@@ -87,7 +91,15 @@ impl Drawing for Heatmap<'_> {
                     .into_font()
                     .color(if a == p { &WHITE } else { &BLACK })
                     .pos(Pos::new(HPos::Center, VPos::Center));
-                Text::new(if count == 0 { String::new() } else { count.to_string() }, (x, y), style)
+                Text::new(
+                    if count == 0 {
+                        String::new()
+                    } else {
+                        count.to_string()
+                    },
+                    (x, y),
+                    style,
+                )
             }))
             .map_err(err)?;
         Ok(())

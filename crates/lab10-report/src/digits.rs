@@ -77,15 +77,25 @@ impl Drawing for DigitGrid {
                 let (r, c) = ((p / IMAGE_SIDE) as i32, (p % IMAGE_SIDE) as i32);
                 let ink = 255 - v;
                 area.draw(&Rectangle::new(
-                    [(x0 + c * SCALE, y0 + r * SCALE), (x0 + (c + 1) * SCALE, y0 + (r + 1) * SCALE)],
+                    [
+                        (x0 + c * SCALE, y0 + r * SCALE),
+                        (x0 + (c + 1) * SCALE, y0 + (r + 1) * SCALE),
+                    ],
                     RGBColor(ink, ink, ink).filled(),
                 ))
                 .map_err(err)?;
             }
             let side = IMAGE_SIDE as i32 * SCALE;
-            area.draw(&Rectangle::new([(x0, y0), (x0 + side, y0 + side)], BLACK.mix(0.25)))
-                .map_err(err)?;
-            let colour = if d.actual == d.predicted { RGBColor(0, 110, 0) } else { RGBColor(190, 0, 0) };
+            area.draw(&Rectangle::new(
+                [(x0, y0), (x0 + side, y0 + side)],
+                BLACK.mix(0.25),
+            ))
+            .map_err(err)?;
+            let colour = if d.actual == d.predicted {
+                RGBColor(0, 110, 0)
+            } else {
+                RGBColor(190, 0, 0)
+            };
             area.draw(&Text::new(
                 format!("true {}  pred {}", d.actual, d.predicted),
                 (x0, y0 + side + 3),

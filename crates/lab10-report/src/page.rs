@@ -66,7 +66,10 @@ pub fn write_report(runs: &[RunData], out: &Path) -> Result<Vec<PathBuf>, Error>
 
     let fail = |what: &str, e: String| Error::Invalid(format!("cannot draw {what}: {e}"));
     let mut figures = Vec::new();
-    for (metric, stem, name) in [(Metric::Loss, "loss", "losses"), (Metric::Accuracy, "accuracy", "accuracies")] {
+    for (metric, stem, name) in [
+        (Metric::Loss, "loss", "losses"),
+        (Metric::Accuracy, "accuracy", "accuracies"),
+    ] {
         let curves = Curves {
             metric,
             valid_label: valid_label.into(),
@@ -100,7 +103,11 @@ pub fn write_report(runs: &[RunData], out: &Path) -> Result<Vec<PathBuf>, Error>
         let labels = &r.test.mnist().labels;
         let matrix = ConfusionMatrix::new(labels, &r.evaluation.predictions);
         let heatmap = Heatmap {
-            title: format!("{}: confusion matrix ({} test images)", r.label(disambiguate), labels.len()),
+            title: format!(
+                "{}: confusion matrix ({} test images)",
+                r.label(disambiguate),
+                labels.len()
+            ),
             matrix: &matrix,
         };
         figures.push(Figure {
@@ -112,7 +119,10 @@ pub fn write_report(runs: &[RunData], out: &Path) -> Result<Vec<PathBuf>, Error>
         let grid = misclassified(r, disambiguate);
         figures.push(Figure {
             stem: format!("{key}-misclassified"),
-            caption: format!("{}: misclassified test digits, most confident first", r.label(disambiguate)),
+            caption: format!(
+                "{}: misclassified test digits, most confident first",
+                r.label(disambiguate)
+            ),
             picture: render(&grid).map_err(|e| fail("the misclassified digits", e))?,
             svg: false,
         });
@@ -131,7 +141,10 @@ pub fn write_report(runs: &[RunData], out: &Path) -> Result<Vec<PathBuf>, Error>
             write(format!("{}.svg", f.stem), f.picture.svg.as_bytes())?;
         }
     }
-    let rows: Vec<Vec<String>> = runs.iter().map(|r| table_row(r, &r.label(disambiguate))).collect();
+    let rows: Vec<Vec<String>> = runs
+        .iter()
+        .map(|r| table_row(r, &r.label(disambiguate)))
+        .collect();
     write("README.md".into(), markdown(&rows, &figures).as_bytes())?;
     write("index.html".into(), html(&rows, &figures).as_bytes())?;
     Ok(written)
@@ -140,7 +153,9 @@ pub fn write_report(runs: &[RunData], out: &Path) -> Result<Vec<PathBuf>, Error>
 fn misclassified(r: &RunData, disambiguate: bool) -> DigitGrid {
     let e = &r.evaluation;
     let mnist = r.test.mnist();
-    let mut wrong: Vec<usize> = (0..mnist.len()).filter(|&i| e.predictions[i] != mnist.labels[i]).collect();
+    let mut wrong: Vec<usize> = (0..mnist.len())
+        .filter(|&i| e.predictions[i] != mnist.labels[i])
+        .collect();
     let total = wrong.len();
     wrong.sort_by(|&a, &b| e.confidence[b].total_cmp(&e.confidence[a]));
     DigitGrid {
@@ -182,7 +197,10 @@ fn markdown(rows: &[Vec<String>], figures: &[Figure]) -> String {
 }
 
 fn escape(text: &str) -> String {
-    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
 }
 
 fn html(rows: &[Vec<String>], figures: &[Figure]) -> String {
@@ -220,4 +238,3 @@ fn html(rows: &[Vec<String>], figures: &[Figure]) -> String {
           document.getElementById('images-loaded').textContent = `${ok} of ${imgs.length} images loaded`;\n});\n</script>\n</body></html>\n";
     s
 }
-

@@ -38,7 +38,9 @@ pub enum Error {
     #[error("{path}: {message}")]
     Checkpoint { path: PathBuf, message: String },
 
-    #[error("cannot write {path}: {source}. Check that the artifacts directory is writable (--artifacts).")]
+    #[error(
+        "cannot write {path}: {source}. Check that the artifacts directory is writable (--artifacts)."
+    )]
     Write {
         path: PathBuf,
         #[source]

@@ -34,7 +34,12 @@ pub struct Evaluation {
 }
 
 /// Evaluates `model` (on a device without autodiff, so dropout is off) on `data`.
-pub fn evaluate(model: &Mlp, data: &MnistDataset, scale: PixelScale, device: &Device) -> Evaluation {
+pub fn evaluate(
+    model: &Mlp,
+    data: &MnistDataset,
+    scale: PixelScale,
+    device: &Device,
+) -> Evaluation {
     let loader = DataLoaderBuilder::new(MnistBatcher::new(scale))
         .batch_size(EVAL_BATCH)
         .set_device(device.clone())
@@ -46,7 +51,13 @@ pub fn evaluate(model: &Mlp, data: &MnistDataset, scale: PixelScale, device: &De
         let batch = batch.expect("in-memory MNIST batches cannot fail");
         let n = batch.targets.dims()[0];
         let out = model.forward_classification(batch);
-        loss_sum += out.loss.into_data().iter::<f64>().next().unwrap_or(f64::NAN) * n as f64;
+        loss_sum += out
+            .loss
+            .into_data()
+            .iter::<f64>()
+            .next()
+            .unwrap_or(f64::NAN)
+            * n as f64;
         let probs = burn::tensor::activation::softmax(out.output, 1);
         let (best, index) = probs.max_dim_with_indices(1);
         predictions.extend(index.into_data().iter::<i64>().map(|p| p as u8));
@@ -60,7 +71,13 @@ pub fn evaluate(model: &Mlp, data: &MnistDataset, scale: PixelScale, device: &De
         correct[label as usize] += usize::from(label == predicted);
     }
     let n = labels.len();
-    let percent = |c: usize, t: usize| if t == 0 { f64::NAN } else { 100.0 * c as f64 / t as f64 };
+    let percent = |c: usize, t: usize| {
+        if t == 0 {
+            f64::NAN
+        } else {
+            100.0 * c as f64 / t as f64
+        }
+    };
     Evaluation {
         images: n,
         loss: loss_sum / n as f64,

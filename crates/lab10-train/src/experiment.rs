@@ -337,18 +337,45 @@ seed = 1
         let cases = [
             (GOOD.replace("seed = 1", "seed = 1\nsede = 2"), "sede"),
             (GOOD.replace("epochs = 2", "epochs = \"two\""), "epochs"),
-            (GOOD.replace("dropout = 0.3", "dropout = 1.0"), "dropout must be in [0, 1)"),
+            (
+                GOOD.replace("dropout = 0.3", "dropout = 1.0"),
+                "dropout must be in [0, 1)",
+            ),
             (GOOD.replace("dropout = 0.3", "dropout = -0.1"), "dropout"),
-            (GOOD.replace("learning_rate = 0.001", "learning_rate = 0.0"), "learning_rate must be a positive"),
-            (GOOD.replace("epochs = 2", "epochs = 0"), "epochs must be at least 1"),
-            (GOOD.replace("batch_size = 10", "batch_size = 0"), "batch_size must be at least 1"),
+            (
+                GOOD.replace("learning_rate = 0.001", "learning_rate = 0.0"),
+                "learning_rate must be a positive",
+            ),
+            (
+                GOOD.replace("epochs = 2", "epochs = 0"),
+                "epochs must be at least 1",
+            ),
+            (
+                GOOD.replace("batch_size = 10", "batch_size = 0"),
+                "batch_size must be at least 1",
+            ),
             (GOOD.replace("xavier-normal", "lecun"), "lecun"),
             (GOOD.replace("kind = \"adam\"", "kind = \"sgd\""), "sgd"),
             (GOOD.replace("hidden = [8]", "hidden = [8, 0]"), "width 0"),
-            (GOOD.replace("{ kind = \"zeros\" }", "{ kind = \"normal\", std = -1.0 }"), "std must be a positive"),
+            (
+                GOOD.replace("{ kind = \"zeros\" }", "{ kind = \"normal\", std = -1.0 }"),
+                "std must be a positive",
+            ),
             (GOOD.replace("[training]", "[trainig]"), "trainig"),
-            (GOOD.replace("learning_rate = 0.001", "learning_rate = 0.001\nbeta2 = 1.0"), "beta2 must be in [0, 1)"),
-            (GOOD.replace("learning_rate = 0.001", "learning_rate = 0.001\nepsilon = 0.0"), "epsilon must be a positive"),
+            (
+                GOOD.replace(
+                    "learning_rate = 0.001",
+                    "learning_rate = 0.001\nbeta2 = 1.0",
+                ),
+                "beta2 must be in [0, 1)",
+            ),
+            (
+                GOOD.replace(
+                    "learning_rate = 0.001",
+                    "learning_rate = 0.001\nepsilon = 0.0",
+                ),
+                "epsilon must be a positive",
+            ),
         ];
         for (text, expect) in cases {
             let e = err(&text);
@@ -392,6 +419,9 @@ seed = 1
             assert_eq!(e.optimizer.learning_rate(), 0.001, "{name}");
         }
         let err = catalog.get("resnet").unwrap_err().to_string();
-        assert!(err.contains("unknown experiment 'resnet'") && err.contains("dropout"), "{err}");
+        assert!(
+            err.contains("unknown experiment 'resnet'") && err.contains("dropout"),
+            "{err}"
+        );
     }
 }

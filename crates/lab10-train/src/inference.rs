@@ -58,7 +58,12 @@ impl SavedModel {
 
     pub fn evaluate(&self, data: &MnistDataset, device: &Device) -> Result<Evaluation> {
         let model = self.load(device)?;
-        Ok(evaluate(&model, data, self.experiment.training.pixels, device))
+        Ok(evaluate(
+            &model,
+            data,
+            self.experiment.training.pixels,
+            device,
+        ))
     }
 }
 

@@ -86,7 +86,8 @@ impl EpochRenderer {
             return;
         };
         let loss = value.current();
-        if loss.is_finite() || self.names.get(&entry.metric_id).map(String::as_str) != Some("Loss") {
+        if loss.is_finite() || self.names.get(&entry.metric_id).map(String::as_str) != Some("Loss")
+        {
             return;
         }
         let mut divergence = self.divergence.lock().expect("divergence lock");

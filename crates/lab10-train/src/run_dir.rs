@@ -27,7 +27,11 @@ impl RunDir {
         let stamp = chrono::Utc::now().format("%Y%m%d-%H%M%S");
         let base = format!("{stamp}-{backend}-s{seed}");
         for n in 1.. {
-            let id = if n == 1 { base.clone() } else { format!("{base}-{n}") };
+            let id = if n == 1 {
+                base.clone()
+            } else {
+                format!("{base}-{n}")
+            };
             let path = parent.join(&id);
             match std::fs::create_dir(&path) {
                 Ok(()) => return Ok(Self { path }),
@@ -65,7 +69,10 @@ impl RunDir {
             dir = dir.join(LATEST);
         }
         if !dir.join(EXPERIMENT_FILE).is_file() {
-            return Err(not_a_run(&format!("no {EXPERIMENT_FILE} in {}", dir.display())));
+            return Err(not_a_run(&format!(
+                "no {EXPERIMENT_FILE} in {}",
+                dir.display()
+            )));
         }
         Ok(Self { path: dir })
     }
@@ -108,7 +115,10 @@ impl RunDir {
 
     /// Points `<experiment>/latest` at this run (a relative symlink, replaced atomically).
     pub fn mark_latest(&self) -> Result<()> {
-        let parent = self.path.parent().expect("run folders live in an experiment folder");
+        let parent = self
+            .path
+            .parent()
+            .expect("run folders live in an experiment folder");
         let link = parent.join(LATEST);
         let tmp = parent.join(format!(".latest-{}", std::process::id()));
         let _ = std::fs::remove_file(&tmp);

@@ -8,9 +8,7 @@ use burn::data::dataloader::DataLoaderBuilder;
 use burn::prelude::*;
 use burn::train::metric::{AccuracyMetric, LossMetric};
 use burn::train::{Learner, SupervisedTraining};
-use lab10_data::{
-    DataLocation, Mnist, MnistBatcher, MnistDataset, Split, Verification, locate,
-};
+use lab10_data::{DataLocation, Mnist, MnistBatcher, MnistDataset, Split, Verification, locate};
 
 use crate::backend::BackendKind;
 use crate::error::{Error, Result};
@@ -55,7 +53,10 @@ pub struct Splits {
 }
 
 /// Loads the test split alone (evaluation and prediction need nothing else).
-pub fn load_test(data: &DataOptions, config: &TrainingConfig) -> Result<(DataLocation, MnistDataset)> {
+pub fn load_test(
+    data: &DataOptions,
+    config: &TrainingConfig,
+) -> Result<(DataLocation, MnistDataset)> {
     let location = locate(data.dir.as_deref())?;
     let test = Mnist::load(&location.dir, Split::Test, data.verification.enabled())?;
     let test = limit(test, config.test_size);
@@ -134,7 +135,12 @@ pub fn train(experiment: &Experiment, opts: &TrainOptions) -> Result<TrainOutcom
             (run.clone(), Some(epoch))
         }
         None => {
-            let run = RunDir::create(&opts.artifacts, &experiment.name, opts.backend.name(), t.seed)?;
+            let run = RunDir::create(
+                &opts.artifacts,
+                &experiment.name,
+                opts.backend.name(),
+                t.seed,
+            )?;
             run.write(EXPERIMENT_FILE, experiment.to_toml().as_bytes())?;
             run.mark_latest()?;
             (run, None)
@@ -209,9 +215,11 @@ pub fn train(experiment: &Experiment, opts: &TrainOptions) -> Result<TrainOutcom
         sink,
         Arc::clone(&divergence),
     );
-    let result = training
-        .renderer(Box::new(renderer))
-        .launch(Learner::new(model, experiment.optimizer.init(), experiment.optimizer.learning_rate()));
+    let result = training.renderer(Box::new(renderer)).launch(Learner::new(
+        model,
+        experiment.optimizer.init(),
+        experiment.optimizer.learning_rate(),
+    ));
     // The TUI holds the terminal until its renderer is dropped: release it before printing.
     let burn::train::LearningResult {
         model: trained,
@@ -254,7 +262,12 @@ pub fn train(experiment: &Experiment, opts: &TrainOptions) -> Result<TrainOutcom
     // Test numbers come from the saved file, exactly as `lab10 eval` will compute them.
     let eval_start = Instant::now();
     let test = match &model_path {
-        Some(path) => Some(evaluate(&load_model(path, experiment, &device)?, &splits.test, t.pixels, &device)),
+        Some(path) => Some(evaluate(
+            &load_model(path, experiment, &device)?,
+            &splits.test,
+            t.pixels,
+            &device,
+        )),
         None => None,
     };
     let eval_seconds = eval_start.elapsed().as_secs_f64();
@@ -267,10 +280,12 @@ pub fn train(experiment: &Experiment, opts: &TrainOptions) -> Result<TrainOutcom
         Some(why) => format!(
             "diverged: {why}; training stopped there. Test metrics are those of {}. \
              Lower the learning rate (--lr) and train again.",
-            model_path.as_ref().map_or("no model (no epoch finished)".into(), |p| format!(
-                "the last good checkpoint, {}",
-                p.display()
-            ))
+            model_path
+                .as_ref()
+                .map_or("no model (no epoch finished)".into(), |p| format!(
+                    "the last good checkpoint, {}",
+                    p.display()
+                ))
         ),
     };
     let report = Report {
@@ -287,7 +302,11 @@ pub fn train(experiment: &Experiment, opts: &TrainOptions) -> Result<TrainOutcom
         batch_size: t.batch_size,
         optimizer: experiment.optimizer.label(),
         train_images: splits.train.mnist().len(),
-        validation: format!("{} ({} images)", splits.valid_label, splits.valid.mnist().len()),
+        validation: format!(
+            "{} ({} images)",
+            splits.valid_label,
+            splits.valid.mnist().len()
+        ),
         test_images: splits.test.mnist().len(),
         test_loss: test.as_ref().map_or(f64::NAN, |e| e.loss),
         test_accuracy: test.as_ref().map_or(f64::NAN, |e| e.accuracy),
@@ -307,7 +326,10 @@ pub fn train(experiment: &Experiment, opts: &TrainOptions) -> Result<TrainOutcom
     let json = serde_json::to_vec_pretty(&report).expect("report serialises");
     run.write(REPORT_FILE, &json)?;
     if diverged.is_some() {
-        return Err(Error::Training(format!("{status} (report: {})", run.file(REPORT_FILE).display())));
+        return Err(Error::Training(format!(
+            "{status} (report: {})",
+            run.file(REPORT_FILE).display()
+        )));
     }
     println!(
         "test: loss {:.4}, accuracy {:.2}% on {} images (evaluated in {:.2} s)\nsaved: {}",
@@ -322,7 +344,11 @@ pub fn train(experiment: &Experiment, opts: &TrainOptions) -> Result<TrainOutcom
 
 /// Builds `experiment`'s model on `device` and loads weights from `path`. A file of another
 /// architecture is refused with the shapes of both.
-pub fn load_model(path: &std::path::Path, experiment: &Experiment, device: &Device) -> Result<lab10_models::Mlp> {
+pub fn load_model(
+    path: &std::path::Path,
+    experiment: &Experiment,
+    device: &Device,
+) -> Result<lab10_models::Mlp> {
     if !path.is_file() {
         return Err(Error::Checkpoint {
             path: path.to_path_buf(),
@@ -357,7 +383,12 @@ fn describe_load_error(raw: &str, experiment: &Experiment) -> String {
     if problems.len() > 3 {
         shown.push_str(&format!("; and {} more", problems.len() - 3));
     }
-    let widths: Vec<String> = experiment.model.widths().iter().map(|w| w.to_string()).collect();
+    let widths: Vec<String> = experiment
+        .model
+        .widths()
+        .iter()
+        .map(|w| w.to_string())
+        .collect();
     format!(
         "does not fit experiment '{}' ({}): {shown}. \
          Evaluate it with the experiment it was trained with (--experiment NAME).",
