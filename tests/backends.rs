@@ -3,30 +3,16 @@
 //! and a short training that learns.
 #![cfg(all(feature = "wgpu", feature = "flex"))]
 
+mod common;
+
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use burn::prelude::*;
+use common::{command, ok_stdout, repo};
 use lab10_train::{BackendKind, ExperimentCatalog};
 
-fn repo() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-}
-
-/// Runs lab10 and returns its stdout (Mesa writes harmless warnings to stderr).
 fn lab10(args: &[&str]) -> String {
-    let out = Command::new(env!("CARGO_BIN_EXE_lab10"))
-        .current_dir(repo())
-        .args(args)
-        .output()
-        .unwrap();
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(out.status.success(), "lab10 {args:?} failed:\n{text}");
-    String::from_utf8_lossy(&out.stdout).into_owned()
+    ok_stdout(command(repo(), args).output().unwrap())
 }
 
 fn train(backend: &str, artifacts: &Path) -> PathBuf {

@@ -1,30 +1,16 @@
 //! End-to-end tests of the `lab10` binary on real MNIST (a few thousand images, one epoch).
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+mod common;
 
+use std::path::{Path, PathBuf};
+use std::process::Output;
+
+use common::{command, data_dir, json, output_text, refused, repo};
 use serde_json::Value;
 
-fn repo() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn data_dir() -> PathBuf {
-    repo().join("data/mnist")
-}
-
-/// Runs lab10 in `cwd` with a clean environment for its own variables.
+/// Runs lab10 in `cwd` with extra environment variables.
 fn lab10_in(cwd: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_lab10"));
-    cmd.current_dir(cwd).args(args);
-    for var in [
-        "LAB10_DATA_DIR",
-        "LAB10_CACHE_DIR",
-        "LAB10_MNIST_MIRRORS",
-        "LAB10_EXPERIMENTS_DIR",
-    ] {
-        cmd.env_remove(var);
-    }
+    let mut cmd = command(cwd, args);
     for (k, v) in env {
         cmd.env(k, v);
     }
@@ -35,32 +21,10 @@ fn lab10(args: &[&str]) -> Output {
     lab10_in(repo(), args, &[])
 }
 
-fn text(o: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
-}
-
+/// A success; stdout and stderr together (download progress goes to stderr).
 fn ok(o: Output) -> String {
-    assert!(o.status.success(), "lab10 failed:\n{}", text(&o));
-    text(&o)
-}
-
-/// A user mistake: exit code 1 (not a panic's 101), one clear message, no backtrace.
-fn refused(o: Output) -> String {
-    let all = text(&o);
-    assert_eq!(o.status.code(), Some(1), "{all}");
-    assert!(
-        !all.contains("panicked") && !all.contains("RUST_BACKTRACE"),
-        "{all}"
-    );
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
-fn json(path: &Path) -> Value {
-    serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap()
+    assert!(o.status.success(), "lab10 failed:\n{}", output_text(&o));
+    output_text(&o)
 }
 
 fn train(artifacts: &Path, args: &[&str]) -> PathBuf {

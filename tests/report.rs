@@ -1,30 +1,17 @@
 //! `lab10 report` and `lab10 predict --png` on two small real runs.
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
+mod common;
 
+use std::path::{Path, PathBuf};
+
+use common::{command, ok_stdout, repo};
 use lab10_report::{ConfusionMatrix, RunData};
 use lab10_train::BackendKind;
 use lab10_train::training::DataOptions;
 use serde_json::Value;
 
-fn repo() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-}
-
 fn lab10(args: &[&str]) -> String {
-    let out = Command::new(env!("CARGO_BIN_EXE_lab10"))
-        .current_dir(repo())
-        .args(args)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "lab10 {args:?} failed:\n{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
+    ok_stdout(command(repo(), args).output().unwrap())
 }
 
 fn is_png(path: &Path) -> bool {

@@ -1,67 +1,27 @@
 //! Nothing lost, nothing confusing: bad inputs, kill -9 and resume, torn writes, concurrent
 //! runs, divergence and determinism, each through the real `lab10` binary.
 
+mod common;
+
 use std::collections::BTreeMap;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
+use common::{command, json, ok_stdout, refused, repo};
 use serde_json::Value;
 
-fn repo() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-}
-
 fn cmd(args: &[&str]) -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_lab10"));
-    c.current_dir(repo()).args(args);
-    for var in [
-        "LAB10_DATA_DIR",
-        "LAB10_CACHE_DIR",
-        "LAB10_MNIST_MIRRORS",
-        "LAB10_EXPERIMENTS_DIR",
-    ] {
-        c.env_remove(var);
-    }
-    c
+    command(repo(), args)
 }
 
 fn run(args: &[&str]) -> Output {
     cmd(args).output().unwrap()
 }
 
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
-fn ok(o: Output) -> String {
-    assert!(
-        o.status.success(),
-        "lab10 failed:\n{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        stderr(&o)
-    );
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
-fn refused(o: Output) -> String {
-    let err = stderr(&o);
-    assert_eq!(o.status.code(), Some(1), "expected a refusal:\n{err}");
-    assert!(
-        !err.contains("panicked") && !err.contains("RUST_BACKTRACE"),
-        "{err}"
-    );
-    err
-}
-
 fn s(p: &Path) -> &str {
     p.to_str().unwrap()
-}
-
-fn json(path: &Path) -> Value {
-    serde_json::from_slice(&std::fs::read(path).unwrap())
-        .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
 /// Every file (and link target) under `dir`, with its bytes: equal snapshots mean untouched.
@@ -94,7 +54,7 @@ fn snapshot(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
 fn artifacts_with_a_run() -> tempfile::TempDir {
     let a = tempfile::tempdir().unwrap();
     let data = repo().join("data/mnist");
-    ok(run(&[
+    ok_stdout(run(&[
         "train",
         "softmax",
         "--epochs",
@@ -262,7 +222,7 @@ fn bad_data_is_refused_naming_the_file_the_fault_and_the_fix_and_artifacts_stay_
 
     // Data of the right format but other content is accepted when asked for knowingly.
     let other = data_with(img, Some(other_pixels));
-    ok(run(&[
+    ok_stdout(run(&[
         "eval",
         s(&artifacts.path().join("softmax/latest")),
         "--no-verify",
@@ -447,7 +407,7 @@ fn kill_9_mid_epoch_then_resume_finishes_the_run_with_each_epoch_once() {
         "the run finished before the kill; make it longer"
     );
 
-    let out = ok(run(&[
+    let out = ok_stdout(run(&[
         "train",
         "xavier",
         "--resume",
@@ -465,7 +425,7 @@ fn kill_9_mid_epoch_then_resume_finishes_the_run_with_each_epoch_once() {
     let mut args = args.to_vec();
     let last = args.len() - 1;
     args[last] = s(straight.path());
-    ok(run(&args));
+    ok_stdout(run(&args));
     let reference = json(&straight.path().join("xavier/latest/report.json"));
     let (a, b) = (
         resumed["test_accuracy"].as_f64().unwrap(),
@@ -534,9 +494,9 @@ fn check_files_whole(dir: &Path, round: usize) {
             assert!(lines.all(|l| l.split(',').count() == 7), "{what}");
             assert!(text.ends_with('\n'), "{what}");
         } else if name == "experiment.toml" {
-            ok(run(&["summary", s(&path)]));
+            ok_stdout(run(&["summary", s(&path)]));
         } else if name.ends_with(".bpk") && (name.starts_with("model") || name == "model.bpk") {
-            ok(run(&[
+            ok_stdout(run(&[
                 "eval",
                 s(&path),
                 "--experiment",
@@ -575,7 +535,7 @@ fn two_runs_started_together_both_finish_in_their_own_folders() {
         .unwrap();
     let (a, b) = (a.wait_with_output().unwrap(), b.wait_with_output().unwrap());
     let dir = |o: Output| -> PathBuf {
-        let out = ok(o);
+        let out = ok_stdout(o);
         PathBuf::from(out.lines().find_map(|l| l.strip_prefix("run: ")).unwrap())
     };
     let (da, db) = (dir(a), dir(b));
@@ -598,7 +558,7 @@ fn the_same_seed_gives_the_same_epochs_on_each_cpu_backend() {
         let metrics: Vec<Value> = (0..2)
             .map(|_| {
                 let a = tempfile::tempdir().unwrap();
-                ok(run(&[
+                ok_stdout(run(&[
                     "train",
                     "dropout",
                     "--epochs",

@@ -1,0 +1,63 @@
+//! Helpers shared by the end-to-end tests: running the real `lab10` binary.
+#![allow(dead_code)] // each test file uses its own subset
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use serde_json::Value;
+
+pub fn repo() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// The MNIST shipped with the repository.
+pub fn data_dir() -> PathBuf {
+    repo().join("data/mnist")
+}
+
+/// `lab10 args...` in `cwd`, with lab10's own environment variables cleared.
+pub fn command(cwd: &Path, args: &[&str]) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_lab10"));
+    cmd.current_dir(cwd).args(args);
+    for var in [
+        "LAB10_DATA_DIR",
+        "LAB10_CACHE_DIR",
+        "LAB10_MNIST_MIRRORS",
+        "LAB10_EXPERIMENTS_DIR",
+    ] {
+        cmd.env_remove(var);
+    }
+    cmd
+}
+
+/// stdout and stderr together.
+pub fn output_text(o: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+/// A successful run's stdout (stderr may carry Mesa's harmless warnings under wgpu).
+pub fn ok_stdout(o: Output) -> String {
+    assert!(o.status.success(), "lab10 failed:\n{}", output_text(&o));
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+/// A user mistake: exit code 1 (not a panic's 101), one clear message, no backtrace.
+/// Returns stderr.
+pub fn refused(o: Output) -> String {
+    let all = output_text(&o);
+    assert_eq!(o.status.code(), Some(1), "expected a refusal:\n{all}");
+    assert!(
+        !all.contains("panicked") && !all.contains("RUST_BACKTRACE"),
+        "{all}"
+    );
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+pub fn json(path: &Path) -> Value {
+    serde_json::from_slice(&std::fs::read(path).unwrap())
+        .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
