@@ -9,6 +9,8 @@ use clap::{Args, Parser, Subcommand};
 use lab10_data::Verification;
 use lab10_models::ModelSummary;
 use lab10_models::summary::thousands;
+use lab10_train::ensemble::{EnsembleOptions, run_ensemble};
+use lab10_train::group::{GroupOptions, get_group, group_names, run_group};
 use lab10_train::run_dir::EXPERIMENT_FILE;
 use lab10_train::{
     BackendKind, DataOptions, ExperimentCatalog, Overrides, RunDir, SavedModel, TrainOptions,
@@ -27,7 +29,7 @@ const BUILTIN_EXPERIMENTS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/experime
                   Experiments are TOML files in experiments/; every run writes its config, checkpoints, \
                   metrics (CSV, JSON), final model (burnpack) and report.json to \
                   artifacts/<experiment>/<run-id>/ (artifacts/<experiment>/latest is the newest).",
-    after_help = "Examples:\n  lab10 list\n  lab10 train xavier\n  lab10 train dropout --epochs 2 --backend ndarray\n  \
+    after_help = "Examples:\n  lab10 list\n  lab10 train xavier\n  lab10 train --group init\n  lab10 ensemble xavier --members 5\n  lab10 train dropout --epochs 2 --backend ndarray\n  \
                   lab10 eval artifacts/xavier/latest\n  lab10 predict artifacts/xavier/latest --samples 10 --seed 777"
 )]
 struct Cli {
@@ -65,8 +67,22 @@ enum Command {
         /// Experiment name (or path to a .toml file)
         experiment: String,
     },
-    /// Train an experiment; writes artifacts/<experiment>/<run-id>/
+    /// Train an experiment (or a --group of them); writes artifacts/<experiment>/<run-id>/
     Train(TrainArgs),
+    /// Train N members of an experiment with seeds seed, seed+1, ... (reusing finished
+    /// identical runs) and score their averaged softmax; writes artifacts/ensembles/<experiment>/
+    Ensemble {
+        /// Experiment name (see `lab10 list`) or path to a .toml file
+        experiment: String,
+        /// How many members
+        #[arg(long, value_name = "N", default_value_t = 5)]
+        members: usize,
+        /// Train every member again instead of reusing finished identical runs
+        #[arg(long)]
+        no_reuse: bool,
+        #[command(flatten)]
+        settings: SettingArgs,
+    },
     /// Evaluate a trained model on the test set
     Eval {
         /// A run folder, artifacts/<experiment> (its latest run) or a .bpk model file
@@ -114,7 +130,29 @@ enum Command {
 #[derive(Args)]
 struct TrainArgs {
     /// Experiment name (see `lab10 list`) or path to a .toml file
-    experiment: String,
+    #[arg(required_unless_present = "group")]
+    experiment: Option<String>,
+    /// Train a group instead (see `lab10 list`): every experiment with every seed, then one
+    /// comparison table in artifacts/groups/<group>/
+    #[arg(long, value_name = "NAME", conflicts_with_all = ["experiment", "resume", "seed"])]
+    group: Option<String>,
+    /// With --group: these seeds instead of the group's (comma-separated)
+    #[arg(long, value_name = "S,S,..", value_delimiter = ',', requires = "group")]
+    seeds: Option<Vec<u64>>,
+    /// With --group: train every run again instead of reusing finished identical runs
+    #[arg(long, requires = "group")]
+    no_reuse: bool,
+    #[command(flatten)]
+    settings: SettingArgs,
+    /// Continue an interrupted run from its last checkpoint: the given run folder, or
+    /// artifacts/<experiment>/latest when none is given
+    #[arg(long, value_name = "RUN", num_args = 0..=1, default_missing_value = "")]
+    resume: Option<PathBuf>,
+}
+
+/// Command-line overrides of an experiment's settings.
+#[derive(Args)]
+struct SettingArgs {
     #[arg(long, value_name = "N")]
     epochs: Option<usize>,
     #[arg(long, value_name = "N")]
@@ -133,10 +171,20 @@ struct TrainArgs {
     /// Validate/test on the first N test images only
     #[arg(long, value_name = "N")]
     test_size: Option<usize>,
-    /// Continue an interrupted run from its last checkpoint: the given run folder, or
-    /// artifacts/<experiment>/latest when none is given
-    #[arg(long, value_name = "RUN", num_args = 0..=1, default_missing_value = "")]
-    resume: Option<PathBuf>,
+}
+
+impl SettingArgs {
+    fn overrides(&self) -> Overrides {
+        Overrides {
+            epochs: self.epochs,
+            batch_size: self.batch_size,
+            learning_rate: self.lr,
+            seed: self.seed,
+            holdout: self.holdout,
+            train_size: self.train_size,
+            test_size: self.test_size,
+        }
+    }
 }
 
 fn main() -> ExitCode {
@@ -163,6 +211,16 @@ impl Global {
         }
     }
 
+    fn train_options(&self, resume: Option<RunDir>) -> Result<TrainOptions> {
+        Ok(TrainOptions {
+            backend: self.backend()?,
+            data: self.data(),
+            artifacts: self.artifacts.clone(),
+            resume,
+            command: std::env::args().collect::<Vec<_>>().join(" "),
+        })
+    }
+
     fn data(&self) -> DataOptions {
         DataOptions {
             dir: self.data_dir.clone(),
@@ -185,6 +243,23 @@ fn run(cli: Cli) -> Result<()> {
             Ok(())
         }
         Command::Train(args) => train(g, args),
+        Command::Ensemble {
+            experiment,
+            members,
+            no_reuse,
+            settings,
+        } => {
+            let experiment = g.catalog().get(&experiment)?;
+            let opts = EnsembleOptions {
+                train: g.train_options(None)?,
+                overrides: settings.overrides(),
+                members,
+                reuse: !no_reuse,
+            };
+            let (dir, report) = run_ensemble(&experiment, &opts)?;
+            println!("\n{}\nwrote {}", report.markdown(), dir.display());
+            Ok(())
+        }
         Command::Eval {
             target,
             experiment,
@@ -347,21 +422,46 @@ fn list(g: &Global) -> Result<()> {
             Err(err) => println!("{name:<width$}  (invalid: {err})"),
         }
     }
+    let groups = group_names(&catalog);
+    if !groups.is_empty() {
+        println!("\ngroups (lab10 train --group NAME):");
+        let width = groups.iter().map(String::len).max().unwrap_or(0);
+        for name in groups {
+            match get_group(&catalog, &name) {
+                Ok(group) => println!(
+                    "{name:<width$}  {} x {} seeds: {}  ({})",
+                    group.experiments.len(),
+                    group.seeds.len(),
+                    group.experiments.join(", "),
+                    group.description
+                ),
+                Err(err) => println!("{name:<width$}  (invalid: {err})"),
+            }
+        }
+    }
     Ok(())
 }
 
 fn train(g: &Global, args: TrainArgs) -> Result<()> {
-    let overrides = Overrides {
-        epochs: args.epochs,
-        batch_size: args.batch_size,
-        learning_rate: args.lr,
-        seed: args.seed,
-        holdout: args.holdout,
-        train_size: args.train_size,
-        test_size: args.test_size,
-    };
+    let overrides = args.settings.overrides();
+    if let Some(name) = args.group {
+        let catalog = g.catalog();
+        let group = get_group(&catalog, &name)?;
+        let opts = GroupOptions {
+            train: g.train_options(None)?,
+            overrides,
+            seeds: args.seeds,
+            reuse: !args.no_reuse,
+        };
+        let (dir, summary) = run_group(&group, &catalog, &opts)?;
+        println!("\n{}\nwrote {}", summary.markdown(), dir.display());
+        return Ok(());
+    }
+    let name = args
+        .experiment
+        .expect("clap requires an experiment without --group");
     let (mut experiment, resume) = match args.resume {
-        None => (g.catalog().get(&args.experiment)?, None),
+        None => (g.catalog().get(&name)?, None),
         Some(path) => {
             // A resumed run keeps its own resolved settings; only --epochs may extend it.
             if (Overrides {
@@ -374,7 +474,7 @@ fn train(g: &Global, args: TrainArgs) -> Result<()> {
                 );
             }
             let path = if path.as_os_str().is_empty() {
-                g.artifacts.join(&args.experiment)
+                g.artifacts.join(&name)
             } else {
                 path
             };
@@ -387,13 +487,6 @@ fn train(g: &Global, args: TrainArgs) -> Result<()> {
         // Record an extended epoch count, so later resumes and evals see it.
         run.write(EXPERIMENT_FILE, experiment.to_toml().as_bytes())?;
     }
-    let opts = TrainOptions {
-        backend: g.backend()?,
-        data: g.data(),
-        artifacts: g.artifacts.clone(),
-        resume,
-        command: std::env::args().collect::<Vec<_>>().join(" "),
-    };
-    lab10_train::train(&experiment, &opts)?;
+    lab10_train::train(&experiment, &g.train_options(resume)?)?;
     Ok(())
 }

@@ -5,10 +5,12 @@
 pub mod config;
 pub mod init;
 pub mod mlp;
+pub mod rbm;
 pub mod step;
 pub mod summary;
 
 pub use config::{ActivationKind, ConfigError, MlpConfig};
 pub use init::Init;
 pub use mlp::Mlp;
+pub use step::StepOutput;
 pub use summary::{LayerSummary, ModelSummary};

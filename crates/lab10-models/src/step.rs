@@ -1,10 +1,25 @@
 //! How burn-train's learner drives an [`Mlp`]: one cross-entropy step per batch.
 
 use burn::nn::loss::CrossEntropyLossConfig;
+use burn::optim::GradientsParams;
+use burn::prelude::*;
+use burn::tensor::ExecutionError;
+use burn::train::metric::{AccuracyInput, Adaptor, ItemLazy, LossInput};
 use burn::train::{ClassificationOutput, InferenceStep, TrainOutput, TrainStep};
 use lab10_data::MnistBatch;
 
 use crate::mlp::Mlp;
+
+/// What a training step hands to the metrics: the classification output, plus the mean
+/// absolute gradient of each layer's weights (first hidden layer first, output layer last).
+///
+/// The norms are small reductions left on the device; they are read back only when a
+/// gradient-norm metric is registered, so runs that do not record them pay almost nothing.
+pub struct StepOutput {
+    pub classification: ClassificationOutput,
+    /// `[layers]`: mean |dL/dW| per Linear layer, for this batch.
+    pub gradient_norms: Tensor<1>,
+}
 
 impl Mlp {
     /// Logits and the mean cross-entropy of a batch.
@@ -15,15 +30,41 @@ impl Mlp {
             .forward(logits.clone(), batch.targets.clone());
         ClassificationOutput::new(loss, logits, batch.targets)
     }
+
+    /// Mean |gradient| of each layer's weight matrix. The vanishing-gradient lesson in numbers:
+    /// in a deep sigmoid net the first layers' values are orders of magnitude below the last's.
+    pub fn gradient_norms(&self, grads: &GradientsParams) -> Tensor<1> {
+        let norms: Vec<Tensor<1>> = self
+            .hidden
+            .iter()
+            .chain(std::iter::once(&self.output))
+            .map(|layer| {
+                grads
+                    .get::<2>(layer.weight.id)
+                    .expect("every weight takes part in the loss, so every weight has a gradient")
+                    .abs()
+                    .mean()
+            })
+            .collect();
+        Tensor::cat(norms, 0)
+    }
 }
 
 impl TrainStep for Mlp {
     type Input = MnistBatch;
-    type Output = ClassificationOutput;
+    type Output = StepOutput;
 
-    fn step(&self, batch: MnistBatch) -> TrainOutput<ClassificationOutput> {
-        let item = self.forward_classification(batch);
-        TrainOutput::new(self, item.loss.backward(), item)
+    fn step(&self, batch: MnistBatch) -> TrainOutput<StepOutput> {
+        let classification = self.forward_classification(batch);
+        let grads = GradientsParams::from_grads(classification.loss.backward(), self);
+        let gradient_norms = self.gradient_norms(&grads);
+        TrainOutput {
+            grads,
+            item: StepOutput {
+                classification,
+                gradient_norms,
+            },
+        }
     }
 }
 
@@ -33,5 +74,26 @@ impl InferenceStep for Mlp {
 
     fn step(&self, batch: MnistBatch) -> ClassificationOutput {
         self.forward_classification(batch)
+    }
+}
+
+impl ItemLazy for StepOutput {
+    fn sync(self) -> Result<Self, ExecutionError> {
+        Ok(StepOutput {
+            classification: self.classification.sync()?,
+            gradient_norms: self.gradient_norms,
+        })
+    }
+}
+
+impl Adaptor<AccuracyInput> for StepOutput {
+    fn adapt(&self) -> AccuracyInput {
+        self.classification.adapt()
+    }
+}
+
+impl Adaptor<LossInput> for StepOutput {
+    fn adapt(&self) -> LossInput {
+        self.classification.adapt()
     }
 }

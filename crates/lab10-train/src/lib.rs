@@ -5,11 +5,16 @@
 
 pub mod backend;
 pub mod cpu;
+pub mod ensemble;
 pub mod error;
 pub mod evaluate;
 pub mod experiment;
+pub mod gradient_norms;
+pub mod group;
 pub mod inference;
 pub mod metrics;
+pub mod optimizer;
+pub mod pretrain;
 pub mod renderer;
 pub mod report;
 pub mod run_dir;

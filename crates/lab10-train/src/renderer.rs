@@ -19,6 +19,7 @@ use burn::train::renderer::{
     MetricsRendererTraining,
 };
 
+use crate::gradient_norms;
 use crate::metrics::EpochRecord;
 
 pub type EpochSink = Box<dyn FnMut(EpochRecord) + Send>;
@@ -32,6 +33,8 @@ struct EpochValues {
     train_accuracy: Option<f64>,
     valid_loss: Option<f64>,
     valid_accuracy: Option<f64>,
+    /// Per layer, when gradient norms are recorded.
+    gradient_norms: Vec<f64>,
 }
 
 pub struct EpochRenderer {
@@ -107,6 +110,13 @@ impl EpochRenderer {
             return;
         };
         let v = &mut self.values;
+        if let Some(layer) = gradient_norms::layer_of(name) {
+            if v.gradient_norms.len() <= layer {
+                v.gradient_norms.resize(layer + 1, f64::NAN);
+            }
+            v.gradient_norms[layer] = *value;
+            return;
+        }
         let slot = match (name.as_str(), train) {
             ("Loss", true) => &mut v.train_loss,
             ("Accuracy", true) => &mut v.train_accuracy,
@@ -173,6 +183,7 @@ impl TrainingProgressLogger for EpochRenderer {
                 .epoch_start
                 .take()
                 .map_or(f64::NAN, |s| s.elapsed().as_secs_f64()),
+            gradient_norms: v.gradient_norms,
         };
         match &mut self.tui {
             Some(t) => t.update_epoch(epoch),

@@ -22,24 +22,12 @@ impl RunDir {
     /// Creates a fresh run folder named `<UTC time>-<backend>-s<seed>`. Creation is atomic, so
     /// two runs started in the same second get distinct folders (`-2`, `-3`, ...).
     pub fn create(root: &Path, experiment: &str, backend: &str, seed: u64) -> Result<Self> {
-        let parent = root.join(experiment);
-        std::fs::create_dir_all(&parent).map_err(|e| Error::write(&parent, e))?;
         let stamp = chrono::Utc::now().format("%Y%m%d-%H%M%S");
-        let base = format!("{stamp}-{backend}-s{seed}");
-        for n in 1.. {
-            let id = if n == 1 {
-                base.clone()
-            } else {
-                format!("{base}-{n}")
-            };
-            let path = parent.join(&id);
-            match std::fs::create_dir(&path) {
-                Ok(()) => return Ok(Self { path }),
-                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
-                Err(e) => return Err(Error::write(&path, e)),
-            }
-        }
-        unreachable!()
+        let path = create_unique_dir(
+            &root.join(experiment),
+            &format!("{stamp}-{backend}-s{seed}"),
+        )?;
+        Ok(Self { path })
     }
 
     /// An existing run: a run folder, an experiment folder (its `latest` run), or a model file
@@ -133,4 +121,24 @@ impl RunDir {
         let path = self.file(name);
         write_atomically(&path, bytes).map_err(|e| Error::write(&path, e))
     }
+}
+
+/// Creates `parent/<base>` (or `<base>-2`, `<base>-3`, ... if taken) and its parents. Creation
+/// is atomic, so two processes started in the same second never share a folder.
+pub fn create_unique_dir(parent: &Path, base: &str) -> Result<PathBuf> {
+    std::fs::create_dir_all(parent).map_err(|e| Error::write(parent, e))?;
+    for n in 1.. {
+        let id = if n == 1 {
+            base.to_string()
+        } else {
+            format!("{base}-{n}")
+        };
+        let path = parent.join(&id);
+        match std::fs::create_dir(&path) {
+            Ok(()) => return Ok(path),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
+            Err(e) => return Err(Error::write(&path, e)),
+        }
+    }
+    unreachable!()
 }

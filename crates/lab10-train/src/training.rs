@@ -14,7 +14,9 @@ use crate::backend::BackendKind;
 use crate::error::{Error, Result};
 use crate::evaluate::evaluate;
 use crate::experiment::{Experiment, TrainingConfig};
+use crate::gradient_norms::GradientNormMetric;
 use crate::metrics::{self, EpochRecord};
+use crate::pretrain::pretrain;
 use crate::renderer::{Divergence, EpochRenderer};
 use crate::report::{Report, git_commit};
 use crate::run_dir::{EXPERIMENT_FILE, MODEL_FILE, REPORT_FILE, RunDir};
@@ -189,7 +191,20 @@ pub fn train(experiment: &Experiment, opts: &TrainOptions) -> Result<TrainOutcom
 
     device.seed(t.seed);
     let autodiff = device.clone().autodiff();
-    let model = experiment.model.init(&autodiff);
+    let mut model = experiment.model.init(&autodiff);
+    // A resumed run's weights come from its checkpoint, pre-trained or not.
+    if let (Some(p), None) = (&experiment.pretrain, resume_from) {
+        println!("pre-training: {}", p.label());
+        let rbms = pretrain(
+            p,
+            &experiment.model,
+            &splits.train,
+            t.seed,
+            &device,
+            &run.path,
+        )?;
+        model = model.with_pretrained(&rbms);
+    }
     let batcher = MnistBatcher::new(t.pixels);
     let train_loader = DataLoaderBuilder::new(batcher)
         .batch_size(t.batch_size)
@@ -204,6 +219,11 @@ pub fn train(experiment: &Experiment, opts: &TrainOptions) -> Result<TrainOutcom
         .num_epochs(t.epochs)
         .with_default_checkpointers()
         .with_application_logger(None);
+    if t.gradient_norms {
+        for layer in 0..experiment.model.hidden.len() + 1 {
+            training = training.metric_train_numeric(GradientNormMetric::new(layer));
+        }
+    }
     if let Some(epoch) = resume_from {
         training = training.checkpoint(epoch);
     }

@@ -1,0 +1,238 @@
+//! Ensembles: the same experiment trained with different seeds, predictions averaged.
+//! Each member makes different mistakes, so the averaged softmax is usually better than any
+//! one of them: the lesson's last trick against overfitting.
+
+use std::path::{Path, PathBuf};
+
+use burn::data::dataloader::DataLoaderBuilder;
+use burn::prelude::*;
+use lab10_data::atomic::write_atomically;
+use lab10_data::{MnistBatcher, MnistDataset, PixelScale};
+use lab10_models::Mlp;
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+use crate::experiment::{Experiment, Overrides};
+use crate::group::{Spread, find_completed_run};
+use crate::run_dir::{MODEL_FILE, create_unique_dir};
+use crate::training::{TrainOptions, load_model, load_test, train};
+
+const EVAL_BATCH: usize = 1000;
+
+/// Softmax probabilities of `model` for every image of `data`: `[images, classes]`.
+pub fn probabilities(
+    model: &Mlp,
+    data: &MnistDataset,
+    scale: PixelScale,
+    device: &Device,
+) -> Tensor<2> {
+    let loader = DataLoaderBuilder::new(MnistBatcher::new(scale))
+        .batch_size(EVAL_BATCH)
+        .set_device(device.clone())
+        .build(data.clone());
+    let batches: Vec<Tensor<2>> = loader
+        .iter()
+        .map(|batch| {
+            let batch = batch.expect("in-memory MNIST batches cannot fail");
+            burn::tensor::activation::softmax(model.forward(batch.images), 1)
+        })
+        .collect();
+    Tensor::cat(batches, 0)
+}
+
+/// Accuracy (percent) and mean negative log-likelihood of `probs` against `labels`.
+pub fn score(probs: Tensor<2>, labels: &[u8]) -> (f64, f64) {
+    let device = probs.device();
+    let n = labels.len();
+    let targets = Tensor::<1, Int>::from_data(
+        TensorData::new(labels.iter().map(|&l| l as i64).collect::<Vec<_>>(), [n]),
+        &device,
+    );
+    let predicted = probs.clone().argmax(1).squeeze_dim::<1>(1);
+    let correct = predicted
+        .equal(targets.clone())
+        .int()
+        .sum()
+        .into_scalar::<i64>();
+    let picked = probs.gather(1, targets.unsqueeze_dim(1));
+    // Clamped so that one confident mistake gives a large but finite loss.
+    let nll = picked
+        .clamp_min(1e-12)
+        .log()
+        .neg()
+        .mean()
+        .into_scalar::<f64>();
+    (100.0 * correct as f64 / n as f64, nll)
+}
+
+/// The averaged softmax of several members (the ensemble's prediction).
+pub fn average(members: &[Tensor<2>]) -> Tensor<2> {
+    let sum = members
+        .iter()
+        .cloned()
+        .reduce(|a, b| a + b)
+        .expect("an ensemble has at least one member");
+    sum / members.len() as f64
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Member {
+    pub seed: u64,
+    pub run: PathBuf,
+    pub reused: bool,
+    pub test_accuracy: f64,
+    pub test_loss: f64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct EnsembleReport {
+    pub experiment: String,
+    pub backend: String,
+    pub test_images: usize,
+    pub members: Vec<Member>,
+    pub member_accuracy: Spread,
+    pub ensemble_accuracy: f64,
+    /// Negative log-likelihood of the averaged probabilities.
+    pub ensemble_loss: f64,
+    /// Ensemble accuracy minus the members' mean, in points.
+    pub gain_over_mean: f64,
+    /// Ensemble accuracy minus the best member's, in points.
+    pub gain_over_best: f64,
+    pub finished_at: String,
+}
+
+impl EnsembleReport {
+    pub fn markdown(&self) -> String {
+        let mut out = format!(
+            "## Ensemble of {} `{}` members ({}, {} test images)\n\n| member seed | test accuracy % | test loss |\n|---|---|---|\n",
+            self.members.len(),
+            self.experiment,
+            self.backend,
+            self.test_images
+        );
+        for m in &self.members {
+            out.push_str(&format!(
+                "| {} | {:.2} | {:.4} |\n",
+                m.seed, m.test_accuracy, m.test_loss
+            ));
+        }
+        out.push_str(&format!(
+            "| members: mean ± sd | {} | |\n| **ensemble (averaged softmax)** | **{:.2}** | {:.4} |\n\n\
+             Gain: {:+.2} points over the members' mean, {:+.2} over the best member.\n",
+            self.member_accuracy.show(2),
+            self.ensemble_accuracy,
+            self.ensemble_loss,
+            self.gain_over_mean,
+            self.gain_over_best
+        ));
+        out
+    }
+}
+
+pub struct EnsembleOptions {
+    pub train: TrainOptions,
+    pub overrides: Overrides,
+    pub members: usize,
+    /// Reuse finished runs of identical settings instead of training them again.
+    pub reuse: bool,
+}
+
+/// Trains (or reuses) `members` runs of `experiment` with seeds `seed, seed+1, ...`, then
+/// scores each member and the averaged softmax on the test set. Writes
+/// `<artifacts>/ensembles/<experiment>/<UTC time>-<backend>-n<members>/ensemble.{json,md}`.
+pub fn run_ensemble(
+    experiment: &Experiment,
+    opts: &EnsembleOptions,
+) -> Result<(PathBuf, EnsembleReport)> {
+    if opts.members == 0 {
+        return Err(Error::Invalid("--members must be at least 1".into()));
+    }
+    let mut base = experiment.clone();
+    base.apply(&opts.overrides)?;
+    let backend = opts.train.backend.name();
+    let first_seed = base.training.seed;
+    let mut runs = Vec::with_capacity(opts.members);
+    for k in 0..opts.members {
+        let mut e = base.clone();
+        e.training.seed = first_seed + k as u64;
+        let label = format!(
+            "[{}/{}] {} seed {}",
+            k + 1,
+            opts.members,
+            e.name,
+            e.training.seed
+        );
+        let reused = opts
+            .reuse
+            .then(|| find_completed_run(&opts.train.artifacts, &e, backend))
+            .flatten();
+        let (run, was_reused) = match reused {
+            Some((run, report)) => {
+                println!(
+                    "{label}: reusing {} ({:.2}%)",
+                    run.path.display(),
+                    report.test_accuracy
+                );
+                (run, true)
+            }
+            None => {
+                println!("{label}: training");
+                (train(&e, &opts.train)?.run, false)
+            }
+        };
+        runs.push((e.training.seed, run, was_reused));
+    }
+
+    let compute = opts.train.backend.open()?;
+    let device = compute.device;
+    let (_, test) = load_test(&opts.train.data, &base.training)?;
+    let labels = &test.mnist().labels;
+    let mut probs = Vec::with_capacity(runs.len());
+    let mut members = Vec::with_capacity(runs.len());
+    for (seed, run, reused) in runs {
+        let model = load_model(&run.file(MODEL_FILE), &base, &device)?;
+        let p = probabilities(&model, &test, base.training.pixels, &device);
+        let (test_accuracy, test_loss) = score(p.clone(), labels);
+        members.push(Member {
+            seed,
+            run: run.path,
+            reused,
+            test_accuracy,
+            test_loss,
+        });
+        probs.push(p);
+    }
+    let (ensemble_accuracy, ensemble_loss) = score(average(&probs), labels);
+    let accuracies: Vec<f64> = members.iter().map(|m| m.test_accuracy).collect();
+    let member_accuracy = Spread::of(&accuracies);
+    let report = EnsembleReport {
+        experiment: base.name.clone(),
+        backend: backend.into(),
+        test_images: labels.len(),
+        gain_over_mean: ensemble_accuracy - member_accuracy.mean,
+        gain_over_best: ensemble_accuracy - member_accuracy.max,
+        members,
+        member_accuracy,
+        ensemble_accuracy,
+        ensemble_loss,
+        finished_at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+    };
+    let dir = ensemble_dir(&opts.train.artifacts, &base.name, backend, opts.members)?;
+    let json = dir.join("ensemble.json");
+    write_atomically(
+        &json,
+        &serde_json::to_vec_pretty(&report).expect("report serialises"),
+    )
+    .map_err(|e| Error::write(&json, e))?;
+    let md = dir.join("ensemble.md");
+    write_atomically(&md, report.markdown().as_bytes()).map_err(|e| Error::write(&md, e))?;
+    Ok((dir, report))
+}
+
+fn ensemble_dir(artifacts: &Path, experiment: &str, backend: &str, n: usize) -> Result<PathBuf> {
+    let stamp = chrono::Utc::now().format("%Y%m%d-%H%M%S");
+    create_unique_dir(
+        &artifacts.join("ensembles").join(experiment),
+        &format!("{stamp}-{backend}-n{n}"),
+    )
+}

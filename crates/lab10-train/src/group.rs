@@ -1,0 +1,448 @@
+//! Groups: a related set of experiments trained with several seeds, summarised in one table,
+//! so a claim of the lesson ("Xavier beats normal(0, 1)") is judged against seed-to-seed noise.
+//!
+//! A group is a TOML file in `experiments/groups/`:
+//!
+//! ```toml
+//! description = "initialisers on the nn architecture"
+//! experiments = ["nn", "xavier", "xavier-uniform", "he-normal"]
+//! seeds = [777, 778, 779]
+//! ```
+
+use std::path::{Path, PathBuf};
+
+use lab10_data::atomic::write_atomically;
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+use crate::experiment::{Experiment, ExperimentCatalog, Overrides};
+use crate::metrics::{self, EpochRecord};
+use crate::report::Report;
+use crate::run_dir::{EXPERIMENT_FILE, LATEST, REPORT_FILE, RunDir, create_unique_dir};
+use crate::training::{TrainOptions, train};
+
+pub const GROUPS_DIR: &str = "groups";
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Group {
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub name: String,
+    /// One line for `lab10 list`.
+    pub description: String,
+    /// The lesson's claim this group tests, printed above its table.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub claim: Option<String>,
+    /// Experiment names, in table order.
+    pub experiments: Vec<String>,
+    /// Every experiment is trained once per seed.
+    pub seeds: Vec<u64>,
+}
+
+impl Group {
+    pub fn load(path: &Path) -> Result<Self> {
+        let text = std::fs::read_to_string(path).map_err(|e| Error::read(path, e))?;
+        let bad = |message: String| Error::ExperimentFile {
+            path: path.to_path_buf(),
+            message,
+        };
+        let mut group: Group = toml::from_str(&text)
+            .map_err(|e| bad(e.to_string().trim_end().replace('\n', "\n  ")))?;
+        if group.name.is_empty() {
+            group.name = path
+                .file_stem()
+                .map(|s| s.to_string_lossy().into_owned())
+                .unwrap_or_default();
+        }
+        if group.experiments.is_empty() {
+            return Err(bad("a group needs at least one experiment".into()));
+        }
+        if group.seeds.is_empty() {
+            return Err(bad("a group needs at least one seed".into()));
+        }
+        Ok(group)
+    }
+
+    /// Checks that every member exists and parses, before hours of training start.
+    pub fn resolve(&self, catalog: &ExperimentCatalog) -> Result<Vec<Experiment>> {
+        self.experiments.iter().map(|n| catalog.get(n)).collect()
+    }
+}
+
+/// The group files next to the experiments (`experiments/groups/*.toml`).
+pub fn group_names(catalog: &ExperimentCatalog) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(catalog.dir.join(GROUPS_DIR))
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|x| x == "toml"))
+        .filter_map(|p| p.file_stem().map(|s| s.to_string_lossy().into_owned()))
+        .collect();
+    names.sort();
+    names
+}
+
+pub fn get_group(catalog: &ExperimentCatalog, name: &str) -> Result<Group> {
+    let path = catalog.dir.join(GROUPS_DIR).join(format!("{name}.toml"));
+    if !path.is_file() {
+        let known = group_names(catalog);
+        return Err(Error::Invalid(format!(
+            "unknown group '{name}'. Known groups: {}. (Looked in {}.)",
+            if known.is_empty() {
+                "none".into()
+            } else {
+                known.join(", ")
+            },
+            catalog.dir.join(GROUPS_DIR).display()
+        )));
+    }
+    Group::load(&path)
+}
+
+/// A finished run of exactly `experiment` (same model, optimiser, data, seed and epochs) on
+/// `backend`, if one exists under `artifacts`: groups and ensembles reuse it instead of
+/// training again. Runs that diverged or stopped early do not count.
+pub fn find_completed_run(
+    artifacts: &Path,
+    experiment: &Experiment,
+    backend: &str,
+) -> Option<(RunDir, Report)> {
+    let dir = artifacts.join(&experiment.name);
+    let mut runs: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .ok()?
+        .flatten()
+        .filter(|e| e.file_name() != LATEST)
+        .map(|e| e.path())
+        .filter(|p| p.is_dir())
+        .collect();
+    // Newest first: run ids start with their UTC time.
+    runs.sort();
+    runs.reverse();
+    runs.into_iter().find_map(|path| {
+        let resolved = Experiment::load(&path.join(EXPERIMENT_FILE)).ok()?;
+        if resolved != *experiment {
+            return None;
+        }
+        let report: Report =
+            serde_json::from_slice(&std::fs::read(path.join(REPORT_FILE)).ok()?).ok()?;
+        (report.status == "completed"
+            && report.backend == backend
+            && report.epochs == experiment.training.epochs)
+            .then(|| (RunDir { path }, report))
+    })
+}
+
+/// One trained (or reused) member of a group.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct MemberRun {
+    pub experiment: String,
+    pub seed: u64,
+    pub run: PathBuf,
+    pub reused: bool,
+    pub test_accuracy: f64,
+    pub test_loss: f64,
+    pub first_epoch_train_loss: f64,
+    pub final_train_loss: f64,
+    pub mean_epoch_seconds: f64,
+    /// Epoch-1 gradient norm of the first layer over the last layer's, when recorded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gradient_ratio: Option<f64>,
+}
+
+impl MemberRun {
+    fn new(experiment: &str, run: &RunDir, report: &Report, reused: bool) -> Result<Self> {
+        let history: Vec<EpochRecord> = metrics::read(&run.path)?;
+        let first = history.first();
+        let gradient_ratio = first.and_then(|r| {
+            let g = &r.gradient_norms;
+            (g.len() >= 2).then(|| g[0] / g[g.len() - 1])
+        });
+        Ok(Self {
+            experiment: experiment.to_string(),
+            seed: report.seed,
+            run: run.path.clone(),
+            reused,
+            test_accuracy: report.test_accuracy,
+            test_loss: report.test_loss,
+            first_epoch_train_loss: first.map_or(f64::NAN, |r| r.train_loss),
+            final_train_loss: report.final_train_loss,
+            mean_epoch_seconds: report.mean_epoch_seconds,
+            gradient_ratio,
+        })
+    }
+}
+
+/// Mean, sample standard deviation and range of a few numbers.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Spread {
+    pub n: usize,
+    pub mean: f64,
+    /// Sample standard deviation (n - 1); 0 for a single value.
+    pub sd: f64,
+    pub min: f64,
+    pub max: f64,
+}
+
+impl Spread {
+    pub fn of(values: &[f64]) -> Self {
+        let n = values.len();
+        let mean = values.iter().sum::<f64>() / n as f64;
+        let sd = if n > 1 {
+            (values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n - 1) as f64).sqrt()
+        } else {
+            0.0
+        };
+        Self {
+            n,
+            mean,
+            sd,
+            min: values.iter().copied().fold(f64::INFINITY, f64::min),
+            max: values.iter().copied().fold(f64::NEG_INFINITY, f64::max),
+        }
+    }
+
+    /// `98.12 ± 0.05` (just the mean for one value).
+    pub fn show(&self, decimals: usize) -> String {
+        if self.n > 1 {
+            format!("{:.decimals$} ± {:.decimals$}", self.mean, self.sd)
+        } else {
+            format!("{:.decimals$}", self.mean)
+        }
+    }
+}
+
+/// One row of a group's table: an experiment over its seeds.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct GroupRow {
+    pub experiment: String,
+    pub description: String,
+    pub reference: Option<String>,
+    pub test_accuracy: Spread,
+    pub first_epoch_train_loss: Spread,
+    pub final_train_loss: Spread,
+    pub test_loss: Spread,
+    pub epoch_seconds: Spread,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gradient_ratio: Option<Spread>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct GroupSummary {
+    pub group: String,
+    pub description: String,
+    pub claim: Option<String>,
+    pub backend: String,
+    pub seeds: Vec<u64>,
+    pub rows: Vec<GroupRow>,
+    pub runs: Vec<MemberRun>,
+    pub finished_at: String,
+}
+
+impl GroupSummary {
+    pub fn new(
+        group: &Group,
+        experiments: &[Experiment],
+        backend: &str,
+        runs: &[MemberRun],
+    ) -> Self {
+        let rows = experiments
+            .iter()
+            .filter_map(|e| {
+                let mine: Vec<&MemberRun> =
+                    runs.iter().filter(|r| r.experiment == e.name).collect();
+                if mine.is_empty() {
+                    return None;
+                }
+                let spread = |f: fn(&MemberRun) -> f64| {
+                    Spread::of(&mine.iter().map(|r| f(r)).collect::<Vec<_>>())
+                };
+                let ratios: Vec<f64> = mine.iter().filter_map(|r| r.gradient_ratio).collect();
+                Some(GroupRow {
+                    experiment: e.name.clone(),
+                    description: e.description.clone(),
+                    reference: e.reference.clone(),
+                    test_accuracy: spread(|r| r.test_accuracy),
+                    first_epoch_train_loss: spread(|r| r.first_epoch_train_loss),
+                    final_train_loss: spread(|r| r.final_train_loss),
+                    test_loss: spread(|r| r.test_loss),
+                    epoch_seconds: spread(|r| r.mean_epoch_seconds),
+                    gradient_ratio: (!ratios.is_empty()).then(|| Spread::of(&ratios)),
+                })
+            })
+            .collect();
+        Self {
+            group: group.name.clone(),
+            description: group.description.clone(),
+            claim: group.claim.clone(),
+            backend: backend.into(),
+            seeds: group.seeds.clone(),
+            rows,
+            runs: runs.to_vec(),
+            finished_at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        }
+    }
+
+    /// The comparison table, as Markdown (also printed at the end of `lab10 train --group`).
+    pub fn markdown(&self) -> String {
+        let with_grads = self.rows.iter().any(|r| r.gradient_ratio.is_some());
+        let mut out = format!("## Group `{}`: {}\n\n", self.group, self.description);
+        if let Some(claim) = &self.claim {
+            out.push_str(&format!("Claim: {claim}\n\n"));
+        }
+        out.push_str(&format!(
+            "Backend {}, seeds {:?}; mean ± sample standard deviation over seeds, [min, max] of \
+             test accuracy.\n\n",
+            self.backend, self.seeds
+        ));
+        out.push_str("| experiment | runs | test accuracy % | [min, max] | epoch-1 train loss | final train loss | test loss | s/epoch |");
+        if with_grads {
+            out.push_str(" grad L1 / grad last (epoch 1) |");
+        }
+        out.push_str(" lesson |\n|---|---|---|---|---|---|---|---|");
+        if with_grads {
+            out.push_str("---|");
+        }
+        out.push_str("---|\n");
+        for r in &self.rows {
+            out.push_str(&format!(
+                "| {} | {} | {} | [{:.2}, {:.2}] | {} | {} | {} | {} |",
+                r.experiment,
+                r.test_accuracy.n,
+                r.test_accuracy.show(2),
+                r.test_accuracy.min,
+                r.test_accuracy.max,
+                r.first_epoch_train_loss.show(3),
+                r.final_train_loss.show(4),
+                r.test_loss.show(4),
+                r.epoch_seconds.show(2),
+            ));
+            if with_grads {
+                let ratio = r.gradient_ratio.map_or("-".into(), |g| {
+                    if g.n > 1 {
+                        format!("{:.2e} ± {:.1e}", g.mean, g.sd)
+                    } else {
+                        format!("{:.2e}", g.mean)
+                    }
+                });
+                out.push_str(&format!(" {ratio} |"));
+            }
+            out.push_str(&format!(" {} |\n", r.reference.as_deref().unwrap_or("-")));
+        }
+        out
+    }
+}
+
+/// Where a group's summaries go: `<artifacts>/groups/<group>/<UTC time>-<backend>/`.
+pub fn summary_dir(artifacts: &Path, group: &str, backend: &str) -> Result<PathBuf> {
+    let stamp = chrono::Utc::now().format("%Y%m%d-%H%M%S");
+    create_unique_dir(
+        &artifacts.join(GROUPS_DIR).join(group),
+        &format!("{stamp}-{backend}"),
+    )
+}
+
+fn write_summary(dir: &Path, summary: &GroupSummary) -> Result<()> {
+    let md = dir.join("summary.md");
+    write_atomically(&md, summary.markdown().as_bytes()).map_err(|e| Error::write(&md, e))?;
+    let json = dir.join("summary.json");
+    let bytes = serde_json::to_vec_pretty(summary).expect("summary serialises");
+    write_atomically(&json, &bytes).map_err(|e| Error::write(&json, e))
+}
+
+pub struct GroupOptions {
+    pub train: TrainOptions,
+    pub overrides: Overrides,
+    /// Seeds from the command line instead of the group's.
+    pub seeds: Option<Vec<u64>>,
+    /// Reuse finished runs of identical settings instead of training them again.
+    pub reuse: bool,
+}
+
+/// Trains every experiment of `group` with every seed (reusing finished identical runs),
+/// rewriting the summary after each run, so an interrupted group still leaves its table.
+pub fn run_group(
+    group: &Group,
+    catalog: &ExperimentCatalog,
+    opts: &GroupOptions,
+) -> Result<(PathBuf, GroupSummary)> {
+    let mut group = group.clone();
+    if let Some(seeds) = &opts.seeds {
+        group.seeds = seeds.clone();
+    }
+    let mut experiments = group.resolve(catalog)?;
+    for e in &mut experiments {
+        e.apply(&opts.overrides)?;
+    }
+    let backend = opts.train.backend.name();
+    let dir = summary_dir(&opts.train.artifacts, &group.name, backend)?;
+    let total = experiments.len() * group.seeds.len();
+    let mut runs = Vec::with_capacity(total);
+    for experiment in &experiments {
+        for &seed in &group.seeds {
+            let mut e = experiment.clone();
+            e.training.seed = seed;
+            let label = format!("[{}/{total}] {} seed {seed}", runs.len() + 1, e.name);
+            let member = match opts
+                .reuse
+                .then(|| find_completed_run(&opts.train.artifacts, &e, backend))
+                .flatten()
+            {
+                Some((run, report)) => {
+                    println!(
+                        "{label}: reusing {} ({:.2}%)",
+                        run.path.display(),
+                        report.test_accuracy
+                    );
+                    MemberRun::new(&e.name, &run, &report, true)?
+                }
+                None => {
+                    println!("{label}: training");
+                    let outcome = train(&e, &opts.train)?;
+                    MemberRun::new(&e.name, &outcome.run, &outcome.report, false)?
+                }
+            };
+            runs.push(member);
+            write_summary(
+                &dir,
+                &GroupSummary::new(&group, &experiments, backend, &runs),
+            )?;
+        }
+    }
+    let summary = GroupSummary::new(&group, &experiments, backend, &runs);
+    write_summary(&dir, &summary)?;
+    Ok((dir, summary))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn spread_is_mean_sample_sd_and_range() {
+        let s = Spread::of(&[97.0, 98.0, 99.0]);
+        assert_eq!(
+            (s.n, s.mean, s.sd, s.min, s.max),
+            (3, 98.0, 1.0, 97.0, 99.0)
+        );
+        assert_eq!(s.show(2), "98.00 ± 1.00");
+        assert_eq!(Spread::of(&[5.0]).show(1), "5.0");
+    }
+
+    #[test]
+    fn shipped_groups_parse_and_name_existing_experiments() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../experiments");
+        let catalog = ExperimentCatalog { dir };
+        let names = group_names(&catalog);
+        assert!(names.len() >= 5, "{names:?}");
+        for name in names {
+            let group = get_group(&catalog, &name).unwrap();
+            assert_eq!(group.name, name);
+            group
+                .resolve(&catalog)
+                .unwrap_or_else(|e| panic!("{name}: {e}"));
+        }
+        let err = get_group(&catalog, "nope").unwrap_err().to_string();
+        assert!(err.contains("unknown group 'nope'"), "{err}");
+    }
+}

@@ -1,0 +1,175 @@
+//! The optional `[pretrain]` table: greedy layer-wise RBM pre-training of the hidden layers on
+//! the training images, before supervised training with the experiment's optimiser.
+//!
+//! ```toml
+//! [pretrain]
+//! kind = "rbm"
+//! epochs = 5            # CD-1 passes over the training images, per layer
+//! learning_rate = 0.05
+//! batch_size = 100
+//! ```
+//!
+//! It is a step of training rather than an `Init`, because it needs the data.
+
+use std::path::Path;
+use std::time::Instant;
+
+use burn::prelude::*;
+use lab10_data::atomic::write_atomically;
+use lab10_data::{IMAGE_PIXELS, MnistDataset, PixelScale};
+use lab10_models::MlpConfig;
+use lab10_models::rbm::Rbm;
+use rand::{SeedableRng, rngs::StdRng, seq::SliceRandom};
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+
+pub const PRETRAIN_FILE: &str = "pretrain.csv";
+
+/// Reconstruction error is reported on this many training images (a fixed probe).
+const PROBE: usize = 1000;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "kebab-case", deny_unknown_fields)]
+pub enum PretrainConfig {
+    /// Hinton, Osindero & Teh (2006): each hidden layer trained as an RBM with CD-1 on the
+    /// previous layer's hidden probabilities.
+    Rbm {
+        epochs: usize,
+        learning_rate: f64,
+        #[serde(default = "batch_size")]
+        batch_size: usize,
+    },
+}
+
+fn batch_size() -> usize {
+    100
+}
+
+impl PretrainConfig {
+    pub fn validate(&self, model: &MlpConfig, pixels: PixelScale) -> Result<(), String> {
+        let PretrainConfig::Rbm {
+            epochs,
+            learning_rate,
+            batch_size,
+        } = *self;
+        if epochs == 0 || batch_size == 0 {
+            return Err("pretrain: epochs and batch_size must be at least 1".into());
+        }
+        if !(learning_rate.is_finite() && learning_rate > 0.0) {
+            return Err(format!(
+                "pretrain: learning_rate must be a positive number, got {learning_rate}"
+            ));
+        }
+        if model.hidden.is_empty() {
+            return Err("pretrain: the model has no hidden layer to pre-train".into());
+        }
+        if pixels != PixelScale::Unit {
+            return Err(
+                "pretrain: RBM visible units are probabilities, so pixels must be \"unit\"".into(),
+            );
+        }
+        Ok(())
+    }
+
+    pub fn label(&self) -> String {
+        let PretrainConfig::Rbm {
+            epochs,
+            learning_rate,
+            batch_size,
+        } = self;
+        format!("RBM CD-1 ({epochs} epochs/layer, lr {learning_rate}, batch {batch_size})")
+    }
+}
+
+/// One line of `pretrain.csv`.
+struct Progress {
+    layer: usize,
+    epoch: usize,
+    reconstruction_error: f64,
+    seconds: f64,
+}
+
+/// Pre-trains one RBM per hidden layer of `model` on `train` (on `device`, no autodiff),
+/// printing and writing (`run_dir/pretrain.csv`) the probe reconstruction error per epoch.
+pub fn pretrain(
+    config: &PretrainConfig,
+    model: &MlpConfig,
+    train: &MnistDataset,
+    seed: u64,
+    device: &Device,
+    run_dir: &Path,
+) -> Result<Vec<Rbm>> {
+    let PretrainConfig::Rbm {
+        epochs,
+        learning_rate,
+        batch_size,
+    } = *config;
+    let images = &train.mnist().images;
+    let n = images.len() / IMAGE_PIXELS;
+    let pixels: Vec<f32> = images.iter().map(|&p| p as f32 / 255.0).collect();
+    let mut inputs = Tensor::<2>::from_data(TensorData::new(pixels, [n, IMAGE_PIXELS]), device);
+    let mut rng = StdRng::seed_from_u64(seed);
+    let mut order: Vec<i64> = (0..n as i64).collect();
+    let mut rbms = Vec::with_capacity(model.hidden.len());
+    let mut log = Vec::new();
+    let widths = model.widths();
+    for (layer, pair) in widths[..widths.len() - 1].windows(2).enumerate() {
+        let (visible, hidden) = (pair[0], pair[1]);
+        let mut rbm = Rbm::new(visible, hidden, device);
+        let probe = inputs.clone().slice(0..n.min(PROBE));
+        println!(
+            "pretrain layer {}/{} ({visible} -> {hidden}): reconstruction error {:.4} before",
+            layer + 1,
+            model.hidden.len(),
+            rbm.reconstruction_error(probe.clone())
+        );
+        for epoch in 1..=epochs {
+            let started = Instant::now();
+            order.shuffle(&mut rng);
+            let index = Tensor::<1, Int>::from_data(TensorData::new(order.clone(), [n]), device);
+            let shuffled = inputs.clone().select(0, index);
+            for start in (0..n).step_by(batch_size) {
+                let batch = shuffled.clone().slice(start..(start + batch_size).min(n));
+                rbm.contrastive_divergence(batch, learning_rate);
+            }
+            let error = rbm.reconstruction_error(probe.clone());
+            let seconds = started.elapsed().as_secs_f64();
+            println!(
+                "pretrain layer {}/{} epoch {epoch}/{epochs}: reconstruction error {error:.4} ({seconds:.1} s)",
+                layer + 1,
+                model.hidden.len()
+            );
+            if !error.is_finite() {
+                return Err(Error::Training(format!(
+                    "RBM pre-training of layer {} diverged (reconstruction error {error}); \
+                     lower [pretrain] learning_rate",
+                    layer + 1
+                )));
+            }
+            log.push(Progress {
+                layer: layer + 1,
+                epoch,
+                reconstruction_error: error,
+                seconds,
+            });
+        }
+        // The next RBM learns from this layer's features, as the network will compute them.
+        inputs = rbm.hidden_probabilities(inputs);
+        rbms.push(rbm);
+    }
+    write_log(run_dir, &log)?;
+    Ok(rbms)
+}
+
+fn write_log(run_dir: &Path, log: &[Progress]) -> Result<()> {
+    let mut csv = String::from("layer,epoch,reconstruction_error,seconds\n");
+    for p in log {
+        csv.push_str(&format!(
+            "{},{},{},{:.3}\n",
+            p.layer, p.epoch, p.reconstruction_error, p.seconds
+        ));
+    }
+    let path = run_dir.join(PRETRAIN_FILE);
+    write_atomically(&path, csv.as_bytes()).map_err(|e| Error::write(&path, e))
+}
