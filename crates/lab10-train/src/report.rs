@@ -36,6 +36,13 @@ pub struct Report {
     pub epoch_seconds: Vec<f64>,
     pub mean_epoch_seconds: f64,
     pub total_seconds: f64,
+    /// From the start of `lab10 train` to the first training step: data load and
+    /// verification, model initialisation, pre-training if any. (0 in older reports.)
+    #[serde(default)]
+    pub setup_seconds: f64,
+    /// Evaluating the saved model on the test images. (0 in older reports.)
+    #[serde(default)]
+    pub eval_seconds: f64,
     pub started_at: String,
     pub finished_at: String,
     pub resumed_from_epoch: Option<usize>,

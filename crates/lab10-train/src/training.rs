@@ -235,6 +235,8 @@ pub fn train(experiment: &Experiment, opts: &TrainOptions) -> Result<TrainOutcom
         sink,
         Arc::clone(&divergence),
     );
+    // Everything before the first training step: data, verification, model, pre-training.
+    let setup_seconds = started.elapsed().as_secs_f64();
     let result = training.renderer(Box::new(renderer)).launch(Learner::new(
         model,
         experiment.optimizer.init(),
@@ -336,6 +338,8 @@ pub fn train(experiment: &Experiment, opts: &TrainOptions) -> Result<TrainOutcom
         mean_epoch_seconds: epoch_seconds.iter().sum::<f64>() / epoch_seconds.len().max(1) as f64,
         epoch_seconds,
         total_seconds: started.elapsed().as_secs_f64(),
+        setup_seconds,
+        eval_seconds,
         started_at,
         finished_at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
         resumed_from_epoch: resume_from,

@@ -1,0 +1,101 @@
+//! Where a training step's time goes, phase by phase, for one experiment's model on one
+//! backend: batching (items -> tensors), forward + loss, backward, optimiser step, and the
+//! metrics' read-back. The CPU backends run eagerly, so each phase's wall time is its own.
+//!
+//!     cargo run --release --example step_profile -- deep flex 300
+//!
+//! Prints milliseconds per step (median over steps, after 20 warm-up steps) and the share of
+//! each phase; an epoch is 600 such steps.
+
+use std::time::Instant;
+
+use burn::data::dataloader::batcher::Batcher;
+use burn::data::dataset::Dataset;
+use burn::optim::GradientsParams;
+use lab10_data::{Mnist, MnistBatcher, MnistDataset, Split};
+use lab10_train::{BackendKind, ExperimentCatalog};
+
+fn median(v: &mut [f64]) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v[v.len() / 2]
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    let name = args.get(1).map_or("deep", String::as_str);
+    let backend: BackendKind = args.get(2).map_or("flex", String::as_str).parse().unwrap();
+    let steps: usize = args.get(3).map_or(300, |s| s.parse().unwrap());
+    lab10_train::cpu::flush_denormals();
+
+    let catalog = ExperimentCatalog {
+        dir: concat!(env!("CARGO_MANIFEST_DIR"), "/experiments").into(),
+    };
+    let experiment = catalog.get(name).unwrap();
+    let device = backend.device().unwrap();
+    device.seed(777);
+    let autodiff = device.clone().autodiff();
+    let mut model = experiment.model.init(&autodiff);
+    let mut optim = experiment.optimizer.init();
+    let lr = experiment.optimizer.learning_rate();
+    let data_dir = concat!(env!("CARGO_MANIFEST_DIR"), "/data/mnist");
+    let train = MnistDataset::new(Mnist::load(data_dir.as_ref(), Split::Train, false).unwrap());
+    let batcher = MnistBatcher::new(experiment.training.pixels);
+    let batch_size = experiment.training.batch_size;
+
+    let phases = [
+        "batching",
+        "forward + loss",
+        "backward",
+        "optimiser",
+        "metrics read-back",
+    ];
+    let mut times: Vec<Vec<f64>> = vec![Vec::new(); phases.len()];
+    let warmup = 20;
+    for step in 0..warmup + steps {
+        let start = (step * batch_size) % (train.len() - batch_size);
+        let t0 = Instant::now();
+        let items: Vec<_> = (start..start + batch_size)
+            .map(|i| train.get(i).unwrap())
+            .collect();
+        let batch = batcher.batch(items, &autodiff);
+        let t1 = Instant::now();
+        let out = model.forward_classification(batch);
+        let t2 = Instant::now();
+        let grads = GradientsParams::from_grads(out.loss.backward(), &model);
+        let t3 = Instant::now();
+        model = optim.step(lr, model, grads);
+        let t4 = Instant::now();
+        // What burn-train's Loss and Accuracy metrics read back every step.
+        let _loss: f64 = out.loss.into_scalar();
+        let _correct: i64 = out
+            .output
+            .argmax(1)
+            .squeeze_dim::<1>(1)
+            .equal(out.targets)
+            .int()
+            .sum()
+            .into_scalar();
+        let t5 = Instant::now();
+        if step >= warmup {
+            for (k, (a, b)) in [(t0, t1), (t1, t2), (t2, t3), (t3, t4), (t4, t5)]
+                .into_iter()
+                .enumerate()
+            {
+                times[k].push((b - a).as_secs_f64() * 1e3);
+            }
+        }
+    }
+    let medians: Vec<f64> = times.iter_mut().map(|t| median(t)).collect();
+    let total: f64 = medians.iter().sum();
+    println!(
+        "{name} on {backend}, batch {batch_size}, {steps} steps (median ms per step; x600 = one epoch)"
+    );
+    for (phase, ms) in phases.iter().zip(&medians) {
+        println!("  {phase:<18} {ms:8.3} ms  {:5.1} %", 100.0 * ms / total);
+    }
+    println!(
+        "  {:<18} {total:8.3} ms  -> {:.2} s per 600-step epoch",
+        "total",
+        total * 0.6
+    );
+}
