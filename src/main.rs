@@ -153,13 +153,16 @@ struct TrainArgs {
 /// Command-line overrides of an experiment's settings.
 #[derive(Args)]
 struct SettingArgs {
+    /// Epochs to train (instead of the experiment's)
     #[arg(long, value_name = "N")]
     epochs: Option<usize>,
+    /// Batch size (instead of the experiment's)
     #[arg(long, value_name = "N")]
     batch_size: Option<usize>,
     /// Learning rate
     #[arg(long, value_name = "LR")]
     lr: Option<f64>,
+    /// Seed of initialisation, shuffling and dropout (ensemble: the first member's)
     #[arg(long, value_name = "N")]
     seed: Option<u64>,
     /// Validate on the last N training images instead of the test set
