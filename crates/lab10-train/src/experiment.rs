@@ -360,6 +360,11 @@ seed = 1
         }
         for (name, e) in catalog.all() {
             let e = e.unwrap_or_else(|err| panic!("{name}: {err}"));
+            // What a run writes as its experiment.toml reads back the same (every optimiser
+            // kind, gradient_norms, [pretrain]).
+            let again = Experiment::parse(&e.to_toml(), &name, Path::new("resolved.toml"))
+                .unwrap_or_else(|err| panic!("{name} resolved: {err}"));
+            assert_eq!(again, e, "{name}");
             assert_eq!(e.training.epochs, 15, "{name}");
             assert_eq!(e.training.batch_size, 100, "{name}");
             assert_eq!(e.training.seed, 777, "{name}");
