@@ -164,16 +164,7 @@ impl ExperimentCatalog {
 
     /// Names of the experiments, sorted.
     pub fn names(&self) -> Vec<String> {
-        let mut names: Vec<String> = std::fs::read_dir(&self.dir)
-            .into_iter()
-            .flatten()
-            .flatten()
-            .map(|e| e.path())
-            .filter(|p| p.extension().is_some_and(|x| x == "toml"))
-            .filter_map(|p| p.file_stem().map(|s| s.to_string_lossy().into_owned()))
-            .collect();
-        names.sort();
-        names
+        toml_stems(&self.dir)
     }
 
     /// An experiment by name, or by path to a `.toml` file.
@@ -208,6 +199,21 @@ impl ExperimentCatalog {
             })
             .collect()
     }
+}
+
+/// The names (without `.toml`) of the TOML files directly in `dir`, sorted; none if `dir`
+/// cannot be read.
+pub(crate) fn toml_stems(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|x| x == "toml"))
+        .filter_map(|p| p.file_stem().map(|s| s.to_string_lossy().into_owned()))
+        .collect();
+    names.sort();
+    names
 }
 
 #[cfg(test)]

@@ -15,7 +15,7 @@ use lab10_data::atomic::write_atomically;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
-use crate::experiment::{Experiment, ExperimentCatalog, Overrides};
+use crate::experiment::{Experiment, ExperimentCatalog, Overrides, toml_stems};
 use crate::metrics::{self, EpochRecord};
 use crate::report::Report;
 use crate::run_dir::{EXPERIMENT_FILE, LATEST, REPORT_FILE, RunDir, create_unique_dir};
@@ -71,16 +71,7 @@ impl Group {
 
 /// The group files next to the experiments (`experiments/groups/*.toml`).
 pub fn group_names(catalog: &ExperimentCatalog) -> Vec<String> {
-    let mut names: Vec<String> = std::fs::read_dir(catalog.dir.join(GROUPS_DIR))
-        .into_iter()
-        .flatten()
-        .flatten()
-        .map(|e| e.path())
-        .filter(|p| p.extension().is_some_and(|x| x == "toml"))
-        .filter_map(|p| p.file_stem().map(|s| s.to_string_lossy().into_owned()))
-        .collect();
-    names.sort();
-    names
+    toml_stems(&catalog.dir.join(GROUPS_DIR))
 }
 
 pub fn get_group(catalog: &ExperimentCatalog, name: &str) -> Result<Group> {
