@@ -8,7 +8,7 @@ mod common;
 use std::path::{Path, PathBuf};
 
 use burn::prelude::*;
-use common::{command, ok_stdout, repo};
+use common::{command, ok_stdout, repo, run_folder};
 use lab10_train::{BackendKind, ExperimentCatalog};
 
 fn lab10(args: &[&str]) -> String {
@@ -30,11 +30,7 @@ fn train(backend: &str, artifacts: &Path) -> PathBuf {
         "--artifacts",
         artifacts.to_str().unwrap(),
     ]);
-    let run = out
-        .lines()
-        .find_map(|l| l.strip_prefix("run: "))
-        .expect("run line");
-    PathBuf::from(run)
+    run_folder(&out)
 }
 
 fn accuracy(json: &str, key: &str) -> f64 {

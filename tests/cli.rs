@@ -5,7 +5,7 @@ mod common;
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
-use common::{command, data_dir, json, output_text, refused, repo};
+use common::{command, data_dir, json, output_text, refused, repo, run_folder};
 use serde_json::Value;
 
 /// Runs lab10 in `cwd` with extra environment variables.
@@ -37,12 +37,7 @@ fn train(artifacts: &Path, args: &[&str]) -> PathBuf {
         artifacts.to_str().unwrap(),
     ];
     all.extend(args);
-    let out = ok(lab10(&all));
-    let run = out
-        .lines()
-        .find_map(|l| l.strip_prefix("run: "))
-        .unwrap_or_else(|| panic!("no run line in:\n{out}"));
-    PathBuf::from(run)
+    run_folder(&ok(lab10(&all)))
 }
 
 fn eval_json(target: &Path, extra: &[&str]) -> Value {

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use burn::optim::GradientsParams;
 use burn::prelude::*;
-use common::{command, data_dir, json, ok_stdout, refused, repo};
+use common::{command, data_dir, json, ok_stdout, refused, repo, run_folder};
 use lab10_data::{Mnist, MnistDataset, PixelScale, Split};
 use lab10_models::{ActivationKind, Init, MlpConfig};
 use lab10_train::ensemble::{average, probabilities, score};
@@ -28,15 +28,6 @@ fn lab10(artifacts: &Path, args: &[&str]) -> std::process::Output {
         artifacts.to_str().unwrap(),
     ]);
     command(repo(), &all).output().expect("lab10 runs")
-}
-
-fn run_folder(stdout: &str) -> PathBuf {
-    PathBuf::from(
-        stdout
-            .lines()
-            .find_map(|l| l.strip_prefix("run: "))
-            .unwrap_or_else(|| panic!("no run line in:\n{stdout}")),
-    )
 }
 
 #[test]
@@ -105,20 +96,25 @@ fn runs_without_gradient_norms_keep_the_plain_metrics_columns() {
     );
 }
 
+/// A ReLU net with Xavier weights and zero biases.
+fn relu_net(inputs: usize, hidden: Vec<usize>, classes: usize) -> MlpConfig {
+    MlpConfig {
+        inputs,
+        hidden,
+        classes,
+        activation: ActivationKind::Relu,
+        weight_init: Init::XavierNormal { gain: 1.0 },
+        bias_init: Init::Zeros,
+        dropout: 0.0,
+    }
+}
+
 /// One optimiser step on a tiny model from fixed weights and fixed gradients.
 fn one_step(optimizer: &OptimizerConfig) -> Vec<f32> {
     let device = device();
     device.seed(3);
     let autodiff = device.clone().autodiff();
-    let config = MlpConfig {
-        inputs: 4,
-        hidden: vec![3],
-        classes: 2,
-        activation: ActivationKind::Relu,
-        weight_init: Init::XavierNormal { gain: 1.0 },
-        bias_init: Init::Zeros,
-        dropout: 0.0,
-    };
+    let config = relu_net(4, vec![3], 2);
     let model = config.init(&autodiff);
     let x = Tensor::<2>::from_data([[0.5, -1.0, 2.0, 0.25], [1.0, 0.0, -0.5, 3.0]], &autodiff);
     let loss = model.forward(x).square().mean();
@@ -174,15 +170,7 @@ fn the_optimiser_choice_changes_the_update() {
 fn an_ensemble_of_identical_members_equals_the_member() {
     let device = device();
     device.seed(11);
-    let config = MlpConfig {
-        inputs: 784,
-        hidden: vec![32],
-        classes: 10,
-        activation: ActivationKind::Relu,
-        weight_init: Init::XavierNormal { gain: 1.0 },
-        bias_init: Init::Zeros,
-        dropout: 0.0,
-    };
+    let config = relu_net(784, vec![32], 10);
     let model = config.init(&device);
     let test = MnistDataset::new(
         Mnist::load(&data_dir(), Split::Test, true)

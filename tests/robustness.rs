@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{command, json, ok_stdout, refused, repo};
+use common::{command, json, ok_stdout, refused, repo, run_folder, run_line};
 use serde_json::Value;
 
 fn cmd(args: &[&str]) -> Command {
@@ -346,10 +346,7 @@ fn bad_experiment_files_and_bad_targets_are_refused_with_the_file_and_value() {
 }
 
 fn run_dir_of(stdout_path: &Path) -> Option<PathBuf> {
-    let text = std::fs::read_to_string(stdout_path).ok()?;
-    text.lines()
-        .find_map(|l| l.strip_prefix("run: "))
-        .map(PathBuf::from)
+    run_line(&std::fs::read_to_string(stdout_path).ok()?)
 }
 
 fn epochs_in(run: &Path) -> Vec<u64> {
@@ -534,10 +531,7 @@ fn two_runs_started_together_both_finish_in_their_own_folders() {
         .spawn()
         .unwrap();
     let (a, b) = (a.wait_with_output().unwrap(), b.wait_with_output().unwrap());
-    let dir = |o: Output| -> PathBuf {
-        let out = ok_stdout(o);
-        PathBuf::from(out.lines().find_map(|l| l.strip_prefix("run: ")).unwrap())
-    };
+    let dir = |o: Output| -> PathBuf { run_folder(&ok_stdout(o)) };
     let (da, db) = (dir(a), dir(b));
     assert_ne!(da, db);
     for d in [&da, &db] {

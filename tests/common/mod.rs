@@ -57,6 +57,19 @@ pub fn refused(o: Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
 }
 
+/// The run folder a `lab10 train` printed (its `run: <dir>` line), if any.
+pub fn run_line(stdout: &str) -> Option<PathBuf> {
+    stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("run: "))
+        .map(PathBuf::from)
+}
+
+/// The run folder a successful `lab10 train` printed.
+pub fn run_folder(stdout: &str) -> PathBuf {
+    run_line(stdout).unwrap_or_else(|| panic!("no run line in:\n{stdout}"))
+}
+
 pub fn json(path: &Path) -> Value {
     serde_json::from_slice(&std::fs::read(path).unwrap())
         .unwrap_or_else(|e| panic!("{}: {e}", path.display()))

@@ -15,6 +15,10 @@ pub struct Mlp {
     pub output: Linear,
     pub activation: Activation,
     pub dropout: Dropout,
+    /// Whether each training step also measures the layers' gradient norms (see
+    /// [`crate::StepOutput`]). Off by default: it costs a pass over every weight gradient.
+    #[module(skip)]
+    pub record_gradient_norms: bool,
 }
 
 impl MlpConfig {
@@ -33,6 +37,7 @@ impl MlpConfig {
             output,
             activation: self.activation.to_burn().init(device),
             dropout: DropoutConfig::new(self.dropout).init(),
+            record_gradient_norms: false,
         }
     }
 

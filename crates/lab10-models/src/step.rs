@@ -10,15 +10,13 @@ use lab10_data::MnistBatch;
 
 use crate::mlp::Mlp;
 
-/// What a training step hands to the metrics: the classification output, plus the mean
-/// absolute gradient of each layer's weights (first hidden layer first, output layer last).
-///
-/// The norms are small reductions left on the device; they are read back only when a
-/// gradient-norm metric is registered, so runs that do not record them pay almost nothing.
+/// What a training step hands to the metrics: the classification output, plus, when the
+/// model has `record_gradient_norms` set, the mean absolute gradient of each layer's weights
+/// (first hidden layer first, output layer last).
 pub struct StepOutput {
     pub classification: ClassificationOutput,
     /// `[layers]`: mean |dL/dW| per Linear layer, for this batch.
-    pub gradient_norms: Tensor<1>,
+    pub gradient_norms: Option<Tensor<1>>,
 }
 
 impl Mlp {
@@ -57,7 +55,9 @@ impl TrainStep for Mlp {
     fn step(&self, batch: MnistBatch) -> TrainOutput<StepOutput> {
         let classification = self.forward_classification(batch);
         let grads = GradientsParams::from_grads(classification.loss.backward(), self);
-        let gradient_norms = self.gradient_norms(&grads);
+        let gradient_norms = self
+            .record_gradient_norms
+            .then(|| self.gradient_norms(&grads));
         TrainOutput {
             grads,
             item: StepOutput {

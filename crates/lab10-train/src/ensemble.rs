@@ -12,12 +12,11 @@ use lab10_models::Mlp;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
+use crate::evaluate::EVAL_BATCH;
 use crate::experiment::{Experiment, Overrides};
 use crate::group::{Spread, find_completed_run};
 use crate::run_dir::{MODEL_FILE, create_unique_dir};
 use crate::training::{TrainOptions, load_model, load_test, train};
-
-const EVAL_BATCH: usize = 1000;
 
 /// Softmax probabilities of `model` for every image of `data`: `[images, classes]`.
 pub fn probabilities(

@@ -8,7 +8,7 @@ use lab10_models::Mlp;
 use serde::{Deserialize, Serialize};
 
 /// Large batches: evaluation needs no gradients, and fewer batches mean less overhead.
-const EVAL_BATCH: usize = 1000;
+pub(crate) const EVAL_BATCH: usize = 1000;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ClassAccuracy {

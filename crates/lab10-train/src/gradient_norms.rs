@@ -34,7 +34,9 @@ pub struct GradientNormInput {
 impl Adaptor<GradientNormInput> for StepOutput {
     fn adapt(&self) -> GradientNormInput {
         GradientNormInput {
-            norms: self.gradient_norms.clone(),
+            norms: self.gradient_norms.clone().expect(
+                "the gradient-norm metric is registered only for models that record the norms",
+            ),
         }
     }
 }

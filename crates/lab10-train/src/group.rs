@@ -369,6 +369,7 @@ pub fn run_group(
     let dir = summary_dir(&opts.train.artifacts, &group.name, backend)?;
     let total = experiments.len() * group.seeds.len();
     let mut runs = Vec::with_capacity(total);
+    let mut summary = GroupSummary::new(&group, &experiments, backend, &runs);
     for experiment in &experiments {
         for &seed in &group.seeds {
             let mut e = experiment.clone();
@@ -394,14 +395,10 @@ pub fn run_group(
                 }
             };
             runs.push(member);
-            write_summary(
-                &dir,
-                &GroupSummary::new(&group, &experiments, backend, &runs),
-            )?;
+            summary = GroupSummary::new(&group, &experiments, backend, &runs);
+            write_summary(&dir, &summary)?;
         }
     }
-    let summary = GroupSummary::new(&group, &experiments, backend, &runs);
-    write_summary(&dir, &summary)?;
     Ok((dir, summary))
 }
 

@@ -302,25 +302,25 @@ impl OptimizerConfig {
                 beta1,
                 beta2,
                 epsilon,
-                l2,
+                l2: decay,
                 ..
-            } => {
-                fraction("beta1", beta1.into())?;
-                fraction("beta2", beta2.into())?;
-                positive("epsilon", epsilon)?;
-                non_negative("l2", l2)
             }
-            OptimizerConfig::Adamw {
+            | OptimizerConfig::Adamw {
                 beta1,
                 beta2,
                 epsilon,
-                weight_decay,
+                weight_decay: decay,
                 ..
             } => {
                 fraction("beta1", beta1.into())?;
                 fraction("beta2", beta2.into())?;
                 positive("epsilon", epsilon)?;
-                non_negative("weight_decay", weight_decay)
+                let key = if matches!(self, OptimizerConfig::Adam { .. }) {
+                    "l2"
+                } else {
+                    "weight_decay"
+                };
+                non_negative(key, decay)
             }
         }
     }

@@ -192,6 +192,8 @@ pub fn train(experiment: &Experiment, opts: &TrainOptions) -> Result<TrainOutcom
     device.seed(t.seed);
     let autodiff = device.clone().autodiff();
     let mut model = experiment.model.init(&autodiff);
+    // The step measures the norms only when the metrics below will read them.
+    model.record_gradient_norms = t.gradient_norms;
     // A resumed run's weights come from its checkpoint, pre-trained or not.
     if let (Some(p), None) = (&experiment.pretrain, resume_from) {
         println!("pre-training: {}", p.label());
