@@ -21,11 +21,15 @@ fn median(v: &mut [f64]) -> f64 {
 }
 
 fn main() {
+    // As the CLI does: the step runs on a rayon worker (see lab10_train::cpu).
+    lab10_train::cpu::on_compute_pool(run)
+}
+
+fn run() {
     let args: Vec<String> = std::env::args().collect();
     let name = args.get(1).map_or("deep", String::as_str);
     let backend: BackendKind = args.get(2).map_or("flex", String::as_str).parse().unwrap();
     let steps: usize = args.get(3).map_or(300, |s| s.parse().unwrap());
-    lab10_train::cpu::flush_denormals();
 
     let catalog = ExperimentCatalog {
         dir: concat!(env!("CARGO_MANIFEST_DIR"), "/experiments").into(),

@@ -192,8 +192,7 @@ impl SettingArgs {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    lab10_train::cpu::flush_denormals();
-    match run(cli) {
+    match lab10_train::cpu::on_compute_pool(|| run(cli)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e:#}");

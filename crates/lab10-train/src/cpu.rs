@@ -1,10 +1,22 @@
-//! CPU floating-point mode for training.
+//! How lab10 uses the CPU's threads and floating-point unit while it trains.
 //!
-//! Adam's second-moment estimates and late-training gradients decay into subnormal floats,
-//! which x86 cores handle in microcode, tens of times slower than normal numbers. Measured here
-//! on `deep`: epoch time doubled between epoch 1 and epoch 3 without this. TensorFlow flushes
-//! subnormals to zero by default for the same reason; lab10 does too, on the main thread and on
-//! every thread of the rayon pool that the CPU backends compute on.
+//! Two settings, both measured on `deep` with flex on a 2-core machine:
+//!
+//! - Subnormals. Adam's second-moment estimates and late-training gradients decay into
+//!   subnormal floats, which x86 cores handle in microcode, tens of times slower than normal
+//!   numbers: epoch time doubled between epoch 1 and epoch 3 without flushing them. TensorFlow
+//!   flushes subnormals to zero by default for the same reason; lab10 does too, on the main
+//!   thread and on every thread of the rayon pool that the CPU backends compute on.
+//! - Where the training step runs. flex's matmuls fork onto rayon's pool. Called from a thread
+//!   outside the pool, every fork wakes the sleeping workers and parks the caller until they
+//!   finish: about 770 context switches per `deep` step, with the process using 0.98 of its 2
+//!   cores. Run on one of the pool's own workers, the caller takes part in the fork instead:
+//!   40 switches per step, 1.2 cores busy, and the step 25 % shorter
+//!   (`cargo run --release --example step_profile -- deep flex 200`).
+
+/// Stack size of the pool's threads: the main thread's 8 MiB, as the CLI's work used to run
+/// there (rayon's own default is 2 MiB).
+const WORKER_STACK_BYTES: usize = 8 << 20;
 
 /// Sets flush-to-zero and denormals-are-zero on this thread (x86-64; a no-op elsewhere).
 pub fn flush_denormals_on_this_thread() {
@@ -23,6 +35,35 @@ pub fn flush_denormals_on_this_thread() {
 pub fn flush_denormals() {
     flush_denormals_on_this_thread();
     let _ = rayon::ThreadPoolBuilder::new()
+        .stack_size(WORKER_STACK_BYTES)
         .start_handler(|_| flush_denormals_on_this_thread())
         .build_global();
+}
+
+/// Runs `work` on a worker thread of the global rayon pool (set up as in [`flush_denormals`]),
+/// so that the backends' parallel kernels called from it run in place instead of handing off
+/// to sleeping threads. The calling thread waits for the result.
+pub fn on_compute_pool<R: Send>(work: impl FnOnce() -> R + Send) -> R {
+    flush_denormals();
+    // `rayon::scope` runs its body on a worker of the current (here: global) pool.
+    rayon::scope(|_| work())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn work_runs_on_a_pool_worker_with_subnormals_flushed() {
+        let (worker, flushed) = on_compute_pool(|| {
+            let tiny = std::hint::black_box(f32::MIN_POSITIVE);
+            (
+                rayon::current_thread_index().is_some(),
+                std::hint::black_box(tiny / 4.0) == 0.0,
+            )
+        });
+        assert!(worker, "work ran outside the rayon pool");
+        #[cfg(target_arch = "x86_64")]
+        assert!(flushed, "a subnormal result survived on the worker");
+    }
 }
