@@ -15,6 +15,10 @@ use burn::optim::GradientsParams;
 use lab10_data::{Mnist, MnistBatcher, MnistDataset, Split};
 use lab10_train::{BackendKind, ExperimentCatalog};
 
+// The CLI's allocator, so that the phases cost what they cost in `lab10 train`.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn median(v: &mut [f64]) -> f64 {
     v.sort_by(f64::total_cmp);
     v[v.len() / 2]

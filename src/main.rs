@@ -12,6 +12,12 @@ use lab10_models::summary::thousands;
 use lab10_train::ensemble::{EnsembleOptions, run_ensemble};
 use lab10_train::group::{GroupOptions, get_group, group_names, run_group};
 use lab10_train::run_dir::EXPERIMENT_FILE;
+
+// The CPU backends allocate a fresh buffer for most tensor ops; glibc's malloc hands buffers
+// this size back to the kernel and faults them in again every step. mimalloc keeps them:
+// `deep`'s step is ~10 % shorter (bench/README.md, "Allocator").
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use lab10_train::{
     BackendKind, DataOptions, ExperimentCatalog, Overrides, RunDir, SavedModel, TrainOptions,
     draw_digit, sample_predictions,
