@@ -15,7 +15,7 @@ use lab10_train::run_dir::EXPERIMENT_FILE;
 
 // The CPU backends allocate a fresh buffer for most tensor ops; glibc's malloc hands buffers
 // this size back to the kernel and faults them in again every step. mimalloc keeps them:
-// `deep`'s step is ~10 % shorter (bench/README.md, "Allocator").
+// `deep`'s step is ~10 % shorter (README, "Benchmark").
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use lab10_train::{
