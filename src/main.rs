@@ -12,16 +12,16 @@ use lab10_models::summary::thousands;
 use lab10_train::ensemble::{EnsembleOptions, run_ensemble};
 use lab10_train::group::{GroupOptions, get_group, group_names, run_group};
 use lab10_train::run_dir::EXPERIMENT_FILE;
+use lab10_train::{
+    BackendKind, DataOptions, ExperimentCatalog, Overrides, RunDir, SavedModel, TrainOptions,
+    draw_digit, sample_predictions,
+};
 
 // The CPU backends allocate a fresh buffer for most tensor ops; glibc's malloc hands buffers
 // this size back to the kernel and faults them in again every step. mimalloc keeps them:
 // `deep`'s step is ~10 % shorter (README, "Benchmark").
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-use lab10_train::{
-    BackendKind, DataOptions, ExperimentCatalog, Overrides, RunDir, SavedModel, TrainOptions,
-    draw_digit, sample_predictions,
-};
 
 /// Where the repository's experiments live, for a binary started outside the repository.
 const BUILTIN_EXPERIMENTS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/experiments");

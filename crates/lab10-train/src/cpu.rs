@@ -19,7 +19,7 @@
 const WORKER_STACK_BYTES: usize = 8 << 20;
 
 /// Sets flush-to-zero and denormals-are-zero on this thread (x86-64; a no-op elsewhere).
-pub fn flush_denormals_on_this_thread() {
+fn flush_denormals_on_this_thread() {
     #[cfg(target_arch = "x86_64")]
     #[allow(deprecated)]
     // SAFETY: only the FTZ (bit 15) and DAZ (bit 6) flags of this thread's MXCSR change; both
@@ -32,7 +32,7 @@ pub fn flush_denormals_on_this_thread() {
 
 /// Applies [`flush_denormals_on_this_thread`] to this thread and to the global rayon pool.
 /// Must run before anything else uses rayon; later calls (and a pool already built) are fine.
-pub fn flush_denormals() {
+fn flush_denormals() {
     flush_denormals_on_this_thread();
     let _ = rayon::ThreadPoolBuilder::new()
         .stack_size(WORKER_STACK_BYTES)
@@ -40,9 +40,10 @@ pub fn flush_denormals() {
         .build_global();
 }
 
-/// Runs `work` on a worker thread of the global rayon pool (set up as in [`flush_denormals`]),
-/// so that the backends' parallel kernels called from it run in place instead of handing off
-/// to sleeping threads. The calling thread waits for the result.
+/// Runs `work` on a worker thread of the global rayon pool, with subnormals flushed on every
+/// thread of the pool and on the caller's, so that the backends' parallel kernels called from
+/// it run in place instead of handing off to sleeping threads. The caller waits for the result.
+/// Called from a pool worker, it simply runs `work`.
 pub fn on_compute_pool<R: Send>(work: impl FnOnce() -> R + Send) -> R {
     flush_denormals();
     // `rayon::scope` runs its body on a worker of the current (here: global) pool.

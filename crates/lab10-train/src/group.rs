@@ -120,7 +120,7 @@ pub fn find_completed_run(
         (report.status == "completed"
             && report.backend == backend
             && report.epochs == experiment.training.epochs)
-            .then(|| (RunDir { path }, report))
+            .then_some((RunDir { path }, report))
     })
 }
 
