@@ -11,17 +11,13 @@
 
 use std::time::Instant;
 
-use burn::data::dataloader::batcher::Batcher;
-use burn::data::dataset::Dataset;
 use burn::optim::GradientsParams;
 use burn::tensor::{Distribution, Tensor};
-use lab10_data::{Mnist, MnistBatcher, MnistDataset, Split};
-use lab10_train::{BackendKind, ExperimentCatalog};
+use lab10_train::BackendKind;
 use rand::{Rng, SeedableRng, rngs::StdRng};
 use rayon::prelude::*;
 
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+mod common;
 
 /// Elements per rayon task in the fused loops: large enough to amortise the fork, small
 /// enough to split 1.2 M parameters over every core.
@@ -73,40 +69,24 @@ fn main() {
 }
 
 fn run(steps: usize) {
-    let catalog = ExperimentCatalog {
-        dir: concat!(env!("CARGO_MANIFEST_DIR"), "/experiments").into(),
-    };
-    let experiment = catalog.get("deep").expect("experiments/deep.toml");
-    let device = BackendKind::Flex.device().expect("the flex backend");
-    device.seed(777);
-    let autodiff = device.clone().autodiff();
-    let mut model = experiment.model.init(&autodiff);
-    let mut optim = experiment.optimizer.init();
-    let lr = experiment.optimizer.learning_rate();
-    let data_dir = concat!(env!("CARGO_MANIFEST_DIR"), "/data/mnist");
-    let train = MnistDataset::new(
-        Mnist::load(data_dir.as_ref(), Split::Train, false).expect("data/mnist: run `lab10 train` once"),
-    );
-    let batcher = MnistBatcher::new(experiment.training.pixels);
-    let batch = experiment.training.batch_size;
+    let mut s = common::Steps::new("deep", BackendKind::Flex);
+    let batch = s.batch_size;
     let warmup = 10;
 
     // Burn's Adam on flex: forward and backward untimed, the optimiser step timed.
     let mut burn_adam = Vec::new();
     for step in 0..warmup + steps {
-        let start = (step * batch) % (train.len() - batch);
-        let items: Vec<_> = (start..start + batch).map(|i| train.get(i).unwrap()).collect();
-        let out = model.forward_classification(batcher.batch(items, &autodiff));
-        let grads = GradientsParams::from_grads(out.loss.backward(), &model);
+        let out = s.model.forward_classification(s.batch(step));
+        let grads = GradientsParams::from_grads(out.loss.backward(), &s.model);
         let t = Instant::now();
-        model = optim.step(lr, model, grads);
+        s.model = s.optim.step(s.lr, s.model, grads);
         if step >= warmup {
             burn_adam.push(ms_since(t));
         }
     }
 
     // The same update as one pass over flat buffers of the same size.
-    let n = experiment.model.num_params();
+    let n = s.experiment.model.num_params();
     let (mut p, g) = (vec![0.01f32; n], vec![1e-3f32; n]);
     let (mut m, mut v) = (vec![0f32; n], vec![0f32; n]);
     let mut fused = Vec::new();
@@ -128,7 +108,7 @@ fn run(steps: usize) {
     for step in 0..warmup + steps {
         let t = Instant::now();
         for _ in 0..layers {
-            let mask = Tensor::<2>::random(shape, Distribution::Bernoulli(0.7), &device);
+            let mask = Tensor::<2>::random(shape, Distribution::Bernoulli(0.7), &s.device);
             std::hint::black_box(mask);
         }
         let burn_ms = ms_since(t);
@@ -144,11 +124,25 @@ fn run(steps: usize) {
     }
 
     let rows = [
-        ("Adam step, deep (1.2 M parameters)", median(burn_adam), median(fused)),
-        ("dropout masks, 4 x 100 x 512", median(burn_mask), median(block_mask)),
+        (
+            "Adam step, deep (1.2 M parameters)",
+            median(burn_adam),
+            median(fused),
+        ),
+        (
+            "dropout masks, 4 x 100 x 512",
+            median(burn_mask),
+            median(block_mask),
+        ),
     ];
-    println!("median ms per training step over {steps} steps, flex, {} threads", rayon::current_num_threads());
-    println!("{:<36} {:>10} {:>10} {:>7} {:>14}", "", "Burn", "fused", "ratio", "s/epoch saved");
+    println!(
+        "median ms per training step over {steps} steps, flex, {} threads",
+        rayon::current_num_threads()
+    );
+    println!(
+        "{:<36} {:>10} {:>10} {:>7} {:>14}",
+        "", "Burn", "fused", "ratio", "s/epoch saved"
+    );
     for (what, burn, fused) in rows {
         println!(
             "{what:<36} {burn:10.3} {fused:10.3} {:7.1} {:14.2}",

@@ -9,15 +9,10 @@
 
 use std::time::Instant;
 
-use burn::data::dataloader::batcher::Batcher;
-use burn::data::dataset::Dataset;
 use burn::optim::GradientsParams;
-use lab10_data::{Mnist, MnistBatcher, MnistDataset, Split};
-use lab10_train::{BackendKind, ExperimentCatalog};
+use lab10_train::BackendKind;
 
-// The CLI's allocator, so that the phases cost what they cost in `lab10 train`.
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+mod common;
 
 fn median(v: &mut [f64]) -> f64 {
     v.sort_by(f64::total_cmp);
@@ -34,21 +29,7 @@ fn run() {
     let name = args.get(1).map_or("deep", String::as_str);
     let backend: BackendKind = args.get(2).map_or("flex", String::as_str).parse().unwrap();
     let steps: usize = args.get(3).map_or(300, |s| s.parse().unwrap());
-
-    let catalog = ExperimentCatalog {
-        dir: concat!(env!("CARGO_MANIFEST_DIR"), "/experiments").into(),
-    };
-    let experiment = catalog.get(name).unwrap();
-    let device = backend.device().unwrap();
-    device.seed(777);
-    let autodiff = device.clone().autodiff();
-    let mut model = experiment.model.init(&autodiff);
-    let mut optim = experiment.optimizer.init();
-    let lr = experiment.optimizer.learning_rate();
-    let data_dir = concat!(env!("CARGO_MANIFEST_DIR"), "/data/mnist");
-    let train = MnistDataset::new(Mnist::load(data_dir.as_ref(), Split::Train, false).unwrap());
-    let batcher = MnistBatcher::new(experiment.training.pixels);
-    let batch_size = experiment.training.batch_size;
+    let mut s = common::Steps::new(name, backend);
 
     let phases = [
         "batching",
@@ -60,18 +41,14 @@ fn run() {
     let mut times: Vec<Vec<f64>> = vec![Vec::new(); phases.len()];
     let warmup = 20;
     for step in 0..warmup + steps {
-        let start = (step * batch_size) % (train.len() - batch_size);
         let t0 = Instant::now();
-        let items: Vec<_> = (start..start + batch_size)
-            .map(|i| train.get(i).unwrap())
-            .collect();
-        let batch = batcher.batch(items, &autodiff);
+        let batch = s.batch(step);
         let t1 = Instant::now();
-        let out = model.forward_classification(batch);
+        let out = s.model.forward_classification(batch);
         let t2 = Instant::now();
-        let grads = GradientsParams::from_grads(out.loss.backward(), &model);
+        let grads = GradientsParams::from_grads(out.loss.backward(), &s.model);
         let t3 = Instant::now();
-        model = optim.step(lr, model, grads);
+        s.model = s.optim.step(s.lr, s.model, grads);
         let t4 = Instant::now();
         // What burn-train's Loss and Accuracy metrics read back every step.
         let _loss: f64 = out.loss.into_scalar();
@@ -96,7 +73,8 @@ fn run() {
     let medians: Vec<f64> = times.iter_mut().map(|t| median(t)).collect();
     let total: f64 = medians.iter().sum();
     println!(
-        "{name} on {backend}, batch {batch_size}, {steps} steps (median ms per step; x600 = one epoch)"
+        "{name} on {backend}, batch {}, {steps} steps (median ms per step; x600 = one epoch)",
+        s.batch_size
     );
     for (phase, ms) in phases.iter().zip(&medians) {
         println!("  {phase:<18} {ms:8.3} ms  {:5.1} %", 100.0 * ms / total);

@@ -1,0 +1,72 @@
+//! What the profiling examples share: one experiment's model, optimiser and training data, set
+//! up as `lab10 train` sets them up, so that they can take the learner's steps one phase at a
+//! time.
+
+// Each example uses a part of it.
+#![allow(dead_code)]
+
+use burn::data::dataloader::batcher::Batcher;
+use burn::data::dataset::Dataset;
+use burn::optim::ModuleOptimizer;
+use burn::prelude::Device;
+use lab10_data::{Mnist, MnistBatch, MnistBatcher, MnistDataset, Split};
+use lab10_models::Mlp;
+use lab10_train::{BackendKind, Experiment, ExperimentCatalog};
+
+// The CLI's allocator, so that the phases cost what they cost in `lab10 train`.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+pub struct Steps {
+    pub experiment: Experiment,
+    /// The backend's device (no autodiff), for tensors outside the training graph.
+    pub device: Device,
+    pub autodiff: Device,
+    pub model: Mlp,
+    pub optim: ModuleOptimizer,
+    pub lr: f64,
+    pub batch_size: usize,
+    train: MnistDataset,
+    batcher: MnistBatcher,
+}
+
+impl Steps {
+    /// `name` from experiments/, on `backend`, seeded as `lab10 train` seeds by default.
+    pub fn new(name: &str, backend: BackendKind) -> Self {
+        let catalog = ExperimentCatalog {
+            dir: concat!(env!("CARGO_MANIFEST_DIR"), "/experiments").into(),
+        };
+        let experiment = catalog
+            .get(name)
+            .unwrap_or_else(|e| panic!("experiment {name}: {e}"));
+        let device = backend
+            .device()
+            .unwrap_or_else(|e| panic!("backend {backend}: {e}"));
+        device.seed(777);
+        let autodiff = device.clone().autodiff();
+        let data_dir = concat!(env!("CARGO_MANIFEST_DIR"), "/data/mnist");
+        let train = Mnist::load(data_dir.as_ref(), Split::Train, false)
+            .unwrap_or_else(|e| panic!("{data_dir}: {e}"));
+        Steps {
+            model: experiment.model.init(&autodiff),
+            optim: experiment.optimizer.init(),
+            lr: experiment.optimizer.learning_rate(),
+            batch_size: experiment.training.batch_size,
+            batcher: MnistBatcher::new(experiment.training.pixels),
+            train: MnistDataset::new(train),
+            experiment,
+            device,
+            autodiff,
+        }
+    }
+
+    /// Step `step`'s batch: consecutive images, wrapping around the training set.
+    pub fn batch(&self, step: usize) -> MnistBatch {
+        let n = self.batch_size;
+        let start = (step * n) % (self.train.len() - n);
+        let items: Vec<_> = (start..start + n)
+            .map(|i| self.train.get(i).expect("index within the training set"))
+            .collect();
+        self.batcher.batch(items, &self.autodiff)
+    }
+}
