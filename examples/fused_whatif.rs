@@ -1,6 +1,6 @@
 //! What the two slowest parts of a lab10 CPU training step would cost as single fused loops,
 //! measured side by side with Burn's own: the Adam update of `deep`'s 1.2 M parameters, and the
-//! four dropout masks of a `dropout` step (4 x 100 x 512 Bernoulli draws).
+//! dropout masks of a `dropout` step (one Bernoulli draw per hidden unit per image).
 //!
 //!     cargo run --release --example fused_whatif -- 200
 //!
@@ -34,8 +34,9 @@ fn ms_since(t: Instant) -> f64 {
 
 /// One Adam step (Kingma & Ba, with the bias corrections folded into the step size, as Burn
 /// does) over flat buffers: one read of each of p, g, m, v and one write of p, m, v.
-fn fused_adam(t: i32, p: &mut [f32], g: &[f32], m: &mut [f32], v: &mut [f32]) {
-    let (beta1, beta2, lr, eps) = (0.9f32, 0.999f32, 1e-3f32, 1e-8f32);
+/// Betas and epsilon are Adam's defaults, which `deep` uses.
+fn fused_adam(t: i32, lr: f32, p: &mut [f32], g: &[f32], m: &mut [f32], v: &mut [f32]) {
+    let (beta1, beta2, eps) = (0.9f32, 0.999f32, 1e-8f32);
     let correction2 = (1.0 - beta2.powi(t)).sqrt();
     let step = lr * correction2 / (1.0 - beta1.powi(t));
     let eps = eps * correction2;
@@ -92,29 +93,32 @@ fn run(steps: usize) {
     let mut fused = Vec::new();
     for step in 0..warmup + steps {
         let t = Instant::now();
-        fused_adam(step as i32 + 1, &mut p, &g, &mut m, &mut v);
+        fused_adam(step as i32 + 1, s.lr as f32, &mut p, &g, &mut m, &mut v);
         if step >= warmup {
             fused.push(ms_since(t));
         }
     }
 
     // Dropout's masks for one `dropout` step: Burn's Bernoulli sampler vs a block-wise draw.
-    let shape = [batch, 512];
-    let layers = 4;
+    let dropout = common::experiment("dropout").model;
+    let keep = 1.0 - dropout.dropout;
+    let widest = dropout.hidden.iter().copied().max().unwrap_or(0);
     let mut burn_mask = Vec::new();
     let mut block_mask = Vec::new();
     let mut rng = StdRng::seed_from_u64(777);
-    let (mut words, mut mask) = (vec![0u32; batch * 512], vec![0f32; batch * 512]);
+    let (mut words, mut mask) = (vec![0u32; batch * widest], vec![0f32; batch * widest]);
     for step in 0..warmup + steps {
         let t = Instant::now();
-        for _ in 0..layers {
-            let mask = Tensor::<2>::random(shape, Distribution::Bernoulli(0.7), &s.device);
+        for &width in &dropout.hidden {
+            let shape = [batch, width];
+            let mask = Tensor::<2>::random(shape, Distribution::Bernoulli(keep), &s.device);
             std::hint::black_box(mask);
         }
         let burn_ms = ms_since(t);
         let t = Instant::now();
-        for _ in 0..layers {
-            fused_mask(&mut rng, &mut words, &mut mask, 0.7);
+        for &width in &dropout.hidden {
+            let n = batch * width;
+            fused_mask(&mut rng, &mut words[..n], &mut mask[..n], keep);
             std::hint::black_box(&mask);
         }
         if step >= warmup {
@@ -125,12 +129,12 @@ fn run(steps: usize) {
 
     let rows = [
         (
-            "Adam step, deep (1.2 M parameters)",
+            format!("Adam step, deep ({n} parameters)"),
             median(burn_adam),
             median(fused),
         ),
         (
-            "dropout masks, 4 x 100 x 512",
+            format!("dropout masks, {batch} x {:?}", dropout.hidden),
             median(burn_mask),
             median(block_mask),
         ),
@@ -140,12 +144,12 @@ fn run(steps: usize) {
         rayon::current_num_threads()
     );
     println!(
-        "{:<36} {:>10} {:>10} {:>7} {:>14}",
+        "{:<44} {:>10} {:>10} {:>7} {:>14}",
         "", "Burn", "fused", "ratio", "s/epoch saved"
     );
     for (what, burn, fused) in rows {
         println!(
-            "{what:<36} {burn:10.3} {fused:10.3} {:7.1} {:14.2}",
+            "{what:<44} {burn:10.3} {fused:10.3} {:7.1} {:14.2}",
             burn / fused,
             (burn - fused) * 0.6
         );

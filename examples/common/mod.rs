@@ -17,6 +17,15 @@ use lab10_train::{BackendKind, Experiment, ExperimentCatalog};
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+/// `name` from the repository's experiments/ folder.
+pub fn experiment(name: &str) -> Experiment {
+    ExperimentCatalog {
+        dir: concat!(env!("CARGO_MANIFEST_DIR"), "/experiments").into(),
+    }
+    .get(name)
+    .unwrap_or_else(|e| panic!("experiment {name}: {e}"))
+}
+
 pub struct Steps {
     pub experiment: Experiment,
     /// The backend's device (no autodiff), for tensors outside the training graph.
@@ -33,12 +42,7 @@ pub struct Steps {
 impl Steps {
     /// `name` from experiments/, on `backend`, seeded as `lab10 train` seeds by default.
     pub fn new(name: &str, backend: BackendKind) -> Self {
-        let catalog = ExperimentCatalog {
-            dir: concat!(env!("CARGO_MANIFEST_DIR"), "/experiments").into(),
-        };
-        let experiment = catalog
-            .get(name)
-            .unwrap_or_else(|e| panic!("experiment {name}: {e}"));
+        let experiment = experiment(name);
         let device = backend
             .device()
             .unwrap_or_else(|e| panic!("backend {backend}: {e}"));

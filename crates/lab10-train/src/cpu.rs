@@ -9,9 +9,9 @@
 //!   thread and on every thread of the rayon pool that the CPU backends compute on.
 //! - Where the training step runs. flex's matmuls fork onto rayon's pool. Called from a thread
 //!   outside the pool, every fork wakes the sleeping workers and parks the caller until they
-//!   finish: about 770 context switches per `deep` step, with the process using 0.98 of its 2
+//!   finish: about 775 context switches per `deep` step, with the process using 0.98 of its 2
 //!   cores. Run on one of the pool's own workers, the caller takes part in the fork instead:
-//!   40 switches per step, 1.2 cores busy, and the step 25 % shorter
+//!   about 30 switches per step, 1.2 cores busy, and the step 25 % shorter
 //!   (`cargo run --release --example step_profile -- deep flex 200`).
 
 /// Stack size of the pool's threads: the main thread's 8 MiB, as the CLI's work used to run
