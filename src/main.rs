@@ -1,19 +1,22 @@
 //! `lab10`: the lab-10 MNIST experiments by name. A thin layer: parse flags, call
 //! `lab10-train`, print. Errors print one line and exit non-zero.
 
+mod signals;
+
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::{Context, Result};
+use clap::builder::PossibleValuesParser;
 use clap::{Args, Parser, Subcommand};
-use lab10_data::Verification;
+use lab10_data::{DatasetSpec, KNOWN};
 use lab10_models::ModelSummary;
 use lab10_models::summary::thousands;
 use lab10_train::ensemble::{EnsembleOptions, run_ensemble};
 use lab10_train::group::{GroupOptions, get_group, group_names, run_group};
-use lab10_train::run_dir::EXPERIMENT_FILE;
+use lab10_train::run_dir::dataset_root;
 use lab10_train::{
-    BackendKind, DataOptions, ExperimentCatalog, Overrides, RunDir, SavedModel, TrainOptions,
+    BackendKind, DataOptions, ExperimentCatalog, Overrides, RunDir, SavedModel, Stop, TrainOptions,
     draw_digit, sample_predictions,
 };
 
@@ -50,10 +53,15 @@ struct Global {
     /// Compute backend (compiled in: see `lab10 backends`) [default: the first compiled in]
     #[arg(long, global = true, value_name = "NAME")]
     backend: Option<String>,
-    /// Folder with the four MNIST files (.gz or raw) [env: LAB10_DATA_DIR]
+    /// Dataset (see `lab10 datasets`) [default: the experiment's, or for a trained model its
+    /// run's; naming another one evaluates it there, labelled as such]
+    #[arg(long, global = true, value_name = "NAME",
+          value_parser = PossibleValuesParser::new(KNOWN.map(|d| d.name)))]
+    dataset: Option<String>,
+    /// Folder with the dataset's four IDX files (.gz or raw) [env: LAB10_DATA_DIR]
     #[arg(long, global = true, value_name = "DIR")]
     data_dir: Option<PathBuf>,
-    /// Accept IDX files whose checksums are not MNIST's (e.g. Fashion-MNIST)
+    /// Accept IDX files that match no known dataset's checksums (recorded as dataset 'custom')
     #[arg(long, global = true)]
     no_verify: bool,
     /// Where runs are written
@@ -81,7 +89,12 @@ enum Command {
         /// Experiment name (see `lab10 list`) or path to a .toml file
         experiment: String,
         /// How many members
-        #[arg(long, value_name = "N", default_value_t = 5)]
+        #[arg(
+            long,
+            value_name = "N",
+            default_value_t = 5,
+            allow_negative_numbers = true
+        )]
         members: usize,
         /// Train every member again instead of reusing finished identical runs
         #[arg(long)]
@@ -97,7 +110,7 @@ enum Command {
         #[arg(long, value_name = "NAME")]
         experiment: Option<String>,
         /// Evaluate on the first N test images only
-        #[arg(long, value_name = "N")]
+        #[arg(long, value_name = "N", allow_negative_numbers = true)]
         test_size: Option<usize>,
         /// Print the evaluation as JSON (loss, accuracy, per-class accuracy)
         #[arg(long)]
@@ -108,7 +121,7 @@ enum Command {
         /// A run folder, artifacts/<experiment> (its latest run) or a .bpk model file
         target: PathBuf,
         /// How many test images
-        #[arg(long, default_value_t = 10)]
+        #[arg(long, default_value_t = 10, allow_negative_numbers = true)]
         samples: usize,
         /// Seed of the random choice of images
         #[arg(long, default_value_t = 777)]
@@ -131,6 +144,8 @@ enum Command {
     },
     /// List the compiled-in backends and the device each would use
     Backends,
+    /// List the datasets, where each was found (or how to get it)
+    Datasets,
 }
 
 #[derive(Args)]
@@ -152,33 +167,33 @@ struct TrainArgs {
     settings: SettingArgs,
     /// Continue an interrupted run from its last checkpoint: the given run folder, or
     /// artifacts/<experiment>/latest when none is given
-    #[arg(long, value_name = "RUN", num_args = 0..=1, default_missing_value = "")]
-    resume: Option<PathBuf>,
+    #[arg(long, value_name = "RUN", num_args = 0..=1)]
+    resume: Option<Option<PathBuf>>,
 }
 
 /// Command-line overrides of an experiment's settings.
 #[derive(Args)]
 struct SettingArgs {
     /// Epochs to train (instead of the experiment's)
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", allow_negative_numbers = true)]
     epochs: Option<usize>,
     /// Batch size (instead of the experiment's)
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", allow_negative_numbers = true)]
     batch_size: Option<usize>,
     /// Learning rate
-    #[arg(long, value_name = "LR")]
+    #[arg(long, value_name = "LR", allow_negative_numbers = true)]
     lr: Option<f64>,
     /// Seed of initialisation, shuffling and dropout (ensemble: the first member's)
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", allow_negative_numbers = true)]
     seed: Option<u64>,
     /// Validate on the last N training images instead of the test set
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", allow_negative_numbers = true)]
     holdout: Option<usize>,
     /// Train on the first N training images only
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", allow_negative_numbers = true)]
     train_size: Option<usize>,
     /// Validate/test on the first N test images only
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", allow_negative_numbers = true)]
     test_size: Option<usize>,
 }
 
@@ -198,12 +213,25 @@ impl SettingArgs {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    match lab10_train::cpu::on_compute_pool(|| run(cli)) {
+    let stop = Stop::default();
+    // Training stops gracefully on the first Ctrl-C; everything else exits at once.
+    let graceful = matches!(cli.command, Command::Train(_) | Command::Ensemble { .. });
+    if let Err(e) = signals::install(stop.clone(), graceful) {
+        eprintln!("error: {e:#}");
+        return ExitCode::FAILURE;
+    }
+    match lab10_train::cpu::on_compute_pool(|| run(cli, stop)) {
         Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("error: {e:#}");
-            ExitCode::FAILURE
-        }
+        Err(e) => match e.downcast_ref::<lab10_train::Error>() {
+            Some(lab10_train::Error::Stopped { reason, message }) => {
+                eprintln!("{message}");
+                ExitCode::from(reason.exit_code())
+            }
+            _ => {
+                eprintln!("error: {e:#}");
+                ExitCode::FAILURE
+            }
+        },
     }
 }
 
@@ -219,29 +247,44 @@ impl Global {
         }
     }
 
-    fn train_options(&self, resume: Option<RunDir>) -> Result<TrainOptions> {
+    fn train_options(&self, resume: Option<RunDir>, stop: &Stop) -> Result<TrainOptions> {
         Ok(TrainOptions {
             backend: self.backend()?,
-            data: self.data(),
+            data: self.data()?,
             artifacts: self.artifacts.clone(),
             resume,
             command: std::env::args().collect::<Vec<_>>().join(" "),
+            stop: stop.clone(),
+            build_commit: Some(env!("LAB10_BUILD_COMMIT"))
+                .filter(|c| !c.is_empty())
+                .map(String::from),
         })
     }
 
-    fn data(&self) -> DataOptions {
-        DataOptions {
+    fn data(&self) -> Result<DataOptions> {
+        Ok(DataOptions {
+            dataset: self
+                .dataset
+                .as_deref()
+                .map(DatasetSpec::by_name)
+                .transpose()?,
             dir: self.data_dir.clone(),
-            verification: if self.no_verify {
-                Verification::Skip
-            } else {
-                Verification::Mnist
-            },
-        }
+            verify: !self.no_verify,
+        })
+    }
+
+    /// The folder of `experiment`'s runs on the dataset `--dataset` names (or its own).
+    fn experiment_dir(&self, experiment: &str) -> PathBuf {
+        let dataset = self.dataset.clone().unwrap_or_else(|| {
+            self.catalog()
+                .get(experiment)
+                .map_or_else(|_| lab10_data::MNIST.name.to_string(), |e| e.dataset)
+        });
+        dataset_root(&self.artifacts, &dataset).join(experiment)
     }
 }
 
-fn run(cli: Cli) -> Result<()> {
+fn run(cli: Cli, stop: Stop) -> Result<()> {
     let g = &cli.global;
     match cli.command {
         Command::List => list(g),
@@ -250,7 +293,7 @@ fn run(cli: Cli) -> Result<()> {
             println!("{}", ModelSummary::new(&e.name, &e.model));
             Ok(())
         }
-        Command::Train(args) => train(g, args),
+        Command::Train(args) => train(g, args, &stop),
         Command::Ensemble {
             experiment,
             members,
@@ -259,7 +302,7 @@ fn run(cli: Cli) -> Result<()> {
         } => {
             let experiment = g.catalog().get(&experiment)?;
             let opts = EnsembleOptions {
-                train: g.train_options(None)?,
+                train: g.train_options(None, &stop)?,
                 overrides: settings.overrides(),
                 members,
                 reuse: !no_reuse,
@@ -279,26 +322,41 @@ fn run(cli: Cli) -> Result<()> {
             let device = compute.device.clone();
             let experiment = experiment.map(|n| g.catalog().get(&n)).transpose()?;
             let saved = SavedModel::open(&target, experiment)?;
-            let data = saved.test_data(&g.data(), test_size)?;
-            let eval = saved.evaluate(&data, &device)?;
+            let data = saved.test_data(&g.data()?, test_size)?;
+            let eval = saved.evaluate(&data.data, &device)?;
             if json {
-                println!("{}", serde_json::to_string_pretty(&eval)?);
+                let mut value = serde_json::to_value(&eval)?;
+                value["dataset"] = data.record.name.clone().into();
+                value["trained_on"] = data.trained_on.clone().into();
+                value["cross_dataset"] = data.is_cross().into();
+                value["data"] = serde_json::to_value(&data.record)?;
+                println!("{}", serde_json::to_string_pretty(&value)?);
                 return Ok(());
             }
             println!(
-                "model: {} (experiment '{}')\nbackend: {backend} - {}",
+                "model: {} (experiment '{}')\nbackend: {backend} - {}\ndata: {} - {} ({})",
                 saved.path.display(),
                 saved.experiment.name,
-                compute.description
+                compute.description,
+                data.label(),
+                data.record.dir.display(),
+                data.record.source
             );
+            if data.is_cross() {
+                println!(
+                    "note: evaluated on {}, not on {} which the model was trained on",
+                    data.record.name, data.trained_on
+                );
+            }
             println!(
-                "test: loss {:.4}, accuracy {:.2}% on {} images",
-                eval.loss, eval.accuracy, eval.images
+                "test: loss {:.4}, accuracy {:.2}% on {} {} images",
+                eval.loss, eval.accuracy, eval.images, data.record.name
             );
+            let classes = lab10_data::class_names(&data.record.name);
             let per_class: Vec<String> = eval
                 .per_class
                 .iter()
-                .map(|c| format!("{}: {:.1}%", c.digit, c.accuracy))
+                .map(|c| format!("{}: {:.1}%", classes[c.digit], c.accuracy))
                 .collect();
             println!("per class: {}", per_class.join("  "));
             Ok(())
@@ -313,9 +371,11 @@ fn run(cli: Cli) -> Result<()> {
             let device = g.backend()?.device()?;
             let experiment = experiment.map(|n| g.catalog().get(&n)).transpose()?;
             let saved = SavedModel::open(&target, experiment)?;
-            let data = saved.test_data(&g.data(), None)?;
-            let eval = saved.evaluate(&data, &device)?;
-            let predictions = sample_predictions(&eval, &data, samples, seed);
+            let data = saved.test_data(&g.data()?, None)?;
+            let eval = saved.evaluate(&data.data, &device)?;
+            let classes = lab10_data::class_names(&data.record.name);
+            let predictions = sample_predictions(&eval, &data.data, samples, seed);
+            println!("data: {}", data.label());
             for p in &predictions {
                 let verdict = if p.actual == p.predicted {
                     ""
@@ -325,20 +385,25 @@ fn run(cli: Cli) -> Result<()> {
                 println!(
                     "Index: {:>5}  Actual: {}  Predicted: {}  ({:.1}% sure){verdict}",
                     p.index,
-                    p.actual,
-                    p.predicted,
+                    classes[p.actual as usize],
+                    classes[p.predicted as usize],
                     100.0 * p.confidence
                 );
                 print!("{}", draw_digit(&p.pixels));
             }
-            println!("test accuracy of this model: {:.2}%", eval.accuracy);
+            println!(
+                "test accuracy of this model on {}: {:.2}%",
+                data.record.name, eval.accuracy
+            );
             if let Some(path) = png {
                 let grid = lab10_report::digits::DigitGrid::from_predictions(
                     format!(
-                        "{}: {samples} test digits (seed {seed})",
-                        saved.experiment.name
+                        "{} on {}: {samples} test images (seed {seed})",
+                        saved.experiment.name,
+                        data.label()
                     ),
                     &predictions,
+                    classes,
                 );
                 let picture = lab10_report::render::render(&grid).map_err(anyhow::Error::msg)?;
                 lab10_data::atomic::write_atomically(&path, &picture.png)
@@ -348,6 +413,26 @@ fn run(cli: Cli) -> Result<()> {
             Ok(())
         }
         Command::Report { targets, out } => report(g, targets, out),
+        Command::Datasets => {
+            for spec in KNOWN {
+                println!("{} - {}", spec.name, spec.title);
+                match lab10_data::fetch::find(spec) {
+                    Some(found) => println!("  found: {} ({})", found.dir.display(), found.source),
+                    None => println!(
+                        "  not found locally; looked in {}",
+                        lab10_data::fetch::search_path(spec)
+                            .iter()
+                            .map(|(d, _)| d.display().to_string())
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
+                }
+                println!("  get it: {}", spec.how_to_get);
+                println!("  classes: {}", spec.classes.join(", "));
+                println!("  license: {}", spec.license);
+            }
+            Ok(())
+        }
         Command::Backends => {
             for b in BackendKind::ALL {
                 if !b.is_compiled() {
@@ -372,11 +457,37 @@ fn report(g: &Global, targets: Vec<String>, out: Option<PathBuf>) -> Result<()> 
     // Names are experiments (their latest run); anything else is a run folder.
     let targets: Vec<PathBuf> = if targets.is_empty() {
         let names = g.catalog().names();
-        let found: Vec<PathBuf> = names
+        // Every dataset's runs (or only --dataset's), one table each: per experiment, the
+        // newest run that finished (a diverged or stopped `latest` has no final model).
+        let datasets: Vec<&str> = match &g.dataset {
+            Some(d) => vec![d.as_str()],
+            None => KNOWN.iter().map(|d| d.name).collect(),
+        };
+        let mut found = Vec::new();
+        for dir in datasets
             .iter()
-            .map(|n| g.artifacts.join(n))
-            .filter(|d| d.join("latest/report.json").is_file())
-            .collect();
+            .flat_map(|d| names.iter().map(|n| dataset_root(&g.artifacts, d).join(n)))
+        {
+            let latest = dir.join("latest");
+            match RunDir::latest_completed(&dir) {
+                Some(run) => {
+                    if latest.exists()
+                        && RunDir::open(&latest).ok().map(|r| r.id()) != Some(run.id())
+                    {
+                        println!(
+                            "skipped {}: not completed; showing {} instead",
+                            latest.display(),
+                            run.path.display()
+                        );
+                    }
+                    found.push(run.path);
+                }
+                None if latest.exists() => {
+                    println!("skipped {}: no completed run", dir.display())
+                }
+                None => {}
+            }
+        }
         if found.is_empty() {
             anyhow::bail!(
                 "no finished runs under {}; train an experiment first or name run folders",
@@ -388,7 +499,7 @@ fn report(g: &Global, targets: Vec<String>, out: Option<PathBuf>) -> Result<()> 
         targets
             .iter()
             .map(|t| {
-                let dir = g.artifacts.join(t);
+                let dir = g.experiment_dir(t);
                 if !t.contains('/') && dir.is_dir() {
                     dir
                 } else {
@@ -398,9 +509,10 @@ fn report(g: &Global, targets: Vec<String>, out: Option<PathBuf>) -> Result<()> 
             .collect()
     };
     let device = g.backend()?.device()?;
+    let data = g.data()?;
     let runs = targets
         .iter()
-        .map(|t| lab10_report::RunData::load(t, &g.data(), &device))
+        .map(|t| lab10_report::RunData::load(t, &data, &device))
         .collect::<Result<Vec<_>, _>>()?;
     let out = out.unwrap_or_else(|| g.artifacts.join("report"));
     let files = lab10_report::write_report(&runs, &out)?;
@@ -450,13 +562,13 @@ fn list(g: &Global) -> Result<()> {
     Ok(())
 }
 
-fn train(g: &Global, args: TrainArgs) -> Result<()> {
+fn train(g: &Global, args: TrainArgs, stop: &Stop) -> Result<()> {
     let overrides = args.settings.overrides();
     if let Some(name) = args.group {
         let catalog = g.catalog();
         let group = get_group(&catalog, &name)?;
         let opts = GroupOptions {
-            train: g.train_options(None)?,
+            train: g.train_options(None, stop)?,
             overrides,
             seeds: args.seeds,
             reuse: !args.no_reuse,
@@ -481,20 +593,14 @@ fn train(g: &Global, args: TrainArgs) -> Result<()> {
                     "--resume continues a run with its own settings; only --epochs may change"
                 );
             }
-            let path = if path.as_os_str().is_empty() {
-                g.artifacts.join(&name)
-            } else {
-                path
-            };
+            let path = path.unwrap_or_else(|| g.experiment_dir(&name));
             let run = RunDir::open(&path)?;
             (SavedModel::open(&run.path, None)?.experiment, Some(run))
         }
     };
+    // A resumed run's experiment.toml is rewritten by the training (under the run's lock), so
+    // an extended epoch count is recorded for later resumes and evals.
     experiment.apply(&overrides)?;
-    if let Some(run) = &resume {
-        // Record an extended epoch count, so later resumes and evals see it.
-        run.write(EXPERIMENT_FILE, experiment.to_toml().as_bytes())?;
-    }
-    lab10_train::train(&experiment, &g.train_options(resume)?)?;
+    lab10_train::train(&experiment, &g.train_options(resume, stop)?)?;
     Ok(())
 }

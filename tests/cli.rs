@@ -82,6 +82,60 @@ fn user_mistakes_get_one_clear_message() {
 
     let err = refused(lab10(&["eval", "/no/such/run"]));
     assert!(err.contains("/no/such/run"), "{err}");
+
+    // Negative numbers reach lab10's own checks instead of clap's "unexpected argument".
+    let err = refused(lab10(&["train", "xavier", "--lr", "-1"]));
+    assert!(
+        err.contains("learning_rate must be a positive number"),
+        "{err}"
+    );
+}
+
+#[test]
+fn report_json_names_the_commit_lab10_was_built_from_not_the_current_directory() {
+    // A git repository of its own as the working directory.
+    let elsewhere = tempfile::tempdir().unwrap();
+    let git = |args: &[&str]| {
+        let ok = std::process::Command::new("git")
+            .args(args)
+            .current_dir(elsewhere.path())
+            .env("GIT_AUTHOR_NAME", "t")
+            .env("GIT_AUTHOR_EMAIL", "t@example.invalid")
+            .env("GIT_COMMITTER_NAME", "t")
+            .env("GIT_COMMITTER_EMAIL", "t@example.invalid")
+            .output()
+            .is_ok_and(|o| o.status.success());
+        assert!(ok, "git {args:?}");
+    };
+    git(&["init", "-q"]);
+    git(&["commit", "-q", "--allow-empty", "-m", "other"]);
+    let built = std::process::Command::new("git")
+        .args(["rev-parse", "--short=12", "HEAD"])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .unwrap();
+    let built = String::from_utf8_lossy(&built.stdout).trim().to_string();
+    let artifacts = elsewhere.path().join("artifacts");
+    ok(lab10_in(
+        elsewhere.path(),
+        &[
+            "train",
+            "softmax",
+            "--epochs",
+            "1",
+            "--train-size",
+            "500",
+            "--test-size",
+            "100",
+            "--data-dir",
+            data_dir().to_str().unwrap(),
+            "--artifacts",
+            artifacts.to_str().unwrap(),
+        ],
+        &[],
+    ));
+    let report = json(&artifacts.join("softmax/latest/report.json"));
+    assert_eq!(report["git_commit"], built.as_str(), "{report}");
 }
 
 #[test]
@@ -293,6 +347,48 @@ fn a_diverging_run_stops_in_its_first_epoch_and_says_so_in_its_report() {
         "no model to test: {report}"
     );
     assert_eq!(report["epochs"], 0);
+
+    // The diverged run is `latest`, yet `lab10 report` with no arguments still works: it shows
+    // each experiment's newest completed run, and says which runs it left out.
+    let a = artifacts.path().to_str().unwrap();
+    ok(lab10(&[
+        "train",
+        "xavier",
+        "--epochs",
+        "1",
+        "--train-size",
+        "1000",
+        "--test-size",
+        "300",
+        "--data-dir",
+        data.to_str().unwrap(),
+        "--artifacts",
+        a,
+    ]));
+    refused(lab10(&[
+        "train",
+        "xavier",
+        "--lr",
+        "1e30",
+        "--epochs",
+        "1",
+        "--train-size",
+        "1000",
+        "--data-dir",
+        data.to_str().unwrap(),
+        "--artifacts",
+        a,
+    ]));
+    let out = lab10(&[
+        "report",
+        "--artifacts",
+        a,
+        "--data-dir",
+        data.to_str().unwrap(),
+    ]);
+    let text = output_text(&out);
+    assert!(out.status.success(), "{text}");
+    assert!(text.contains("wrote") && text.contains("skipped"), "{text}");
 }
 
 #[test]
@@ -366,7 +462,7 @@ fn without_local_data_it_downloads_into_the_cache_or_says_where_it_looked() {
         "{err}"
     );
     assert!(err.contains("--data-dir"), "{err}");
-    assert!(!cache.join("train-images-idx3-ubyte.gz").exists());
+    assert!(!cache.join("mnist/train-images-idx3-ubyte.gz").exists());
 
     // A mirror on 127.0.0.1: the files are downloaded, verified, cached, and training runs.
     let url = mirror();
@@ -387,11 +483,8 @@ fn without_local_data_it_downloads_into_the_cache_or_says_where_it_looked() {
             ("LAB10_MNIST_MIRRORS", &url),
         ],
     ));
-    assert!(
-        out.contains("downloading") && out.contains("(downloaded)"),
-        "{out}"
-    );
-    assert!(cache.join("t10k-images-idx3-ubyte.gz").is_file());
+    assert!(out.contains("(downloaded)"), "{out}");
+    assert!(cache.join("mnist/t10k-images-idx3-ubyte.gz").is_file());
     assert!(
         cwd.path()
             .join("artifacts/softmax/latest/report.json")
@@ -407,5 +500,8 @@ fn without_local_data_it_downloads_into_the_cache_or_says_where_it_looked() {
             ("LAB10_MNIST_MIRRORS", "http://127.0.0.1:9/"),
         ],
     ));
-    assert!(!out.contains("downloading"), "{out}");
+    assert!(
+        out.contains("data: mnist") && out.contains("(cache)"),
+        "{out}"
+    );
 }

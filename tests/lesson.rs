@@ -173,8 +173,9 @@ fn an_ensemble_of_identical_members_equals_the_member() {
     let config = relu_net(784, vec![32], 10);
     let model = config.init(&device);
     let test = MnistDataset::new(
-        Mnist::load(&data_dir(), Split::Test, true)
+        Mnist::read(&data_dir(), Split::Test)
             .unwrap()
+            .0
             .slice(0..500),
     );
     let p = probabilities(&model, &test, PixelScale::Unit, &device);

@@ -79,14 +79,13 @@ fn gunzip(path: &Path) -> Vec<u8> {
     raw
 }
 
-/// A copy of the shipped MNIST in which `file` (without .gz) is replaced by raw `bytes`.
-fn data_with(file: &str, bytes: Option<Vec<u8>>) -> tempfile::TempDir {
+/// A copy of the dataset in `source` in which `file` (without .gz) is replaced by raw `bytes`.
+fn data_with(source: &Path, file: &str, bytes: Option<Vec<u8>>) -> tempfile::TempDir {
     let d = tempfile::tempdir().unwrap();
-    for e in std::fs::read_dir(repo().join("data/mnist"))
-        .unwrap()
-        .flatten()
-    {
-        std::fs::copy(e.path(), d.path().join(e.file_name())).unwrap();
+    for e in std::fs::read_dir(source).unwrap().flatten() {
+        if e.path().is_file() {
+            std::fs::copy(e.path(), d.path().join(e.file_name())).unwrap();
+        }
     }
     std::fs::remove_file(d.path().join(format!("{file}.gz"))).unwrap();
     if let Some(bytes) = bytes {
@@ -99,8 +98,68 @@ fn data_with(file: &str, bytes: Option<Vec<u8>>) -> tempfile::TempDir {
 fn bad_data_is_refused_naming_the_file_the_fault_and_the_fix_and_artifacts_stay_untouched() {
     let artifacts = artifacts_with_a_run();
     let before = snapshot(artifacts.path());
+    bad_data_cases(&repo().join("data/mnist"), "mnist", artifacts.path());
+    // The same faults in Fashion-MNIST's files (Debian's dataset-fashion-mnist; CI has it).
+    let fashion = Path::new("/usr/share/datasets/fashion-mnist");
+    if fashion.join("t10k-images-idx3-ubyte.gz").is_file() {
+        bad_data_cases(fashion, "fashion-mnist", artifacts.path());
+    } else {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI must install dataset-fashion-mnist"
+        );
+        eprintln!("SKIPPED the Fashion-MNIST cases: dataset-fashion-mnist is not installed");
+    }
+    assert_eq!(
+        snapshot(artifacts.path()),
+        before,
+        "a refused run changed earlier artifacts"
+    );
+    let missing = artifacts.path().join("no-such-data");
+    let err = refused(run(&[
+        "train",
+        "softmax",
+        "--data-dir",
+        s(&missing),
+        "--artifacts",
+        s(artifacts.path()),
+    ]));
+    assert!(
+        err.contains("no-such-data")
+            && err.contains("no such data directory")
+            && err.contains("--data-dir"),
+        "{err}"
+    );
+
+    // Data of the right format but other content is accepted when asked for knowingly.
     let images = gunzip(&repo().join("data/mnist/t10k-images-idx3-ubyte.gz"));
-    let labels = gunzip(&repo().join("data/mnist/t10k-labels-idx1-ubyte.gz"));
+    let mut other_pixels = images.clone();
+    other_pixels[5000] ^= 0xff;
+    let other = data_with(
+        &repo().join("data/mnist"),
+        "t10k-images-idx3-ubyte",
+        Some(other_pixels),
+    );
+    let out = ok_stdout(run(&[
+        "eval",
+        s(&artifacts.path().join("softmax/latest")),
+        "--no-verify",
+        "--data-dir",
+        s(other.path()),
+        "--test-size",
+        "100",
+    ]));
+    // ... and labelled as what it is: not the run's MNIST.
+    assert!(
+        out.contains("data: custom (the model was trained on mnist)"),
+        "{out}"
+    );
+}
+
+/// Every kind of broken file, in a copy of `source`, given as `--dataset dataset`.
+fn bad_data_cases(source: &Path, dataset: &str, artifacts: &Path) {
+    let images = gunzip(&source.join("t10k-images-idx3-ubyte.gz"));
+    let labels = gunzip(&source.join("t10k-labels-idx1-ubyte.gz"));
 
     let mut bad_magic = images.clone();
     bad_magic[0] = 0x42;
@@ -119,7 +178,7 @@ fn bad_data_is_refused_naming_the_file_the_fault_and_the_fix_and_artifacts_stay_
         ]
         .concat(),
     );
-    let gz = std::fs::read(repo().join("data/mnist/t10k-images-idx3-ubyte.gz")).unwrap();
+    let gz = std::fs::read(source.join("t10k-images-idx3-ubyte.gz")).unwrap();
 
     let img = "t10k-images-idx3-ubyte";
     let lbl = "t10k-labels-idx1-ubyte";
@@ -127,38 +186,38 @@ fn bad_data_is_refused_naming_the_file_the_fault_and_the_fix_and_artifacts_stay_
     let cases: Vec<(&str, tempfile::TempDir, Vec<&str>, Vec<&str>)> = vec![
         (
             "one file missing",
-            data_with(lbl, None),
+            data_with(source, lbl, None),
             vec![],
             vec![lbl, "missing", "--data-dir"],
         ),
         (
             "empty file",
-            data_with(img, Some(vec![])),
+            data_with(source, img, Some(vec![])),
             vec![],
             vec![img, "empty file", "Replace it"],
         ),
         (
             "truncated file",
-            data_with(img, Some(images[..images.len() / 2].to_vec())),
+            data_with(source, img, Some(images[..images.len() / 2].to_vec())),
             vec![],
             vec![img, "truncated", "Replace it"],
         ),
         (
             "wrong magic",
-            data_with(img, Some(bad_magic)),
+            data_with(source, img, Some(bad_magic)),
             vec![],
             vec![img, "wrong magic number", "Replace it"],
         ),
         (
             "not bytes",
-            data_with(img, Some(float_type)),
+            data_with(source, img, Some(float_type)),
             vec![],
             vec![img, "element type 0x0d", "Replace it"],
         ),
         (
             "corrupt gzip",
             {
-                let d = data_with(img, None);
+                let d = data_with(source, img, None);
                 std::fs::write(d.path().join(format!("{img}.gz")), &gz[..gz.len() / 2]).unwrap();
                 d
             },
@@ -167,19 +226,19 @@ fn bad_data_is_refused_naming_the_file_the_fault_and_the_fix_and_artifacts_stay_
         ),
         (
             "checksum mismatch",
-            data_with(img, Some(other_pixels.clone())),
+            data_with(source, img, Some(other_pixels.clone())),
             vec![],
             vec![img, "SHA-256", "--no-verify"],
         ),
         (
             "count mismatch",
-            data_with(lbl, Some(fewer_labels)),
+            data_with(source, lbl, Some(fewer_labels)),
             vec!["--no-verify"],
             vec![img, lbl, "10000 images", "9999 labels", "matching pair"],
         ),
         (
             "wrong image size",
-            data_with(img, Some(narrow_images)),
+            data_with(source, img, Some(narrow_images)),
             vec!["--no-verify"],
             vec![img, "14x28", "28x28", "Replace it"],
         ),
@@ -188,49 +247,19 @@ fn bad_data_is_refused_naming_the_file_the_fault_and_the_fix_and_artifacts_stay_
         let mut args = vec![
             "train",
             "softmax",
+            "--dataset",
+            dataset,
             "--data-dir",
             s(data.path()),
             "--artifacts",
-            s(artifacts.path()),
+            s(artifacts),
         ];
         args.extend(extra);
         let err = refused(run(&args));
         for w in words {
-            assert!(err.contains(w), "{what}: '{w}' not in: {err}");
+            assert!(err.contains(w), "{dataset}, {what}: '{w}' not in: {err}");
         }
     }
-    let missing = artifacts.path().join("no-such-data");
-    let err = refused(run(&[
-        "train",
-        "softmax",
-        "--data-dir",
-        s(&missing),
-        "--artifacts",
-        s(artifacts.path()),
-    ]));
-    assert!(
-        err.contains("no-such-data")
-            && err.contains("no such data directory")
-            && err.contains("--data-dir"),
-        "{err}"
-    );
-    assert_eq!(
-        snapshot(artifacts.path()),
-        before,
-        "a refused run changed earlier artifacts"
-    );
-
-    // Data of the right format but other content is accepted when asked for knowingly.
-    let other = data_with(img, Some(other_pixels));
-    ok_stdout(run(&[
-        "eval",
-        s(&artifacts.path().join("softmax/latest")),
-        "--no-verify",
-        "--data-dir",
-        s(other.path()),
-        "--test-size",
-        "100",
-    ]));
 }
 
 #[test]

@@ -49,7 +49,7 @@ impl Steps {
         device.seed(777);
         let autodiff = device.clone().autodiff();
         let data_dir = concat!(env!("CARGO_MANIFEST_DIR"), "/data/mnist");
-        let train = Mnist::load(data_dir.as_ref(), Split::Train, false)
+        let (train, _digests) = Mnist::read(data_dir.as_ref(), Split::Train)
             .unwrap_or_else(|e| panic!("{data_dir}: {e}"));
         Steps {
             model: experiment.model.init(&autodiff),

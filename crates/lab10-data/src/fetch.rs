@@ -1,127 +1,118 @@
-//! Where the MNIST files come from. In order: an explicit folder (`--data-dir` or
-//! `LAB10_DATA_DIR`), `data/mnist/` under the current directory (the repository ships the
-//! files there), the user cache (`~/.cache/lab10/mnist`, or `LAB10_CACHE_DIR`); failing all
-//! of those, the standard .gz files are downloaded from the public mirrors into the cache,
-//! each one verified against its known digest before it is atomically moved into place.
+//! Where a dataset's files come from. In order: an explicit folder (`--data-dir` or
+//! `LAB10_DATA_DIR`), `data/<name>/` under the current directory (the repository ships MNIST
+//! there), the folders a system package installs into (Fashion-MNIST: Debian's
+//! `dataset-fashion-mnist`), the user cache (`~/.cache/lab10/<name>`, or
+//! `$LAB10_CACHE_DIR/<name>`); failing all of those, the standard .gz files are downloaded from
+//! the dataset's mirrors into the cache, each one verified against its known digest before it
+//! is atomically moved into place.
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use crate::atomic::write_atomically;
+use crate::catalog::DatasetSpec;
 use crate::error::DataError;
 use crate::idx;
 use crate::mnist::MnistFile;
 
-/// Mirrors that serve the four files as `<base><name>.gz` (those torchvision and Burn use).
-pub const DEFAULT_MIRRORS: [&str; 2] = [
-    "https://ossci-datasets.s3.amazonaws.com/mnist/",
-    "https://storage.googleapis.com/cvdf-datasets/mnist/",
-];
-/// The largest MNIST .gz file is under 10 MB; anything much bigger is not MNIST.
+/// The largest MNIST-format .gz file is under 30 MB; anything much bigger is not one.
 const MAX_DOWNLOAD_BYTES: u64 = 64 << 20;
-
-/// Whether files must carry the known MNIST digests.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Verification {
-    /// Refuse files whose decompressed SHA-256 differs from MNIST's (the default).
-    Mnist,
-    /// Accept any IDX files of the MNIST shape (for MNIST-format datasets such as Fashion-MNIST).
-    Skip,
-}
-
-impl Verification {
-    pub fn enabled(self) -> bool {
-        self == Verification::Mnist
-    }
-}
 
 /// A folder holding all four files, and how it was found.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DataLocation {
     pub dir: PathBuf,
-    pub source: &'static str,
+    /// `--data-dir`, `./data/<name>`, `system`, `cache` or `downloaded`.
+    pub source: String,
 }
 
-/// Finds (or downloads) the MNIST files, following the lookup order in the module docs.
-pub fn locate(explicit: Option<&Path>) -> Result<DataLocation, DataError> {
-    let explicit = explicit
+/// `--data-dir`, else `LAB10_DATA_DIR`: a folder the user named. It must hold all four files;
+/// nothing else is searched then.
+pub fn explicit_dir(explicit: Option<&Path>) -> Result<Option<DataLocation>, DataError> {
+    let Some(dir) = explicit
         .map(Path::to_path_buf)
-        .or_else(|| std::env::var_os("LAB10_DATA_DIR").map(PathBuf::from));
-    if let Some(dir) = explicit {
-        // The user named a folder: use it or say what is wrong with it, never look elsewhere.
-        if !dir.is_dir() {
-            return Err(DataError::io(
-                &dir,
-                std::io::Error::new(
-                    std::io::ErrorKind::NotFound,
-                    "no such data directory (check --data-dir / LAB10_DATA_DIR)",
-                ),
-            ));
-        }
-        if let Some(file) = first_missing(&dir) {
-            return Err(DataError::MissingFile {
-                dir,
-                name: file.name,
-            });
-        }
-        return Ok(DataLocation {
+        .or_else(|| std::env::var_os("LAB10_DATA_DIR").map(PathBuf::from))
+    else {
+        return Ok(None);
+    };
+    if !dir.is_dir() {
+        return Err(DataError::io(
+            &dir,
+            std::io::Error::new(
+                std::io::ErrorKind::NotFound,
+                "no such data directory (check --data-dir / LAB10_DATA_DIR)",
+            ),
+        ));
+    }
+    if let Some(file) = first_missing(&dir) {
+        return Err(DataError::MissingFile {
             dir,
-            source: "--data-dir",
+            name: file.name,
         });
     }
+    Ok(Some(DataLocation {
+        dir,
+        source: "--data-dir".into(),
+    }))
+}
 
-    let local = PathBuf::from("data/mnist");
-    if first_missing(&local).is_none() {
-        return Ok(DataLocation {
-            dir: local,
-            source: "./data/mnist",
-        });
-    }
-    let cache = cache_dir();
-    if let Some(cache) = &cache
-        && first_missing(cache).is_none()
-    {
-        return Ok(DataLocation {
-            dir: cache.clone(),
-            source: "cache",
-        });
-    }
+/// The folders searched for `spec`, in order, each with its source label (no download).
+pub fn search_path(spec: &DatasetSpec) -> Vec<(PathBuf, String)> {
+    let mut places = vec![(
+        PathBuf::from("data").join(spec.name),
+        format!("./data/{}", spec.name),
+    )];
+    places.extend(
+        spec.system_dirs
+            .iter()
+            .map(|d| (PathBuf::from(d), "system".to_string())),
+    );
+    places.extend(cache_dir(spec).map(|d| (d, "cache".to_string())));
+    places
+}
 
-    let searched = std::iter::once(local)
-        .chain(cache.clone())
-        .map(|d| format!("  {}", d.display()))
+/// The first folder of [`search_path`] that holds all four files, without downloading.
+pub fn find(spec: &DatasetSpec) -> Option<DataLocation> {
+    search_path(spec)
+        .into_iter()
+        .find(|(dir, _)| first_missing(dir).is_none())
+        .map(|(dir, source)| DataLocation { dir, source })
+}
+
+/// Finds (or downloads) `spec`'s files, following the lookup order in the module docs.
+pub fn locate(spec: &DatasetSpec, explicit: Option<&Path>) -> Result<DataLocation, DataError> {
+    if let Some(location) = explicit_dir(explicit)? {
+        return Ok(location);
+    }
+    if let Some(location) = find(spec) {
+        return Ok(location);
+    }
+    let searched = search_path(spec)
+        .iter()
+        .map(|(d, _)| format!("  {}", d.display()))
         .collect::<Vec<_>>()
         .join("\n");
     let not_found = |download: String| DataError::NotFound {
+        dataset: spec.name,
         searched: searched.clone(),
         download,
+        how_to_get: spec.how_to_get,
     };
-    let cache = cache.ok_or_else(|| not_found("no user cache directory on this system".into()))?;
-    download_missing(&cache, &mirrors()).map_err(not_found)?;
+    let cache = cache_dir(spec)
+        .ok_or_else(|| not_found("no user cache directory on this system".into()))?;
+    download_missing(&cache, spec, &spec.mirrors()).map_err(not_found)?;
     Ok(DataLocation {
         dir: cache,
-        source: "downloaded",
+        source: "downloaded".into(),
     })
 }
 
-/// `LAB10_CACHE_DIR`, else `<user cache>/lab10/mnist`.
-pub fn cache_dir() -> Option<PathBuf> {
+/// `$LAB10_CACHE_DIR/<name>`, else `<user cache>/lab10/<name>`.
+pub fn cache_dir(spec: &DatasetSpec) -> Option<PathBuf> {
     std::env::var_os("LAB10_CACHE_DIR")
         .map(PathBuf::from)
-        .or_else(|| dirs::cache_dir().map(|d| d.join("lab10").join("mnist")))
-}
-
-/// `LAB10_MNIST_MIRRORS` (comma-separated base URLs), else [`DEFAULT_MIRRORS`].
-pub fn mirrors() -> Vec<String> {
-    match std::env::var("LAB10_MNIST_MIRRORS") {
-        Ok(list) => list
-            .split(',')
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-            .map(String::from)
-            .collect(),
-        Err(_) => DEFAULT_MIRRORS.iter().map(|s| s.to_string()).collect(),
-    }
+        .or_else(|| dirs::cache_dir().map(|d| d.join("lab10")))
+        .map(|root| root.join(spec.name))
 }
 
 fn first_missing(dir: &Path) -> Option<MnistFile> {
@@ -130,9 +121,9 @@ fn first_missing(dir: &Path) -> Option<MnistFile> {
         .find(|f| f.find_in(dir).is_none())
 }
 
-/// Downloads every file missing from `dir`, trying the mirrors in order.
-/// Returns a description of every failure if some file could not be had.
-pub fn download_missing(dir: &Path, mirrors: &[String]) -> Result<(), String> {
+/// Downloads every file missing from `dir`, trying the mirrors in order. Returns a description
+/// of every failure if some file could not be had.
+pub fn download_missing(dir: &Path, spec: &DatasetSpec, mirrors: &[String]) -> Result<(), String> {
     std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
     for file in MnistFile::ALL {
         if file.find_in(dir).is_some() {
@@ -141,11 +132,9 @@ pub fn download_missing(dir: &Path, mirrors: &[String]) -> Result<(), String> {
         let mut failures = Vec::new();
         let fetched = mirrors.iter().find_map(|base| {
             let url = format!("{base}{}.gz", file.name);
-            eprintln!("downloading {url}");
-            match download_verified(&url, &file) {
+            match download_verified(&url, spec.digest_of(&file)) {
                 Ok(bytes) => Some(bytes),
                 Err(e) => {
-                    eprintln!("  failed: {e}");
                     failures.push(format!("{url}: {e}"));
                     None
                 }
@@ -163,7 +152,7 @@ pub fn download_missing(dir: &Path, mirrors: &[String]) -> Result<(), String> {
     Ok(())
 }
 
-fn download_verified(url: &str, file: &MnistFile) -> Result<Vec<u8>, String> {
+fn download_verified(url: &str, expected: &str) -> Result<Vec<u8>, String> {
     let response = ureq::get(url).call().map_err(|e| e.to_string())?;
     let mut bytes = Vec::new();
     response
@@ -174,11 +163,36 @@ fn download_verified(url: &str, file: &MnistFile) -> Result<Vec<u8>, String> {
         .map_err(|e| e.to_string())?;
     let raw = idx::decompress(bytes.clone()).map_err(|e| e.to_string())?;
     let digest = idx::sha256_hex(&raw);
-    if digest != file.sha256 {
+    if digest != expected {
         return Err(format!(
-            "SHA-256 of the decompressed download is {digest}, expected {}",
-            file.sha256
+            "SHA-256 of the decompressed download is {digest}, expected {expected}"
         ));
     }
     Ok(bytes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::catalog::{FASHION_MNIST, MNIST};
+
+    #[test]
+    fn the_lookup_order_is_local_folder_then_system_package_then_cache() {
+        let order: Vec<String> = search_path(&FASHION_MNIST)
+            .into_iter()
+            .map(|(_, source)| source)
+            .collect();
+        assert_eq!(order[..2], ["./data/fashion-mnist", "system"]);
+        assert_eq!(
+            search_path(&FASHION_MNIST)[1].0,
+            Path::new("/usr/share/datasets/fashion-mnist")
+        );
+        // MNIST has no system package; the repository ships it in data/mnist.
+        let mnist = search_path(&MNIST);
+        assert_eq!(mnist[0].0, Path::new("data/mnist"));
+        assert!(mnist.iter().all(|(_, s)| s != "system"));
+        if let Some(cache) = cache_dir(&FASHION_MNIST) {
+            assert!(cache.ends_with("fashion-mnist"));
+        }
+    }
 }

@@ -1,4 +1,4 @@
-//! The four MNIST files, their known digests, and a split decoded into one contiguous buffer.
+//! The four files of an MNIST-format dataset, and a split decoded into one contiguous buffer.
 
 use std::path::{Path, PathBuf};
 
@@ -15,34 +15,28 @@ pub enum Split {
     Test,
 }
 
-/// One of the four standard files, with the SHA-256 of its decompressed bytes
-/// (the .gz bytes differ between mirrors, the content does not).
+/// One of the four standard files (the same names for every dataset of this format).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct MnistFile {
     pub name: &'static str,
-    pub sha256: &'static str,
     pub items: usize,
 }
 
 impl MnistFile {
     pub const TRAIN_IMAGES: Self = Self {
         name: "train-images-idx3-ubyte",
-        sha256: "ba891046e6505d7aadcbbe25680a0738ad16aec93bde7f9b65e87a2fc25776db",
         items: 60_000,
     };
     pub const TRAIN_LABELS: Self = Self {
         name: "train-labels-idx1-ubyte",
-        sha256: "65a50cbbf4e906d70832878ad85ccda5333a97f0f4c3dd2ef09a8a9eef7101c5",
         items: 60_000,
     };
     pub const TEST_IMAGES: Self = Self {
         name: "t10k-images-idx3-ubyte",
-        sha256: "0fa7898d509279e482958e8ce81c8e77db3f2f8254e26661ceb7762c4d494ce7",
         items: 10_000,
     };
     pub const TEST_LABELS: Self = Self {
         name: "t10k-labels-idx1-ubyte",
-        sha256: "ff7bcfd416de33731a308c3f266cc351222c34898ecbeaf847f06e48f7ec33f2",
         items: 10_000,
     };
     pub const ALL: [Self; 4] = [
@@ -86,9 +80,10 @@ pub struct Mnist {
 }
 
 impl Mnist {
-    /// Reads and validates one split from `dir`. With `verify`, the decompressed bytes must
-    /// match the known MNIST digests; without, any IDX files of the right shape are accepted.
-    pub fn load(dir: &Path, split: Split, verify: bool) -> Result<Self, DataError> {
+    /// Reads and validates one split from `dir`, and returns it with the SHA-256 of the
+    /// decompressed images and labels files (whether those are the expected ones is for the
+    /// caller to judge: see [`crate::source`]).
+    pub fn read(dir: &Path, split: Split) -> Result<(Self, [String; 2]), DataError> {
         let (image_file, label_file) = split.files();
         let images_path = image_file.find_in(dir).ok_or(DataError::MissingFile {
             dir: dir.to_path_buf(),
@@ -99,7 +94,7 @@ impl Mnist {
             name: label_file.name,
         })?;
 
-        let images = read_checked(&images_path, &image_file, 3, verify)?;
+        let (images, images_digest) = read_idx(&images_path, 3)?;
         if images.dims[1..] != [IMAGE_SIDE, IMAGE_SIDE] {
             return Err(DataError::Content {
                 path: images_path,
@@ -109,7 +104,7 @@ impl Mnist {
                 ),
             });
         }
-        let labels = read_checked(&labels_path, &label_file, 1, verify)?;
+        let (labels, labels_digest) = read_idx(&labels_path, 1)?;
         if images.dims[0] != labels.dims[0] {
             return Err(DataError::CountMismatch {
                 images: images_path,
@@ -126,13 +121,14 @@ impl Mnist {
         {
             return Err(DataError::Content {
                 path: labels_path,
-                what: format!("label {l} at index {i} is not a digit 0-9"),
+                what: format!("label {l} at index {i} is not a class 0-9"),
             });
         }
-        Ok(Self {
+        let split = Self {
             images: images.data,
             labels: labels.data,
-        })
+        };
+        Ok((split, [images_digest, labels_digest]))
     }
 
     pub fn len(&self) -> usize {
@@ -157,31 +153,12 @@ impl Mnist {
     }
 }
 
-fn read_checked(
-    path: &Path,
-    file: &MnistFile,
-    rank: usize,
-    verify: bool,
-) -> Result<idx::IdxArray, DataError> {
+/// Parses one IDX file and digests its decompressed bytes.
+fn read_idx(path: &Path, rank: usize) -> Result<(idx::IdxArray, String), DataError> {
     let raw = idx::read_raw(path)?;
-    if verify {
-        let actual = idx::sha256_hex(&raw);
-        if actual != file.sha256 {
-            // A wrong digest on a structurally broken file is better explained by the format.
-            idx::parse(&raw, rank).map_err(|source| DataError::Format {
-                path: path.to_path_buf(),
-                source,
-            })?;
-            return Err(DataError::Checksum {
-                path: path.to_path_buf(),
-                name: file.name,
-                expected: file.sha256,
-                actual,
-            });
-        }
-    }
-    idx::parse(&raw, rank).map_err(|source| DataError::Format {
+    let array = idx::parse(&raw, rank).map_err(|source| DataError::Format {
         path: path.to_path_buf(),
         source,
-    })
+    })?;
+    Ok((array, idx::sha256_hex(&raw)))
 }

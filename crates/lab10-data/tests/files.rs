@@ -3,7 +3,7 @@
 use std::path::Path;
 
 use flate2::{Compression, write::GzEncoder};
-use lab10_data::{DataError, Mnist, Split};
+use lab10_data::{DataError, DataRequest, MNIST, Mnist, Wanted};
 use std::io::Write;
 
 fn idx(dims: &[u32], data: &[u8]) -> Vec<u8> {
@@ -21,16 +21,24 @@ fn gz(bytes: &[u8]) -> Vec<u8> {
     e.finish().unwrap()
 }
 
-/// A tiny test split: `n` 28x28 images and `m` labels.
+/// A tiny test split: `n` 28x28 images and `m` labels (and the same as a training split, so
+/// that the folder holds all four files).
 fn write_split(dir: &Path, n: u32, m: u32, side: u32) {
     let images = idx(&[n, side, side], &vec![7u8; (n * side * side) as usize]);
     let labels = idx(&[m], &(0..m).map(|i| (i % 10) as u8).collect::<Vec<_>>());
     std::fs::write(dir.join("t10k-images-idx3-ubyte.gz"), gz(&images)).unwrap();
-    std::fs::write(dir.join("t10k-labels-idx1-ubyte"), labels).unwrap();
+    std::fs::write(dir.join("t10k-labels-idx1-ubyte"), &labels).unwrap();
+    std::fs::write(dir.join("train-images-idx3-ubyte"), &images).unwrap();
+    std::fs::write(dir.join("train-labels-idx1-ubyte"), &labels).unwrap();
 }
 
 fn load(dir: &Path, verify: bool) -> Result<Mnist, DataError> {
-    Mnist::load(dir, Split::Test, verify)
+    let request = DataRequest {
+        wanted: Wanted::Known(&MNIST),
+        dir: Some(dir.to_path_buf()),
+        verify,
+    };
+    request.load(false).map(|d| d.test)
 }
 
 #[test]
@@ -52,6 +60,27 @@ fn files_that_are_not_mnist_fail_the_checksum_and_name_the_file() {
     assert!(err.contains("t10k-images-idx3-ubyte.gz"), "{err}");
     assert!(err.contains("SHA-256"), "{err}");
     assert!(err.contains("--no-verify"), "{err}");
+}
+
+#[test]
+fn unverified_files_are_recorded_as_custom_with_their_digests_and_folder() {
+    let dir = tempfile::tempdir().unwrap();
+    write_split(dir.path(), 3, 3, 28);
+    let request = DataRequest {
+        wanted: Wanted::Known(&MNIST),
+        dir: Some(dir.path().to_path_buf()),
+        verify: false,
+    };
+    let loaded = request.load(true).unwrap();
+    assert_eq!(loaded.record.name, "custom");
+    assert_eq!(loaded.record.sha256.len(), 4);
+    assert_eq!(
+        loaded.record.sha256["t10k-labels-idx1-ubyte"],
+        lab10_data::idx::sha256_hex(&idx(&[3], &[0, 1, 2]))
+    );
+    assert!(loaded.record.dir.is_absolute());
+    assert_eq!(loaded.record.source, "--data-dir");
+    assert_eq!(loaded.train.unwrap().len(), 3);
 }
 
 #[test]

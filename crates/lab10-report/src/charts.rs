@@ -60,6 +60,8 @@ impl Drawing for Curves {
             .flat_map(|s| s.points.iter().map(|p| p.0))
             .fold(1.0f64, f64::max);
         let x = 1.0..epochs.max(2.0);
+        // One label per epoch, printed as the whole number it is.
+        let x_labels = (epochs.max(2.0) as usize).min(20);
         let title = match self.metric {
             Metric::Loss => format!(
                 "Loss per epoch (dashed: train, solid: {})",
@@ -84,7 +86,10 @@ impl Drawing for Curves {
                 chart
                     .configure_mesh()
                     .x_desc("epoch")
+                    .x_labels(x_labels)
+                    .x_label_formatter(&|v| format!("{v:.0}"))
                     .y_desc("cross-entropy (log scale)")
+                    .y_label_formatter(&|v| short(*v))
                     .draw()
                     .map_err(err)?;
                 self.lines(&mut chart)?;
@@ -96,6 +101,8 @@ impl Drawing for Curves {
                 chart
                     .configure_mesh()
                     .x_desc("epoch")
+                    .x_labels(x_labels)
+                    .x_label_formatter(&|v| format!("{v:.0}"))
                     .y_desc("accuracy (%)")
                     .draw()
                     .map_err(err)?;
@@ -139,6 +146,38 @@ impl Curves {
                 });
         }
         Ok(())
+    }
+}
+
+/// A tick value with two significant digits and no float noise: `0.05`, `1.5`, `12`, `2e-4`.
+pub fn short(v: f64) -> String {
+    if v == 0.0 || !v.is_finite() {
+        return format!("{v}");
+    }
+    let magnitude = v.abs().log10().floor() as i32;
+    if !(-3..6).contains(&magnitude) {
+        return format!("{v:.1e}");
+    }
+    let decimals = (1 - magnitude).max(0) as usize;
+    let text = format!("{v:.decimals$}");
+    if text.contains('.') {
+        text.trim_end_matches('0').trim_end_matches('.').to_string()
+    } else {
+        text
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn tick_labels_are_short_and_exact_looking() {
+        use super::short;
+        assert_eq!(short(0.30000000000000004), "0.3");
+        assert_eq!(short(0.05), "0.05");
+        assert_eq!(short(12.4), "12");
+        assert_eq!(short(1.5), "1.5");
+        assert_eq!(short(0.002), "0.002");
+        assert_eq!(short(0.0002), "2.0e-4");
     }
 }
 

@@ -32,11 +32,22 @@ impl ConfusionMatrix {
 pub struct Heatmap<'a> {
     pub title: String,
     pub matrix: &'a ConfusionMatrix,
+    /// Axis labels by class (digits for MNIST, names for Fashion-MNIST).
+    pub classes: [&'static str; NUM_CLASSES],
+}
+
+impl Heatmap<'_> {
+    /// Room for the longest class name beside the rows and under the columns.
+    fn label_room(&self) -> u32 {
+        let longest = self.classes.iter().map(|c| c.len()).max().unwrap_or(1) as u32;
+        40 + 7 * longest.saturating_sub(1)
+    }
 }
 
 impl Drawing for Heatmap<'_> {
     fn size(&self) -> (u32, u32) {
-        (560, 600)
+        let extra = self.label_room() - 40;
+        (560 + extra, 600 + extra)
     }
 
     fn draw<DB: DrawingBackend>(&self, area: &DrawingArea<DB, Shift>) -> Result<(), String> {
@@ -46,8 +57,8 @@ impl Drawing for Heatmap<'_> {
         let mut chart = ChartBuilder::on(area)
             .caption(&self.title, ("sans-serif", 18))
             .margin(12)
-            .x_label_area_size(40)
-            .y_label_area_size(50)
+            .x_label_area_size(self.label_room())
+            .y_label_area_size(self.label_room() + 10)
             .build_cartesian_2d(-0.5..n - 0.5, -0.5..n - 0.5)
             .map_err(err)?;
         chart
@@ -57,8 +68,19 @@ impl Drawing for Heatmap<'_> {
             .y_desc("actual")
             .x_labels(NUM_CLASSES)
             .y_labels(NUM_CLASSES)
-            .x_label_formatter(&|v| format!("{v:.0}"))
-            .y_label_formatter(&|v| format!("{:.0}", n - 1.0 - v))
+            .x_label_style(
+                ("sans-serif", 12)
+                    .into_font()
+                    .transform(if self.label_room() > 40 {
+                        FontTransform::Rotate270
+                    } else {
+                        FontTransform::None
+                    }),
+            )
+            .x_label_formatter(&|v| self.classes[(v.round() as usize).min(9)].to_string())
+            .y_label_formatter(&|v| {
+                self.classes[((n - 1.0 - v).round() as usize).min(9)].to_string()
+            })
             .draw()
             .map_err(err)?;
         let totals = self.matrix.row_totals();

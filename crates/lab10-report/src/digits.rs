@@ -19,13 +19,20 @@ pub struct DigitGrid {
     pub title: String,
     pub digits: Vec<Digit>,
     pub columns: usize,
+    /// Class names by label (digits for MNIST, `Ankle boot` for Fashion-MNIST).
+    pub classes: [&'static str; 10],
 }
 
 impl DigitGrid {
     /// `lab10 predict`'s samples as a grid.
-    pub fn from_predictions(title: String, predictions: &[lab10_train::Prediction]) -> Self {
+    pub fn from_predictions(
+        title: String,
+        predictions: &[lab10_train::Prediction],
+        classes: [&'static str; 10],
+    ) -> Self {
         Self {
             title,
+            classes,
             digits: predictions
                 .iter()
                 .map(|p| Digit {
@@ -41,21 +48,34 @@ impl DigitGrid {
 }
 
 const SCALE: i32 = 3;
-const CELL_W: i32 = IMAGE_SIDE as i32 * SCALE + 16;
-const CELL_H: i32 = IMAGE_SIDE as i32 * SCALE + 34;
 const TOP: i32 = 36;
 
 impl DigitGrid {
     fn rows(&self) -> usize {
         self.digits.len().div_ceil(self.columns).max(1)
     }
+
+    /// Class names longer than a digit get wider cells and a line each.
+    fn named(&self) -> bool {
+        self.classes.iter().any(|c| c.len() > 1)
+    }
+
+    fn cell(&self) -> (i32, i32) {
+        let side = IMAGE_SIDE as i32 * SCALE;
+        if self.named() {
+            (side + 46, side + 50)
+        } else {
+            (side + 16, side + 34)
+        }
+    }
 }
 
 impl Drawing for DigitGrid {
     fn size(&self) -> (u32, u32) {
+        let (w, h) = self.cell();
         (
-            (self.columns.max(1) as i32 * CELL_W + 8) as u32,
-            (self.rows() as i32 * CELL_H + TOP + 8) as u32,
+            (self.columns.max(1) as i32 * w + 8) as u32,
+            (self.rows() as i32 * h + TOP + 8) as u32,
         )
     }
 
@@ -67,9 +87,10 @@ impl Drawing for DigitGrid {
                 .draw(&Text::new("(none)", (8, TOP + 8), ("sans-serif", 16)))
                 .map_err(err);
         }
+        let (cell_w, cell_h) = self.cell();
         for (i, d) in self.digits.iter().enumerate() {
-            let x0 = 8 + (i % self.columns) as i32 * CELL_W;
-            let y0 = TOP + (i / self.columns) as i32 * CELL_H;
+            let x0 = 8 + (i % self.columns) as i32 * cell_w;
+            let y0 = TOP + (i / self.columns) as i32 * cell_h;
             for (p, &v) in d.pixels.iter().enumerate() {
                 if v == 0 {
                     continue;
@@ -96,18 +117,27 @@ impl Drawing for DigitGrid {
             } else {
                 RGBColor(190, 0, 0)
             };
-            area.draw(&Text::new(
-                format!("true {}  pred {}", d.actual, d.predicted),
-                (x0, y0 + side + 3),
-                ("sans-serif", 12).into_font().color(&colour),
-            ))
-            .map_err(err)?;
-            area.draw(&Text::new(
-                format!("{:.1}% sure", 100.0 * d.confidence),
-                (x0, y0 + side + 17),
-                ("sans-serif", 12).into_font().color(&BLACK),
-            ))
-            .map_err(err)?;
+            let name = |c: u8| self.classes[c as usize];
+            let lines = if self.named() {
+                vec![
+                    (format!("true {}", name(d.actual)), colour),
+                    (format!("pred {}", name(d.predicted)), colour),
+                ]
+            } else {
+                vec![(
+                    format!("true {}  pred {}", name(d.actual), name(d.predicted)),
+                    colour,
+                )]
+            };
+            let sure = (format!("{:.1}% sure", 100.0 * d.confidence), BLACK);
+            for (k, (text, colour)) in lines.into_iter().chain([sure]).enumerate() {
+                area.draw(&Text::new(
+                    text,
+                    (x0, y0 + side + 3 + 14 * k as i32),
+                    ("sans-serif", 12).into_font().color(&colour),
+                ))
+                .map_err(err)?;
+            }
         }
         Ok(())
     }

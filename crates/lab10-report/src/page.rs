@@ -22,13 +22,22 @@ pub fn table_row(r: &RunData, label: &str) -> Vec<String> {
         label.to_string(),
         rep.backend.clone(),
         rep.epochs.to_string(),
-        rep.params.to_string(),
+        lab10_models::summary::thousands(rep.params),
         format!("{:.4}", rep.final_train_loss),
         format!("{:.4}", rep.test_loss),
         format!("{:.2}", rep.test_accuracy),
         format!("{:.2}", rep.mean_epoch_seconds),
-        rep.reference.clone().unwrap_or_else(|| "-".into()),
+        reference(r).unwrap_or_else(|| "-".into()),
     ]
+}
+
+/// The lesson's number for MNIST runs; a published one for another dataset's.
+fn reference(r: &RunData) -> Option<String> {
+    match lab10_data::DatasetSpec::by_name(&r.dataset) {
+        Ok(spec) if spec.name == lab10_data::MNIST.name => r.report.reference.clone(),
+        Ok(spec) => spec.reference.map(String::from),
+        Err(_) => None,
+    }
 }
 
 pub const TABLE_HEADER: [&str; 9] = [
@@ -40,8 +49,22 @@ pub const TABLE_HEADER: [&str; 9] = [
     "test loss",
     "test accuracy (%)",
     "s/epoch",
-    "lesson's reference",
+    "reference",
 ];
+
+/// The runs' table rows, one table per dataset (each with its own reference numbers), in the
+/// order datasets first appear.
+fn tables(runs: &[RunData], disambiguate: bool) -> Vec<(String, Vec<Vec<String>>)> {
+    let mut tables: Vec<(String, Vec<Vec<String>>)> = Vec::new();
+    for r in runs {
+        let row = table_row(r, &r.label(disambiguate));
+        match tables.iter_mut().find(|(d, _)| *d == r.dataset) {
+            Some((_, rows)) => rows.push(row),
+            None => tables.push((r.dataset.clone(), vec![row])),
+        }
+    }
+    tables
+}
 
 struct Figure {
     stem: String,
@@ -109,6 +132,7 @@ pub fn write_report(runs: &[RunData], out: &Path) -> Result<Vec<PathBuf>, Error>
                 labels.len()
             ),
             matrix: &matrix,
+            classes: r.classes,
         };
         figures.push(Figure {
             stem: format!("{key}-confusion"),
@@ -141,12 +165,9 @@ pub fn write_report(runs: &[RunData], out: &Path) -> Result<Vec<PathBuf>, Error>
             write(format!("{}.svg", f.stem), f.picture.svg.as_bytes())?;
         }
     }
-    let rows: Vec<Vec<String>> = runs
-        .iter()
-        .map(|r| table_row(r, &r.label(disambiguate)))
-        .collect();
-    write("README.md".into(), markdown(&rows, &figures).as_bytes())?;
-    write("index.html".into(), html(&rows, &figures).as_bytes())?;
+    let tables = tables(runs, disambiguate);
+    write("README.md".into(), markdown(&tables, &figures).as_bytes())?;
+    write("index.html".into(), html(&tables, &figures).as_bytes())?;
     Ok(written)
 }
 
@@ -176,15 +197,19 @@ fn misclassified(r: &RunData, disambiguate: bool) -> DigitGrid {
             })
             .collect(),
         columns: 10,
+        classes: r.classes,
     }
 }
 
-fn markdown(rows: &[Vec<String>], figures: &[Figure]) -> String {
-    let mut s = String::from("# lab10 report\n\n");
-    s += &format!("| {} |\n", TABLE_HEADER.join(" | "));
-    s += &format!("|{}\n", " --- |".repeat(TABLE_HEADER.len()));
-    for row in rows {
-        s += &format!("| {} |\n", row.join(" | "));
+fn markdown(tables: &[(String, Vec<Vec<String>>)], figures: &[Figure]) -> String {
+    let mut s = String::from("# lab10 report\n");
+    for (dataset, rows) in tables {
+        s += &format!("\n## Dataset: {dataset}\n\n");
+        s += &format!("| {} |\n", TABLE_HEADER.join(" | "));
+        s += &format!("|{}\n", " --- |".repeat(TABLE_HEADER.len()));
+        for row in rows {
+            s += &format!("| {} |\n", row.join(" | "));
+        }
     }
     for f in figures {
         s += &format!("\n## {}\n\n![{}]({}.png)", f.caption, f.caption, f.stem);
@@ -203,26 +228,29 @@ fn escape(text: &str) -> String {
         .replace('"', "&quot;")
 }
 
-fn html(rows: &[Vec<String>], figures: &[Figure]) -> String {
+fn html(tables: &[(String, Vec<Vec<String>>)], figures: &[Figure]) -> String {
     let engine = base64::engine::general_purpose::STANDARD;
     let mut s = String::from(
         "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n<title>lab10 report</title>\n\
          <style>body{font-family:sans-serif;margin:2em;max-width:1100px}table{border-collapse:collapse}\
          td,th{border:1px solid #bbb;padding:4px 8px;text-align:right}td:first-child,th:first-child{text-align:left}\
-         img{max-width:100%;border:1px solid #eee}figure{margin:2em 0}</style>\n</head><body>\n<h1>lab10 report</h1>\n<table>\n<tr>",
+         img{max-width:100%;border:1px solid #eee}figure{margin:2em 0}</style>\n</head><body>\n<h1>lab10 report</h1>\n",
     );
-    for h in TABLE_HEADER {
-        s += &format!("<th>{}</th>", escape(h));
-    }
-    s += "</tr>\n";
-    for row in rows {
-        s += "<tr>";
-        for cell in row {
-            s += &format!("<td>{}</td>", escape(cell));
+    for (dataset, rows) in tables {
+        s += &format!("<h2>Dataset: {}</h2>\n<table>\n<tr>", escape(dataset));
+        for h in TABLE_HEADER {
+            s += &format!("<th>{}</th>", escape(h));
         }
         s += "</tr>\n";
+        for row in rows {
+            s += "<tr>";
+            for cell in row {
+                s += &format!("<td>{}</td>", escape(cell));
+            }
+            s += "</tr>\n";
+        }
+        s += "</table>\n";
     }
-    s += "</table>\n";
     for f in figures {
         // Every picture is inlined, so the page works as a single file, offline.
         s += &format!(

@@ -15,6 +15,9 @@ pub struct RunData {
     pub metrics: Vec<EpochRecord>,
     pub evaluation: Evaluation,
     pub test: MnistDataset,
+    /// The dataset the run was trained and is shown on.
+    pub dataset: String,
+    pub classes: [&'static str; 10],
 }
 
 impl RunData {
@@ -29,14 +32,21 @@ impl RunData {
             message: format!("unreadable report ({e}); was the run finished?"),
         })?;
         let saved = SavedModel::open(&run.path, None)?;
-        let test = saved.test_data(data, Some(report.test_images))?;
-        let evaluation = saved.evaluate(&test, device)?;
+        // A report shows a run on its own data: no --dataset here.
+        let data = DataOptions {
+            dataset: None,
+            ..data.clone()
+        };
+        let test = saved.test_data(&data, Some(report.test_images))?;
+        let evaluation = saved.evaluate(&test.data, device)?;
         Ok(Self {
             metrics: metrics::read(&run.path)?,
             run,
             report,
             evaluation,
-            test,
+            dataset: test.record.name.clone(),
+            classes: lab10_data::class_names(&test.record.name),
+            test: test.data,
         })
     }
 

@@ -15,7 +15,7 @@ use crate::error::{Error, Result};
 use crate::evaluate::EVAL_BATCH;
 use crate::experiment::{Experiment, Overrides};
 use crate::group::{Spread, find_completed_run};
-use crate::run_dir::{MODEL_FILE, create_unique_dir};
+use crate::run_dir::{MODEL_FILE, create_unique_dir, dataset_root};
 use crate::training::{TrainOptions, load_model, load_test, train};
 
 /// Softmax probabilities of `model` for every image of `data`: `[images, classes]`.
@@ -148,6 +148,8 @@ pub fn run_ensemble(
     }
     let mut base = experiment.clone();
     base.apply(&opts.overrides)?;
+    base.dataset = opts.train.data.dataset_for(&base)?.name.to_string();
+    let artifacts = dataset_root(&opts.train.artifacts, &base.dataset);
     let backend = opts.train.backend.name();
     let first_seed = base.training.seed;
     let mut runs = Vec::with_capacity(opts.members);
@@ -163,7 +165,7 @@ pub fn run_ensemble(
         );
         let reused = opts
             .reuse
-            .then(|| find_completed_run(&opts.train.artifacts, &e, backend))
+            .then(|| find_completed_run(&artifacts, &e, backend))
             .flatten();
         let (run, was_reused) = match reused {
             Some((run, report)) => {
@@ -176,7 +178,26 @@ pub fn run_ensemble(
             }
             None => {
                 println!("{label}: training");
-                (train(&e, &opts.train)?.run, false)
+                match train(&e, &opts.train) {
+                    Ok(outcome) => (outcome.run, false),
+                    Err(Error::Stopped { reason, message }) => {
+                        let missing: Vec<String> = (k..opts.members)
+                            .map(|m| (first_seed + m as u64).to_string())
+                            .collect();
+                        return Err(Error::Stopped {
+                            reason,
+                            message: format!(
+                                "{message}\nensemble of {} stopped with {k} of {} members \
+                                 done; missing seeds {}. Run the same command again to finish \
+                                 it: finished members are reused.",
+                                e.name,
+                                opts.members,
+                                missing.join(", ")
+                            ),
+                        });
+                    }
+                    Err(other) => return Err(other),
+                }
             }
         };
         runs.push((e.training.seed, run, was_reused));
@@ -184,7 +205,7 @@ pub fn run_ensemble(
 
     let compute = opts.train.backend.open()?;
     let device = compute.device;
-    let (_, test) = load_test(&opts.train.data, &base.training)?;
+    let (_, test) = load_test(&opts.train.data.request_for(&base)?, &base.training)?;
     let labels = &test.mnist().labels;
     let mut probs = Vec::with_capacity(runs.len());
     let mut members = Vec::with_capacity(runs.len());
@@ -216,7 +237,7 @@ pub fn run_ensemble(
         ensemble_loss,
         finished_at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
     };
-    let dir = ensemble_dir(&opts.train.artifacts, &base.name, backend, opts.members)?;
+    let dir = ensemble_dir(&artifacts, &base.name, backend, opts.members)?;
     let json = dir.join("ensemble.json");
     write_atomically(
         &json,

@@ -56,6 +56,20 @@ pub enum Error {
 
     #[error("training failed: {0}")]
     Training(String),
+
+    #[error(
+        "{run} is being written by another lab10 process{}; wait for it to finish, or stop it \
+         (Ctrl-C) and resume",
+        pid.map_or(String::new(), |p| format!(" (PID {p})"))
+    )]
+    Locked { run: PathBuf, pid: Option<u32> },
+
+    /// Stopped on request (Ctrl-C, SIGTERM) after saving what could be saved.
+    #[error("{message}")]
+    Stopped {
+        reason: crate::stop::StopReason,
+        message: String,
+    },
 }
 
 impl Error {

@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use lab10_data::PixelScale;
+use lab10_data::{CUSTOM, DataRecord, DatasetSpec, PixelScale};
 use lab10_models::MlpConfig;
 use serde::{Deserialize, Serialize};
 
@@ -22,12 +22,22 @@ pub struct Experiment {
     /// The accuracy the lesson reports for this model, for comparison tables.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reference: Option<String>,
+    /// The dataset to train on (`lab10 datasets`); `--dataset` overrides it.
+    #[serde(default = "default_dataset")]
+    pub dataset: String,
     pub model: MlpConfig,
     pub optimizer: OptimizerConfig,
     pub training: TrainingConfig,
     /// Layer-wise pre-training before supervised training (the RBM experiment).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pretrain: Option<PretrainConfig>,
+    /// The files a run was trained on (digests and folder): only in a run's resolved copy.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub data: Option<DataRecord>,
+}
+
+fn default_dataset() -> String {
+    lab10_data::MNIST.name.into()
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -111,9 +121,22 @@ impl Experiment {
         self.validate()
     }
 
+    /// The same settings, whatever data record a run attached: what groups and ensembles
+    /// compare to decide whether a finished run can be reused.
+    pub fn same_settings(&self, other: &Experiment) -> bool {
+        let strip = |e: &Experiment| Experiment {
+            data: None,
+            ..e.clone()
+        };
+        strip(self) == strip(other)
+    }
+
     /// Values serde accepts but training cannot use.
     pub fn validate(&self) -> Result<()> {
         let invalid = |m: String| Err(Error::Invalid(m));
+        if !(self.dataset == CUSTOM && self.data.is_some()) {
+            DatasetSpec::by_name(&self.dataset).map_err(|e| Error::Invalid(e.to_string()))?;
+        }
         let t = &self.training;
         if t.epochs == 0 {
             return invalid("epochs must be at least 1".into());
@@ -251,6 +274,9 @@ seed = 1
         assert_eq!(e.model.inputs, 784);
         assert_eq!(e.model.classes, 10);
         assert_eq!(e.training.pixels, PixelScale::Unit);
+        assert_eq!(e.dataset, "mnist");
+        let fashion = parse(&format!("dataset = \"fashion-mnist\"\n{GOOD}")).unwrap();
+        assert_eq!(fashion.dataset, "fashion-mnist");
         assert_eq!(
             e.optimizer,
             OptimizerConfig::Adam {
@@ -295,6 +321,10 @@ seed = 1
                 "std must be a positive",
             ),
             (GOOD.replace("[training]", "[trainig]"), "trainig"),
+            (
+                format!("dataset = \"cifar10\"\n{GOOD}"),
+                "unknown dataset 'cifar10'",
+            ),
             (
                 GOOD.replace("kind = \"adam\"", "kind = \"sgd\"\nmomentum = 1.5"),
                 "momentum must be in [0, 1)",

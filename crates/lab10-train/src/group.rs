@@ -18,7 +18,9 @@ use crate::error::{Error, Result};
 use crate::experiment::{Experiment, ExperimentCatalog, Overrides, toml_stems};
 use crate::metrics::{self, EpochRecord};
 use crate::report::Report;
-use crate::run_dir::{EXPERIMENT_FILE, LATEST, REPORT_FILE, RunDir, create_unique_dir};
+use crate::run_dir::{
+    EXPERIMENT_FILE, LATEST, REPORT_FILE, RunDir, create_unique_dir, dataset_root,
+};
 use crate::training::{TrainOptions, train};
 
 pub const GROUPS_DIR: &str = "groups";
@@ -112,12 +114,12 @@ pub fn find_completed_run(
     runs.reverse();
     runs.into_iter().find_map(|path| {
         let resolved = Experiment::load(&path.join(EXPERIMENT_FILE)).ok()?;
-        if resolved != *experiment {
+        if !resolved.same_settings(experiment) {
             return None;
         }
         let report: Report =
             serde_json::from_slice(&std::fs::read(path.join(REPORT_FILE)).ok()?).ok()?;
-        (report.status == "completed"
+        (report.is_completed()
             && report.backend == backend
             && report.epochs == experiment.training.epochs)
             .then_some((RunDir { path }, report))
@@ -223,11 +225,21 @@ pub struct GroupSummary {
     pub group: String,
     pub description: String,
     pub claim: Option<String>,
+    /// The dataset every member trained on (`mnist` in summaries written before datasets).
+    #[serde(default = "mnist")]
+    pub dataset: String,
     pub backend: String,
     pub seeds: Vec<u64>,
     pub rows: Vec<GroupRow>,
     pub runs: Vec<MemberRun>,
+    /// Members not trained because the group was stopped (`experiment seed N`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub missing: Vec<String>,
     pub finished_at: String,
+}
+
+fn mnist() -> String {
+    lab10_data::MNIST.name.into()
 }
 
 impl GroupSummary {
@@ -236,6 +248,7 @@ impl GroupSummary {
         experiments: &[Experiment],
         backend: &str,
         runs: &[MemberRun],
+        missing: Vec<String>,
     ) -> Self {
         let rows = experiments
             .iter()
@@ -266,10 +279,14 @@ impl GroupSummary {
             group: group.name.clone(),
             description: group.description.clone(),
             claim: group.claim.clone(),
+            dataset: experiments
+                .first()
+                .map_or_else(mnist, |e| e.dataset.clone()),
             backend: backend.into(),
             seeds: group.seeds.clone(),
             rows,
             runs: runs.to_vec(),
+            missing,
             finished_at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
         }
     }
@@ -282,10 +299,16 @@ impl GroupSummary {
             out.push_str(&format!("Claim: {claim}\n\n"));
         }
         out.push_str(&format!(
-            "Backend {}, seeds {:?}; mean ± sample standard deviation over seeds, [min, max] of \
-             test accuracy.\n\n",
-            self.backend, self.seeds
+            "Dataset {}, backend {}, seeds {:?}; mean ± sample standard deviation over seeds, \
+             [min, max] of test accuracy.\n\n",
+            self.dataset, self.backend, self.seeds
         ));
+        if !self.missing.is_empty() {
+            out.push_str(&format!(
+                "**Incomplete: the group was stopped; missing {}.**\n\n",
+                self.missing.join(", ")
+            ));
+        }
         out.push_str("| experiment | runs | test accuracy % | [min, max] | epoch-1 train loss | final train loss | test loss | s/epoch |");
         if with_grads {
             out.push_str(" grad L1 / grad last (epoch 1) |");
@@ -364,40 +387,75 @@ pub fn run_group(
     let mut experiments = group.resolve(catalog)?;
     for e in &mut experiments {
         e.apply(&opts.overrides)?;
+        e.dataset = opts.train.data.dataset_for(e)?.name.to_string();
     }
+    let artifacts = dataset_root(&opts.train.artifacts, &experiments[0].dataset);
     let backend = opts.train.backend.name();
-    let dir = summary_dir(&opts.train.artifacts, &group.name, backend)?;
-    let total = experiments.len() * group.seeds.len();
+    let dir = summary_dir(&artifacts, &group.name, backend)?;
+    let members: Vec<Experiment> = experiments
+        .iter()
+        .flat_map(|experiment| {
+            group.seeds.iter().map(|&seed| {
+                let mut e = experiment.clone();
+                e.training.seed = seed;
+                e
+            })
+        })
+        .collect();
+    let total = members.len();
     let mut runs = Vec::with_capacity(total);
-    let mut summary = GroupSummary::new(&group, &experiments, backend, &runs);
-    for experiment in &experiments {
-        for &seed in &group.seeds {
-            let mut e = experiment.clone();
-            e.training.seed = seed;
-            let label = format!("[{}/{total}] {} seed {seed}", runs.len() + 1, e.name);
-            let member = match opts
-                .reuse
-                .then(|| find_completed_run(&opts.train.artifacts, &e, backend))
-                .flatten()
-            {
-                Some((run, report)) => {
-                    println!(
-                        "{label}: reusing {} ({:.2}%)",
-                        run.path.display(),
-                        report.test_accuracy
-                    );
-                    MemberRun::new(&e.name, &run, &report, true)?
-                }
-                None => {
-                    println!("{label}: training");
-                    let outcome = train(&e, &opts.train)?;
-                    MemberRun::new(&e.name, &outcome.run, &outcome.report, false)?
-                }
-            };
-            runs.push(member);
-            summary = GroupSummary::new(&group, &experiments, backend, &runs);
-            write_summary(&dir, &summary)?;
+    let mut summary = GroupSummary::new(&group, &experiments, backend, &runs, Vec::new());
+    for (i, e) in members.iter().enumerate() {
+        let seed = e.training.seed;
+        let label = format!("[{}/{total}] {} seed {seed}", i + 1, e.name);
+        let outcome = match opts
+            .reuse
+            .then(|| find_completed_run(&artifacts, e, backend))
+            .flatten()
+        {
+            Some((run, report)) => {
+                println!(
+                    "{label}: reusing {} ({:.2}%)",
+                    run.path.display(),
+                    report.test_accuracy
+                );
+                MemberRun::new(&e.name, &run, &report, true)
+            }
+            None if opts.train.stop.requested().is_some() => Err(Error::Stopped {
+                reason: opts.train.stop.requested().expect("checked"),
+                message: "stopped before this member".into(),
+            }),
+            None => {
+                println!("{label}: training");
+                train(e, &opts.train)
+                    .and_then(|o| MemberRun::new(&e.name, &o.run, &o.report, false))
+            }
+        };
+        match outcome {
+            Ok(member) => runs.push(member),
+            Err(Error::Stopped { reason, message }) => {
+                let missing: Vec<String> = members[i..]
+                    .iter()
+                    .map(|m| format!("{} seed {}", m.name, m.training.seed))
+                    .collect();
+                summary = GroupSummary::new(&group, &experiments, backend, &runs, missing);
+                write_summary(&dir, &summary)?;
+                return Err(Error::Stopped {
+                    reason,
+                    message: format!(
+                        "{message}\ngroup '{}' stopped with {} of {total} members done; its \
+                         summary so far is in {}. Run the same command again to finish it: \
+                         finished members are reused.",
+                        group.name,
+                        runs.len(),
+                        dir.display()
+                    ),
+                });
+            }
+            Err(other) => return Err(other),
         }
+        summary = GroupSummary::new(&group, &experiments, backend, &runs, Vec::new());
+        write_summary(&dir, &summary)?;
     }
     Ok((dir, summary))
 }

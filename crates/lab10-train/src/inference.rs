@@ -3,7 +3,7 @@
 use std::path::{Path, PathBuf};
 
 use burn::prelude::*;
-use lab10_data::{IMAGE_PIXELS, MnistDataset};
+use lab10_data::{DataRecord, IMAGE_PIXELS, MnistDataset};
 use rand::{SeedableRng, rngs::StdRng, seq::index::sample};
 
 use crate::error::{Error, Result};
@@ -49,11 +49,17 @@ impl SavedModel {
         load_model(&self.path, &self.experiment, device)
     }
 
-    /// The test split this model is evaluated on (all 10,000 images unless limited).
-    pub fn test_data(&self, data: &DataOptions, test_size: Option<usize>) -> Result<MnistDataset> {
+    /// The test split this model is evaluated on (all 10,000 images unless limited): the
+    /// run's own dataset, unless `--dataset` names another one.
+    pub fn test_data(&self, data: &DataOptions, test_size: Option<usize>) -> Result<TestData> {
         let mut config = self.experiment.training.clone();
         config.test_size = test_size;
-        Ok(load_test(data, &config)?.1)
+        let (record, test) = load_test(&data.request_for(&self.experiment)?, &config)?;
+        Ok(TestData {
+            data: test,
+            record,
+            trained_on: self.experiment.dataset.clone(),
+        })
     }
 
     pub fn evaluate(&self, data: &MnistDataset, device: &Device) -> Result<Evaluation> {
@@ -64,6 +70,33 @@ impl SavedModel {
             self.experiment.training.pixels,
             device,
         ))
+    }
+}
+
+/// A test split, where it came from, and what the model was trained on.
+pub struct TestData {
+    pub data: MnistDataset,
+    pub record: DataRecord,
+    /// The dataset of the model's run (`mnist` for runs made before datasets had names).
+    pub trained_on: String,
+}
+
+impl TestData {
+    /// Evaluated on another dataset than the model was trained on (asked for with --dataset).
+    pub fn is_cross(&self) -> bool {
+        self.record.name != self.trained_on
+    }
+
+    /// `fashion-mnist`, or `mnist (the model was trained on fashion-mnist)`.
+    pub fn label(&self) -> String {
+        if self.is_cross() {
+            format!(
+                "{} (the model was trained on {})",
+                self.record.name, self.trained_on
+            )
+        } else {
+            self.record.name.clone()
+        }
     }
 }
 

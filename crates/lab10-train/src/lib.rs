@@ -4,6 +4,7 @@
 //! Models and data know nothing of this crate; the CLI is a thin layer over it.
 
 pub mod backend;
+pub mod checkpoint;
 pub mod cpu;
 pub mod ensemble;
 pub mod error;
@@ -18,6 +19,7 @@ pub mod pretrain;
 pub mod renderer;
 pub mod report;
 pub mod run_dir;
+pub mod stop;
 pub mod training;
 
 pub use backend::BackendKind;
@@ -28,4 +30,5 @@ pub use inference::{Prediction, SavedModel, draw_digit, sample_predictions};
 pub use metrics::EpochRecord;
 pub use report::Report;
 pub use run_dir::RunDir;
+pub use stop::{Stop, StopReason};
 pub use training::{DataOptions, TrainOptions, train};

@@ -27,6 +27,15 @@ pub type EpochSink = Box<dyn FnMut(EpochRecord) + Send>;
 /// Set when the training loss stops being a finite number; training is then stopped at once.
 pub type Divergence = Arc<Mutex<Option<String>>>;
 
+/// How far training got: the epoch in progress (1-based) and the images of it trained on.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Position {
+    pub epoch: usize,
+    pub items: usize,
+}
+
+pub type SharedPosition = Arc<Mutex<Position>>;
+
 #[derive(Default)]
 struct EpochValues {
     train_loss: Option<f64>,
@@ -51,6 +60,7 @@ pub struct EpochRenderer {
     epoch: usize,
     interrupter: Interrupter,
     divergence: Divergence,
+    position: SharedPosition,
     sink: Mutex<EpochSink>,
 }
 
@@ -62,6 +72,7 @@ impl EpochRenderer {
         valid_label: &str,
         sink: EpochSink,
         divergence: Divergence,
+        position: SharedPosition,
     ) -> Self {
         let tui = std::io::stdout()
             .is_terminal()
@@ -78,6 +89,7 @@ impl EpochRenderer {
             epoch: checkpoint.unwrap_or(0) + 1,
             interrupter,
             divergence,
+            position,
             sink: Mutex::new(sink),
         }
     }
@@ -206,6 +218,10 @@ impl TrainingProgressLogger for EpochRenderer {
         self.in_train_split = split.eq_ignore_ascii_case("train");
         if self.in_train_split {
             self.epoch_start = Some(Instant::now());
+            *self.position.lock().expect("position lock") = Position {
+                epoch: self.epoch,
+                items: 0,
+            };
         }
         if let Some(t) = &mut self.tui {
             t.start_split(split, total_items);
@@ -213,8 +229,12 @@ impl TrainingProgressLogger for EpochRenderer {
     }
 
     fn update_split(&mut self, items_processed: usize) {
+        if self.in_train_split {
+            self.position.lock().expect("position lock").items = items_processed;
+        }
         if let Some(t) = &mut self.tui {
             t.update_split(items_processed);
+            keep_ctrl_c_a_signal();
         }
     }
 
@@ -302,5 +322,20 @@ impl MetricsRenderer for EpochRenderer {
         if let Some(t) = &mut self.tui {
             t.register_metric(definition);
         }
+    }
+}
+
+/// Burn's TUI puts the terminal in raw mode, where Ctrl-C is a key press, not SIGINT, and the
+/// TUI only knows its own 'q' menu. Turning the terminal's ISIG flag back on (everything else
+/// of raw mode stays) makes Ctrl-C stop training as it does without the TUI. Called as
+/// training progresses, since the TUI's thread enters raw mode on its own schedule.
+fn keep_ctrl_c_a_signal() {
+    use rustix::termios::{LocalModes, OptionalActions, tcgetattr, tcsetattr};
+    let out = std::io::stdout();
+    if let Ok(mut termios) = tcgetattr(&out)
+        && !termios.local_modes.contains(LocalModes::ISIG)
+    {
+        termios.local_modes.insert(LocalModes::ISIG);
+        let _ = tcsetattr(&out, OptionalActions::Now, &termios);
     }
 }

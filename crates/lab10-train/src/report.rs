@@ -1,17 +1,31 @@
 //! `report.json`: everything a reader needs to trust (and repeat) a run.
 
-use serde::{Deserialize, Serialize};
+use lab10_data::DataRecord;
+use serde::{Deserialize, Deserializer, Serialize};
 
 use crate::evaluate::ClassAccuracy;
+
+pub const COMPLETED: &str = "completed";
+pub const INTERRUPTED: &str = "interrupted";
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Report {
     pub experiment: String,
     pub run_id: String,
-    /// "completed", or "diverged: ..." with what happened and which model the numbers describe.
-    /// (Reports written before this field existed were all of completed runs.)
+    /// "completed", "interrupted" (stopped on request: see `interruption`), or "diverged: ..."
+    /// with what happened and which model the numbers describe. (Reports written before this
+    /// field existed were all of completed runs.)
     #[serde(default = "completed")]
     pub status: String,
+    /// Where a run stopped on request stood, and how to continue it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub interruption: Option<Interruption>,
+    /// The dataset's name (`mnist` in reports written before datasets had names).
+    #[serde(default = "mnist")]
+    pub dataset: String,
+    /// The dataset's files: digests and folder.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub data: Option<DataRecord>,
     pub description: String,
     #[serde(default)]
     pub reference: Option<String>,
@@ -27,13 +41,18 @@ pub struct Report {
     pub validation: String,
     pub test_images: usize,
     /// `null` (NaN) when no model exists to test (a run that diverged in its first epoch).
+    #[serde(deserialize_with = "nan_if_null")]
     pub test_loss: f64,
     /// Percent.
+    #[serde(deserialize_with = "nan_if_null")]
     pub test_accuracy: f64,
     pub per_class_accuracy: Vec<ClassAccuracy>,
+    #[serde(deserialize_with = "nan_if_null")]
     pub final_train_loss: f64,
+    #[serde(deserialize_with = "nan_if_null")]
     pub final_train_accuracy: f64,
     pub epoch_seconds: Vec<f64>,
+    #[serde(deserialize_with = "nan_if_null")]
     pub mean_epoch_seconds: f64,
     pub total_seconds: f64,
     /// From the start of `lab10 train` to the first training step: data load and
@@ -51,19 +70,36 @@ pub struct Report {
     pub command: String,
 }
 
-fn completed() -> String {
-    "completed".into()
+impl Report {
+    pub fn is_completed(&self) -> bool {
+        self.status == COMPLETED
+    }
 }
 
-/// The commit of the working tree, when run from a git checkout with git installed.
-pub fn git_commit() -> Option<String> {
-    let out = std::process::Command::new("git")
-        .args(["rev-parse", "--short=12", "HEAD"])
-        .stderr(std::process::Stdio::null())
-        .output()
-        .ok()?;
-    out.status
-        .success()
-        .then(|| String::from_utf8_lossy(&out.stdout).trim().to_string())
-        .filter(|s| !s.is_empty())
+/// The state of a run stopped by Ctrl-C or SIGTERM.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Interruption {
+    /// `SIGINT` or `SIGTERM`.
+    pub signal: String,
+    /// The epoch in progress when the stop came (1-based); its steps are redone on resume.
+    pub epoch: usize,
+    /// Training steps of that epoch done when it stopped.
+    pub step: usize,
+    /// The last epoch whose checkpoint is complete (`None`: none; resuming starts anew).
+    pub last_checkpoint: Option<usize>,
+    pub resume_command: String,
+}
+
+fn completed() -> String {
+    COMPLETED.into()
+}
+
+fn mnist() -> String {
+    lab10_data::MNIST.name.into()
+}
+
+/// JSON has no NaN: serde_json writes it as `null` (a diverged run's missing test loss, an
+/// interrupted run's missing evaluation). Read `null` back as NaN.
+fn nan_if_null<'de, D: Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
+    Ok(Option::<f64>::deserialize(d)?.unwrap_or(f64::NAN))
 }

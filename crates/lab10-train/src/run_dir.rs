@@ -1,5 +1,9 @@
 //! `artifacts/<experiment>/<run-id>/`: one folder per run, never reused, and a `latest` link
-//! to the newest run of each experiment.
+//! to the newest run of each experiment. Runs on another dataset than MNIST live under
+//! `artifacts/<dataset>/<experiment>/` (see [`dataset_root`]), so they never share `latest`.
+//!
+//! One process at a time writes a run folder: it holds the folder's lock ([`RunDir::lock`])
+//! for as long as it trains. Readers need no lock: every file is written atomically.
 
 use std::path::{Path, PathBuf};
 
@@ -12,6 +16,26 @@ pub const MODEL_FILE: &str = "model.bpk";
 pub const REPORT_FILE: &str = "report.json";
 pub const CHECKPOINT_DIR: &str = "checkpoint";
 pub const LATEST: &str = "latest";
+pub const LOCK_FILE: &str = ".lock";
+/// The three files of one epoch's checkpoint, by prefix.
+pub const CHECKPOINT_PARTS: [&str; 3] = ["model", "optim", "scheduler"];
+
+/// The folder under which runs (and groups and ensembles) of `dataset` live: the artifacts
+/// folder itself for MNIST (as before datasets had names), `<artifacts>/<dataset>` otherwise.
+pub fn dataset_root(artifacts: &Path, dataset: &str) -> PathBuf {
+    if dataset == lab10_data::MNIST.name {
+        artifacts.to_path_buf()
+    } else {
+        artifacts.join(dataset)
+    }
+}
+
+/// The writer's claim on a run folder; released when dropped, or by the OS when the process
+/// dies (so a folder left by `kill -9` can be resumed at once).
+#[derive(Debug)]
+pub struct RunLock {
+    _file: std::fs::File,
+}
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RunDir {
@@ -65,6 +89,24 @@ impl RunDir {
         Ok(Self { path: dir })
     }
 
+    /// The newest run in `experiment_dir` that finished (its report says `completed`):
+    /// `latest` may be a run that diverged or was stopped.
+    pub fn latest_completed(experiment_dir: &Path) -> Option<Self> {
+        let mut runs: Vec<PathBuf> = std::fs::read_dir(experiment_dir)
+            .ok()?
+            .flatten()
+            .filter(|e| e.file_name() != LATEST && e.path().is_dir())
+            .map(|e| e.path())
+            .collect();
+        // Newest first: run ids start with their UTC time.
+        runs.sort();
+        runs.into_iter().rev().find_map(|path| {
+            let bytes = std::fs::read(path.join(REPORT_FILE)).ok()?;
+            let report: crate::report::Report = serde_json::from_slice(&bytes).ok()?;
+            report.is_completed().then_some(Self { path })
+        })
+    }
+
     pub fn id(&self) -> String {
         self.path
             .canonicalize()
@@ -82,23 +124,78 @@ impl RunDir {
         self.path.join(CHECKPOINT_DIR)
     }
 
-    /// The last epoch whose model, optimiser and scheduler checkpoints are all on disk.
+    /// The last epoch whose model, optimiser and scheduler checkpoints are all on disk (each
+    /// file is written atomically, so a file that is there is whole).
     pub fn last_checkpoint(&self) -> Option<usize> {
         let dir = self.checkpoint_dir();
-        let epochs = std::fs::read_dir(&dir).ok()?.flatten().filter_map(|e| {
-            let name = e.file_name().to_string_lossy().into_owned();
-            name.strip_prefix("model-")?
-                .strip_suffix(".bpk")?
-                .parse::<usize>()
-                .ok()
-        });
-        epochs
+        self.checkpoint_epochs()
+            .into_iter()
             .filter(|n| {
-                ["optim", "scheduler"]
+                CHECKPOINT_PARTS
                     .iter()
                     .all(|k| dir.join(format!("{k}-{n}.bpk")).is_file())
             })
             .max()
+    }
+
+    /// Files of epochs newer than the last complete checkpoint: what a run that failed while
+    /// saving (a full disk) leaves. Resuming removes them.
+    pub fn incomplete_checkpoint_files(&self) -> Vec<PathBuf> {
+        let last = self.last_checkpoint().unwrap_or(0);
+        let dir = self.checkpoint_dir();
+        let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+            .into_iter()
+            .flatten()
+            .flatten()
+            .filter(|e| {
+                checkpoint_epoch(&e.file_name().to_string_lossy()).is_some_and(|(_, n)| n > last)
+            })
+            .map(|e| e.path())
+            .collect();
+        files.sort();
+        files
+    }
+
+    /// Every epoch with at least one checkpoint file.
+    fn checkpoint_epochs(&self) -> Vec<usize> {
+        std::fs::read_dir(self.checkpoint_dir())
+            .into_iter()
+            .flatten()
+            .flatten()
+            .filter_map(|e| checkpoint_epoch(&e.file_name().to_string_lossy()).map(|(_, n)| n))
+            .collect()
+    }
+
+    /// Takes the folder's writer lock, or says which process holds it.
+    pub fn lock(&self) -> Result<RunLock> {
+        use std::io::{Read, Seek, Write};
+        let path = self.file(LOCK_FILE);
+        let mut file = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(&path)
+            .map_err(|e| Error::write(&path, e))?;
+        match file.try_lock() {
+            Ok(()) => {
+                let pid = std::process::id().to_string();
+                file.set_len(0)
+                    .and_then(|()| file.rewind())
+                    .and_then(|()| file.write_all(pid.as_bytes()))
+                    .map_err(|e| Error::write(&path, e))?;
+                Ok(RunLock { _file: file })
+            }
+            Err(std::fs::TryLockError::WouldBlock) => {
+                let mut holder = String::new();
+                let _ = file.read_to_string(&mut holder);
+                Err(Error::Locked {
+                    run: self.path.clone(),
+                    pid: holder.trim().parse().ok(),
+                })
+            }
+            Err(std::fs::TryLockError::Error(e)) => Err(Error::write(&path, e)),
+        }
     }
 
     /// Points `<experiment>/latest` at this run (a relative symlink, replaced atomically).
@@ -123,6 +220,15 @@ impl RunDir {
     }
 }
 
+/// `("model", 3)` for `model-3.bpk`.
+fn checkpoint_epoch(file_name: &str) -> Option<(&str, usize)> {
+    let (part, rest) = file_name.strip_suffix(".bpk")?.rsplit_once('-')?;
+    CHECKPOINT_PARTS
+        .contains(&part)
+        .then_some(())
+        .and_then(|()| rest.parse().ok().map(|n| (part, n)))
+}
+
 /// Creates `parent/<base>` (or `<base>-2`, `<base>-3`, ... if taken) and its parents. Creation
 /// is atomic, so two processes started in the same second never share a folder.
 pub fn create_unique_dir(parent: &Path, base: &str) -> Result<PathBuf> {
@@ -141,4 +247,50 @@ pub fn create_unique_dir(parent: &Path, base: &str) -> Result<PathBuf> {
         }
     }
     unreachable!()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_second_writer_is_refused_naming_the_holder_until_the_first_lets_go() {
+        let dir = tempfile::tempdir().unwrap();
+        let run = RunDir {
+            path: dir.path().to_path_buf(),
+        };
+        let first = run.lock().unwrap();
+        let err = run.lock().unwrap_err().to_string();
+        assert!(
+            err.contains(&std::process::id().to_string()) && err.contains("another lab10"),
+            "{err}"
+        );
+        drop(first);
+        run.lock().unwrap();
+    }
+
+    #[test]
+    fn only_an_epoch_with_all_three_files_is_a_checkpoint() {
+        let dir = tempfile::tempdir().unwrap();
+        let run = RunDir {
+            path: dir.path().to_path_buf(),
+        };
+        assert_eq!(run.last_checkpoint(), None);
+        std::fs::create_dir(run.checkpoint_dir()).unwrap();
+        for name in ["model-1", "optim-1", "scheduler-1", "model-2", "optim-2"] {
+            std::fs::write(run.checkpoint_dir().join(format!("{name}.bpk")), b"x").unwrap();
+        }
+        assert_eq!(run.last_checkpoint(), Some(1));
+        let names: Vec<String> = run
+            .incomplete_checkpoint_files()
+            .iter()
+            .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
+            .collect();
+        assert_eq!(names, ["model-2.bpk", "optim-2.bpk"]);
+        assert_eq!(dataset_root(Path::new("a"), "mnist"), Path::new("a"));
+        assert_eq!(
+            dataset_root(Path::new("a"), "fashion-mnist"),
+            Path::new("a/fashion-mnist")
+        );
+    }
 }

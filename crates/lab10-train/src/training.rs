@@ -8,31 +8,74 @@ use burn::data::dataloader::DataLoaderBuilder;
 use burn::prelude::*;
 use burn::train::metric::{AccuracyMetric, LossMetric};
 use burn::train::{Learner, SupervisedTraining};
-use lab10_data::{DataLocation, Mnist, MnistBatcher, MnistDataset, Split, Verification, locate};
+use lab10_data::{DataRecord, DataRequest, DatasetSpec, Mnist, MnistBatcher, MnistDataset, Wanted};
 
 use crate::backend::BackendKind;
+use crate::checkpoint::AtomicFileCheckpointer;
 use crate::error::{Error, Result};
 use crate::evaluate::evaluate;
 use crate::experiment::{Experiment, TrainingConfig};
 use crate::gradient_norms::GradientNormMetric;
 use crate::metrics::{self, EpochRecord};
 use crate::pretrain::pretrain;
-use crate::renderer::{Divergence, EpochRenderer};
-use crate::report::{Report, git_commit};
-use crate::run_dir::{EXPERIMENT_FILE, MODEL_FILE, REPORT_FILE, RunDir};
+use crate::renderer::{Divergence, EpochRenderer, Position};
+use crate::report::{COMPLETED, INTERRUPTED, Interruption, Report};
+use crate::run_dir::{
+    CHECKPOINT_DIR, EXPERIMENT_FILE, MODEL_FILE, REPORT_FILE, RunDir, dataset_root,
+};
+use crate::stop::{Stop, StopReason};
 
 /// Validation needs no gradients: bigger batches, fewer steps. Metrics are weighted by batch
 /// size, so the batch size does not change the numbers.
 const VALID_BATCH: usize = 1000;
 
+/// What the command line says about data.
 #[derive(Debug, Clone)]
 pub struct DataOptions {
+    /// `--dataset`: overrides the experiment's (or, for eval, the run's) dataset.
+    pub dataset: Option<&'static DatasetSpec>,
     /// `--data-dir`; `None` follows the lookup order of [`lab10_data::locate`].
     pub dir: Option<PathBuf>,
-    pub verification: Verification,
+    /// Refuse files that match no known dataset (off with `--no-verify`).
+    pub verify: bool,
 }
 
-#[derive(Debug, Clone)]
+impl Default for DataOptions {
+    fn default() -> Self {
+        Self {
+            dataset: None,
+            dir: None,
+            verify: true,
+        }
+    }
+}
+
+impl DataOptions {
+    /// The dataset a new run of `experiment` trains on: `--dataset`, else the experiment's.
+    pub fn dataset_for(&self, experiment: &Experiment) -> Result<&'static DatasetSpec> {
+        match self.dataset {
+            Some(spec) => Ok(spec),
+            None => Ok(DatasetSpec::by_name(&experiment.dataset)?),
+        }
+    }
+
+    /// The data a run of `experiment` reads: a new run's dataset, or a resolved copy's own
+    /// recorded files (the same digests; for custom data, the same folder by default).
+    pub fn request_for(&self, experiment: &Experiment) -> Result<DataRequest> {
+        let wanted = match (&experiment.data, self.dataset) {
+            (Some(record), None) => Wanted::Run(record.clone()),
+            (Some(record), Some(spec)) if record.name == spec.name => Wanted::Run(record.clone()),
+            _ => Wanted::Known(self.dataset_for(experiment)?),
+        };
+        Ok(DataRequest {
+            wanted,
+            dir: self.dir.clone(),
+            verify: self.verify,
+        })
+    }
+}
+
+#[derive(Clone)]
 pub struct TrainOptions {
     pub backend: BackendKind,
     pub data: DataOptions,
@@ -42,11 +85,15 @@ pub struct TrainOptions {
     pub resume: Option<RunDir>,
     /// The command line, recorded in the report.
     pub command: String,
+    /// Asked to stop (Ctrl-C): training ends after the current step, resumable.
+    pub stop: Stop,
+    /// The commit the program was built from, recorded in the report.
+    pub build_commit: Option<String>,
 }
 
 /// The splits an experiment trains, validates and tests on.
 pub struct Splits {
-    pub location: DataLocation,
+    pub record: DataRecord,
     pub train: MnistDataset,
     pub valid: MnistDataset,
     pub test: MnistDataset,
@@ -56,19 +103,23 @@ pub struct Splits {
 
 /// Loads the test split alone (evaluation and prediction need nothing else).
 pub fn load_test(
-    data: &DataOptions,
+    request: &DataRequest,
     config: &TrainingConfig,
-) -> Result<(DataLocation, MnistDataset)> {
-    let location = locate(data.dir.as_deref())?;
-    let test = Mnist::load(&location.dir, Split::Test, data.verification.enabled())?;
-    let test = limit(test, config.test_size);
-    Ok((location, MnistDataset::new(test)))
+) -> Result<(DataRecord, MnistDataset)> {
+    let data = request.load(false)?;
+    Ok((
+        data.record,
+        MnistDataset::new(limit(data.test, config.test_size)),
+    ))
 }
 
-pub fn load_splits(data: &DataOptions, config: &TrainingConfig) -> Result<Splits> {
-    let (location, test) = load_test(data, config)?;
-    let train = Mnist::load(&location.dir, Split::Train, data.verification.enabled())?;
-    let train = limit(train, config.train_size);
+pub fn load_splits(request: &DataRequest, config: &TrainingConfig) -> Result<Splits> {
+    let data = request.load(true)?;
+    let test = MnistDataset::new(limit(data.test, config.test_size));
+    let train = limit(
+        data.train.expect("asked for the training split"),
+        config.train_size,
+    );
     let (train, valid, valid_label) = match config.holdout {
         0 => (MnistDataset::new(train), test.clone(), "test"),
         h if h < train.len() => {
@@ -88,7 +139,7 @@ pub fn load_splits(data: &DataOptions, config: &TrainingConfig) -> Result<Splits
         }
     };
     Ok(Splits {
-        location,
+        record: data.record,
         train,
         valid,
         test,
@@ -113,39 +164,74 @@ pub fn train(experiment: &Experiment, opts: &TrainOptions) -> Result<TrainOutcom
     let started = Instant::now();
     let started_at = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
     let t = &experiment.training;
+    if let Some(reason) = opts.stop.requested() {
+        return Err(Error::Stopped {
+            reason,
+            message: format!(
+                "stopped by {} before {} started",
+                reason.signal_name(),
+                experiment.name
+            ),
+        });
+    }
     let compute = opts.backend.open()?;
     let device = compute.device.clone();
 
-    let splits = load_splits(&opts.data, t)?;
+    if let (Some(_), Some(record), Some(spec)) = (&opts.resume, &experiment.data, opts.data.dataset)
+        && record.name != spec.name
+    {
+        return Err(Error::Invalid(format!(
+            "--resume continues a run on its own dataset ({}); drop --dataset {}",
+            record.name, spec.name
+        )));
+    }
+    let splits = load_splits(&opts.data.request_for(experiment)?, t)?;
     println!(
-        "data: {} ({}) - {} train, {} {} images",
-        splits.location.dir.display(),
-        splits.location.source,
+        "data: {} - {} ({}) - {} train, {} {} images",
+        splits.record.name,
+        splits.record.dir.display(),
+        splits.record.source,
         splits.train.mnist().len(),
         splits.valid.mnist().len(),
         splits.valid_label,
     );
+    // The run's resolved copy names the data it was trained on.
+    let mut experiment = experiment.clone();
+    experiment.dataset = splits.record.name.clone();
+    experiment.data = Some(splits.record.clone());
+    let experiment = &experiment;
 
-    let (run, resume_from) = match &opts.resume {
+    let (run, resume_from, _lock) = match &opts.resume {
         Some(run) => {
+            let lock = run.lock()?;
             let epoch = run.last_checkpoint().ok_or_else(|| Error::Checkpoint {
                 path: run.checkpoint_dir(),
                 message: "no complete checkpoint to resume from (the run stopped before its \
                           first epoch ended); start a new run instead"
                     .into(),
             })?;
-            (run.clone(), Some(epoch))
+            // A set that a failed save left incomplete is not a checkpoint: clear it away.
+            for file in run.incomplete_checkpoint_files() {
+                println!(
+                    "removing {} (its epoch's checkpoint is incomplete)",
+                    file.display()
+                );
+                std::fs::remove_file(&file).map_err(|e| Error::write(&file, e))?;
+            }
+            run.write(EXPERIMENT_FILE, experiment.to_toml().as_bytes())?;
+            (run.clone(), Some(epoch), lock)
         }
         None => {
             let run = RunDir::create(
-                &opts.artifacts,
+                &dataset_root(&opts.artifacts, &experiment.dataset),
                 &experiment.name,
                 opts.backend.name(),
                 t.seed,
             )?;
+            let lock = run.lock()?;
             run.write(EXPERIMENT_FILE, experiment.to_toml().as_bytes())?;
             run.mark_latest()?;
-            (run, None)
+            (run, None, lock)
         }
     };
     if let Some(epoch) = resume_from
@@ -216,10 +302,15 @@ pub fn train(experiment: &Experiment, opts: &TrainOptions) -> Result<TrainOutcom
         .batch_size(VALID_BATCH)
         .build(splits.valid.clone());
 
+    let checkpoints = run.path.join(CHECKPOINT_DIR);
     let mut training = SupervisedTraining::new(&run.path, train_loader, valid_loader)
         .metrics((AccuracyMetric::new(), LossMetric::new()))
         .num_epochs(t.epochs)
-        .with_default_checkpointers()
+        .with_custom_checkpointers(
+            AtomicFileCheckpointer::new(checkpoints.clone(), "model"),
+            AtomicFileCheckpointer::new(checkpoints.clone(), "optim"),
+            AtomicFileCheckpointer::new(checkpoints, "scheduler"),
+        )
         .with_application_logger(None);
     if t.gradient_norms {
         for layer in 0..experiment.model.hidden.len() + 1 {
@@ -230,13 +321,16 @@ pub fn train(experiment: &Experiment, opts: &TrainOptions) -> Result<TrainOutcom
         training = training.checkpoint(epoch);
     }
     let divergence = Divergence::default();
+    let position = Arc::new(Mutex::new(Position::default()));
     let renderer = EpochRenderer::new(
         training.interrupter(),
         resume_from,
         splits.valid_label,
         sink,
         Arc::clone(&divergence),
+        Arc::clone(&position),
     );
+    let _watch = opts.stop.watch(training.interrupter());
     // Everything before the first training step: data, verification, model, pre-training.
     let setup_seconds = started.elapsed().as_secs_f64();
     let result = training.renderer(Box::new(renderer)).launch(Learner::new(
@@ -252,30 +346,64 @@ pub fn train(experiment: &Experiment, opts: &TrainOptions) -> Result<TrainOutcom
         error,
     } = result;
     drop(renderer);
+    drop(_watch);
 
+    let resume_command = format!(
+        "lab10 train {} --resume {}",
+        experiment.name,
+        run.path.display()
+    );
     if let Some(error) = error {
-        return Err(Error::Training(format!(
-            "{error}. Checkpoints of finished epochs are in {}",
-            run.checkpoint_dir().display()
-        )));
+        let resumable = match run.last_checkpoint() {
+            Some(n) => format!(
+                "The last complete checkpoint is epoch {n}: continue with `{resume_command}`"
+            ),
+            None => "No epoch was checkpointed; start a new run.".into(),
+        };
+        return Err(Error::Training(format!("{error}. {resumable}")));
     }
     let diverged = divergence.lock().expect("divergence lock").take();
-    if interrupted.is_some() && diverged.is_none() {
-        return Err(Error::Training(format!(
-            "interrupted before the last epoch; continue with `lab10 train {} --resume {}`",
-            experiment.name,
-            run.path.display()
-        )));
-    }
+    // burn-train's TUI resets its interrupter at the end, so `interrupted` may be lost there;
+    // the stop request is ours to keep.
+    let _ = interrupted;
+    // Stopped on request: a signal, or the TUI's own stop (its 'q' menu), which shows only as
+    // epochs missing.
+    let finished = history
+        .lock()
+        .expect("history lock")
+        .last()
+        .map(|r| r.epoch);
+    let stopped = opts
+        .stop
+        .requested()
+        .or_else(|| (finished < Some(t.epochs)).then_some(StopReason::Menu))
+        .filter(|_| diverged.is_none());
+    let interruption = stopped.map(|reason| {
+        let at = *position.lock().expect("position lock");
+        Interruption {
+            signal: reason.signal_name().into(),
+            epoch: at.epoch,
+            step: at.items.div_ceil(t.batch_size),
+            last_checkpoint: run.last_checkpoint(),
+            resume_command: resume_command.clone(),
+        }
+    });
 
     // The model the report describes: the trained one, or after a divergence the last good
-    // checkpoint (none if the very first epoch diverged).
+    // checkpoint (none if the very first epoch diverged); none for a run stopped mid-way.
     let model_path = match &diverged {
+        None if stopped.is_some() => None,
         None => {
             let path = run.file(MODEL_FILE);
+            // Atomically: a reader sees the whole model or none.
+            let tmp = run.file(&format!(".model-tmp-{}.bpk", std::process::id()));
             trained
-                .save_file(&path)
-                .map_err(|e| Error::write(&path, std::io::Error::other(e.to_string())))?;
+                .save_file(&tmp)
+                .map_err(|e| Error::write(&path, std::io::Error::other(e.to_string())))
+                .and_then(|()| std::fs::rename(&tmp, &path).map_err(|e| Error::write(&path, e)))
+                .inspect_err(|_| {
+                    let _ = std::fs::remove_file(&tmp);
+                })?;
             Some(path)
         }
         Some(_) => run
@@ -300,7 +428,8 @@ pub fn train(experiment: &Experiment, opts: &TrainOptions) -> Result<TrainOutcom
     let last = history.last();
     let epoch_seconds: Vec<f64> = history.iter().map(|r| r.epoch_seconds).collect();
     let status = match &diverged {
-        None => "completed".to_string(),
+        None if stopped.is_some() => INTERRUPTED.to_string(),
+        None => COMPLETED.to_string(),
         Some(why) => format!(
             "diverged: {why}; training stopped there. Test metrics are those of {}. \
              Lower the learning rate (--lr) and train again.",
@@ -316,6 +445,9 @@ pub fn train(experiment: &Experiment, opts: &TrainOptions) -> Result<TrainOutcom
         experiment: experiment.name.clone(),
         run_id: run.id(),
         status: status.clone(),
+        interruption: interruption.clone(),
+        dataset: splits.record.name.clone(),
+        data: Some(splits.record.clone()),
         description: experiment.description.clone(),
         reference: experiment.reference.clone(),
         backend: opts.backend.name().into(),
@@ -345,12 +477,31 @@ pub fn train(experiment: &Experiment, opts: &TrainOptions) -> Result<TrainOutcom
         started_at,
         finished_at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
         resumed_from_epoch: resume_from,
-        git_commit: git_commit(),
+        git_commit: opts.build_commit.clone(),
         lab10_version: env!("CARGO_PKG_VERSION").into(),
         command: opts.command.clone(),
     };
     let json = serde_json::to_vec_pretty(&report).expect("report serialises");
     run.write(REPORT_FILE, &json)?;
+    if let (Some(reason), Some(at)) = (stopped, &interruption) {
+        let resume = match at.last_checkpoint {
+            Some(n) => format!(
+                "epochs 1-{n} are checkpointed; continue with `{}`",
+                at.resume_command
+            ),
+            None => "no epoch was finished, so there is nothing to resume: train anew".into(),
+        };
+        return Err(Error::Stopped {
+            reason,
+            message: format!(
+                "stopped by {} in epoch {} at step {}: {resume} (run: {})",
+                reason.signal_name(),
+                at.epoch,
+                at.step,
+                run.path.display()
+            ),
+        });
+    }
     if diverged.is_some() {
         return Err(Error::Training(format!(
             "{status} (report: {})",
