@@ -115,6 +115,34 @@ enum Command {
         /// Print the evaluation as JSON (loss, accuracy, per-class accuracy)
         #[arg(long)]
         json: bool,
+        /// With --json: also the logits of the first N test images (to check a model
+        /// elsewhere, e.g. scripts/check-export.py)
+        #[arg(long, value_name = "N", requires = "json")]
+        logits: Option<usize>,
+    },
+    /// Write a trained model as safetensors in PyTorch's layout (torch.nn.Sequential keys,
+    /// Linear weights [out, in]) with its architecture in the file's metadata
+    Export {
+        /// A run folder, artifacts/<experiment> (its latest run) or a .bpk model file
+        target: PathBuf,
+        /// Output file [default: model.safetensors in the run folder, or beside the .bpk]
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
+        /// Replace an existing output file
+        #[arg(long)]
+        force: bool,
+        /// Architecture of a model file outside a run (default: the run's own experiment)
+        #[arg(long, value_name = "NAME")]
+        experiment: Option<String>,
+    },
+    /// Make a run from PyTorch weights (.safetensors, or a .pt/.pth state_dict) of an
+    /// experiment's architecture, evaluated by lab10; eval, predict and report then work on it
+    Import {
+        /// The weights file
+        file: PathBuf,
+        /// The experiment whose architecture the weights have
+        #[arg(long, value_name = "NAME")]
+        experiment: String,
     },
     /// Show a trained model's predictions on random test images, digits drawn
     Predict {
@@ -311,11 +339,63 @@ fn run(cli: Cli, stop: Stop) -> Result<()> {
             println!("\n{}\nwrote {}", report.markdown(), dir.display());
             Ok(())
         }
+        Command::Export {
+            target,
+            out,
+            force,
+            experiment,
+        } => {
+            let device = BackendKind::default_compiled()
+                .context("no backend compiled in")?
+                .device()?;
+            let experiment = experiment.map(|n| g.catalog().get(&n)).transpose()?;
+            let saved = SavedModel::open(&target, experiment)?;
+            let run = (!target.is_file()).then(|| RunDir::open(&target)).transpose()?;
+            let out = out.unwrap_or_else(|| match &run {
+                Some(run) => run.file("model.safetensors"),
+                None => target.with_extension("safetensors"),
+            });
+            let model = saved.load(&device)?;
+            let architecture = lab10_train::interop::export(
+                &model,
+                &saved.experiment,
+                run.map(|r| r.path.display().to_string()),
+                &out,
+                force,
+            )?;
+            println!(
+                "wrote {} (torch.nn.Sequential: Linear at {:?}, {} activation, dropout {}, \
+                 pixels {}, dataset {})",
+                out.display(),
+                architecture.linear_indices,
+                architecture.activation,
+                architecture.dropout,
+                format!("{:?}", architecture.pixels).to_lowercase(),
+                architecture.dataset
+            );
+            Ok(())
+        }
+        Command::Import { file, experiment } => {
+            let experiment = g.catalog().get(&experiment)?;
+            let outcome =
+                lab10_train::interop::import_run(&file, &experiment, &g.train_options(None, &stop)?)?;
+            println!(
+                "run: {}\n{}\ntest: loss {:.4}, accuracy {:.2}% on {} {} images",
+                outcome.run.path.display(),
+                outcome.report.source.as_deref().unwrap_or_default(),
+                outcome.report.test_loss,
+                outcome.report.test_accuracy,
+                outcome.report.test_images,
+                outcome.report.dataset
+            );
+            Ok(())
+        }
         Command::Eval {
             target,
             experiment,
             test_size,
             json,
+            logits,
         } => {
             let backend = g.backend()?;
             let compute = backend.open()?;
@@ -330,6 +410,9 @@ fn run(cli: Cli, stop: Stop) -> Result<()> {
                 value["trained_on"] = data.trained_on.clone().into();
                 value["cross_dataset"] = data.is_cross().into();
                 value["data"] = serde_json::to_value(&data.record)?;
+                if let Some(n) = logits {
+                    value["logits"] = serde_json::to_value(saved.logits(&data.data, n, &device)?)?;
+                }
                 println!("{}", serde_json::to_string_pretty(&value)?);
                 return Ok(());
             }

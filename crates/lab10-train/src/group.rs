@@ -119,7 +119,9 @@ pub fn find_completed_run(
         }
         let report: Report =
             serde_json::from_slice(&std::fs::read(path.join(REPORT_FILE)).ok()?).ok()?;
+        // Imported weights were not trained with these settings: never reuse them.
         (report.is_completed()
+            && report.source.is_none()
             && report.backend == backend
             && report.epochs == experiment.training.epochs)
             .then_some((RunDir { path }, report))

@@ -62,6 +62,27 @@ impl SavedModel {
         })
     }
 
+    /// The model's logits for the first `n` images of `data`, one row per image.
+    pub fn logits(&self, data: &MnistDataset, n: usize, device: &Device) -> Result<Vec<Vec<f32>>> {
+        use burn::data::dataloader::batcher::Batcher;
+        use burn::data::dataset::Dataset;
+        let model = self.load(device)?;
+        let n = n.min(data.len());
+        if n == 0 {
+            return Ok(Vec::new());
+        }
+        let items = (0..n).filter_map(|i| data.get(i).ok()).collect();
+        let batch = lab10_data::MnistBatcher::new(self.experiment.training.pixels).batch(items, device);
+        let logits = model.forward(batch.images);
+        let classes = logits.dims()[1];
+        let values: Vec<f32> = logits
+            .into_data()
+            .convert::<f32>()
+            .try_into_vec::<f32>()
+            .expect("float logits");
+        Ok(values.chunks(classes).map(<[f32]>::to_vec).collect())
+    }
+
     pub fn evaluate(&self, data: &MnistDataset, device: &Device) -> Result<Evaluation> {
         let model = self.load(device)?;
         Ok(evaluate(

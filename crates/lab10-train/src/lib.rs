@@ -13,6 +13,7 @@ pub mod experiment;
 pub mod gradient_norms;
 pub mod group;
 pub mod inference;
+pub mod interop;
 pub mod metrics;
 pub mod optimizer;
 pub mod pretrain;

@@ -20,6 +20,9 @@ pub struct Report {
     /// Where a run stopped on request stood, and how to continue it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub interruption: Option<Interruption>,
+    /// For a run made by `lab10 import`: the file the weights came from (not trained here).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
     /// The dataset's name (`mnist` in reports written before datasets had names).
     #[serde(default = "mnist")]
     pub dataset: String,

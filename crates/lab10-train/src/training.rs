@@ -395,15 +395,7 @@ pub fn train(experiment: &Experiment, opts: &TrainOptions) -> Result<TrainOutcom
         None if stopped.is_some() => None,
         None => {
             let path = run.file(MODEL_FILE);
-            // Atomically: a reader sees the whole model or none.
-            let tmp = run.file(&format!(".model-tmp-{}.bpk", std::process::id()));
-            trained
-                .save_file(&tmp)
-                .map_err(|e| Error::write(&path, std::io::Error::other(e.to_string())))
-                .and_then(|()| std::fs::rename(&tmp, &path).map_err(|e| Error::write(&path, e)))
-                .inspect_err(|_| {
-                    let _ = std::fs::remove_file(&tmp);
-                })?;
+            save_model_atomically(&trained, &run, &path)?;
             Some(path)
         }
         Some(_) => run
@@ -446,6 +438,7 @@ pub fn train(experiment: &Experiment, opts: &TrainOptions) -> Result<TrainOutcom
         run_id: run.id(),
         status: status.clone(),
         interruption: interruption.clone(),
+        source: None,
         dataset: splits.record.name.clone(),
         data: Some(splits.record.clone()),
         description: experiment.description.clone(),
@@ -517,6 +510,23 @@ pub fn train(experiment: &Experiment, opts: &TrainOptions) -> Result<TrainOutcom
         run.path.display()
     );
     Ok(TrainOutcome { run, report })
+}
+
+/// Saves `model` as `path` (burnpack) so that a reader sees the whole model or none.
+pub fn save_model_atomically(
+    model: &lab10_models::Mlp,
+    run: &RunDir,
+    path: &std::path::Path,
+) -> Result<()> {
+    let tmp = run.file(&format!(".model-tmp-{}.bpk", std::process::id()));
+    model
+        .clone()
+        .save_file(&tmp)
+        .map_err(|e| Error::write(path, std::io::Error::other(e.to_string())))
+        .and_then(|()| std::fs::rename(&tmp, path).map_err(|e| Error::write(path, e)))
+        .inspect_err(|_| {
+            let _ = std::fs::remove_file(&tmp);
+        })
 }
 
 /// Builds `experiment`'s model on `device` and loads weights from `path`. A file of another

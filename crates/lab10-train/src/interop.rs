@@ -1,0 +1,413 @@
+//! Models that travel: a lab model written as safetensors in PyTorch's layout, and PyTorch
+//! weights (safetensors or a `.pt` state_dict) read back into a run folder.
+//!
+//! The obvious PyTorch rebuild of a lab model is a `torch.nn.Sequential` of Linear, then the
+//! activation, then Dropout when the model has dropout, per hidden layer, and a last Linear:
+//! keys `0.weight`, `0.bias`, `2.weight`, ... (or `0.`, `3.`, `6.`, ... with dropout), Linear
+//! weights `[out, in]`. Burn's own store does the work: `SafetensorsStore` / `PytorchStore`,
+//! `BurnToPyTorchAdapter` / `PyTorchToBurnAdapter` (which transpose Linear weights), and key
+//! remapping between Burn's `hidden.N.` / `output.` and the Sequential's indices.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use burn::prelude::*;
+use burn::tensor::DType;
+use burn_store::{
+    BurnToPyTorchAdapter, ModuleSnapshot, ModuleStore, PyTorchToBurnAdapter, PytorchStore,
+    SafetensorsStore,
+};
+use lab10_data::PixelScale;
+use lab10_models::{Mlp, MlpConfig};
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+use crate::evaluate::evaluate;
+use crate::experiment::Experiment;
+use crate::report::{COMPLETED, Report};
+use crate::run_dir::{
+    EXPERIMENT_FILE, MODEL_FILE, REPORT_FILE, RunDir, create_unique_dir, dataset_root,
+};
+use crate::training::{TrainOptions, TrainOutcome, load_model, load_test, save_model_atomically};
+
+/// The safetensors metadata key that holds [`Architecture`] as JSON.
+pub const METADATA_KEY: &str = "lab10";
+
+/// What a PyTorch user needs to rebuild the model around the weights.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Architecture {
+    /// Always `torch.nn.Sequential`.
+    pub layout: String,
+    pub inputs: usize,
+    pub hidden: Vec<usize>,
+    pub classes: usize,
+    /// `relu`, `sigmoid` or `tanh` after every hidden Linear.
+    pub activation: String,
+    /// Dropout probability after every hidden activation (a `nn.Dropout` layer when > 0).
+    pub dropout: f64,
+    /// Index in the Sequential of each Linear, first hidden layer first.
+    pub linear_indices: Vec<usize>,
+    /// How pixels (0..255) become inputs: `unit` divides by 255, `raw` feeds them as they are.
+    pub pixels: PixelScale,
+    /// The dataset the model was trained on, and its class names by output index.
+    pub dataset: String,
+    pub classes_names: Vec<String>,
+    pub experiment: String,
+    /// The run the weights come from (its folder), when exported from a run.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub run: Option<String>,
+}
+
+impl Architecture {
+    pub fn of(experiment: &Experiment, run: Option<String>) -> Self {
+        let m = &experiment.model;
+        Self {
+            layout: "torch.nn.Sequential".into(),
+            inputs: m.inputs,
+            hidden: m.hidden.clone(),
+            classes: m.classes,
+            activation: m.activation.name().to_ascii_lowercase(),
+            dropout: m.dropout,
+            linear_indices: linear_indices(m),
+            pixels: experiment.training.pixels,
+            dataset: experiment.dataset.clone(),
+            classes_names: lab10_data::class_names(&experiment.dataset)
+                .iter()
+                .map(|c| c.to_string())
+                .collect(),
+            experiment: experiment.name.clone(),
+            run,
+        }
+    }
+}
+
+/// The Sequential index of each Linear: Linear, activation (and Dropout) per hidden layer.
+pub fn linear_indices(config: &MlpConfig) -> Vec<usize> {
+    let step = if config.dropout > 0.0 { 3 } else { 2 };
+    (0..=config.hidden.len()).map(|j| j * step).collect()
+}
+
+/// Burn's name of layer `j` (`hidden.j` or `output`).
+fn burn_layer(config: &MlpConfig, j: usize) -> String {
+    if j < config.hidden.len() {
+        format!("hidden.{j}")
+    } else {
+        "output".into()
+    }
+}
+
+/// Writes `model` (of `experiment`) to `out` as safetensors in PyTorch's layout, with the
+/// architecture as metadata. Refuses to replace an existing file unless `force`.
+pub fn export(
+    model: &Mlp,
+    experiment: &Experiment,
+    run: Option<String>,
+    out: &Path,
+    force: bool,
+) -> Result<Architecture> {
+    if out.exists() && !force {
+        return Err(Error::Invalid(format!(
+            "{} already exists; pass --force to replace it",
+            out.display()
+        )));
+    }
+    let architecture = Architecture::of(experiment, run);
+    let json = serde_json::to_string(&architecture).expect("architecture serialises");
+    let mut store = SafetensorsStore::from_file(out)
+        .with_to_adapter(BurnToPyTorchAdapter)
+        .overwrite(force)
+        .metadata(METADATA_KEY, json);
+    for (j, k) in architecture.linear_indices.iter().enumerate() {
+        let from = format!("^{}\\.", regex_escape(&burn_layer(&experiment.model, j)));
+        store = store.with_key_remapping(from, format!("{k}."));
+    }
+    model
+        .save_into(&mut store)
+        .map_err(|e| Error::write(out, std::io::Error::other(e.to_string())))?;
+    Ok(architecture)
+}
+
+fn regex_escape(s: &str) -> String {
+    s.replace('.', "\\.")
+}
+
+/// One tensor of a file being imported: its shape and element type.
+#[derive(Debug, Clone)]
+struct Found {
+    shape: Vec<usize>,
+    dtype: DType,
+}
+
+/// Reads PyTorch weights of `experiment`'s architecture from `path` (`.safetensors`, or a
+/// `.pt`/`.pth` state_dict) into a new model on `device`. Every tensor is checked first: names
+/// (a Sequential's `N.weight`/`N.bias`, any index gaps), count, shapes and dtype; any problem
+/// is one error naming the tensor and the shapes.
+pub fn import(path: &Path, experiment: &Experiment, device: &Device) -> Result<Mlp> {
+    let bad = |message: String| Error::Checkpoint {
+        path: path.to_path_buf(),
+        message,
+    };
+    if !path.is_file() {
+        return Err(bad("no such file".into()));
+    }
+    let torch = path
+        .extension()
+        .is_some_and(|x| x == "pt" || x == "pth");
+    let found = if torch {
+        tensors_of(&mut PytorchStore::from_file(path).map_indices_contiguous(false))
+    } else {
+        check_architecture(path, experiment)?;
+        tensors_of(&mut SafetensorsStore::from_file(path))
+    }
+    .map_err(|e| {
+        bad(format!(
+            "not a readable {} file ({e})",
+            if torch {
+                "PyTorch state_dict"
+            } else {
+                "safetensors"
+            }
+        ))
+    })?;
+    let indices = check_tensors(&found, &experiment.model).map_err(bad)?;
+
+    let mut model = experiment.model.init(device);
+    let remap = |mut patterns: Vec<(String, String)>| {
+        for (j, k) in indices.iter().enumerate() {
+            patterns.push((format!("^{k}\\."), format!("{}.", burn_layer(&experiment.model, j))));
+        }
+        patterns
+    };
+    let result = if torch {
+        let mut store = PytorchStore::from_file(path).map_indices_contiguous(false);
+        for (from, to) in remap(Vec::new()) {
+            store = store.with_key_remapping(from, to);
+        }
+        model.load_from(&mut store).map_err(|e| e.to_string())
+    } else {
+        let mut store = SafetensorsStore::from_file(path).with_from_adapter(PyTorchToBurnAdapter);
+        for (from, to) in remap(Vec::new()) {
+            store = store.with_key_remapping(from, to);
+        }
+        model.load_from(&mut store).map_err(|e| e.to_string())
+    }
+    .map_err(|e| bad(format!("cannot load the weights: {e}")))?;
+    if !result.errors.is_empty() || !result.missing.is_empty() {
+        return Err(bad(format!("cannot load the weights: {result}")));
+    }
+    Ok(model)
+}
+
+fn tensors_of<S: ModuleStore>(store: &mut S) -> std::result::Result<BTreeMap<String, Found>, String> {
+    let all = store.get_all_tensors().map_err(|e| e.to_string())?;
+    Ok(all
+        .iter()
+        .map(|(name, t)| {
+            (
+                name.clone(),
+                Found {
+                    shape: t.shape.to_vec(),
+                    dtype: t.dtype,
+                },
+            )
+        })
+        .collect())
+}
+
+/// The Sequential index of each Linear in `found`, after checking every tensor against
+/// `config`; or what is wrong, naming the tensor.
+fn check_tensors(
+    found: &BTreeMap<String, Found>,
+    config: &MlpConfig,
+) -> std::result::Result<Vec<usize>, String> {
+    let widths = config.widths();
+    let shapes = widths
+        .iter()
+        .map(|w| w.to_string())
+        .collect::<Vec<_>>()
+        .join("-");
+    let mut layers: BTreeMap<usize, (Option<&Found>, Option<&Found>)> = BTreeMap::new();
+    for (name, t) in found {
+        let parsed = name
+            .split_once('.')
+            .and_then(|(i, kind)| Some((i.parse::<usize>().ok()?, kind)));
+        match parsed {
+            Some((i, "weight")) => layers.entry(i).or_default().0 = Some(t),
+            Some((i, "bias")) => layers.entry(i).or_default().1 = Some(t),
+            _ => {
+                return Err(format!(
+                    "unexpected tensor '{name}' {:?}: a {shapes} model as torch.nn.Sequential has \
+                     only N.weight and N.bias of its Linear layers",
+                    t.shape
+                ));
+            }
+        }
+    }
+    let expected = widths.len() - 1;
+    if layers.len() != expected {
+        return Err(format!(
+            "the file has {} Linear layers (Sequential indices {:?}), a {shapes} model has \
+             {expected}: it is another architecture; import it with the experiment it was \
+             trained as (--experiment NAME)",
+            layers.len(),
+            layers.keys().collect::<Vec<_>>()
+        ));
+    }
+    for (j, (&k, (weight, bias))) in layers.iter().enumerate() {
+        let (fan_in, fan_out) = (widths[j], widths[j + 1]);
+        for (what, tensor, shape) in [
+            ("weight", weight, vec![fan_out, fan_in]),
+            ("bias", bias, vec![fan_out]),
+        ] {
+            let name = format!("{k}.{what}");
+            let Some(t) = tensor else {
+                return Err(format!(
+                    "tensor '{name}' is missing (Linear layer {} of {shapes} needs {name} {shape:?})",
+                    j + 1
+                ));
+            };
+            if t.shape != shape {
+                return Err(format!(
+                    "tensor '{name}' has shape {:?}, a {shapes} model needs {shape:?} there \
+                     (PyTorch's Linear weight is [out, in]); import it with the experiment it \
+                     was trained as (--experiment NAME)",
+                    t.shape
+                ));
+            }
+            if t.dtype != DType::F32 {
+                return Err(format!(
+                    "tensor '{name}' is {:?}; lab10 models are float32: convert it first \
+                     (in PyTorch: model.float())",
+                    t.dtype
+                ));
+            }
+        }
+    }
+    Ok(layers.keys().copied().collect())
+}
+
+/// A file exported by lab10 carries its architecture: it must be the experiment's.
+fn check_architecture(path: &Path, experiment: &Experiment) -> Result<()> {
+    let bytes = std::fs::read(path).map_err(|e| Error::read(path, e))?;
+    let Ok((_, metadata)) = safetensors::SafeTensors::read_metadata(&bytes) else {
+        return Ok(()); // the store's own reading says what is wrong
+    };
+    let Some(json) = metadata.metadata().as_ref().and_then(|m| m.get(METADATA_KEY)) else {
+        return Ok(()); // written by PyTorch: the tensors are checked instead
+    };
+    let Ok(theirs) = serde_json::from_str::<Architecture>(json) else {
+        return Ok(());
+    };
+    let mine = Architecture::of(experiment, None);
+    for (what, a, b) in [
+        ("activation", &theirs.activation, &mine.activation),
+        (
+            "pixel scaling",
+            &format!("{:?}", theirs.pixels),
+            &format!("{:?}", mine.pixels),
+        ),
+    ] {
+        if a != b {
+            return Err(Error::Checkpoint {
+                path: path.to_path_buf(),
+                message: format!(
+                    "the file's {what} is {a} (exported from experiment '{}'), experiment '{}' \
+                     uses {b}; import it with --experiment {}",
+                    theirs.experiment, experiment.name, theirs.experiment
+                ),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// Where an imported run's weights came from, for its report.
+pub fn describe_source(path: &Path) -> Result<String> {
+    let bytes = std::fs::read(path).map_err(|e| Error::read(path, e))?;
+    let absolute = std::path::absolute(path).unwrap_or_else(|_| PathBuf::from(path));
+    Ok(format!(
+        "imported from {} (SHA-256 {})",
+        absolute.display(),
+        lab10_data::idx::sha256_hex(&bytes)
+    ))
+}
+
+/// `lab10 import`: the weights in `path` as a run of `experiment`, like any other run:
+/// `model.bpk`, `experiment.toml` (with its data record), and a `report.json` whose test
+/// numbers come from lab10's own evaluation, with where the weights came from.
+pub fn import_run(path: &Path, experiment: &Experiment, opts: &TrainOptions) -> Result<TrainOutcome> {
+    let started = std::time::Instant::now();
+    let started_at = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let compute = opts.backend.open()?;
+    let device = compute.device.clone();
+    // Everything is checked before anything is written.
+    let model = import(path, experiment, &device)?;
+    let source = describe_source(path)?;
+    let (record, test) = load_test(&opts.data.request_for(experiment)?, &experiment.training)?;
+    let mut experiment = experiment.clone();
+    experiment.dataset = record.name.clone();
+    experiment.data = Some(record.clone());
+
+    let stamp = chrono::Utc::now().format("%Y%m%d-%H%M%S");
+    let run = RunDir {
+        path: create_unique_dir(
+            &dataset_root(&opts.artifacts, &experiment.dataset).join(&experiment.name),
+            &format!("{stamp}-import"),
+        )?,
+    };
+    let _lock = run.lock()?;
+    run.write(EXPERIMENT_FILE, experiment.to_toml().as_bytes())?;
+    let model_path = run.file(MODEL_FILE);
+    save_model_atomically(&model, &run, &model_path)?;
+    let eval_start = std::time::Instant::now();
+    let evaluation = evaluate(
+        &load_model(&model_path, &experiment, &device)?,
+        &test,
+        experiment.training.pixels,
+        &device,
+    );
+    let eval_seconds = eval_start.elapsed().as_secs_f64();
+    let report = Report {
+        experiment: experiment.name.clone(),
+        run_id: run.id(),
+        status: COMPLETED.into(),
+        interruption: None,
+        source: Some(source),
+        dataset: record.name.clone(),
+        data: Some(record),
+        description: experiment.description.clone(),
+        reference: experiment.reference.clone(),
+        backend: opts.backend.name().into(),
+        device: compute.description.clone(),
+        seed: experiment.training.seed,
+        params: experiment.model.num_params(),
+        epochs: 0,
+        batch_size: experiment.training.batch_size,
+        optimizer: "none (imported weights)".into(),
+        train_images: 0,
+        validation: "none (imported weights)".into(),
+        test_images: test.mnist().len(),
+        test_loss: evaluation.loss,
+        test_accuracy: evaluation.accuracy,
+        per_class_accuracy: evaluation.per_class,
+        final_train_loss: f64::NAN,
+        final_train_accuracy: f64::NAN,
+        epoch_seconds: Vec::new(),
+        mean_epoch_seconds: f64::NAN,
+        total_seconds: started.elapsed().as_secs_f64(),
+        setup_seconds: 0.0,
+        eval_seconds,
+        started_at,
+        finished_at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        resumed_from_epoch: None,
+        git_commit: opts.build_commit.clone(),
+        lab10_version: env!("CARGO_PKG_VERSION").into(),
+        command: opts.command.clone(),
+    };
+    run.write(
+        REPORT_FILE,
+        &serde_json::to_vec_pretty(&report).expect("report serialises"),
+    )?;
+    run.mark_latest()?;
+    Ok(TrainOutcome { run, report })
+}
