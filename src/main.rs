@@ -350,7 +350,9 @@ fn run(cli: Cli, stop: Stop) -> Result<()> {
                 .device()?;
             let experiment = experiment.map(|n| g.catalog().get(&n)).transpose()?;
             let saved = SavedModel::open(&target, experiment)?;
-            let run = (!target.is_file()).then(|| RunDir::open(&target)).transpose()?;
+            let run = (!target.is_file())
+                .then(|| RunDir::open(&target))
+                .transpose()?;
             let out = out.unwrap_or_else(|| match &run {
                 Some(run) => run.file("model.safetensors"),
                 None => target.with_extension("safetensors"),
@@ -377,8 +379,11 @@ fn run(cli: Cli, stop: Stop) -> Result<()> {
         }
         Command::Import { file, experiment } => {
             let experiment = g.catalog().get(&experiment)?;
-            let outcome =
-                lab10_train::interop::import_run(&file, &experiment, &g.train_options(None, &stop)?)?;
+            let outcome = lab10_train::interop::import_run(
+                &file,
+                &experiment,
+                &g.train_options(None, &stop)?,
+            )?;
             println!(
                 "run: {}\n{}\ntest: loss {:.4}, accuracy {:.2}% on {} {} images",
                 outcome.run.path.display(),

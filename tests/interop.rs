@@ -48,7 +48,11 @@ fn eval_json(run: &Path) -> String {
 }
 
 /// `file`'s tensors, changed by `edit`, written to `out` (with the same metadata).
-fn rewrite(file: &Path, out: &Path, edit: impl FnOnce(&mut Vec<(String, Dtype, Vec<usize>, Vec<u8>)>)) {
+fn rewrite(
+    file: &Path,
+    out: &Path,
+    edit: impl FnOnce(&mut Vec<(String, Dtype, Vec<usize>, Vec<u8>)>),
+) {
     let bytes = std::fs::read(file).unwrap();
     let (_, metadata) = SafeTensors::read_metadata(&bytes).unwrap();
     let st = SafeTensors::deserialize(&bytes).unwrap();
@@ -82,8 +86,16 @@ fn export_then_import_round_trips_and_numpy_agrees() {
     assert_eq!(
         names,
         [
-            "0.bias", "0.weight", "12.bias", "12.weight", "3.bias", "3.weight", "6.bias",
-            "6.weight", "9.bias", "9.weight"
+            "0.bias",
+            "0.weight",
+            "12.bias",
+            "12.weight",
+            "3.bias",
+            "3.weight",
+            "6.bias",
+            "6.weight",
+            "9.bias",
+            "9.weight"
         ]
     );
     assert_eq!(st.tensor("0.weight").unwrap().shape(), [512, 784]);
@@ -98,14 +110,20 @@ fn export_then_import_round_trips_and_numpy_agrees() {
 
     // Never overwritten without --force; with it, replaced whole.
     let err = refused(lab10(&["export", s(&run), "--out", s(&out)]));
-    assert!(err.contains("already exists") && err.contains("--force"), "{err}");
+    assert!(
+        err.contains("already exists") && err.contains("--force"),
+        "{err}"
+    );
     ok_stdout(lab10(&["export", s(&run), "--out", s(&out), "--force"]));
     // The same tensors (the header's metadata order may differ: it is a hash map).
     let again = std::fs::read(&out).unwrap();
     let again = SafeTensors::deserialize(&again).unwrap();
     for name in st.names() {
         let (a, b) = (st.tensor(name).unwrap(), again.tensor(name).unwrap());
-        assert!(a.data() == b.data() && a.shape() == b.shape(), "{name} changed");
+        assert!(
+            a.data() == b.data() && a.shape() == b.shape(),
+            "{name} changed"
+        );
     }
 
     // Imported back: a run that evaluates exactly as the original.
@@ -120,10 +138,17 @@ fn export_then_import_round_trips_and_numpy_agrees() {
     ]));
     let imported = run_folder(&said);
     assert_ne!(imported, run);
-    assert_eq!(eval_json(&imported), original, "round trip changed the evaluation");
+    assert_eq!(
+        eval_json(&imported),
+        original,
+        "round trip changed the evaluation"
+    );
     let report = json(&imported.join("report.json"));
     assert!(
-        report["source"].as_str().unwrap().contains("dropout.safetensors"),
+        report["source"]
+            .as_str()
+            .unwrap()
+            .contains("dropout.safetensors"),
         "{report}"
     );
     assert_eq!(report["status"], "completed");
@@ -171,28 +196,58 @@ fn bad_files_are_refused_naming_the_tensor_and_nothing_is_written() {
     let bytes = std::fs::read(&good).unwrap();
     std::fs::write(file("truncated.safetensors"), &bytes[..bytes.len() / 2]).unwrap();
     std::fs::write(file("text.safetensors"), b"not a safetensors file at all").unwrap();
-    rewrite(&good, &file("missing.safetensors"), |t| t.retain(|(n, ..)| n != "2.bias"));
+    rewrite(&good, &file("missing.safetensors"), |t| {
+        t.retain(|(n, ..)| n != "2.bias")
+    });
     rewrite(&good, &file("extra.safetensors"), |t| {
-        t.push(("temperature".into(), Dtype::F32, vec![1], vec![0, 0, 128, 63]))
+        t.push((
+            "temperature".into(),
+            Dtype::F32,
+            vec![1],
+            vec![0, 0, 128, 63],
+        ))
     });
     rewrite(&good, &file("f64.safetensors"), |t| {
         let w = t.iter_mut().find(|(n, ..)| n == "0.weight").unwrap();
-        let wide: Vec<u8> = w
-            .3
-            .chunks(4)
-            .flat_map(|c| (f32::from_le_bytes(c.try_into().unwrap()) as f64).to_le_bytes())
-            .collect();
+        let wide: Vec<u8> =
+            w.3.chunks(4)
+                .flat_map(|c| (f32::from_le_bytes(c.try_into().unwrap()) as f64).to_le_bytes())
+                .collect();
         w.1 = Dtype::F64;
         w.3 = wide;
     });
     let cases = [
-        ("truncated.safetensors", "xavier", vec!["not a readable safetensors file"]),
-        ("text.safetensors", "xavier", vec!["not a readable safetensors file"]),
-        ("missing.safetensors", "xavier", vec!["'2.bias' is missing", "[256]"]),
-        ("extra.safetensors", "xavier", vec!["unexpected tensor 'temperature'"]),
-        ("f64.safetensors", "xavier", vec!["'0.weight' is F64", "float32"]),
+        (
+            "truncated.safetensors",
+            "xavier",
+            vec!["not a readable safetensors file"],
+        ),
+        (
+            "text.safetensors",
+            "xavier",
+            vec!["not a readable safetensors file"],
+        ),
+        (
+            "missing.safetensors",
+            "xavier",
+            vec!["'2.bias' is missing", "[256]"],
+        ),
+        (
+            "extra.safetensors",
+            "xavier",
+            vec!["unexpected tensor 'temperature'"],
+        ),
+        (
+            "f64.safetensors",
+            "xavier",
+            vec!["'0.weight' is F64", "float32"],
+        ),
         // A 784-256-256-10 file as the 784-512x4-10 deep net.
-        ("xavier.safetensors", "deep", vec!["3 Linear layers", "784-512-512-512-512-10"]),
+        (
+            "xavier.safetensors",
+            "deep",
+            vec!["3 Linear layers", "784-512-512-512-512-10"],
+        ),
         ("no-such.safetensors", "xavier", vec!["no such file"]),
     ];
     std::fs::copy(&good, file("xavier.safetensors")).unwrap();
@@ -211,7 +266,11 @@ fn bad_files_are_refused_naming_the_tensor_and_nothing_is_written() {
         }
         assert!(err.contains(name), "{name}: the file is named: {err}");
     }
-    assert_eq!(walk(artifacts.path()), before, "a refused import wrote something");
+    assert_eq!(
+        walk(artifacts.path()),
+        before,
+        "a refused import wrote something"
+    );
 
     // Another architecture of the same depth: the shapes are named.
     let sigmoid_run = trained(artifacts.path(), "sigmoid-xavier");
@@ -225,7 +284,10 @@ fn bad_files_are_refused_naming_the_tensor_and_nothing_is_written() {
         "--artifacts",
         s(artifacts.path()),
     ]));
-    assert!(err.contains("activation is sigmoid") && err.contains("--experiment sigmoid-xavier"), "{err}");
+    assert!(
+        err.contains("activation is sigmoid") && err.contains("--experiment sigmoid-xavier"),
+        "{err}"
+    );
 }
 
 fn walk(dir: &Path) -> Vec<PathBuf> {

@@ -365,3 +365,134 @@ fn walk(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
     out.sort();
     out
 }
+
+/// Commands other than training exit at once on Ctrl-C, with 130, leaving no temporary file.
+#[test]
+fn other_commands_exit_at_once_on_ctrl_c_without_temporary_files() {
+    let artifacts = tempfile::tempdir().unwrap();
+    let a = s(artifacts.path());
+    for e in ["softmax", "xavier"] {
+        ok_stdout(
+            command(
+                repo(),
+                &[
+                    "train",
+                    e,
+                    "--epochs",
+                    "1",
+                    "--train-size",
+                    "2000",
+                    "--artifacts",
+                    a,
+                ],
+            )
+            .output()
+            .unwrap(),
+        );
+    }
+    let out = artifacts.path().join("report");
+    let mut interrupted = false;
+    for delay_ms in [60, 30, 10, 3] {
+        let child = command(repo(), &["report", "--artifacts", a, "--out", s(&out)])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(Duration::from_millis(delay_ms));
+        signal(&child, "INT");
+        let (output, took) = wait_within(child, Duration::from_secs(5));
+        if output.status.success() {
+            continue; // finished before the signal: try again, sooner
+        }
+        assert_eq!(
+            output.status.code(),
+            Some(130),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        assert!(took < Duration::from_secs(2), "took {took:?}");
+        interrupted = true;
+        break;
+    }
+    assert!(
+        interrupted,
+        "`lab10 report` always finished before the signal"
+    );
+    let leftovers: Vec<PathBuf> = walk(artifacts.path())
+        .into_iter()
+        .map(|(p, _)| p)
+        .filter(|p| p.file_name().unwrap().to_string_lossy().starts_with(".tmp"))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+}
+
+/// A group stopped in its second member: 130, a summary that lists what is missing, and the
+/// same command again finishes the group, reusing the finished member.
+#[test]
+fn a_stopped_group_lists_its_missing_members_and_finishes_when_run_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let experiments = dir.path().join("experiments");
+    std::fs::create_dir_all(experiments.join("groups")).unwrap();
+    std::fs::copy(
+        repo().join("experiments/xavier.toml"),
+        experiments.join("xavier.toml"),
+    )
+    .unwrap();
+    std::fs::write(
+        experiments.join("groups/trio.toml"),
+        "description = \"three seeds\"\nexperiments = [\"xavier\"]\nseeds = [1, 2, 3]\n",
+    )
+    .unwrap();
+    let artifacts = dir.path().join("artifacts");
+    let args: Vec<String> = [
+        "--experiments",
+        s(&experiments),
+        "train",
+        "--group",
+        "trio",
+        "--epochs",
+        "3",
+        "--train-size",
+        "20000",
+        "--test-size",
+        "1000",
+        "--artifacts",
+        s(&artifacts),
+    ]
+    .map(String::from)
+    .to_vec();
+    let log = dir.path().join("stdout.txt");
+    let child = spawn(&args, &log);
+    // In the second member's second epoch.
+    let second = || {
+        let text = std::fs::read_to_string(&log).ok()?;
+        text.lines()
+            .filter_map(|l| l.strip_prefix("run: "))
+            .nth(1)
+            .map(PathBuf::from)
+    };
+    wait_for_epoch_2(second);
+    signal(&child, "INT");
+    let (out, _) = wait_within(child, Duration::from_secs(5));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(130), "{stderr}");
+    assert!(stderr.contains("1 of 3 members done"), "{stderr}");
+    let summaries: Vec<PathBuf> = std::fs::read_dir(artifacts.join("groups/trio"))
+        .unwrap()
+        .flatten()
+        .map(|e| e.path().join("summary.json"))
+        .collect();
+    assert_eq!(summaries.len(), 1);
+    let summary = json(&summaries[0]);
+    assert_eq!(summary["runs"].as_array().unwrap().len(), 1);
+    assert_eq!(
+        summary["missing"],
+        serde_json::json!(["xavier seed 2", "xavier seed 3"])
+    );
+
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let again = ok_stdout(command(repo(), &args).output().unwrap());
+    assert!(again.contains("[1/3] xavier seed 1: reusing"), "{again}");
+    assert!(again.contains("[3/3] xavier seed 3: training"), "{again}");
+}

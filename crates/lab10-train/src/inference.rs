@@ -72,7 +72,8 @@ impl SavedModel {
             return Ok(Vec::new());
         }
         let items = (0..n).filter_map(|i| data.get(i).ok()).collect();
-        let batch = lab10_data::MnistBatcher::new(self.experiment.training.pixels).batch(items, device);
+        let batch =
+            lab10_data::MnistBatcher::new(self.experiment.training.pixels).batch(items, device);
         let logits = model.forward(batch.images);
         let classes = logits.dims()[1];
         let values: Vec<f32> = logits

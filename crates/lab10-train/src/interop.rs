@@ -150,9 +150,7 @@ pub fn import(path: &Path, experiment: &Experiment, device: &Device) -> Result<M
     if !path.is_file() {
         return Err(bad("no such file".into()));
     }
-    let torch = path
-        .extension()
-        .is_some_and(|x| x == "pt" || x == "pth");
+    let torch = path.extension().is_some_and(|x| x == "pt" || x == "pth");
     let found = if torch {
         tensors_of(&mut PytorchStore::from_file(path).map_indices_contiguous(false))
     } else {
@@ -174,7 +172,10 @@ pub fn import(path: &Path, experiment: &Experiment, device: &Device) -> Result<M
     let mut model = experiment.model.init(device);
     let remap = |mut patterns: Vec<(String, String)>| {
         for (j, k) in indices.iter().enumerate() {
-            patterns.push((format!("^{k}\\."), format!("{}.", burn_layer(&experiment.model, j))));
+            patterns.push((
+                format!("^{k}\\."),
+                format!("{}.", burn_layer(&experiment.model, j)),
+            ));
         }
         patterns
     };
@@ -198,7 +199,9 @@ pub fn import(path: &Path, experiment: &Experiment, device: &Device) -> Result<M
     Ok(model)
 }
 
-fn tensors_of<S: ModuleStore>(store: &mut S) -> std::result::Result<BTreeMap<String, Found>, String> {
+fn tensors_of<S: ModuleStore>(
+    store: &mut S,
+) -> std::result::Result<BTreeMap<String, Found>, String> {
     let all = store.get_all_tensors().map_err(|e| e.to_string())?;
     Ok(all
         .iter()
@@ -292,7 +295,11 @@ fn check_architecture(path: &Path, experiment: &Experiment) -> Result<()> {
     let Ok((_, metadata)) = safetensors::SafeTensors::read_metadata(&bytes) else {
         return Ok(()); // the store's own reading says what is wrong
     };
-    let Some(json) = metadata.metadata().as_ref().and_then(|m| m.get(METADATA_KEY)) else {
+    let Some(json) = metadata
+        .metadata()
+        .as_ref()
+        .and_then(|m| m.get(METADATA_KEY))
+    else {
         return Ok(()); // written by PyTorch: the tensors are checked instead
     };
     let Ok(theirs) = serde_json::from_str::<Architecture>(json) else {
@@ -335,7 +342,11 @@ pub fn describe_source(path: &Path) -> Result<String> {
 /// `lab10 import`: the weights in `path` as a run of `experiment`, like any other run:
 /// `model.bpk`, `experiment.toml` (with its data record), and a `report.json` whose test
 /// numbers come from lab10's own evaluation, with where the weights came from.
-pub fn import_run(path: &Path, experiment: &Experiment, opts: &TrainOptions) -> Result<TrainOutcome> {
+pub fn import_run(
+    path: &Path,
+    experiment: &Experiment,
+    opts: &TrainOptions,
+) -> Result<TrainOutcome> {
     let started = std::time::Instant::now();
     let started_at = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
     let compute = opts.backend.open()?;
