@@ -51,7 +51,8 @@ struct Cli {
 #[derive(Args)]
 struct Global {
     /// Compute backend (compiled in: see `lab10 backends`) [default: the first compiled in]
-    #[arg(long, global = true, value_name = "NAME")]
+    #[arg(long, global = true, value_name = "NAME",
+          value_parser = PossibleValuesParser::new(BackendKind::ALL.map(|b| b.name())))]
     backend: Option<String>,
     /// Dataset (see `lab10 datasets`) [default: the experiment's, or for a trained model its
     /// run's; naming another one evaluates it there, labelled as such]

@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use common::{command, data_dir, json, ok_stdout, refused, repo, run_folder};
+use common::{command, data_dir, files_under, json, ok_stdout, refused, repo, run_folder};
 use safetensors::tensor::TensorView;
 use safetensors::{Dtype, SafeTensors};
 
@@ -251,7 +251,7 @@ fn bad_files_are_refused_naming_the_tensor_and_nothing_is_written() {
         ("no-such.safetensors", "xavier", vec!["no such file"]),
     ];
     std::fs::copy(&good, file("xavier.safetensors")).unwrap();
-    let before: Vec<PathBuf> = walk(artifacts.path());
+    let before: Vec<PathBuf> = paths_under(artifacts.path());
     for (name, experiment, words) in cases {
         let err = refused(lab10(&[
             "import",
@@ -267,7 +267,7 @@ fn bad_files_are_refused_naming_the_tensor_and_nothing_is_written() {
         assert!(err.contains(name), "{name}: the file is named: {err}");
     }
     assert_eq!(
-        walk(artifacts.path()),
+        paths_under(artifacts.path()),
         before,
         "a refused import wrote something"
     );
@@ -290,18 +290,6 @@ fn bad_files_are_refused_naming_the_tensor_and_nothing_is_written() {
     );
 }
 
-fn walk(dir: &Path) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for e in std::fs::read_dir(&d).unwrap().flatten() {
-            let p = e.path();
-            if p.is_dir() {
-                stack.push(p.clone());
-            }
-            out.push(p);
-        }
-    }
-    out.sort();
-    out
+fn paths_under(dir: &Path) -> Vec<PathBuf> {
+    files_under(dir).into_iter().map(|(p, _)| p).collect()
 }

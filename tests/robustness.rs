@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{command, json, ok_stdout, refused, repo, run_folder, run_line};
+use common::{command, epochs_in, json, ok_stdout, refused, repo, run_folder, run_line};
 use serde_json::Value;
 
 fn cmd(args: &[&str]) -> Command {
@@ -376,15 +376,6 @@ fn bad_experiment_files_and_bad_targets_are_refused_with_the_file_and_value() {
 
 fn run_dir_of(stdout_path: &Path) -> Option<PathBuf> {
     run_line(&std::fs::read_to_string(stdout_path).ok()?)
-}
-
-fn epochs_in(run: &Path) -> Vec<u64> {
-    json(&run.join("metrics.json"))
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| r["epoch"].as_u64().unwrap())
-        .collect()
 }
 
 #[test]

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{command, json, ok_stdout, refused, repo, run_line};
+use common::{command, epochs_in, files_under, json, ok_stdout, refused, repo, run_line};
 
 fn s(p: &Path) -> &str {
     p.to_str().unwrap()
@@ -81,15 +81,6 @@ fn wait_within(mut child: Child, limit: Duration) -> (Output, Duration) {
         std::thread::sleep(Duration::from_millis(10));
     }
     (child.wait_with_output().unwrap(), start.elapsed())
-}
-
-fn epochs_in(run: &Path) -> Vec<u64> {
-    json(&run.join("metrics.json"))
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| r["epoch"].as_u64().unwrap())
-        .collect()
 }
 
 /// Pseudo-random delays from the clock: a different point of epoch 2 each time.
@@ -317,7 +308,7 @@ fn a_full_disk_fails_clearly_and_offers_no_half_checkpoint() {
     let mut args = vec!["train", "softmax"];
     args.extend(small);
     ok_stdout(command(repo(), &args).output().unwrap());
-    let earlier: Vec<(PathBuf, Vec<u8>)> = walk(&artifacts.join("softmax"));
+    let earlier: Vec<(PathBuf, Vec<u8>)> = files_under(&artifacts.join("softmax"));
 
     // xavier's model checkpoint (1.1 MB) fits, its optimiser state (2.2 MB) does not.
     let mut args = vec!["train", "xavier"];
@@ -339,31 +330,13 @@ fn a_full_disk_fails_clearly_and_offers_no_half_checkpoint() {
     );
     assert!(err.contains("no complete checkpoint"), "{err}");
     // No temporary file is left behind, and the earlier run is as it was.
-    let leftovers: Vec<PathBuf> = walk(artifacts)
+    let leftovers: Vec<PathBuf> = files_under(artifacts)
         .into_iter()
         .map(|(p, _)| p)
         .filter(|p| p.file_name().unwrap().to_string_lossy().starts_with(".tmp"))
         .collect();
     assert!(leftovers.is_empty(), "{leftovers:?}");
-    assert_eq!(walk(&artifacts.join("softmax")), earlier);
-}
-
-fn walk(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
-    let mut out = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for e in std::fs::read_dir(&d).unwrap().flatten() {
-            let p = e.path();
-            let meta = std::fs::symlink_metadata(&p).unwrap();
-            if meta.is_dir() {
-                stack.push(p);
-            } else if meta.is_file() {
-                out.push((p.clone(), std::fs::read(&p).unwrap()));
-            }
-        }
-    }
-    out.sort();
-    out
+    assert_eq!(files_under(&artifacts.join("softmax")), earlier);
 }
 
 /// Commands other than training exit at once on Ctrl-C, with 130, leaving no temporary file.
@@ -419,7 +392,7 @@ fn other_commands_exit_at_once_on_ctrl_c_without_temporary_files() {
         interrupted,
         "`lab10 report` always finished before the signal"
     );
-    let leftovers: Vec<PathBuf> = walk(artifacts.path())
+    let leftovers: Vec<PathBuf> = files_under(artifacts.path())
         .into_iter()
         .map(|(p, _)| p)
         .filter(|p| p.file_name().unwrap().to_string_lossy().starts_with(".tmp"))
