@@ -14,9 +14,9 @@ use serde::{Deserialize, Serialize};
 use crate::error::{Error, Result};
 use crate::evaluate::EVAL_BATCH;
 use crate::experiment::{Experiment, Overrides};
-use crate::group::{Spread, find_completed_run};
+use crate::group::{Spread, train_or_reuse};
 use crate::run_dir::{MODEL_FILE, create_unique_dir, dataset_root};
-use crate::training::{TrainOptions, load_model, load_test, train};
+use crate::training::{TrainOptions, load_model, load_test};
 
 /// Softmax probabilities of `model` for every image of `data`: `[images, classes]`.
 pub fn probabilities(
@@ -163,43 +163,27 @@ pub fn run_ensemble(
             e.name,
             e.training.seed
         );
-        let reused = opts
-            .reuse
-            .then(|| find_completed_run(&artifacts, &e, backend))
-            .flatten();
-        let (run, was_reused) = match reused {
-            Some((run, report)) => {
-                println!(
-                    "{label}: reusing {} ({:.2}%)",
-                    run.path.display(),
-                    report.test_accuracy
-                );
-                (run, true)
-            }
-            None => {
-                println!("{label}: training");
-                match train(&e, &opts.train) {
-                    Ok(outcome) => (outcome.run, false),
-                    Err(Error::Stopped { reason, message }) => {
-                        let missing: Vec<String> = (k..opts.members)
-                            .map(|m| (first_seed + m as u64).to_string())
-                            .collect();
-                        return Err(Error::Stopped {
-                            reason,
-                            message: format!(
-                                "{message}\nensemble of {} stopped with {k} of {} members \
-                                 done; missing seeds {}. Run the same command again to finish \
-                                 it: finished members are reused.",
-                                e.name,
-                                opts.members,
-                                missing.join(", ")
-                            ),
-                        });
-                    }
-                    Err(other) => return Err(other),
+        let (run, was_reused) =
+            match train_or_reuse(&e, &opts.train, &artifacts, opts.reuse, &label) {
+                Ok((run, _, reused)) => (run, reused),
+                Err(Error::Stopped { reason, message }) => {
+                    let missing: Vec<String> = (k..opts.members)
+                        .map(|m| (first_seed + m as u64).to_string())
+                        .collect();
+                    return Err(Error::Stopped {
+                        reason,
+                        message: format!(
+                            "{message}\nensemble of {} stopped with {k} of {} members done; \
+                         missing seeds {}. Run the same command again to finish it: finished \
+                         members are reused.",
+                            e.name,
+                            opts.members,
+                            missing.join(", ")
+                        ),
+                    });
                 }
-            }
-        };
+                Err(other) => return Err(other),
+            };
         runs.push((e.training.seed, run, was_reused));
     }
 
@@ -235,7 +219,7 @@ pub fn run_ensemble(
         member_accuracy,
         ensemble_accuracy,
         ensemble_loss,
-        finished_at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        finished_at: crate::report::utc_now(),
     };
     let dir = ensemble_dir(&artifacts, &base.name, backend, opts.members)?;
     let json = dir.join("ensemble.json");
@@ -250,7 +234,7 @@ pub fn run_ensemble(
 }
 
 fn ensemble_dir(artifacts: &Path, experiment: &str, backend: &str, n: usize) -> Result<PathBuf> {
-    let stamp = chrono::Utc::now().format("%Y%m%d-%H%M%S");
+    let stamp = crate::report::utc_stamp();
     create_unique_dir(
         &artifacts.join("ensembles").join(experiment),
         &format!("{stamp}-{backend}-n{n}"),

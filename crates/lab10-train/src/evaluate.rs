@@ -7,7 +7,8 @@ use lab10_data::{MnistBatcher, MnistDataset, NUM_CLASSES, PixelScale};
 use lab10_models::Mlp;
 use serde::{Deserialize, Serialize};
 
-/// Large batches: evaluation needs no gradients, and fewer batches mean less overhead.
+/// Large batches for evaluation and validation: they need no gradients, and fewer batches mean
+/// less overhead. Metrics are weighted by batch size, so this does not change the numbers.
 pub(crate) const EVAL_BATCH: usize = 1000;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

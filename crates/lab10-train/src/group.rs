@@ -128,6 +128,39 @@ pub fn find_completed_run(
     })
 }
 
+/// A finished run of `experiment` for a group or an ensemble: an identical finished run under
+/// `artifacts` when `reuse` allows, else a new one (none once a stop was asked for). Returns
+/// the run, its report, and whether it was reused; `label` starts the line it prints.
+pub(crate) fn train_or_reuse(
+    experiment: &Experiment,
+    opts: &TrainOptions,
+    artifacts: &Path,
+    reuse: bool,
+    label: &str,
+) -> Result<(RunDir, Report, bool)> {
+    let backend = opts.backend.name();
+    if let Some((run, report)) = reuse
+        .then(|| find_completed_run(artifacts, experiment, backend))
+        .flatten()
+    {
+        println!(
+            "{label}: reusing {} ({:.2}%)",
+            run.path.display(),
+            report.test_accuracy
+        );
+        return Ok((run, report, true));
+    }
+    if let Some(reason) = opts.stop.requested() {
+        return Err(Error::Stopped {
+            reason,
+            message: format!("stopped by {} before {label}", reason.signal_name()),
+        });
+    }
+    println!("{label}: training");
+    let outcome = train(experiment, opts)?;
+    Ok((outcome.run, outcome.report, false))
+}
+
 /// One trained (or reused) member of a group.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct MemberRun {
@@ -289,7 +322,7 @@ impl GroupSummary {
             rows,
             runs: runs.to_vec(),
             missing,
-            finished_at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            finished_at: crate::report::utc_now(),
         }
     }
 
@@ -351,7 +384,7 @@ impl GroupSummary {
 
 /// Where a group's summaries go: `<artifacts>/groups/<group>/<UTC time>-<backend>/`.
 pub fn summary_dir(artifacts: &Path, group: &str, backend: &str) -> Result<PathBuf> {
-    let stamp = chrono::Utc::now().format("%Y%m%d-%H%M%S");
+    let stamp = crate::report::utc_stamp();
     create_unique_dir(
         &artifacts.join(GROUPS_DIR).join(group),
         &format!("{stamp}-{backend}"),
@@ -410,29 +443,8 @@ pub fn run_group(
     for (i, e) in members.iter().enumerate() {
         let seed = e.training.seed;
         let label = format!("[{}/{total}] {} seed {seed}", i + 1, e.name);
-        let outcome = match opts
-            .reuse
-            .then(|| find_completed_run(&artifacts, e, backend))
-            .flatten()
-        {
-            Some((run, report)) => {
-                println!(
-                    "{label}: reusing {} ({:.2}%)",
-                    run.path.display(),
-                    report.test_accuracy
-                );
-                MemberRun::new(&e.name, &run, &report, true)
-            }
-            None if opts.train.stop.requested().is_some() => Err(Error::Stopped {
-                reason: opts.train.stop.requested().expect("checked"),
-                message: "stopped before this member".into(),
-            }),
-            None => {
-                println!("{label}: training");
-                train(e, &opts.train)
-                    .and_then(|o| MemberRun::new(&e.name, &o.run, &o.report, false))
-            }
-        };
+        let outcome = train_or_reuse(e, &opts.train, &artifacts, opts.reuse, &label)
+            .and_then(|(run, report, reused)| MemberRun::new(&e.name, &run, &report, reused));
         match outcome {
             Ok(member) => runs.push(member),
             Err(Error::Stopped { reason, message }) => {

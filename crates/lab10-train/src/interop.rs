@@ -348,7 +348,7 @@ pub fn import_run(
     opts: &TrainOptions,
 ) -> Result<TrainOutcome> {
     let started = std::time::Instant::now();
-    let started_at = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let started_at = crate::report::utc_now();
     let compute = opts.backend.open()?;
     let device = compute.device.clone();
     // Everything is checked before anything is written.
@@ -359,7 +359,7 @@ pub fn import_run(
     experiment.dataset = record.name.clone();
     experiment.data = Some(record.clone());
 
-    let stamp = chrono::Utc::now().format("%Y%m%d-%H%M%S");
+    let stamp = crate::report::utc_stamp();
     let run = RunDir {
         path: create_unique_dir(
             &dataset_root(&opts.artifacts, &experiment.dataset).join(&experiment.name),
@@ -409,7 +409,7 @@ pub fn import_run(
         setup_seconds: 0.0,
         eval_seconds,
         started_at,
-        finished_at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        finished_at: crate::report::utc_now(),
         resumed_from_epoch: None,
         git_commit: opts.build_commit.clone(),
         lab10_version: env!("CARGO_PKG_VERSION").into(),

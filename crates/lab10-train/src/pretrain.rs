@@ -83,6 +83,7 @@ impl PretrainConfig {
 }
 
 /// One line of `pretrain.csv`.
+#[derive(serde::Serialize)]
 struct Progress {
     layer: usize,
     epoch: usize,
@@ -151,7 +152,8 @@ pub fn pretrain(
                 layer: layer + 1,
                 epoch,
                 reconstruction_error: error,
-                seconds,
+                // Milliseconds are all a wall time says.
+                seconds: (seconds * 1000.0).round() / 1000.0,
             });
         }
         // The next RBM learns from this layer's features, as the network will compute them.
@@ -163,13 +165,11 @@ pub fn pretrain(
 }
 
 fn write_log(run_dir: &Path, log: &[Progress]) -> Result<()> {
-    let mut csv = String::from("layer,epoch,reconstruction_error,seconds\n");
+    let mut csv = csv::Writer::from_writer(Vec::new());
     for p in log {
-        csv.push_str(&format!(
-            "{},{},{},{:.3}\n",
-            p.layer, p.epoch, p.reconstruction_error, p.seconds
-        ));
+        csv.serialize(p).expect("in-memory CSV");
     }
+    let bytes = csv.into_inner().expect("in-memory CSV");
     let path = run_dir.join(PRETRAIN_FILE);
-    write_atomically(&path, csv.as_bytes()).map_err(|e| Error::write(&path, e))
+    write_atomically(&path, &bytes).map_err(|e| Error::write(&path, e))
 }

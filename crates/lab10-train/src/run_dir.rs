@@ -46,7 +46,7 @@ impl RunDir {
     /// Creates a fresh run folder named `<UTC time>-<backend>-s<seed>`. Creation is atomic, so
     /// two runs started in the same second get distinct folders (`-2`, `-3`, ...).
     pub fn create(root: &Path, experiment: &str, backend: &str, seed: u64) -> Result<Self> {
-        let stamp = chrono::Utc::now().format("%Y%m%d-%H%M%S");
+        let stamp = crate::report::utc_stamp();
         let path = create_unique_dir(
             &root.join(experiment),
             &format!("{stamp}-{backend}-s{seed}"),

@@ -13,7 +13,7 @@ use lab10_data::{DataRecord, DataRequest, DatasetSpec, Mnist, MnistBatcher, Mnis
 use crate::backend::BackendKind;
 use crate::checkpoint::AtomicFileCheckpointer;
 use crate::error::{Error, Result};
-use crate::evaluate::evaluate;
+use crate::evaluate::{EVAL_BATCH, evaluate};
 use crate::experiment::{Experiment, TrainingConfig};
 use crate::gradient_norms::GradientNormMetric;
 use crate::metrics::{self, EpochRecord};
@@ -24,10 +24,6 @@ use crate::run_dir::{
     CHECKPOINT_DIR, EXPERIMENT_FILE, MODEL_FILE, REPORT_FILE, RunDir, dataset_root,
 };
 use crate::stop::{Stop, StopReason};
-
-/// Validation needs no gradients: bigger batches, fewer steps. Metrics are weighted by batch
-/// size, so the batch size does not change the numbers.
-const VALID_BATCH: usize = 1000;
 
 /// What the command line says about data.
 #[derive(Debug, Clone)]
@@ -162,7 +158,7 @@ pub struct TrainOutcome {
 /// Trains `experiment` (or resumes `opts.resume`) and writes every artifact of the run.
 pub fn train(experiment: &Experiment, opts: &TrainOptions) -> Result<TrainOutcome> {
     let started = Instant::now();
-    let started_at = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let started_at = crate::report::utc_now();
     let t = &experiment.training;
     if let Some(reason) = opts.stop.requested() {
         return Err(Error::Stopped {
@@ -299,7 +295,7 @@ pub fn train(experiment: &Experiment, opts: &TrainOptions) -> Result<TrainOutcom
         .shuffle(t.seed)
         .build(splits.train.clone());
     let valid_loader = DataLoaderBuilder::new(batcher)
-        .batch_size(VALID_BATCH)
+        .batch_size(EVAL_BATCH)
         .build(splits.valid.clone());
 
     let checkpoints = run.path.join(CHECKPOINT_DIR);
@@ -468,7 +464,7 @@ pub fn train(experiment: &Experiment, opts: &TrainOptions) -> Result<TrainOutcom
         setup_seconds,
         eval_seconds,
         started_at,
-        finished_at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        finished_at: crate::report::utc_now(),
         resumed_from_epoch: resume_from,
         git_commit: opts.build_commit.clone(),
         lab10_version: env!("CARGO_PKG_VERSION").into(),
