@@ -37,6 +37,11 @@ pub struct Heatmap<'a> {
 }
 
 impl Heatmap<'_> {
+    /// Class names longer than a digit.
+    fn named(&self) -> bool {
+        self.classes.iter().any(|c| c.len() > 1)
+    }
+
     /// Room for the longest class name beside the rows and under the columns.
     fn label_room(&self) -> u32 {
         let longest = self.classes.iter().map(|c| c.len()).max().unwrap_or(1) as u32;
@@ -68,21 +73,31 @@ impl Drawing for Heatmap<'_> {
             .y_desc("actual")
             .x_labels(NUM_CLASSES)
             .y_labels(NUM_CLASSES)
-            .x_label_style(
-                ("sans-serif", 12)
-                    .into_font()
-                    .transform(if self.label_room() > 40 {
-                        FontTransform::Rotate270
-                    } else {
-                        FontTransform::None
-                    }),
-            )
-            .x_label_formatter(&|v| self.classes[(v.round() as usize).min(9)].to_string())
+            .axis_desc_style(("sans-serif", 14))
+            // Long class names are drawn below, turned to read downwards; digits fit as they are.
+            .x_label_formatter(&|v| {
+                if self.named() {
+                    String::new()
+                } else {
+                    self.classes[(v.round() as usize).min(9)].to_string()
+                }
+            })
             .y_label_formatter(&|v| {
                 self.classes[((n - 1.0 - v).round() as usize).min(9)].to_string()
             })
             .draw()
             .map_err(err)?;
+        if self.named() {
+            for (p, name) in self.classes.iter().enumerate() {
+                let (x, y) = chart.backend_coord(&(p as f64, -0.5));
+                let style = ("sans-serif", 12)
+                    .into_font()
+                    .color(&BLACK)
+                    .transform(FontTransform::Rotate90);
+                area.draw(&Text::new(name.to_string(), (x + 6, y + 10), style))
+                    .map_err(err)?;
+            }
+        }
         let totals = self.matrix.row_totals();
         let cells = (0..NUM_CLASSES).flat_map(|a| (0..NUM_CLASSES).map(move |p| (a, p)));
         let centre = |a: usize, p: usize| (p as f64, n - 1.0 - a as f64);

@@ -144,8 +144,9 @@ pub fn write_report(runs: &[RunData], out: &Path) -> Result<Vec<PathBuf>, Error>
         figures.push(Figure {
             stem: format!("{key}-misclassified"),
             caption: format!(
-                "{}: misclassified test digits, most confident first",
-                r.label(disambiguate)
+                "{}: misclassified test {}, most confident first",
+                r.label(disambiguate),
+                noun(r)
             ),
             picture: render(&grid).map_err(|e| fail("the misclassified digits", e))?,
             svg: false,
@@ -171,6 +172,15 @@ pub fn write_report(runs: &[RunData], out: &Path) -> Result<Vec<PathBuf>, Error>
     Ok(written)
 }
 
+/// "digits" for MNIST, "images" for datasets with named classes.
+fn noun(r: &RunData) -> &'static str {
+    if r.classes.iter().any(|c| c.len() > 1) {
+        "images"
+    } else {
+        "digits"
+    }
+}
+
 fn misclassified(r: &RunData, disambiguate: bool) -> DigitGrid {
     let e = &r.evaluation;
     let mnist = r.test.mnist();
@@ -181,9 +191,10 @@ fn misclassified(r: &RunData, disambiguate: bool) -> DigitGrid {
     wrong.sort_by(|&a, &b| e.confidence[b].total_cmp(&e.confidence[a]));
     DigitGrid {
         title: format!(
-            "{}: {total} of {} test digits misclassified; the {} most confident mistakes",
+            "{}: {total} of {} test {} misclassified; the {} most confident mistakes",
             r.label(disambiguate),
             mnist.len(),
+            noun(r),
             total.min(MISCLASSIFIED_SHOWN)
         ),
         digits: wrong
