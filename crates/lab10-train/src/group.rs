@@ -277,6 +277,15 @@ fn mnist() -> String {
     lab10_data::MNIST.name.into()
 }
 
+/// The lesson's number for MNIST; a published one for another dataset (none for custom data).
+fn reference(e: &Experiment) -> Option<String> {
+    match lab10_data::DatasetSpec::by_name(&e.dataset) {
+        Ok(spec) if spec.name == lab10_data::MNIST.name => e.reference.clone(),
+        Ok(spec) => spec.reference.map(String::from),
+        Err(_) => None,
+    }
+}
+
 impl GroupSummary {
     pub fn new(
         group: &Group,
@@ -300,7 +309,7 @@ impl GroupSummary {
                 Some(GroupRow {
                     experiment: e.name.clone(),
                     description: e.description.clone(),
-                    reference: e.reference.clone(),
+                    reference: reference(e),
                     test_accuracy: spread(|r| r.test_accuracy),
                     first_epoch_train_loss: spread(|r| r.first_epoch_train_loss),
                     final_train_loss: spread(|r| r.final_train_loss),
@@ -348,7 +357,7 @@ impl GroupSummary {
         if with_grads {
             out.push_str(" grad L1 / grad last (epoch 1) |");
         }
-        out.push_str(" lesson |\n|---|---|---|---|---|---|---|---|");
+        out.push_str(" reference |\n|---|---|---|---|---|---|---|---|");
         if with_grads {
             out.push_str("---|");
         }
