@@ -170,6 +170,8 @@ pub fn train(experiment: &Experiment, opts: &TrainOptions) -> Result<TrainOutcom
             ),
         });
     }
+    // A resumed run is claimed first: a second writer is refused before any work.
+    let resume_lock = opts.resume.as_ref().map(RunDir::lock).transpose()?;
     let compute = opts.backend.open()?;
     let device = compute.device.clone();
 
@@ -199,7 +201,7 @@ pub fn train(experiment: &Experiment, opts: &TrainOptions) -> Result<TrainOutcom
 
     let (run, resume_from, _lock) = match &opts.resume {
         Some(run) => {
-            let lock = run.lock()?;
+            let lock = resume_lock.expect("locked above");
             let epoch = run.last_checkpoint().ok_or_else(|| Error::Checkpoint {
                 path: run.checkpoint_dir(),
                 message: "no complete checkpoint to resume from (the run stopped before its \
