@@ -27,17 +27,9 @@ pub fn table_row(r: &RunData, label: &str) -> Vec<String> {
         format!("{:.4}", rep.test_loss),
         format!("{:.2}", rep.test_accuracy),
         format!("{:.2}", rep.mean_epoch_seconds),
-        reference(r).unwrap_or_else(|| "-".into()),
+        lab10_train::experiment::reference_for(&r.dataset, r.report.reference.as_deref())
+            .unwrap_or_else(|| "-".into()),
     ]
-}
-
-/// The lesson's number for MNIST runs; a published one for another dataset's.
-fn reference(r: &RunData) -> Option<String> {
-    match lab10_data::DatasetSpec::by_name(&r.dataset) {
-        Ok(spec) if spec.name == lab10_data::MNIST.name => r.report.reference.clone(),
-        Ok(spec) => spec.reference.map(String::from),
-        Err(_) => None,
-    }
 }
 
 pub const TABLE_HEADER: [&str; 9] = [

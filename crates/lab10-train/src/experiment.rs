@@ -161,6 +161,17 @@ impl Experiment {
     }
 }
 
+/// The reference accuracy to show beside a run on `dataset`: the lesson's number (`lesson`,
+/// the experiment's `reference`) for MNIST, the dataset's published one otherwise, none for
+/// custom data.
+pub fn reference_for(dataset: &str, lesson: Option<&str>) -> Option<String> {
+    match DatasetSpec::by_name(dataset) {
+        Ok(spec) if spec.name == lab10_data::MNIST.name => lesson.map(String::from),
+        Ok(spec) => spec.reference.map(String::from),
+        Err(_) => None,
+    }
+}
+
 /// The experiment files of one folder.
 #[derive(Debug, Clone)]
 pub struct ExperimentCatalog {

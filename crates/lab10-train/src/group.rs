@@ -18,9 +18,7 @@ use crate::error::{Error, Result};
 use crate::experiment::{Experiment, ExperimentCatalog, Overrides, toml_stems};
 use crate::metrics::{self, EpochRecord};
 use crate::report::Report;
-use crate::run_dir::{
-    EXPERIMENT_FILE, LATEST, REPORT_FILE, RunDir, create_unique_dir, dataset_root,
-};
+use crate::run_dir::{EXPERIMENT_FILE, RunDir, create_unique_dir, dataset_root};
 use crate::training::{TrainOptions, train};
 
 pub const GROUPS_DIR: &str = "groups";
@@ -101,30 +99,13 @@ pub fn find_completed_run(
     experiment: &Experiment,
     backend: &str,
 ) -> Option<(RunDir, Report)> {
-    let dir = artifacts.join(&experiment.name);
-    let mut runs: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .ok()?
-        .flatten()
-        .filter(|e| e.file_name() != LATEST)
-        .map(|e| e.path())
-        .filter(|p| p.is_dir())
-        .collect();
-    // Newest first: run ids start with their UTC time.
-    runs.sort();
-    runs.reverse();
-    runs.into_iter().find_map(|path| {
-        let resolved = Experiment::load(&path.join(EXPERIMENT_FILE)).ok()?;
-        if !resolved.same_settings(experiment) {
-            return None;
-        }
-        let report: Report =
-            serde_json::from_slice(&std::fs::read(path.join(REPORT_FILE)).ok()?).ok()?;
+    RunDir::completed_runs(&artifacts.join(&experiment.name)).find(|(run, report)| {
         // Imported weights were not trained with these settings: never reuse them.
-        (report.is_completed()
-            && report.source.is_none()
+        report.source.is_none()
             && report.backend == backend
-            && report.epochs == experiment.training.epochs)
-            .then_some((RunDir { path }, report))
+            && report.epochs == experiment.training.epochs
+            && Experiment::load(&run.file(EXPERIMENT_FILE))
+                .is_ok_and(|resolved| resolved.same_settings(experiment))
     })
 }
 
@@ -277,15 +258,6 @@ fn mnist() -> String {
     lab10_data::MNIST.name.into()
 }
 
-/// The lesson's number for MNIST; a published one for another dataset (none for custom data).
-fn reference(e: &Experiment) -> Option<String> {
-    match lab10_data::DatasetSpec::by_name(&e.dataset) {
-        Ok(spec) if spec.name == lab10_data::MNIST.name => e.reference.clone(),
-        Ok(spec) => spec.reference.map(String::from),
-        Err(_) => None,
-    }
-}
-
 impl GroupSummary {
     pub fn new(
         group: &Group,
@@ -309,7 +281,7 @@ impl GroupSummary {
                 Some(GroupRow {
                     experiment: e.name.clone(),
                     description: e.description.clone(),
-                    reference: reference(e),
+                    reference: crate::experiment::reference_for(&e.dataset, e.reference.as_deref()),
                     test_accuracy: spread(|r| r.test_accuracy),
                     first_epoch_train_loss: spread(|r| r.first_epoch_train_loss),
                     final_train_loss: spread(|r| r.final_train_loss),

@@ -170,25 +170,27 @@ pub fn import(path: &Path, experiment: &Experiment, device: &Device) -> Result<M
     let indices = check_tensors(&found, &experiment.model).map_err(bad)?;
 
     let mut model = experiment.model.init(device);
-    let remap = |mut patterns: Vec<(String, String)>| {
-        for (j, k) in indices.iter().enumerate() {
-            patterns.push((
+    // The file's Sequential indices onto Burn's `hidden.N.` / `output.` names.
+    let remap: Vec<(String, String)> = indices
+        .iter()
+        .enumerate()
+        .map(|(j, k)| {
+            (
                 format!("^{k}\\."),
                 format!("{}.", burn_layer(&experiment.model, j)),
-            ));
-        }
-        patterns
-    };
+            )
+        })
+        .collect();
     let result = if torch {
         let mut store = PytorchStore::from_file(path).map_indices_contiguous(false);
-        for (from, to) in remap(Vec::new()) {
-            store = store.with_key_remapping(from, to);
+        for (from, to) in &remap {
+            store = store.with_key_remapping(from, to.clone());
         }
         model.load_from(&mut store).map_err(|e| e.to_string())
     } else {
         let mut store = SafetensorsStore::from_file(path).with_from_adapter(PyTorchToBurnAdapter);
-        for (from, to) in remap(Vec::new()) {
-            store = store.with_key_remapping(from, to);
+        for (from, to) in &remap {
+            store = store.with_key_remapping(from, to.clone());
         }
         model.load_from(&mut store).map_err(|e| e.to_string())
     }

@@ -89,22 +89,33 @@ impl RunDir {
         Ok(Self { path: dir })
     }
 
-    /// The newest run in `experiment_dir` that finished (its report says `completed`):
-    /// `latest` may be a run that diverged or was stopped.
-    pub fn latest_completed(experiment_dir: &Path) -> Option<Self> {
+    /// The runs in `experiment_dir` that finished (their report says `completed`), newest
+    /// first, each with its report.
+    pub fn completed_runs(
+        experiment_dir: &Path,
+    ) -> impl Iterator<Item = (Self, crate::report::Report)> {
         let mut runs: Vec<PathBuf> = std::fs::read_dir(experiment_dir)
-            .ok()?
+            .into_iter()
+            .flatten()
             .flatten()
             .filter(|e| e.file_name() != LATEST && e.path().is_dir())
             .map(|e| e.path())
             .collect();
         // Newest first: run ids start with their UTC time.
         runs.sort();
-        runs.into_iter().rev().find_map(|path| {
+        runs.into_iter().rev().filter_map(|path| {
             let bytes = std::fs::read(path.join(REPORT_FILE)).ok()?;
             let report: crate::report::Report = serde_json::from_slice(&bytes).ok()?;
-            report.is_completed().then_some(Self { path })
+            report.is_completed().then_some((Self { path }, report))
         })
+    }
+
+    /// The newest run in `experiment_dir` that finished: `latest` may be a run that diverged
+    /// or was stopped.
+    pub fn latest_completed(experiment_dir: &Path) -> Option<Self> {
+        Self::completed_runs(experiment_dir)
+            .next()
+            .map(|(run, _)| run)
     }
 
     pub fn id(&self) -> String {
