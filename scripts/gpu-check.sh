@@ -1,50 +1,66 @@
 #!/usr/bin/env bash
-# GPU check: trains softmax, xavier and dropout for 2 epochs each on the wgpu backend and on the
-# CPU backend (flex), then prints seconds per epoch and test accuracy side by side.
+# The GPU check, one script for a GPU machine that may have no Rust toolchain: lists the devices
+# each lab10 build sees, runs bench/gpu.py (lab10 builds side by side with PyTorch on CUDA, then
+# the five lesson experiments for 15 epochs), then profiles a step of softmax and dropout.
 #
-#   scripts/gpu-check.sh                         build with cargo (needs the Rust toolchain)
-#   LAB10_BIN=/path/to/lab10 scripts/gpu-check.sh   use a lab10 binary built elsewhere
-#   EPOCHS=3 scripts/gpu-check.sh                more epochs
+#   scripts/gpu-check.sh                  build here with cargo (three builds), then run
+#   scripts/gpu-check.sh BIN_DIR          use binaries built elsewhere (see below)
+#   OUT=dir EPOCHS=4 scripts/gpu-check.sh BIN_DIR
 #
-# Needs a Vulkan driver (NVIDIA's, or Mesa's lavapipe on a CPU-only machine) and python3 for the
-# table. Artifacts go to a temporary folder (kept; its path is printed).
-set -euo pipefail
+# BIN_DIR holds (each may be xz-compressed, NAME.xz):
+#   lab10                      the default build: WGSL + fusion + autotune  (cargo build --release)
+#   lab10-spirv                SPIR-V + fusion + autotune                   (--features vulkan)
+#   lab10-plain                WGSL, no fusion, no autotune  (--no-default-features --features flex,wgpu)
+#   lab10-step-profile         the step_profile example of the default build
+#   lab10-spirv-step-profile   the same from the vulkan build
+# Missing ones are skipped. Needs nvidia-smi, a Vulkan driver, and a python3 with torch (CUDA)
+# and numpy. Results go to $OUT (default bench/results/gpu-<time>).
+set -uo pipefail
 cd "$(dirname "$0")/.."
-epochs=${EPOCHS:-2}
+epochs=${EPOCHS:-4}
+out=${OUT:-bench/results/gpu-$(date -u +%Y%m%d-%H%M)}
+mkdir -p "$out"
 t0=$(date +%s)
-if [ -z "${LAB10_BIN:-}" ]; then
-  cargo build --release --features wgpu
-  LAB10_BIN=target/release/lab10
+if [ $# -ge 1 ]; then
+  bin=$(mktemp -d -t lab10-gpu-bin-XXXXXX)
+  for f in "$1"/*; do
+    name=$(basename "$f" .xz)
+    if [ "$f" != "${f%.xz}" ]; then xz -dc "$f" > "$bin/$name"; else cp "$f" "$bin/$name"; fi
+    chmod +x "$bin/$name"
+  done
+else
+  bin=target/gpu-check
+  mkdir -p "$bin"
+  cargo build --release --no-default-features --features flex,wgpu && cp target/release/lab10 "$bin/lab10-plain"
+  cargo build --release --bin lab10 --example step_profile --features vulkan && cp target/release/lab10 "$bin/lab10-spirv" \
+    && cp target/release/examples/step_profile "$bin/lab10-spirv-step-profile"
+  cargo build --release --bin lab10 --example step_profile && cp target/release/lab10 "$bin/lab10" \
+    && cp target/release/examples/step_profile "$bin/lab10-step-profile"
 fi
-echo "build: $(( $(date +%s) - t0 )) s"
-art=$(mktemp -d -t lab10-gpu-check-XXXXXX)
-"$LAB10_BIN" backends
-for experiment in softmax xavier dropout; do
-  for backend in wgpu flex; do
-    log="$art/$experiment-$backend.log"
-    if ! "$LAB10_BIN" train "$experiment" --epochs "$epochs" --backend "$backend" \
-        --artifacts "$art/$backend" > "$log" 2>&1; then
-      cat "$log"
-      echo "FAILED: $experiment on $backend" >&2
-      exit 1
-    fi
-    grep '^epoch' "$log" | sed "s/^/$experiment $backend: /"
+echo "binaries ready: $(( $(date +%s) - t0 )) s"
+nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv | tee "$out/nvidia-smi.txt"
+python=python3
+"$python" -c "import torch, numpy; print('torch', torch.__version__, 'cuda', torch.cuda.is_available())" \
+  | tee "$out/torch.txt"
+
+builds=()
+[ -x "$bin/lab10-spirv" ] && builds+=(--lab10 "spirv+fusion+autotune=$bin/lab10-spirv:vulkan")
+[ -x "$bin/lab10" ] && builds+=(--lab10 "wgsl+fusion+autotune=$bin/lab10:wgpu" --warm "wgsl+fusion+autotune")
+[ -x "$bin/lab10-plain" ] && builds+=(--lab10 "wgsl plain=$bin/lab10-plain:wgpu")
+for b in lab10 lab10-spirv lab10-plain; do
+  [ -x "$bin/$b" ] && { echo "== $b backends"; "$bin/$b" backends; } 2>&1 | tee -a "$out/backends.txt"
+done
+accuracy=()
+[ -x "$bin/lab10" ] && accuracy=(--accuracy "wgsl+fusion+autotune")
+[ -n "${ACCURACY:-}" ] && accuracy=(--accuracy "$ACCURACY")
+"$python" bench/gpu.py --epochs "$epochs" --python "$python" --out "$out" "${builds[@]}" "${accuracy[@]}" \
+  2>&1 | tee "$out/bench.log"
+for pair in "lab10-step-profile wgpu" "lab10-spirv-step-profile vulkan"; do
+  set -- $pair
+  [ -x "$bin/$1" ] || continue
+  for model in softmax dropout; do
+    echo "== $1 $model $2" | tee -a "$out/step-profile.txt"
+    LAB10_REPO=. timeout 120 "$bin/$1" "$model" "$2" 200 2>&1 | tee -a "$out/step-profile.txt"
   done
 done
-python3 - "$art" <<'PY'
-import json, pathlib, sys
-art = pathlib.Path(sys.argv[1])
-print()
-print(f"{'experiment':<10} {'backend':<7} {'s/epoch (each)':<22} {'test acc':>9}  device")
-for experiment in ["softmax", "xavier", "dropout"]:
-    row = {}
-    for backend in ["wgpu", "flex"]:
-        r = json.loads((art / backend / experiment / "latest" / "report.json").read_text())
-        row[backend] = r
-        each = ", ".join(f"{s:.2f}" for s in r["epoch_seconds"])
-        print(f"{experiment:<10} {backend:<7} {each:<22} {r['test_accuracy']:>8.2f}%  {r['device']}")
-    g, c = row["wgpu"]["epoch_seconds"][-1], row["flex"]["epoch_seconds"][-1]
-    print(f"{'':<10} last epoch: flex / wgpu = {c / g:.1f}x")
-print(f"\nartifacts: {art}")
-PY
-echo "total: $(( $(date +%s) - t0 )) s"
+echo "results: $out; total: $(( $(date +%s) - t0 )) s"

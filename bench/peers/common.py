@@ -48,8 +48,10 @@ def peak_rss_mb():
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
 
-def report(peer, model, epoch_seconds, startup_seconds, eval_seconds, accuracy, threads):
+def report(peer, model, epoch_seconds, startup_seconds, eval_seconds, accuracy, threads,
+           first_step_seconds=None):
     print(json.dumps({
+        "first_step_seconds": first_step_seconds,
         "peer": peer,
         "model": model,
         "epoch_seconds": epoch_seconds,

@@ -17,10 +17,18 @@ use lab10_train::{BackendKind, Experiment, ExperimentCatalog};
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+/// The repository: `LAB10_REPO`, else the one the example was built in (a binary copied to
+/// another machine is pointed at its checkout with `LAB10_REPO=.`).
+pub fn repo() -> std::path::PathBuf {
+    std::env::var_os("LAB10_REPO")
+        .map(Into::into)
+        .unwrap_or_else(|| env!("CARGO_MANIFEST_DIR").into())
+}
+
 /// `name` from the repository's experiments/ folder.
 pub fn experiment(name: &str) -> Experiment {
     ExperimentCatalog {
-        dir: concat!(env!("CARGO_MANIFEST_DIR"), "/experiments").into(),
+        dir: repo().join("experiments"),
     }
     .get(name)
     .unwrap_or_else(|e| panic!("experiment {name}: {e}"))
@@ -48,9 +56,9 @@ impl Steps {
             .unwrap_or_else(|e| panic!("backend {backend}: {e}"));
         device.seed(777);
         let autodiff = device.clone().autodiff();
-        let data_dir = concat!(env!("CARGO_MANIFEST_DIR"), "/data/mnist");
-        let (train, _digests) = Mnist::read(data_dir.as_ref(), Split::Train)
-            .unwrap_or_else(|e| panic!("{data_dir}: {e}"));
+        let data_dir = repo().join("data/mnist");
+        let (train, _digests) = Mnist::read(&data_dir, Split::Train)
+            .unwrap_or_else(|e| panic!("{}: {e}", data_dir.display()));
         Steps {
             model: experiment.model.init(&autodiff),
             optim: experiment.optimizer.init(),

@@ -17,9 +17,14 @@ pub enum BackendKind {
     Flex,
     /// burn-ndarray: the classic CPU backend (deprecated upstream, kept working).
     Ndarray,
-    /// burn-wgpu: GPUs through wgpu (Vulkan, Metal, DX12); on a machine without a GPU, Mesa's
-    /// software Vulkan driver (lavapipe) runs it on the CPU.
+    /// burn-wgpu: GPUs through wgpu (Vulkan, Metal, DX12), with Burn's kernel fusion and
+    /// autotuning; on a machine without a GPU, Mesa's software Vulkan driver (lavapipe) runs it
+    /// on the CPU. wgpu picks the graphics API; on Vulkan, a build with the `vulkan` feature
+    /// compiles kernels to SPIR-V, one without to WGSL.
     Wgpu,
+    /// The same wgpu runtime pinned to Vulkan, with kernels compiled to SPIR-V (the `vulkan`
+    /// feature): it comes up on Vulkan or not at all.
+    Vulkan,
 }
 
 /// A ready device and what it is, for logs and reports.
@@ -33,13 +38,19 @@ pub struct ComputeDevice {
 
 impl BackendKind {
     /// Fastest CPU backend first: the default is the first one compiled in.
-    pub const ALL: [BackendKind; 3] = [BackendKind::Flex, BackendKind::Ndarray, BackendKind::Wgpu];
+    pub const ALL: [BackendKind; 4] = [
+        BackendKind::Flex,
+        BackendKind::Ndarray,
+        BackendKind::Wgpu,
+        BackendKind::Vulkan,
+    ];
 
     pub fn name(self) -> &'static str {
         match self {
             BackendKind::Flex => "flex",
             BackendKind::Ndarray => "ndarray",
             BackendKind::Wgpu => "wgpu",
+            BackendKind::Vulkan => "vulkan",
         }
     }
 
@@ -53,6 +64,7 @@ impl BackendKind {
             BackendKind::Flex => cfg!(feature = "flex"),
             BackendKind::Ndarray => cfg!(feature = "ndarray"),
             BackendKind::Wgpu => cfg!(feature = "wgpu"),
+            BackendKind::Vulkan => cfg!(feature = "vulkan"),
         }
     }
 
@@ -89,7 +101,9 @@ impl BackendKind {
                 (d, text)
             }
             #[cfg(feature = "wgpu")]
-            BackendKind::Wgpu => wgpu::device()?,
+            BackendKind::Wgpu => wgpu::device(wgpu::Api::Auto)?,
+            #[cfg(feature = "vulkan")]
+            BackendKind::Vulkan => wgpu::device(wgpu::Api::Vulkan)?,
             #[allow(unreachable_patterns)]
             other => return Err(other.not_compiled()),
         };
@@ -118,35 +132,89 @@ mod wgpu {
     use std::sync::OnceLock;
 
     use burn::prelude::Device;
+    use burn::tensor::wgpu::WgpuBackend;
 
     use crate::error::Error;
 
-    /// wgpu's runtime can be initialised once per process; every caller shares that device.
-    pub fn device() -> Result<(Device, String), Error> {
-        static DEVICE: OnceLock<Result<(Device, String), String>> = OnceLock::new();
-        DEVICE
-            .get_or_init(|| {
-                Device::wgpu_options()
-                    .init_with_setup()
-                    .map(|(device, setup)| {
-                        let info = setup.adapter.get_info();
-                        let text = format!(
-                            "{device:?} on {} ({:?}, {:?})",
-                            info.name, info.backend, info.device_type
-                        );
-                        (device, text)
-                    })
-                    .map_err(|e| e.to_string())
-            })
+    #[derive(Clone, Copy, PartialEq, Eq)]
+    pub enum Api {
+        /// wgpu's choice of graphics API.
+        Auto,
+        /// Vulkan only.
+        #[cfg_attr(not(feature = "vulkan"), allow(dead_code))]
+        Vulkan,
+    }
+
+    type Opened = Result<(Device, String), String>;
+
+    /// wgpu's runtime is initialised once per process and selector; every caller shares it.
+    pub fn device(api: Api) -> Result<(Device, String), Error> {
+        static AUTO: OnceLock<Opened> = OnceLock::new();
+        static VULKAN: OnceLock<Opened> = OnceLock::new();
+        let (cell, name) = match api {
+            Api::Auto => (&AUTO, "wgpu"),
+            Api::Vulkan => (&VULKAN, "vulkan"),
+        };
+        cell.get_or_init(|| open(api))
             .clone()
             .map_err(|message| Error::BackendUnavailable {
-                name: "wgpu",
+                name,
                 message: format!(
-                    "{message}. wgpu needs a GPU driver; on a Linux machine without a GPU, \
-                     install Mesa's software Vulkan driver: \
-                     `apt-get install mesa-vulkan-drivers libvulkan1`"
+                    "{message}. {name} needs a GPU driver with Vulkan{}; on a Linux machine \
+                     without a GPU, install Mesa's software Vulkan driver: \
+                     `apt-get install mesa-vulkan-drivers libvulkan1`",
+                    if api == Api::Auto {
+                        " (or Metal, DX12)"
+                    } else {
+                        ""
+                    }
                 ),
             })
+    }
+
+    fn open(api: Api) -> Opened {
+        let mut options = Device::wgpu_options();
+        if api == Api::Vulkan {
+            options = options.graphics_api(WgpuBackend::Vulkan);
+        }
+        let (device, setup) = options.init_with_setup().map_err(|e| e.to_string())?;
+        let info = setup.adapter.get_info();
+        if spirv(&info) && info.device_type == burn::tensor::wgpu::wgpu::DeviceType::Cpu {
+            // Both Mesa 22.3.6 (Debian 12) and 25.0.7 (bookworm-backports) segfault in
+            // vkCreateComputePipelines on cubecl's SPIR-V matmul kernels (docs/gpu.md).
+            return Err(format!(
+                "{} is a software Vulkan driver, whose compiler crashes on the SPIR-V kernels \
+                 of a build with the `vulkan` feature; build without it (the default) to use \
+                 wgpu's WGSL path there",
+                info.name
+            ));
+        }
+        let text = describe(&device, &info);
+        Ok((device, text))
+    }
+
+    /// cubecl compiles to SPIR-V on Vulkan when the build has the `vulkan` feature (and the
+    /// driver has the extensions it needs), to WGSL otherwise.
+    fn spirv(info: &burn::tensor::wgpu::wgpu::AdapterInfo) -> bool {
+        cfg!(feature = "vulkan") && info.backend == burn::tensor::wgpu::wgpu::Backend::Vulkan
+    }
+
+    /// `Device(..) on NVIDIA H200 (Vulkan, DiscreteGpu; SPIR-V, fusion, autotune)`.
+    fn describe(device: &Device, info: &burn::tensor::wgpu::wgpu::AdapterInfo) -> String {
+        let mut features = vec![if spirv(info) { "SPIR-V" } else { "WGSL" }];
+        if cfg!(feature = "fusion") {
+            features.push("fusion");
+        }
+        if cfg!(feature = "autotune") {
+            features.push("autotune");
+        }
+        format!(
+            "{device:?} on {} ({:?}, {:?}; {})",
+            info.name,
+            info.backend,
+            info.device_type,
+            features.join(", ")
+        )
     }
 }
 

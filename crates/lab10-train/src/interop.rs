@@ -409,6 +409,7 @@ pub fn import_run(
         mean_epoch_seconds: f64::NAN,
         total_seconds: started.elapsed().as_secs_f64(),
         setup_seconds: 0.0,
+        first_step_seconds: None,
         eval_seconds,
         started_at,
         finished_at: crate::report::utc_now(),

@@ -32,6 +32,9 @@ pub type Divergence = Arc<Mutex<Option<String>>>;
 pub struct Position {
     pub epoch: usize,
     pub items: usize,
+    /// When the first training step of this process finished (kernel compilation and, on a GPU,
+    /// autotuning included).
+    pub first_step_at: Option<Instant>,
 }
 
 pub type SharedPosition = Arc<Mutex<Position>>;
@@ -218,10 +221,9 @@ impl TrainingProgressLogger for EpochRenderer {
         self.in_train_split = split.eq_ignore_ascii_case("train");
         if self.in_train_split {
             self.epoch_start = Some(Instant::now());
-            *self.position.lock().expect("position lock") = Position {
-                epoch: self.epoch,
-                items: 0,
-            };
+            let mut at = self.position.lock().expect("position lock");
+            at.epoch = self.epoch;
+            at.items = 0;
         }
         if let Some(t) = &mut self.tui {
             t.start_split(split, total_items);
@@ -230,7 +232,9 @@ impl TrainingProgressLogger for EpochRenderer {
 
     fn update_split(&mut self, items_processed: usize) {
         if self.in_train_split {
-            self.position.lock().expect("position lock").items = items_processed;
+            let mut at = self.position.lock().expect("position lock");
+            at.items = items_processed;
+            at.first_step_at.get_or_insert_with(Instant::now);
         }
         if let Some(t) = &mut self.tui {
             t.update_split(items_processed);

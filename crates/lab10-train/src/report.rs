@@ -62,6 +62,11 @@ pub struct Report {
     /// verification, model initialisation, pre-training if any. (0 in older reports.)
     #[serde(default)]
     pub setup_seconds: f64,
+    /// From the start of `lab10 train` to the end of the first training step: `setup_seconds`
+    /// plus that step, with its kernel compilation and autotuning on a GPU. (None in older
+    /// reports, and when no step ran.)
+    #[serde(default)]
+    pub first_step_seconds: Option<f64>,
     /// Evaluating the saved model on the test images. (0 in older reports.)
     #[serde(default)]
     pub eval_seconds: f64,

@@ -464,6 +464,11 @@ pub fn train(experiment: &Experiment, opts: &TrainOptions) -> Result<TrainOutcom
         epoch_seconds,
         total_seconds: started.elapsed().as_secs_f64(),
         setup_seconds,
+        first_step_seconds: position
+            .lock()
+            .expect("position lock")
+            .first_step_at
+            .map(|at| at.duration_since(started).as_secs_f64()),
         eval_seconds,
         started_at,
         finished_at: crate::report::utc_now(),
