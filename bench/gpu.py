@@ -184,7 +184,7 @@ def main():
             "gpu": gpu, "epochs": args.epochs, "builds": builds, "accuracy_build": args.accuracy,
             "accuracy_epochs": args.accuracy_epochs}
     rows, accuracy = [], []
-    models = args.models.split(",")
+    models = [m for m in args.models.split(",") if m]
     with tempfile.TemporaryDirectory(prefix="lab10-gpu-bench-") as artifacts:
         for model in models:
             for label, build in builds.items():
