@@ -551,20 +551,22 @@ pub fn load_model(
         .try_load_file(path)
         .map_err(|e| Error::Checkpoint {
             path: path.to_path_buf(),
-            message: describe_load_error(&e.to_string(), experiment),
+            message: describe_load_error(&e, experiment),
         })
 }
 
-fn describe_load_error(raw: &str, experiment: &Experiment) -> String {
+/// Burn's load error, said for a user: an unreadable file, or one whose tensors do not fit the
+/// experiment's model. (The variant decides; only the tensor list inside is Burn's text.)
+fn describe_load_error(e: &burn::store::RecordError, experiment: &Experiment) -> String {
+    use burn::store::RecordError;
+    let (RecordError::Io(raw) | RecordError::Validation(raw)) = e;
     let detail = raw
-        .replace("Record validation error: ", "")
-        .replace("Record I/O error: ", "")
         .replace("Apply errors: ", "")
         .replace("Shape { dims: ", "")
         .replace("] }", "]")
         .replace("[\"", "")
         .replace("\"]", "");
-    if !raw.contains("validation") {
+    if let RecordError::Io(_) = e {
         return format!("not a readable Burn model file (burnpack .bpk): {detail}");
     }
     // Burn lists every mismatching tensor; the first few say enough.
