@@ -24,7 +24,7 @@ use serde::{Deserialize, Serialize};
 use crate::error::{Error, Result};
 use crate::evaluate::evaluate;
 use crate::experiment::Experiment;
-use crate::report::{COMPLETED, Report};
+use crate::report::{Report, RunStatus};
 use crate::run_dir::{
     EXPERIMENT_FILE, MODEL_FILE, REPORT_FILE, RunDir, create_unique_dir, dataset_root,
 };
@@ -383,7 +383,7 @@ pub fn import_run(
     let report = Report {
         experiment: experiment.name.clone(),
         run_id: run.id(),
-        status: COMPLETED.into(),
+        status: RunStatus::Completed,
         interruption: None,
         source: Some(source),
         dataset: record.name.clone(),

@@ -29,7 +29,7 @@ pub use evaluate::{ClassAccuracy, Evaluation, evaluate};
 pub use experiment::{Experiment, ExperimentCatalog, OptimizerConfig, Overrides, TrainingConfig};
 pub use inference::{Prediction, SavedModel, draw_digit, sample_predictions};
 pub use metrics::EpochRecord;
-pub use report::Report;
+pub use report::{Report, RunStatus};
 pub use run_dir::RunDir;
 pub use stop::{Stop, StopReason};
 pub use training::{DataOptions, TrainOptions, train};

@@ -5,18 +5,61 @@ use serde::{Deserialize, Deserializer, Serialize};
 
 use crate::evaluate::ClassAccuracy;
 
-pub const COMPLETED: &str = "completed";
-pub const INTERRUPTED: &str = "interrupted";
+/// How a run ended. In report.json a string: `"completed"`, `"interrupted"` (stopped on
+/// request: see `interruption`), or `"diverged: ..."` with what happened and which model the
+/// numbers describe.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(into = "String", try_from = "String")]
+pub enum RunStatus {
+    Completed,
+    Interrupted,
+    /// What happened, and which model the test metrics are of.
+    Diverged(String),
+}
+
+const DIVERGED: &str = "diverged: ";
+
+impl std::fmt::Display for RunStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            RunStatus::Completed => f.write_str("completed"),
+            RunStatus::Interrupted => f.write_str("interrupted"),
+            RunStatus::Diverged(why) => write!(f, "{DIVERGED}{why}"),
+        }
+    }
+}
+
+impl From<RunStatus> for String {
+    fn from(s: RunStatus) -> String {
+        s.to_string()
+    }
+}
+
+impl TryFrom<String> for RunStatus {
+    type Error = String;
+
+    fn try_from(s: String) -> Result<Self, String> {
+        match s.as_str() {
+            "completed" => Ok(RunStatus::Completed),
+            "interrupted" => Ok(RunStatus::Interrupted),
+            _ => match s.strip_prefix(DIVERGED) {
+                Some(why) => Ok(RunStatus::Diverged(why.to_string())),
+                None => Err(format!(
+                    "unknown run status {s:?} (expected completed, interrupted or diverged: ...)"
+                )),
+            },
+        }
+    }
+}
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Report {
     pub experiment: String,
     pub run_id: String,
-    /// "completed", "interrupted" (stopped on request: see `interruption`), or "diverged: ..."
-    /// with what happened and which model the numbers describe. (Reports written before this
-    /// field existed were all of completed runs.)
+    /// How the run ended. (Reports written before this field existed were all of completed
+    /// runs.)
     #[serde(default = "completed")]
-    pub status: String,
+    pub status: RunStatus,
     /// Where a run stopped on request stood, and how to continue it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub interruption: Option<Interruption>,
@@ -80,7 +123,7 @@ pub struct Report {
 
 impl Report {
     pub fn is_completed(&self) -> bool {
-        self.status == COMPLETED
+        self.status == RunStatus::Completed
     }
 }
 
@@ -98,8 +141,8 @@ pub struct Interruption {
     pub resume_command: String,
 }
 
-fn completed() -> String {
-    COMPLETED.into()
+fn completed() -> RunStatus {
+    RunStatus::Completed
 }
 
 fn mnist() -> String {
@@ -120,4 +163,26 @@ pub fn utc_now() -> String {
 /// Now, as run and summary folder names start: `20261128-170842`.
 pub fn utc_stamp() -> String {
     chrono::Utc::now().format("%Y%m%d-%H%M%S").to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::RunStatus;
+
+    #[test]
+    fn run_status_is_the_same_string_in_report_json_as_before() {
+        for (status, json) in [
+            (RunStatus::Completed, "\"completed\""),
+            (RunStatus::Interrupted, "\"interrupted\""),
+            (
+                RunStatus::Diverged("the training loss became NaN".into()),
+                "\"diverged: the training loss became NaN\"",
+            ),
+        ] {
+            assert_eq!(serde_json::to_string(&status).unwrap(), json);
+            assert_eq!(serde_json::from_str::<RunStatus>(json).unwrap(), status);
+        }
+        let err = serde_json::from_str::<RunStatus>("\"finished\"").unwrap_err();
+        assert!(err.to_string().contains("unknown run status"), "{err}");
+    }
 }

@@ -19,7 +19,7 @@ use crate::gradient_norms::GradientNormMetric;
 use crate::metrics::{self, EpochRecord};
 use crate::pretrain::pretrain;
 use crate::renderer::{Divergence, EpochRenderer, Position};
-use crate::report::{COMPLETED, INTERRUPTED, Interruption, Report};
+use crate::report::{Interruption, Report, RunStatus};
 use crate::run_dir::{
     CHECKPOINT_DIR, EXPERIMENT_FILE, MODEL_FILE, REPORT_FILE, RunDir, dataset_root,
 };
@@ -418,10 +418,10 @@ pub fn train(experiment: &Experiment, opts: &TrainOptions) -> Result<TrainOutcom
     let last = history.last();
     let epoch_seconds: Vec<f64> = history.iter().map(|r| r.epoch_seconds).collect();
     let status = match &diverged {
-        None if stopped.is_some() => INTERRUPTED.to_string(),
-        None => COMPLETED.to_string(),
-        Some(why) => format!(
-            "diverged: {why}; training stopped there. Test metrics are those of {}. \
+        None if stopped.is_some() => RunStatus::Interrupted,
+        None => RunStatus::Completed,
+        Some(why) => RunStatus::Diverged(format!(
+            "{why}; training stopped there. Test metrics are those of {}. \
              Lower the learning rate (--lr) and train again.",
             model_path
                 .as_ref()
@@ -429,7 +429,7 @@ pub fn train(experiment: &Experiment, opts: &TrainOptions) -> Result<TrainOutcom
                     "the last good checkpoint, {}",
                     p.display()
                 ))
-        ),
+        )),
     };
     let report = Report {
         experiment: experiment.name.clone(),
