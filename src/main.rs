@@ -315,6 +315,13 @@ impl Global {
         })
     }
 
+    /// A command-line target that names an experiment with runs: its folder. `None`: the
+    /// target is a path (a run folder or a model file).
+    fn experiment_folder(&self, target: &str) -> Option<PathBuf> {
+        let dir = self.experiment_dir(target);
+        (!target.contains('/') && dir.is_dir()).then_some(dir)
+    }
+
     /// The folder of `experiment`'s runs on the dataset `--dataset` names (or its own).
     fn experiment_dir(&self, experiment: &str) -> PathBuf {
         let dataset = self.dataset.clone().unwrap_or_else(|| {
@@ -598,10 +605,9 @@ fn serve(
         targets
             .iter()
             .map(|t| {
-                let dir = g.experiment_dir(t);
-                if t.contains('/') || !dir.is_dir() {
+                let Some(dir) = g.experiment_folder(t) else {
                     return Ok(PathBuf::from(t));
-                }
+                };
                 RunDir::latest_completed(&dir)
                     .map(|r| r.path)
                     .with_context(|| {
@@ -701,14 +707,7 @@ fn report(g: &Global, targets: Vec<String>, out: Option<PathBuf>) -> Result<()> 
     } else {
         targets
             .iter()
-            .map(|t| {
-                let dir = g.experiment_dir(t);
-                if !t.contains('/') && dir.is_dir() {
-                    dir
-                } else {
-                    PathBuf::from(t)
-                }
-            })
+            .map(|t| g.experiment_folder(t).unwrap_or_else(|| PathBuf::from(t)))
             .collect()
     };
     let device = g.backend()?.device()?;
