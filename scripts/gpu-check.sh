@@ -8,10 +8,10 @@
 #   OUT=dir EPOCHS=4 scripts/gpu-check.sh BIN_DIR
 #
 # BIN_DIR holds (each may be xz-compressed, NAME.xz):
-#   lab10                      the default build: WGSL + fusion + autotune  (cargo build --release)
-#   lab10-spirv                SPIR-V + fusion + autotune                   (--features vulkan)
+#   lab10                      the gpu build: WGSL + fusion + autotune      (--features gpu)
+#   lab10-spirv                SPIR-V + fusion + autotune                   (--features gpu,vulkan)
 #   lab10-plain                WGSL, no fusion, no autotune  (--no-default-features --features flex,wgpu)
-#   lab10-step-profile         the step_profile example of the default build
+#   lab10-step-profile         the step_profile example of the gpu build
 #   lab10-spirv-step-profile   the same from the vulkan build
 # Missing ones are skipped. Needs nvidia-smi, a Vulkan driver, and a python3 with torch (CUDA)
 # and numpy. Results go to $OUT (default bench/results/gpu-<time>).
@@ -38,9 +38,9 @@ else
   bin=target/gpu-check
   mkdir -p "$bin"
   cargo build --release --no-default-features --features flex,wgpu && cp target/release/lab10 "$bin/lab10-plain"
-  cargo build --release --bin lab10 --example step_profile --features vulkan && cp target/release/lab10 "$bin/lab10-spirv" \
+  cargo build --release --bin lab10 --example step_profile --features gpu,vulkan && cp target/release/lab10 "$bin/lab10-spirv" \
     && cp target/release/examples/step_profile "$bin/lab10-spirv-step-profile"
-  cargo build --release --bin lab10 --example step_profile && cp target/release/lab10 "$bin/lab10" \
+  cargo build --release --bin lab10 --example step_profile --features gpu && cp target/release/lab10 "$bin/lab10" \
     && cp target/release/examples/step_profile "$bin/lab10-step-profile"
 fi
 echo "binaries ready: $(( $(date +%s) - t0 )) s"

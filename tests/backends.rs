@@ -1,7 +1,7 @@
 //! The GPU backends, really run (on this CPU-only machine through Mesa's lavapipe), against
 //! the CPU backends: same forward outputs, checkpoints that move between backends both ways,
 //! and a short training that learns as on flex. `wgpu` and `vulkan` run with Burn's kernel
-//! fusion and autotuning when those features are on (the default build); upstream has reports
+//! fusion and autotuning when those features are on (`--features gpu`, the test build); upstream has reports
 //! of wrong results with that combination, so these tests are the proof for this build.
 #![cfg(all(feature = "wgpu", feature = "flex"))]
 
