@@ -66,7 +66,7 @@ fn main() {
     let steps: usize = std::env::args()
         .nth(1)
         .map_or(200, |s| s.parse().expect("steps: a number"));
-    lab10_train::cpu::on_compute_pool(|| run(steps));
+    lab10_train::on_compute_pool(|| run(steps));
 }
 
 fn run(steps: usize) {

@@ -23,8 +23,8 @@ fn median(v: &mut [f64]) -> f64 {
 }
 
 fn main() {
-    // As the CLI does: the step runs on a rayon worker (see lab10_train::cpu).
-    lab10_train::cpu::on_compute_pool(run)
+    // As the CLI does: the step runs on a rayon worker (see lab10_train's runtime/cpu.rs).
+    lab10_train::on_compute_pool(run)
 }
 
 fn run() {

@@ -5,7 +5,7 @@ mod common;
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
-use common::{command, data_dir, json, output_text, refused, repo, run_folder};
+use common::{command, data_dir, events, json, opened_run, output_text, refused, repo};
 use serde_json::Value;
 
 /// Runs lab10 in `cwd` with extra environment variables.
@@ -27,17 +27,21 @@ fn ok(o: Output) -> String {
     output_text(&o)
 }
 
+/// Trains with `--json` and returns the run folder its events name.
 fn train(artifacts: &Path, args: &[&str]) -> PathBuf {
     let data = data_dir();
     let mut all = vec![
         "train",
+        "--json",
         "--data-dir",
         data.to_str().unwrap(),
         "--artifacts",
         artifacts.to_str().unwrap(),
     ];
     all.extend(args);
-    run_folder(&ok(lab10(&all)))
+    let o = lab10(&all);
+    assert!(o.status.success(), "lab10 failed:\n{}", output_text(&o));
+    opened_run(&events(&String::from_utf8_lossy(&o.stdout)))
 }
 
 fn eval_json(target: &Path, extra: &[&str]) -> Value {
@@ -259,6 +263,54 @@ fn train_eval_resume_and_predict_on_real_mnist() {
         out.contains("Actual:") && out.contains("Predicted:") && out.contains('█'),
         "{out}"
     );
+}
+
+#[test]
+fn train_json_prints_each_event_as_one_json_object_matching_the_run_files() {
+    let artifacts = tempfile::tempdir().unwrap();
+    let data = data_dir();
+    let o = lab10(&[
+        "train",
+        "xavier",
+        "--json",
+        "--epochs",
+        "2",
+        "--train-size",
+        "2000",
+        "--test-size",
+        "500",
+        "--data-dir",
+        data.to_str().unwrap(),
+        "--artifacts",
+        artifacts.path().to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", output_text(&o));
+    let events = events(&String::from_utf8_lossy(&o.stdout));
+    let kinds: Vec<&str> = events
+        .iter()
+        .map(|e| e["event"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        kinds,
+        ["data", "opened", "epoch", "epoch", "tested"],
+        "{events:?}"
+    );
+    let run = opened_run(&events);
+    assert_eq!(events[1]["backend"], "flex");
+    assert_eq!(events[1]["epochs"], 2);
+    assert_eq!(events[0]["train_images"], 2000);
+    assert_eq!(events[0]["record"]["name"], "mnist");
+    // The epochs are the records of metrics.json, the test numbers those of report.json.
+    let metrics = json(&run.join("metrics.json"));
+    for (i, epoch) in events[2..4].iter().enumerate() {
+        assert_eq!(epoch["record"], metrics[i], "epoch {}", i + 1);
+        assert_eq!(epoch["valid_label"], "test");
+    }
+    let report = json(&run.join("report.json"));
+    let tested = &events[4];
+    assert_eq!(tested["test_accuracy"], report["test_accuracy"]);
+    assert_eq!(tested["test_loss"], report["test_loss"]);
+    assert_eq!(tested["run"].as_str().unwrap(), run.to_str().unwrap());
 }
 
 #[test]

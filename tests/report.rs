@@ -4,10 +4,10 @@ mod common;
 
 use std::path::{Path, PathBuf};
 
-use common::{command, ok_stdout, repo};
+use common::{command, ok_stdout, repo, table_row};
 use lab10_report::{ConfusionMatrix, RunData};
 use lab10_train::BackendKind;
-use lab10_train::training::DataOptions;
+use lab10_train::DataOptions;
 use serde_json::Value;
 
 fn lab10(args: &[&str]) -> String {
@@ -76,11 +76,8 @@ fn a_report_of_two_runs_has_every_file_and_the_runs_numbers() {
             &std::fs::read(artifacts.path().join(e).join("latest/report.json")).unwrap(),
         )
         .unwrap();
-        let row = readme
-            .lines()
-            .find(|l| l.starts_with(&format!("| {e} |")))
-            .unwrap_or_else(|| panic!("no row for {e} in:\n{readme}"));
-        let cells: Vec<&str> = row.trim_matches('|').split('|').map(str::trim).collect();
+        let cells = table_row(&readme, e).unwrap_or_else(|| panic!("no row for {e} in:\n{readme}"));
+        let row = cells.join(" | ");
         let f = |k: &str| report[k].as_f64().unwrap();
         assert_eq!(cells[1], report["backend"].as_str().unwrap());
         assert_eq!(cells[2], report["epochs"].to_string());

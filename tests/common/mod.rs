@@ -65,6 +65,23 @@ pub fn run_line(stdout: &str) -> Option<PathBuf> {
         .map(PathBuf::from)
 }
 
+/// The events `lab10 train --json` printed, one JSON object per line.
+pub fn events(stdout: &str) -> Vec<Value> {
+    stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}")))
+        .collect()
+}
+
+/// The run folder of `lab10 train --json`'s "opened" event.
+pub fn opened_run(events: &[Value]) -> PathBuf {
+    let opened = events
+        .iter()
+        .find(|e| e["event"] == "opened")
+        .unwrap_or_else(|| panic!("no opened event in {events:?}"));
+    PathBuf::from(opened["run"].as_str().expect("a run path"))
+}
+
 /// The run folder a successful `lab10 train` printed.
 pub fn run_folder(stdout: &str) -> PathBuf {
     run_line(stdout).unwrap_or_else(|| panic!("no run line in:\n{stdout}"))
@@ -102,4 +119,18 @@ pub fn files_under(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
     }
     out.sort();
     out
+}
+
+/// The cells of the Markdown table row in `markdown` whose first cell is `first`.
+pub fn table_row(markdown: &str, first: &str) -> Option<Vec<String>> {
+    markdown
+        .lines()
+        .filter(|l| l.starts_with('|'))
+        .map(|l| {
+            l.trim_matches('|')
+                .split('|')
+                .map(|c| c.trim().to_string())
+                .collect::<Vec<_>>()
+        })
+        .find(|cells| cells.first().map(String::as_str) == Some(first))
 }

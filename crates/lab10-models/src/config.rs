@@ -1,8 +1,8 @@
 //! The shape of a lab model, as written in the `[model]` table of an experiment file.
 
-use burn::nn::activation::ActivationConfig;
 use serde::{Deserialize, Serialize};
 
+use crate::activation::ActivationKind;
 use crate::init::Init;
 
 /// A fully connected classifier: `inputs -> hidden[0] -> ... -> classes`, with the same
@@ -36,33 +36,6 @@ fn default_classes() -> usize {
     lab10_data::NUM_CLASSES
 }
 
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum ActivationKind {
-    #[default]
-    Relu,
-    Sigmoid,
-    Tanh,
-}
-
-impl ActivationKind {
-    pub fn to_burn(self) -> ActivationConfig {
-        match self {
-            ActivationKind::Relu => ActivationConfig::Relu,
-            ActivationKind::Sigmoid => ActivationConfig::Sigmoid,
-            ActivationKind::Tanh => ActivationConfig::Tanh,
-        }
-    }
-
-    pub fn name(self) -> &'static str {
-        match self {
-            ActivationKind::Relu => "ReLU",
-            ActivationKind::Sigmoid => "Sigmoid",
-            ActivationKind::Tanh => "Tanh",
-        }
-    }
-}
-
 /// A model configuration that cannot be built, with the offending value.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("invalid model: {0}")]
@@ -93,12 +66,7 @@ impl MlpConfig {
         if let Some(i) = self.hidden.iter().position(|&w| w == 0) {
             return fail(format!("hidden layer {i} has width 0"));
         }
-        if !(self.dropout.is_finite() && (0.0..1.0).contains(&self.dropout)) {
-            return fail(format!(
-                "dropout must be in [0, 1) (the probability of dropping a unit), got {}",
-                self.dropout
-            ));
-        }
+        crate::dropout::validate(self.dropout).map_err(ConfigError)?;
         self.weight_init
             .validate("weight_init")
             .map_err(ConfigError)?;

@@ -1,7 +1,7 @@
 //! The model itself.
 
 use burn::nn::activation::Activation;
-use burn::nn::{Dropout, DropoutConfig, Linear, LinearConfig};
+use burn::nn::{Dropout, Linear, LinearConfig};
 use burn::prelude::*;
 
 use crate::config::MlpConfig;
@@ -36,7 +36,7 @@ impl MlpConfig {
             hidden: layers,
             output,
             activation: self.activation.to_burn().init(device),
-            dropout: DropoutConfig::new(self.dropout).init(),
+            dropout: crate::dropout::hidden_dropout(self.dropout),
             record_gradient_norms: false,
         }
     }

@@ -27,7 +27,7 @@ pub fn table_row(r: &RunData, label: &str) -> Vec<String> {
         format!("{:.4}", rep.test_loss),
         format!("{:.2}", rep.test_accuracy),
         format!("{:.2}", rep.mean_epoch_seconds),
-        lab10_train::experiment::reference_for(&r.dataset, r.report.reference.as_deref())
+        lab10_train::reference_for(&r.dataset, r.report.reference.as_deref())
             .unwrap_or_else(|| "-".into()),
     ]
 }
@@ -207,12 +207,10 @@ fn misclassified(r: &RunData, disambiguate: bool) -> DigitGrid {
 fn markdown(tables: &[(String, Vec<Vec<String>>)], figures: &[Figure]) -> String {
     let mut s = String::from("# lab10 report\n");
     for (dataset, rows) in tables {
-        s += &format!("\n## Dataset: {dataset}\n\n");
-        s += &format!("| {} |\n", TABLE_HEADER.join(" | "));
-        s += &format!("|{}\n", " --- |".repeat(TABLE_HEADER.len()));
-        for row in rows {
-            s += &format!("| {} |\n", row.join(" | "));
-        }
+        s += &format!(
+            "\n## Dataset: {dataset}\n\n{}\n",
+            lab10_train::markdown_table(&TABLE_HEADER, rows)
+        );
     }
     for f in figures {
         s += &format!("\n## {}\n\n![{}]({}.png)", f.caption, f.caption, f.stem);
@@ -224,48 +222,53 @@ fn markdown(tables: &[(String, Vec<Vec<String>>)], figures: &[Figure]) -> String
     s
 }
 
-fn escape(text: &str) -> String {
-    text.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-}
+const STYLE: &str = "body{font-family:sans-serif;margin:2em;max-width:1100px}\
+    table{border-collapse:collapse}td,th{border:1px solid #bbb;padding:4px 8px;text-align:right}\
+    td:first-child,th:first-child{text-align:left}img{max-width:100%;border:1px solid #eee}\
+    figure{margin:2em 0}";
 
+/// Says in the page how many of its pictures loaded (scripts/check-report.sh reads it).
+const COUNT_IMAGES: &str = "window.addEventListener('load', () => {
+  const imgs = [...document.images];
+  const ok = imgs.filter(i => i.complete && i.naturalWidth > 0).length;
+  document.getElementById('images-loaded').textContent = `${ok} of ${imgs.length} images loaded`;
+});";
+
+/// The page, one self-contained file: every picture is inlined, so it works offline. maud
+/// escapes every text it is given.
 fn html(tables: &[(String, Vec<Vec<String>>)], figures: &[Figure]) -> String {
+    use maud::{DOCTYPE, PreEscaped, html};
     let engine = base64::engine::general_purpose::STANDARD;
-    let mut s = String::from(
-        "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n<title>lab10 report</title>\n\
-         <style>body{font-family:sans-serif;margin:2em;max-width:1100px}table{border-collapse:collapse}\
-         td,th{border:1px solid #bbb;padding:4px 8px;text-align:right}td:first-child,th:first-child{text-align:left}\
-         img{max-width:100%;border:1px solid #eee}figure{margin:2em 0}</style>\n</head><body>\n<h1>lab10 report</h1>\n",
-    );
-    for (dataset, rows) in tables {
-        s += &format!("<h2>Dataset: {}</h2>\n<table>\n<tr>", escape(dataset));
-        for h in TABLE_HEADER {
-            s += &format!("<th>{}</th>", escape(h));
-        }
-        s += "</tr>\n";
-        for row in rows {
-            s += "<tr>";
-            for cell in row {
-                s += &format!("<td>{}</td>", escape(cell));
+    html! {
+        (DOCTYPE)
+        html lang="en" {
+            head {
+                meta charset="utf-8";
+                title { "lab10 report" }
+                style { (PreEscaped(STYLE)) }
             }
-            s += "</tr>\n";
+            body {
+                h1 { "lab10 report" }
+                @for (dataset, rows) in tables {
+                    h2 { "Dataset: " (dataset) }
+                    table {
+                        tr { @for h in TABLE_HEADER { th { (h) } } }
+                        @for row in rows {
+                            tr { @for cell in row { td { (cell) } } }
+                        }
+                    }
+                }
+                @for f in figures {
+                    figure {
+                        img alt=(f.caption)
+                            src={ "data:image/png;base64," (engine.encode(&f.picture.png)) };
+                        figcaption { (f.caption) }
+                    }
+                }
+                p id="images-loaded" {}
+                script { (PreEscaped(COUNT_IMAGES)) }
+            }
         }
-        s += "</table>\n";
     }
-    for f in figures {
-        // Every picture is inlined, so the page works as a single file, offline.
-        s += &format!(
-            "<figure><img alt=\"{}\" src=\"data:image/png;base64,{}\"><figcaption>{}</figcaption></figure>\n",
-            escape(&f.caption),
-            engine.encode(&f.picture.png),
-            escape(&f.caption)
-        );
-    }
-    s += "<p id=\"images-loaded\"></p>\n<script>\nwindow.addEventListener('load', () => {\n\
-          const imgs = [...document.images];\n\
-          const ok = imgs.filter(i => i.complete && i.naturalWidth > 0).length;\n\
-          document.getElementById('images-loaded').textContent = `${ok} of ${imgs.length} images loaded`;\n});\n</script>\n</body></html>\n";
-    s
+    .into_string()
 }

@@ -5,8 +5,8 @@ use std::path::Path;
 
 use burn::prelude::Device;
 use lab10_data::MnistDataset;
-use lab10_train::run_dir::REPORT_FILE;
-use lab10_train::training::DataOptions;
+use lab10_train::DataOptions;
+use lab10_train::REPORT_FILE;
 use lab10_train::{EpochRecord, Error, Evaluation, Report, RunDir, SavedModel, metrics};
 
 pub struct RunData {

@@ -7,7 +7,7 @@ use burn::prelude::*;
 use burn::tensor::activation::softmax;
 use lab10_data::{IMAGE_PIXELS, Mnist};
 use lab10_models::Mlp;
-use lab10_train::run_dir::REPORT_FILE;
+use lab10_train::REPORT_FILE;
 use lab10_train::{DataOptions, Report, RunDir, SavedModel};
 use serde::Serialize;
 
@@ -51,11 +51,7 @@ pub struct ModelPrediction {
 impl Served {
     /// Loads the runs in `runs` (run folders, or experiment folders meaning their latest run)
     /// onto `device`, and the test split of their dataset.
-    pub fn load(
-        runs: &[PathBuf],
-        data: &DataOptions,
-        device: Device,
-    ) -> lab10_train::error::Result<Self> {
+    pub fn load(runs: &[PathBuf], data: &DataOptions, device: Device) -> lab10_train::Result<Self> {
         let mut models = Vec::new();
         let mut test = None;
         for target in runs {

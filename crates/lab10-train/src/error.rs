@@ -67,7 +67,7 @@ pub enum Error {
     /// Stopped on request (Ctrl-C, SIGTERM) after saving what could be saved.
     #[error("{message}")]
     Stopped {
-        reason: crate::stop::StopReason,
+        reason: crate::run::StopReason,
         message: String,
     },
 }

@@ -1,35 +1,48 @@
 //! Experiments (named TOML files), backends, training with burn-train's learner, evaluation,
-//! and everything a run leaves under `artifacts/`.
+//! and everything a run leaves under `artifacts/`. Models and data know nothing of this crate;
+//! the CLI is a thin layer over it. The library never prints: a run reports to the
+//! [`Progress`] its caller passes in.
 //!
-//! Models and data know nothing of this crate; the CLI is a thin layer over it.
+//! Where things are, by job:
+//! - `config/`: an experiment file (`experiment.rs`), its optimiser (`optimizer/`, one file per
+//!   optimiser) and RBM pre-training (`pretrain.rs`).
+//! - `runtime/`: the backends (`backend.rs`, the one file that names them) and CPU threads
+//!   (`cpu.rs`).
+//! - `run/`: one training run (`mod.rs`: [`train`] as a sequence of steps), its data, progress
+//!   events, per-epoch collection, display, divergence, stop requests, gradient norms.
+//! - `store/`: a run folder on disk: folders and locks, metrics, `report.json`, checkpoints,
+//!   the model file.
+//! - `eval/`: evaluating and predicting with saved models, safetensors export and import.
+//! - `studies/`: groups (experiments x seeds) and ensembles, with what they share.
+//! - `markdown.rs`: the Markdown tables summaries and reports write.
 
-pub mod backend;
-pub mod checkpoint;
-pub mod cpu;
-pub mod ensemble;
-pub mod error;
-pub mod evaluate;
-pub mod experiment;
-pub mod gradient_norms;
-pub mod group;
-pub mod inference;
-pub mod interop;
-pub mod metrics;
-pub mod optimizer;
-pub mod pretrain;
-pub mod renderer;
-pub mod report;
-pub mod run_dir;
-pub mod stop;
-pub mod training;
+mod config;
+mod error;
+mod eval;
+mod markdown;
+mod run;
+mod runtime;
+mod store;
+mod studies;
 
-pub use backend::BackendKind;
-pub use error::Error;
-pub use evaluate::{ClassAccuracy, Evaluation, evaluate};
-pub use experiment::{Experiment, ExperimentCatalog, OptimizerConfig, Overrides, TrainingConfig};
-pub use inference::{Prediction, SavedModel, draw_digit, sample_predictions};
-pub use metrics::EpochRecord;
-pub use report::{Report, RunStatus};
-pub use run_dir::RunDir;
-pub use stop::{Stop, StopReason};
-pub use training::{DataOptions, TrainOptions, train};
+pub use config::experiment::{
+    Experiment, ExperimentCatalog, Overrides, TrainingConfig, reference_for,
+};
+pub use config::optimizer::{Optimiser, OptimizerConfig};
+pub use error::{Error, Result};
+pub use eval::evaluate::{ClassAccuracy, Evaluation, evaluate};
+pub use eval::interop::{export, import_run};
+pub use eval::saved::{Prediction, SavedModel, draw_digit, sample_predictions};
+pub use markdown::markdown_table;
+pub use run::{
+    DataOptions, Event, Progress, Silent, Stop, StopReason, TrainOptions, TrainOutcome, train,
+};
+pub use runtime::backend::BackendKind;
+pub use runtime::cpu::on_compute_pool;
+pub use store::metrics::{self, EpochRecord};
+pub use store::report::{Report, RunStatus};
+pub use store::run_dir::{REPORT_FILE, RunDir, dataset_root};
+pub use studies::ensemble::{
+    EnsembleOptions, EnsembleReport, average, probabilities, run_ensemble, score,
+};
+pub use studies::group::{GroupOptions, GroupSummary, get_group, group_names, run_group};

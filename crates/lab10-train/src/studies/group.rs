@@ -14,12 +14,14 @@ use std::path::{Path, PathBuf};
 use lab10_data::atomic::write_atomically;
 use serde::{Deserialize, Serialize};
 
+use super::{Spread, train_or_reuse};
+use crate::config::experiment::{Experiment, ExperimentCatalog, Overrides, toml_stems};
 use crate::error::{Error, Result};
-use crate::experiment::{Experiment, ExperimentCatalog, Overrides, toml_stems};
-use crate::metrics::{self, EpochRecord};
-use crate::report::Report;
-use crate::run_dir::{EXPERIMENT_FILE, RunDir, create_unique_dir, dataset_root};
-use crate::training::{TrainOptions, train};
+use crate::markdown::markdown_table;
+use crate::run::TrainOptions;
+use crate::store::metrics::{self, EpochRecord};
+use crate::store::report::Report;
+use crate::store::run_dir::{RunDir, create_unique_dir, dataset_root};
 
 pub const GROUPS_DIR: &str = "groups";
 
@@ -91,57 +93,6 @@ pub fn get_group(catalog: &ExperimentCatalog, name: &str) -> Result<Group> {
     Group::load(&path)
 }
 
-/// A finished run of exactly `experiment` (same model, optimiser, data, seed and epochs) on
-/// `backend`, if one exists under `artifacts`: groups and ensembles reuse it instead of
-/// training again. Runs that diverged or stopped early do not count.
-pub fn find_completed_run(
-    artifacts: &Path,
-    experiment: &Experiment,
-    backend: &str,
-) -> Option<(RunDir, Report)> {
-    RunDir::completed_runs(&artifacts.join(&experiment.name)).find(|(run, report)| {
-        // Imported weights were not trained with these settings: never reuse them.
-        report.source.is_none()
-            && report.backend == backend
-            && report.epochs == experiment.training.epochs
-            && Experiment::load(&run.file(EXPERIMENT_FILE))
-                .is_ok_and(|resolved| resolved.same_settings(experiment))
-    })
-}
-
-/// A finished run of `experiment` for a group or an ensemble: an identical finished run under
-/// `artifacts` when `reuse` allows, else a new one (none once a stop was asked for). Returns
-/// the run, its report, and whether it was reused; `label` starts the line it prints.
-pub(crate) fn train_or_reuse(
-    experiment: &Experiment,
-    opts: &TrainOptions,
-    artifacts: &Path,
-    reuse: bool,
-    label: &str,
-) -> Result<(RunDir, Report, bool)> {
-    let backend = opts.backend.name();
-    if let Some((run, report)) = reuse
-        .then(|| find_completed_run(artifacts, experiment, backend))
-        .flatten()
-    {
-        println!(
-            "{label}: reusing {} ({:.2}%)",
-            run.path.display(),
-            report.test_accuracy
-        );
-        return Ok((run, report, true));
-    }
-    if let Some(reason) = opts.stop.requested() {
-        return Err(Error::Stopped {
-            reason,
-            message: format!("stopped by {} before {label}", reason.signal_name()),
-        });
-    }
-    println!("{label}: training");
-    let outcome = train(experiment, opts)?;
-    Ok((outcome.run, outcome.report, false))
-}
-
 /// One trained (or reused) member of a group.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct MemberRun {
@@ -179,45 +130,6 @@ impl MemberRun {
             mean_epoch_seconds: report.mean_epoch_seconds,
             gradient_ratio,
         })
-    }
-}
-
-/// Mean, sample standard deviation and range of a few numbers.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-pub struct Spread {
-    pub n: usize,
-    pub mean: f64,
-    /// Sample standard deviation (n - 1); 0 for a single value.
-    pub sd: f64,
-    pub min: f64,
-    pub max: f64,
-}
-
-impl Spread {
-    pub fn of(values: &[f64]) -> Self {
-        let n = values.len();
-        let mean = values.iter().sum::<f64>() / n as f64;
-        let sd = if n > 1 {
-            (values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n - 1) as f64).sqrt()
-        } else {
-            0.0
-        };
-        Self {
-            n,
-            mean,
-            sd,
-            min: values.iter().copied().fold(f64::INFINITY, f64::min),
-            max: values.iter().copied().fold(f64::NEG_INFINITY, f64::max),
-        }
-    }
-
-    /// `98.12 ± 0.05` (just the mean for one value).
-    pub fn show(&self, decimals: usize) -> String {
-        if self.n > 1 {
-            format!("{:.decimals$} ± {:.decimals$}", self.mean, self.sd)
-        } else {
-            format!("{:.decimals$}", self.mean)
-        }
     }
 }
 
@@ -281,7 +193,10 @@ impl GroupSummary {
                 Some(GroupRow {
                     experiment: e.name.clone(),
                     description: e.description.clone(),
-                    reference: crate::experiment::reference_for(&e.dataset, e.reference.as_deref()),
+                    reference: crate::config::experiment::reference_for(
+                        &e.dataset,
+                        e.reference.as_deref(),
+                    ),
                     test_accuracy: spread(|r| r.test_accuracy),
                     first_epoch_train_loss: spread(|r| r.first_epoch_train_loss),
                     final_train_loss: spread(|r| r.final_train_loss),
@@ -303,7 +218,7 @@ impl GroupSummary {
             rows,
             runs: runs.to_vec(),
             missing,
-            finished_at: crate::report::utc_now(),
+            finished_at: crate::store::report::utc_now(),
         }
     }
 
@@ -325,47 +240,57 @@ impl GroupSummary {
                 self.missing.join(", ")
             ));
         }
-        out.push_str("| experiment | runs | test accuracy % | [min, max] | epoch-1 train loss | final train loss | test loss | s/epoch |");
+        let mut header = vec![
+            "experiment",
+            "runs",
+            "test accuracy %",
+            "[min, max]",
+            "epoch-1 train loss",
+            "final train loss",
+            "test loss",
+            "s/epoch",
+        ];
         if with_grads {
-            out.push_str(" grad L1 / grad last (epoch 1) |");
+            header.push("grad L1 / grad last (epoch 1)");
         }
-        out.push_str(" reference |\n|---|---|---|---|---|---|---|---|");
-        if with_grads {
-            out.push_str("---|");
-        }
-        out.push_str("---|\n");
-        for r in &self.rows {
-            out.push_str(&format!(
-                "| {} | {} | {} | [{:.2}, {:.2}] | {} | {} | {} | {} |",
-                r.experiment,
-                r.test_accuracy.n,
-                r.test_accuracy.show(2),
-                r.test_accuracy.min,
-                r.test_accuracy.max,
-                r.first_epoch_train_loss.show(3),
-                r.final_train_loss.show(4),
-                r.test_loss.show(4),
-                r.epoch_seconds.show(2),
-            ));
-            if with_grads {
-                let ratio = r.gradient_ratio.map_or("-".into(), |g| {
-                    if g.n > 1 {
-                        format!("{:.2e} ± {:.1e}", g.mean, g.sd)
-                    } else {
-                        format!("{:.2e}", g.mean)
-                    }
-                });
-                out.push_str(&format!(" {ratio} |"));
-            }
-            out.push_str(&format!(" {} |\n", r.reference.as_deref().unwrap_or("-")));
-        }
+        header.push("reference");
+        let rows: Vec<Vec<String>> = self
+            .rows
+            .iter()
+            .map(|r| {
+                let a = &r.test_accuracy;
+                let mut row = vec![
+                    r.experiment.clone(),
+                    a.n.to_string(),
+                    a.show(2),
+                    format!("[{:.2}, {:.2}]", a.min, a.max),
+                    r.first_epoch_train_loss.show(3),
+                    r.final_train_loss.show(4),
+                    r.test_loss.show(4),
+                    r.epoch_seconds.show(2),
+                ];
+                if with_grads {
+                    row.push(r.gradient_ratio.map_or("-".into(), |g| {
+                        if g.n > 1 {
+                            format!("{:.2e} ± {:.1e}", g.mean, g.sd)
+                        } else {
+                            format!("{:.2e}", g.mean)
+                        }
+                    }));
+                }
+                row.push(r.reference.clone().unwrap_or_else(|| "-".into()));
+                row
+            })
+            .collect();
+        out.push_str(&markdown_table(&header, &rows));
+        out.push('\n');
         out
     }
 }
 
 /// Where a group's summaries go: `<artifacts>/groups/<group>/<UTC time>-<backend>/`.
 pub fn summary_dir(artifacts: &Path, group: &str, backend: &str) -> Result<PathBuf> {
-    let stamp = crate::report::utc_stamp();
+    let stamp = crate::store::report::utc_stamp();
     create_unique_dir(
         &artifacts.join(GROUPS_DIR).join(group),
         &format!("{stamp}-{backend}"),

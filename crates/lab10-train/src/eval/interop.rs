@@ -21,14 +21,15 @@ use lab10_data::PixelScale;
 use lab10_models::{Mlp, MlpConfig};
 use serde::{Deserialize, Serialize};
 
+use crate::config::experiment::Experiment;
 use crate::error::{Error, Result};
-use crate::evaluate::evaluate;
-use crate::experiment::Experiment;
-use crate::report::{Report, RunStatus};
-use crate::run_dir::{
+use crate::eval::evaluate::evaluate;
+use crate::run::{TrainOptions, TrainOutcome, load_test};
+use crate::store::model::{load_model, save_model_atomically};
+use crate::store::report::{Report, RunStatus};
+use crate::store::run_dir::{
     EXPERIMENT_FILE, MODEL_FILE, REPORT_FILE, RunDir, create_unique_dir, dataset_root,
 };
-use crate::training::{TrainOptions, TrainOutcome, load_model, load_test, save_model_atomically};
 
 /// The safetensors metadata key that holds [`Architecture`] as JSON.
 pub const METADATA_KEY: &str = "lab10";
@@ -350,7 +351,7 @@ pub fn import_run(
     opts: &TrainOptions,
 ) -> Result<TrainOutcome> {
     let started = std::time::Instant::now();
-    let started_at = crate::report::utc_now();
+    let started_at = crate::store::report::utc_now();
     let compute = opts.backend.open()?;
     let device = compute.device.clone();
     // Everything is checked before anything is written.
@@ -361,7 +362,7 @@ pub fn import_run(
     experiment.dataset = record.name.clone();
     experiment.data = Some(record.clone());
 
-    let stamp = crate::report::utc_stamp();
+    let stamp = crate::store::report::utc_stamp();
     let run = RunDir {
         path: create_unique_dir(
             &dataset_root(&opts.artifacts, &experiment.dataset).join(&experiment.name),
@@ -412,7 +413,7 @@ pub fn import_run(
         first_step_seconds: None,
         eval_seconds,
         started_at,
-        finished_at: crate::report::utc_now(),
+        finished_at: crate::store::report::utc_now(),
         resumed_from_epoch: None,
         git_commit: opts.build_commit.clone(),
         lab10_version: env!("CARGO_PKG_VERSION").into(),

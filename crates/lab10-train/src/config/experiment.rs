@@ -7,9 +7,9 @@ use lab10_data::{CUSTOM, DataRecord, DatasetSpec, PixelScale};
 use lab10_models::MlpConfig;
 use serde::{Deserialize, Serialize};
 
+pub use crate::config::optimizer::OptimizerConfig;
+use crate::config::pretrain::PretrainConfig;
 use crate::error::{Error, Result};
-pub use crate::optimizer::OptimizerConfig;
-use crate::pretrain::PretrainConfig;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -290,13 +290,13 @@ seed = 1
         assert_eq!(fashion.dataset, "fashion-mnist");
         assert_eq!(
             e.optimizer,
-            OptimizerConfig::Adam {
+            OptimizerConfig::Adam(crate::config::optimizer::Adam {
                 learning_rate: 0.001,
                 beta1: 0.9,
                 beta2: 0.999,
                 epsilon: 1e-8,
                 l2: 0.0,
-            }
+            })
         );
         // The resolved copy written into a run reads back the same.
         assert_eq!(parse(&e.to_toml()).unwrap(), e);
@@ -418,7 +418,7 @@ seed = 1
             // The lesson's budget for all; only the optimiser comparison changes Adam.
             if !name.starts_with("opt-") {
                 assert!(
-                    matches!(e.optimizer, OptimizerConfig::Adam { learning_rate, .. } if learning_rate == 0.001),
+                    matches!(&e.optimizer, OptimizerConfig::Adam(adam) if adam.learning_rate == 0.001),
                     "{name}: {:?}",
                     e.optimizer
                 );

@@ -1,7 +1,7 @@
 //! Checkpoints that are complete or absent. burn-train's learner saves the model, optimiser
 //! and scheduler records of every finished epoch through three checkpointers; these write each
 //! file atomically (temporary file, then rename), so a full disk or a kill leaves no torn file,
-//! and [`crate::run_dir::RunDir::last_checkpoint`] only offers an epoch whose three files are
+//! and [`crate::store::run_dir::RunDir::last_checkpoint`] only offers an epoch whose three files are
 //! all there.
 
 use std::path::PathBuf;

@@ -55,8 +55,15 @@ impl BackendKind {
     }
 
     /// The cargo feature (of the `lab10` package) that compiles this backend in.
+    /// The cargo feature of the `lab10` package that compiles this backend in.
     pub fn feature(self) -> &'static str {
-        self.name()
+        match self {
+            BackendKind::Flex => "flex",
+            BackendKind::Ndarray => "ndarray",
+            // wgpu at full speed: with Burn's fusion and autotuning.
+            BackendKind::Wgpu => "gpu",
+            BackendKind::Vulkan => "gpu,vulkan",
+        }
     }
 
     pub fn is_compiled(self) -> bool {

@@ -46,7 +46,7 @@ impl RunDir {
     /// Creates a fresh run folder named `<UTC time>-<backend>-s<seed>`. Creation is atomic, so
     /// two runs started in the same second get distinct folders (`-2`, `-3`, ...).
     pub fn create(root: &Path, experiment: &str, backend: &str, seed: u64) -> Result<Self> {
-        let stamp = crate::report::utc_stamp();
+        let stamp = crate::store::report::utc_stamp();
         let path = create_unique_dir(
             &root.join(experiment),
             &format!("{stamp}-{backend}-s{seed}"),
@@ -93,7 +93,7 @@ impl RunDir {
     /// first, each with its report.
     pub fn completed_runs(
         experiment_dir: &Path,
-    ) -> impl Iterator<Item = (Self, crate::report::Report)> {
+    ) -> impl Iterator<Item = (Self, crate::store::report::Report)> {
         let mut runs: Vec<PathBuf> = std::fs::read_dir(experiment_dir)
             .into_iter()
             .flatten()
@@ -105,7 +105,7 @@ impl RunDir {
         runs.sort();
         runs.into_iter().rev().filter_map(|path| {
             let bytes = std::fs::read(path.join(REPORT_FILE)).ok()?;
-            let report: crate::report::Report = serde_json::from_slice(&bytes).ok()?;
+            let report: crate::store::report::Report = serde_json::from_slice(&bytes).ok()?;
             report.is_completed().then_some((Self { path }, report))
         })
     }

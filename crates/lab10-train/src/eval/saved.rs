@@ -6,11 +6,12 @@ use burn::prelude::*;
 use lab10_data::{DataRecord, IMAGE_PIXELS, MnistDataset};
 use rand::{SeedableRng, rngs::StdRng, seq::index::sample};
 
+use crate::config::experiment::Experiment;
 use crate::error::{Error, Result};
-use crate::evaluate::{Evaluation, evaluate};
-use crate::experiment::Experiment;
-use crate::run_dir::{EXPERIMENT_FILE, MODEL_FILE, RunDir};
-use crate::training::{DataOptions, load_model, load_test};
+use crate::eval::evaluate::{Evaluation, evaluate};
+use crate::run::{DataOptions, load_test};
+use crate::store::model::load_model;
+use crate::store::run_dir::{EXPERIMENT_FILE, MODEL_FILE, RunDir};
 
 /// A model file and the experiment that describes its architecture and input scaling.
 pub struct SavedModel {

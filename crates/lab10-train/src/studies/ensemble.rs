@@ -11,12 +11,14 @@ use lab10_data::{MnistBatcher, MnistDataset, PixelScale};
 use lab10_models::Mlp;
 use serde::{Deserialize, Serialize};
 
+use super::{Spread, train_or_reuse};
+use crate::config::experiment::{Experiment, Overrides};
 use crate::error::{Error, Result};
-use crate::evaluate::EVAL_BATCH;
-use crate::experiment::{Experiment, Overrides};
-use crate::group::{Spread, train_or_reuse};
-use crate::run_dir::{MODEL_FILE, create_unique_dir, dataset_root};
-use crate::training::{TrainOptions, load_model, load_test};
+use crate::eval::evaluate::EVAL_BATCH;
+use crate::markdown::markdown_table;
+use crate::run::{TrainOptions, load_test};
+use crate::store::model::load_model;
+use crate::store::run_dir::{MODEL_FILE, create_unique_dir, dataset_root};
 
 /// Softmax probabilities of `model` for every image of `data`: `[images, classes]`.
 pub fn probabilities(
@@ -102,27 +104,38 @@ pub struct EnsembleReport {
 
 impl EnsembleReport {
     pub fn markdown(&self) -> String {
+        let mut rows: Vec<Vec<String>> = self
+            .members
+            .iter()
+            .map(|m| {
+                vec![
+                    m.seed.to_string(),
+                    format!("{:.2}", m.test_accuracy),
+                    format!("{:.4}", m.test_loss),
+                ]
+            })
+            .collect();
+        rows.push(vec![
+            "members: mean ± sd".into(),
+            self.member_accuracy.show(2),
+            String::new(),
+        ]);
+        rows.push(vec![
+            "**ensemble (averaged softmax)**".into(),
+            format!("**{:.2}**", self.ensemble_accuracy),
+            format!("{:.4}", self.ensemble_loss),
+        ]);
         let mut out = format!(
-            "## Ensemble of {} `{}` members ({}, {} test images)\n\n| member seed | test accuracy % | test loss |\n|---|---|---|\n",
+            "## Ensemble of {} `{}` members ({}, {} test images)\n\n{}\n\n",
             self.members.len(),
             self.experiment,
             self.backend,
-            self.test_images
+            self.test_images,
+            markdown_table(&["member seed", "test accuracy %", "test loss"], &rows)
         );
-        for m in &self.members {
-            out.push_str(&format!(
-                "| {} | {:.2} | {:.4} |\n",
-                m.seed, m.test_accuracy, m.test_loss
-            ));
-        }
         out.push_str(&format!(
-            "| members: mean ± sd | {} | |\n| **ensemble (averaged softmax)** | **{:.2}** | {:.4} |\n\n\
-             Gain: {:+.2} points over the members' mean, {:+.2} over the best member.\n",
-            self.member_accuracy.show(2),
-            self.ensemble_accuracy,
-            self.ensemble_loss,
-            self.gain_over_mean,
-            self.gain_over_best
+            "Gain: {:+.2} points over the members' mean, {:+.2} over the best member.\n",
+            self.gain_over_mean, self.gain_over_best
         ));
         out
     }
@@ -219,7 +232,7 @@ pub fn run_ensemble(
         member_accuracy,
         ensemble_accuracy,
         ensemble_loss,
-        finished_at: crate::report::utc_now(),
+        finished_at: crate::store::report::utc_now(),
     };
     let dir = ensemble_dir(&artifacts, &base.name, backend, opts.members)?;
     let json = dir.join("ensemble.json");
@@ -234,7 +247,7 @@ pub fn run_ensemble(
 }
 
 fn ensemble_dir(artifacts: &Path, experiment: &str, backend: &str, n: usize) -> Result<PathBuf> {
-    let stamp = crate::report::utc_stamp();
+    let stamp = crate::store::report::utc_stamp();
     create_unique_dir(
         &artifacts.join("ensembles").join(experiment),
         &format!("{stamp}-{backend}-n{n}"),

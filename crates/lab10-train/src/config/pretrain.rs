@@ -23,6 +23,7 @@ use rand::{SeedableRng, rngs::StdRng, seq::SliceRandom};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
+use crate::run::{Event, Progress};
 
 pub const PRETRAIN_FILE: &str = "pretrain.csv";
 
@@ -84,7 +85,7 @@ impl PretrainConfig {
 
 /// One line of `pretrain.csv`.
 #[derive(serde::Serialize)]
-struct Progress {
+struct LogLine {
     layer: usize,
     epoch: usize,
     reconstruction_error: f64,
@@ -92,7 +93,7 @@ struct Progress {
 }
 
 /// Pre-trains one RBM per hidden layer of `model` on `train` (on `device`, no autodiff),
-/// printing and writing (`run_dir/pretrain.csv`) the probe reconstruction error per epoch.
+/// reporting and writing (`run_dir/pretrain.csv`) the probe reconstruction error per epoch.
 pub fn pretrain(
     config: &PretrainConfig,
     model: &MlpConfig,
@@ -100,6 +101,7 @@ pub fn pretrain(
     seed: u64,
     device: &Device,
     run_dir: &Path,
+    progress: &dyn Progress,
 ) -> Result<Vec<Rbm>> {
     let PretrainConfig::Rbm {
         epochs,
@@ -119,12 +121,19 @@ pub fn pretrain(
         let (visible, hidden) = (pair[0], pair[1]);
         let mut rbm = Rbm::new(visible, hidden, device);
         let probe = inputs.clone().slice(0..n.min(PROBE));
-        println!(
-            "pretrain layer {}/{} ({visible} -> {hidden}): reconstruction error {:.4} before",
-            layer + 1,
-            model.hidden.len(),
-            rbm.reconstruction_error(probe.clone())
-        );
+        let report = |epoch, reconstruction_error, seconds| {
+            progress.event(Event::PretrainEpoch {
+                layer: layer + 1,
+                layers: model.hidden.len(),
+                visible,
+                hidden,
+                epoch,
+                epochs,
+                reconstruction_error,
+                seconds,
+            })
+        };
+        report(0, rbm.reconstruction_error(probe.clone()), 0.0);
         for epoch in 1..=epochs {
             let started = Instant::now();
             order.shuffle(&mut rng);
@@ -136,11 +145,7 @@ pub fn pretrain(
             }
             let error = rbm.reconstruction_error(probe.clone());
             let seconds = started.elapsed().as_secs_f64();
-            println!(
-                "pretrain layer {}/{} epoch {epoch}/{epochs}: reconstruction error {error:.4} ({seconds:.1} s)",
-                layer + 1,
-                model.hidden.len()
-            );
+            report(epoch, error, seconds);
             if !error.is_finite() {
                 return Err(Error::Training(format!(
                     "RBM pre-training of layer {} diverged (reconstruction error {error}); \
@@ -148,7 +153,7 @@ pub fn pretrain(
                     layer + 1
                 )));
             }
-            log.push(Progress {
+            log.push(LogLine {
                 layer: layer + 1,
                 epoch,
                 reconstruction_error: error,
@@ -164,7 +169,7 @@ pub fn pretrain(
     Ok(rbms)
 }
 
-fn write_log(run_dir: &Path, log: &[Progress]) -> Result<()> {
+fn write_log(run_dir: &Path, log: &[LogLine]) -> Result<()> {
     let mut csv = csv::Writer::from_writer(Vec::new());
     for p in log {
         csv.serialize(p).expect("in-memory CSV");

@@ -1,0 +1,587 @@
+//! One training run, start to finish, on burn-train's learner: [`train`] reads as the steps of
+//! a run, each a function below it.
+
+mod data;
+mod divergence;
+mod epochs;
+pub(crate) mod gradient_norms;
+mod progress;
+mod renderer;
+mod stop;
+
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use burn::data::dataloader::DataLoaderBuilder;
+use burn::prelude::*;
+use burn::train::metric::{AccuracyMetric, LossMetric};
+use burn::train::{Learner, SupervisedTraining};
+use lab10_data::MnistBatcher;
+use lab10_models::Mlp;
+
+pub use data::{DataOptions, Splits, load_splits, load_test};
+use divergence::Divergence;
+use epochs::{EpochCollector, History, Position};
+use gradient_norms::GradientNormMetric;
+pub use progress::{Event, Progress, Silent};
+use renderer::EpochRenderer;
+pub use stop::{Stop, StopReason};
+
+use crate::config::experiment::Experiment;
+use crate::config::pretrain::pretrain;
+use crate::error::{Error, Result};
+use crate::eval::evaluate::{EVAL_BATCH, Evaluation, evaluate};
+use crate::runtime::backend::{BackendKind, ComputeDevice};
+use crate::store::checkpoint::AtomicFileCheckpointer;
+use crate::store::model::{load_model, save_model_atomically};
+use crate::store::report::{Interruption, Report, RunStatus, utc_now};
+use crate::store::run_dir::{
+    CHECKPOINT_DIR, EXPERIMENT_FILE, MODEL_FILE, REPORT_FILE, RunDir, RunLock, dataset_root,
+};
+
+#[derive(Clone)]
+pub struct TrainOptions {
+    pub backend: BackendKind,
+    pub data: DataOptions,
+    /// The artifacts root (`artifacts/` by default).
+    pub artifacts: PathBuf,
+    /// Continue this run from its last complete checkpoint instead of starting a new one.
+    pub resume: Option<RunDir>,
+    /// The command line, recorded in the report.
+    pub command: String,
+    /// Asked to stop (Ctrl-C): training ends after the current step, resumable.
+    pub stop: Stop,
+    /// The commit the program was built from, recorded in the report.
+    pub build_commit: Option<String>,
+    /// Where the run's events go (the CLI prints them).
+    pub progress: Arc<dyn Progress>,
+}
+
+pub struct TrainOutcome {
+    pub run: RunDir,
+    pub report: Report,
+}
+
+/// Trains `experiment` (or resumes `opts.resume`) and writes every artifact of the run.
+pub fn train(experiment: &Experiment, opts: &TrainOptions) -> Result<TrainOutcome> {
+    let clock = Clock::start();
+    refuse_if_stopped(&opts.stop, &experiment.name)?;
+    // A resumed run is claimed first: a second writer is refused before any work.
+    let resume_lock = opts.resume.as_ref().map(RunDir::lock).transpose()?;
+    let compute = opts.backend.open()?;
+    let (experiment, splits) = load_data(experiment, opts)?;
+    let opened = open_run(&experiment, opts, resume_lock)?;
+    announce(&experiment, opts, &compute, &opened);
+    let history = History::resume(opened.run.path.clone(), opened.resumed_after)?;
+    let model = initial_model(&experiment, &splits, &compute.device, &opened, opts)?;
+    let fitted = fit(
+        &experiment,
+        opts,
+        &splits,
+        &opened,
+        model,
+        history.clone(),
+        &clock,
+    )?;
+    let ending = Ending::of(&experiment, opts, &opened, &fitted, &history);
+    let model_path = final_model(&fitted, &ending, &opened.run)?;
+    let eval_start = Instant::now();
+    let test = match &model_path {
+        // Test numbers come from the saved file, exactly as `lab10 eval` will compute them.
+        Some(path) => Some(test_saved(path, &experiment, &splits, &compute.device)?),
+        None => None,
+    };
+    let eval_seconds = eval_start.elapsed().as_secs_f64();
+    let facts = RunFacts {
+        experiment: &experiment,
+        opts,
+        compute: &compute,
+        splits: &splits,
+        opened: &opened,
+        fitted: &fitted,
+        clock: &clock,
+    };
+    let report = facts.report(&ending, model_path.as_deref(), test, &history, eval_seconds);
+    opened.run.write(
+        REPORT_FILE,
+        &serde_json::to_vec_pretty(&report).expect("serialises"),
+    )?;
+    ending.check(&opened.run, &report)?;
+    opts.progress.event(Event::Tested {
+        test_loss: report.test_loss,
+        test_accuracy: report.test_accuracy,
+        test_images: report.test_images,
+        eval_seconds,
+        run: &opened.run.path,
+    });
+    Ok(TrainOutcome {
+        run: opened.run,
+        report,
+    })
+}
+
+/// When the run started, for the report's timings.
+struct Clock {
+    started: Instant,
+    started_at: String,
+}
+
+impl Clock {
+    fn start() -> Self {
+        Self {
+            started: Instant::now(),
+            started_at: utc_now(),
+        }
+    }
+}
+
+/// A stop asked for before the run began (between a group's members, say) starts nothing.
+fn refuse_if_stopped(stop: &Stop, name: &str) -> Result<()> {
+    match stop.requested() {
+        Some(reason) => Err(Error::Stopped {
+            reason,
+            message: format!("stopped by {} before {name} started", reason.signal_name()),
+        }),
+        None => Ok(()),
+    }
+}
+
+/// Loads and verifies the data; the run's resolved copy of the experiment names it.
+fn load_data(experiment: &Experiment, opts: &TrainOptions) -> Result<(Experiment, Splits)> {
+    if let (Some(_), Some(record), Some(spec)) = (&opts.resume, &experiment.data, opts.data.dataset)
+        && record.name != spec.name
+    {
+        return Err(Error::Invalid(format!(
+            "--resume continues a run on its own dataset ({}); drop --dataset {}",
+            record.name, spec.name
+        )));
+    }
+    let splits = load_splits(&opts.data.request_for(experiment)?, &experiment.training)?;
+    opts.progress.event(Event::Data {
+        record: &splits.record,
+        train_images: splits.train.mnist().len(),
+        valid_images: splits.valid.mnist().len(),
+        valid_label: splits.valid_label,
+    });
+    let mut experiment = experiment.clone();
+    experiment.dataset = splits.record.name.clone();
+    experiment.data = Some(splits.record.clone());
+    Ok((experiment, splits))
+}
+
+/// The run folder, written to by this process alone.
+struct OpenedRun {
+    run: RunDir,
+    /// The last checkpointed epoch of a resumed run.
+    resumed_after: Option<usize>,
+    _lock: RunLock,
+}
+
+/// A new run folder (the experiment's `latest`), or the resumed one with its incomplete
+/// checkpoint files cleared away.
+fn open_run(
+    experiment: &Experiment,
+    opts: &TrainOptions,
+    resume_lock: Option<RunLock>,
+) -> Result<OpenedRun> {
+    let t = &experiment.training;
+    let opened = match (&opts.resume, resume_lock) {
+        (Some(run), Some(lock)) => {
+            let epoch = run.last_checkpoint().ok_or_else(|| Error::Checkpoint {
+                path: run.checkpoint_dir(),
+                message: "no complete checkpoint to resume from (the run stopped before its \
+                          first epoch ended); start a new run instead"
+                    .into(),
+            })?;
+            // A set that a failed save left incomplete is not a checkpoint.
+            for file in run.incomplete_checkpoint_files() {
+                opts.progress
+                    .event(Event::RemovingIncomplete { file: &file });
+                std::fs::remove_file(&file).map_err(|e| Error::write(&file, e))?;
+            }
+            run.write(EXPERIMENT_FILE, experiment.to_toml().as_bytes())?;
+            OpenedRun {
+                run: run.clone(),
+                resumed_after: Some(epoch),
+                _lock: lock,
+            }
+        }
+        _ => {
+            let root = dataset_root(&opts.artifacts, &experiment.dataset);
+            let run = RunDir::create(&root, &experiment.name, opts.backend.name(), t.seed)?;
+            let lock = run.lock()?;
+            run.write(EXPERIMENT_FILE, experiment.to_toml().as_bytes())?;
+            run.mark_latest()?;
+            OpenedRun {
+                run,
+                resumed_after: None,
+                _lock: lock,
+            }
+        }
+    };
+    if let Some(epoch) = opened.resumed_after
+        && epoch >= t.epochs
+    {
+        return Err(Error::Invalid(format!(
+            "{} already finished epoch {epoch} of {}; pass --epochs N with N > {epoch} to train further",
+            opened.run.path.display(),
+            t.epochs
+        )));
+    }
+    Ok(opened)
+}
+
+fn announce(
+    experiment: &Experiment,
+    opts: &TrainOptions,
+    compute: &ComputeDevice,
+    opened: &OpenedRun,
+) {
+    let t = &experiment.training;
+    opts.progress.event(Event::Opened {
+        run: &opened.run.path,
+        backend: opts.backend,
+        device: &compute.description,
+        params: experiment.model.num_params(),
+        optimizer: experiment.optimizer.label(),
+        batch_size: t.batch_size,
+        seed: t.seed,
+        epochs: t.epochs,
+        resumed_after: opened.resumed_after,
+    });
+}
+
+/// The seeded initial model, RBM-pre-trained if the experiment says so (a resumed run's
+/// weights come from its checkpoint instead).
+fn initial_model(
+    experiment: &Experiment,
+    splits: &Splits,
+    device: &Device,
+    opened: &OpenedRun,
+    opts: &TrainOptions,
+) -> Result<Mlp> {
+    let t = &experiment.training;
+    device.seed(t.seed);
+    let mut model = experiment.model.init(&device.clone().autodiff());
+    // The step measures the norms only when the metrics will read them.
+    model.record_gradient_norms = t.gradient_norms;
+    if let (Some(p), None) = (&experiment.pretrain, opened.resumed_after) {
+        opts.progress.event(Event::Pretraining { label: p.label() });
+        let progress = opts.progress.as_ref();
+        let rbms = pretrain(
+            p,
+            &experiment.model,
+            &splits.train,
+            t.seed,
+            device,
+            &opened.run.path,
+            progress,
+        )?;
+        model = model.with_pretrained(&rbms);
+    }
+    Ok(model)
+}
+
+/// What the learner left: the trained model, and how far it got.
+struct Fitted {
+    model: Mlp,
+    divergence: Option<String>,
+    position: Position,
+    setup_seconds: f64,
+}
+
+/// Burn's learner: Adam (or the experiment's optimiser), atomic checkpoints every epoch,
+/// accuracy and loss (and gradient norms), stopped by Ctrl-C or by a divergence.
+fn fit(
+    experiment: &Experiment,
+    opts: &TrainOptions,
+    splits: &Splits,
+    opened: &OpenedRun,
+    model: Mlp,
+    history: History,
+    clock: &Clock,
+) -> Result<Fitted> {
+    let t = &experiment.training;
+    let batcher = MnistBatcher::new(t.pixels);
+    let train_loader = DataLoaderBuilder::new(batcher)
+        .batch_size(t.batch_size)
+        .shuffle(t.seed)
+        .build(splits.train.clone());
+    let valid_loader = DataLoaderBuilder::new(batcher)
+        .batch_size(EVAL_BATCH)
+        .build(splits.valid.clone());
+    let run = &opened.run;
+    let checkpoints = run.path.join(CHECKPOINT_DIR);
+    let mut training = SupervisedTraining::new(&run.path, train_loader, valid_loader)
+        .metrics((AccuracyMetric::new(), LossMetric::new()))
+        .num_epochs(t.epochs)
+        .with_custom_checkpointers(
+            AtomicFileCheckpointer::new(checkpoints.clone(), "model"),
+            AtomicFileCheckpointer::new(checkpoints.clone(), "optim"),
+            AtomicFileCheckpointer::new(checkpoints, "scheduler"),
+        )
+        .with_application_logger(None);
+    if t.gradient_norms {
+        for layer in 0..experiment.model.hidden.len() + 1 {
+            training = training.metric_train_numeric(GradientNormMetric::new(layer));
+        }
+    }
+    if let Some(epoch) = opened.resumed_after {
+        training = training.checkpoint(epoch);
+    }
+    let divergence = Divergence::default();
+    let position = Arc::new(Mutex::new(Position::default()));
+    let interrupter = training.interrupter();
+    let collector = EpochCollector::new(
+        history,
+        opened.resumed_after,
+        Arc::clone(&position),
+        divergence.clone(),
+        interrupter.clone(),
+    );
+    let tui = opts.progress.tui().then(|| {
+        burn::train::renderer::default_renderer(interrupter.clone(), opened.resumed_after)
+    });
+    let renderer = EpochRenderer::new(
+        collector,
+        tui,
+        Arc::clone(&opts.progress),
+        splits.valid_label,
+    );
+    let watch = opts.stop.watch(interrupter);
+    // Everything before the first training step: data, verification, model, pre-training.
+    let setup_seconds = clock.started.elapsed().as_secs_f64();
+    let optimizer = &experiment.optimizer;
+    let learner = Learner::new(model, optimizer.init(), optimizer.learning_rate());
+    let result = training.renderer(Box::new(renderer)).launch(learner);
+    // The TUI holds the terminal until its renderer is dropped: release it before going on.
+    // (burn-train's TUI resets its interrupter at the end, so `interrupted` may be lost there;
+    // the stop request is ours to keep.)
+    let burn::train::LearningResult {
+        model,
+        renderer,
+        error,
+        ..
+    } = result;
+    drop(renderer);
+    drop(watch);
+    if let Some(error) = error {
+        let resumable = match run.last_checkpoint() {
+            Some(n) => format!(
+                "The last complete checkpoint is epoch {n}: continue with `{}`",
+                resume_command(experiment, run)
+            ),
+            None => "No epoch was checkpointed; start a new run.".into(),
+        };
+        return Err(Error::Training(format!("{error}. {resumable}")));
+    }
+    let position = *position.lock().expect("position lock");
+    Ok(Fitted {
+        model,
+        divergence: divergence.take(),
+        position,
+        setup_seconds,
+    })
+}
+
+fn resume_command(experiment: &Experiment, run: &RunDir) -> String {
+    format!(
+        "lab10 train {} --resume {}",
+        experiment.name,
+        run.path.display()
+    )
+}
+
+/// How training ended: completed, stopped on request (a signal, or the TUI's own 'q' menu,
+/// which shows only as epochs missing), or diverged.
+struct Ending {
+    stopped: Option<(StopReason, Interruption)>,
+    divergence: Option<String>,
+}
+
+impl Ending {
+    fn of(
+        experiment: &Experiment,
+        opts: &TrainOptions,
+        opened: &OpenedRun,
+        fitted: &Fitted,
+        history: &History,
+    ) -> Self {
+        let t = &experiment.training;
+        let reason = opts
+            .stop
+            .requested()
+            .or_else(|| (history.last_epoch() < Some(t.epochs)).then_some(StopReason::Menu))
+            .filter(|_| fitted.divergence.is_none());
+        let stopped = reason.map(|reason| {
+            let at = fitted.position;
+            let interruption = Interruption {
+                signal: reason.signal_name().into(),
+                epoch: at.epoch,
+                step: at.items.div_ceil(t.batch_size),
+                last_checkpoint: opened.run.last_checkpoint(),
+                resume_command: resume_command(experiment, &opened.run),
+            };
+            (reason, interruption)
+        });
+        Self {
+            stopped,
+            divergence: fitted.divergence.clone(),
+        }
+    }
+
+    /// The run's status; `model` is the file the test numbers describe.
+    fn status(&self, model: Option<&std::path::Path>) -> RunStatus {
+        match (&self.divergence, &self.stopped) {
+            (None, Some(_)) => RunStatus::Interrupted,
+            (None, None) => RunStatus::Completed,
+            (Some(why), _) => RunStatus::Diverged(format!(
+                "{why}; training stopped there. Test metrics are those of {}. \
+                 Lower the learning rate (--lr) and train again.",
+                model.map_or("no model (no epoch finished)".into(), |p| format!(
+                    "the last good checkpoint, {}",
+                    p.display()
+                ))
+            )),
+        }
+    }
+
+    /// A stopped or diverged run is an error for the caller, after its report is written.
+    fn check(&self, run: &RunDir, report: &Report) -> Result<()> {
+        if let Some((reason, at)) = &self.stopped {
+            let resume = match at.last_checkpoint {
+                Some(n) => format!(
+                    "epochs 1-{n} are checkpointed; continue with `{}`",
+                    at.resume_command
+                ),
+                None => "no epoch was finished, so there is nothing to resume: train anew".into(),
+            };
+            return Err(Error::Stopped {
+                reason: *reason,
+                message: format!(
+                    "stopped by {} in epoch {} at step {}: {resume} (run: {})",
+                    reason.signal_name(),
+                    at.epoch,
+                    at.step,
+                    run.path.display()
+                ),
+            });
+        }
+        if self.divergence.is_some() {
+            return Err(Error::Training(format!(
+                "{} (report: {})",
+                report.status,
+                run.file(REPORT_FILE).display()
+            )));
+        }
+        Ok(())
+    }
+}
+
+/// The model the report describes: the trained one, or after a divergence the last good
+/// checkpoint (none if the very first epoch diverged); none for a run stopped mid-way.
+fn final_model(fitted: &Fitted, ending: &Ending, run: &RunDir) -> Result<Option<PathBuf>> {
+    Ok(match (&ending.divergence, &ending.stopped) {
+        (None, Some(_)) => None,
+        (None, None) => {
+            let path = run.file(MODEL_FILE);
+            save_model_atomically(&fitted.model, run, &path)?;
+            Some(path)
+        }
+        (Some(_), _) => run
+            .last_checkpoint()
+            .map(|n| run.checkpoint_dir().join(format!("model-{n}.bpk"))),
+    })
+}
+
+fn test_saved(
+    path: &std::path::Path,
+    experiment: &Experiment,
+    splits: &Splits,
+    device: &Device,
+) -> Result<Evaluation> {
+    let model = load_model(path, experiment, device)?;
+    Ok(evaluate(
+        &model,
+        &splits.test,
+        experiment.training.pixels,
+        device,
+    ))
+}
+
+/// What `report.json` is made of.
+struct RunFacts<'a> {
+    experiment: &'a Experiment,
+    opts: &'a TrainOptions,
+    compute: &'a ComputeDevice,
+    splits: &'a Splits,
+    opened: &'a OpenedRun,
+    fitted: &'a Fitted,
+    clock: &'a Clock,
+}
+
+impl RunFacts<'_> {
+    fn report(
+        &self,
+        ending: &Ending,
+        model: Option<&std::path::Path>,
+        test: Option<Evaluation>,
+        history: &History,
+        eval_seconds: f64,
+    ) -> Report {
+        let (experiment, opts, splits) = (self.experiment, self.opts, self.splits);
+        let t = &experiment.training;
+        let history = history.records();
+        let last = history.last();
+        let epoch_seconds: Vec<f64> = history.iter().map(|r| r.epoch_seconds).collect();
+        let started = self.clock.started;
+        Report {
+            experiment: experiment.name.clone(),
+            run_id: self.opened.run.id(),
+            status: ending.status(model),
+            interruption: ending.stopped.as_ref().map(|(_, at)| at.clone()),
+            source: None,
+            dataset: splits.record.name.clone(),
+            data: Some(splits.record.clone()),
+            description: experiment.description.clone(),
+            reference: experiment.reference.clone(),
+            backend: opts.backend.name().into(),
+            device: self.compute.description.clone(),
+            seed: t.seed,
+            params: experiment.model.num_params(),
+            epochs: history.len(),
+            batch_size: t.batch_size,
+            optimizer: experiment.optimizer.label(),
+            train_images: splits.train.mnist().len(),
+            validation: format!(
+                "{} ({} images)",
+                splits.valid_label,
+                splits.valid.mnist().len()
+            ),
+            test_images: splits.test.mnist().len(),
+            test_loss: test.as_ref().map_or(f64::NAN, |e| e.loss),
+            test_accuracy: test.as_ref().map_or(f64::NAN, |e| e.accuracy),
+            per_class_accuracy: test.map(|e| e.per_class).unwrap_or_default(),
+            final_train_loss: last.map_or(f64::NAN, |r| r.train_loss),
+            final_train_accuracy: last.map_or(f64::NAN, |r| r.train_accuracy),
+            mean_epoch_seconds: epoch_seconds.iter().sum::<f64>()
+                / epoch_seconds.len().max(1) as f64,
+            epoch_seconds,
+            total_seconds: started.elapsed().as_secs_f64(),
+            setup_seconds: self.fitted.setup_seconds,
+            first_step_seconds: self
+                .fitted
+                .position
+                .first_step_at
+                .map(|at| at.duration_since(started).as_secs_f64()),
+            eval_seconds,
+            started_at: self.clock.started_at.clone(),
+            finished_at: utc_now(),
+            resumed_from_epoch: self.opened.resumed_after,
+            git_commit: opts.build_commit.clone(),
+            lab10_version: env!("CARGO_PKG_VERSION").into(),
+            command: opts.command.clone(),
+        }
+    }
+}

@@ -1,0 +1,90 @@
+//! What a run tells its caller as it goes. The library never prints: the CLI passes a
+//! [`Progress`] in [`TrainOptions`](super::TrainOptions) and prints the events its own way.
+
+use std::path::Path;
+
+use lab10_data::DataRecord;
+
+use crate::runtime::backend::BackendKind;
+use crate::store::metrics::EpochRecord;
+
+/// Receives a run's events, in order. Shared with the learner's thread, hence `Sync`.
+pub trait Progress: Send + Sync {
+    fn event(&self, event: Event<'_>);
+
+    /// Show Burn's TUI instead of [`Event::Epoch`] lines (the CLI says yes on a terminal).
+    fn tui(&self) -> bool {
+        false
+    }
+}
+
+/// Says nothing (tests, and library callers that only want the result).
+pub struct Silent;
+
+impl Progress for Silent {
+    fn event(&self, _: Event<'_>) {}
+}
+
+/// In JSON (`lab10 train --json`): `{"event": "opened", "run": ..., ...}`, one per line.
+#[derive(Debug, serde::Serialize)]
+#[serde(tag = "event", rename_all = "kebab-case")]
+pub enum Event<'a> {
+    /// The data is loaded and verified.
+    Data {
+        record: &'a DataRecord,
+        train_images: usize,
+        valid_images: usize,
+        /// "test" when validating on the test set (the lesson's way), else "valid".
+        valid_label: &'a str,
+    },
+    /// A resumed run drops a checkpoint file that a failed save left incomplete.
+    RemovingIncomplete { file: &'a Path },
+    /// The run folder is ready and training is about to start.
+    Opened {
+        run: &'a Path,
+        backend: BackendKind,
+        device: &'a str,
+        params: usize,
+        optimizer: String,
+        batch_size: usize,
+        seed: u64,
+        epochs: usize,
+        /// The last checkpointed epoch of a resumed run.
+        resumed_after: Option<usize>,
+    },
+    /// RBM pre-training starts (the experiment's `[pretrain]`).
+    Pretraining { label: String },
+    /// One RBM before training (`epoch` 0) or after an epoch of it.
+    PretrainEpoch {
+        layer: usize,
+        layers: usize,
+        visible: usize,
+        hidden: usize,
+        epoch: usize,
+        epochs: usize,
+        reconstruction_error: f64,
+        seconds: f64,
+    },
+    /// An epoch ended (not sent while Burn's TUI shows the epochs).
+    Epoch {
+        record: &'a EpochRecord,
+        epochs: usize,
+        valid_label: &'a str,
+    },
+    /// The finished model was tested; the run is complete.
+    Tested {
+        test_loss: f64,
+        test_accuracy: f64,
+        test_images: usize,
+        eval_seconds: f64,
+        run: &'a Path,
+    },
+    /// Something went wrong that does not stop the run (e.g. a metrics file not written).
+    Warning { message: String },
+    /// A group or ensemble member (`label`: "[i/n] experiment seed s"): reused from an earlier
+    /// identical run (its folder and test accuracy), or about to be trained.
+    Member {
+        label: &'a str,
+        reused: Option<(&'a Path, f64)>,
+    },
+}

@@ -1,0 +1,82 @@
+//! The model file of a run (burnpack): written atomically, read back into an experiment's
+//! architecture with a clear message when it does not fit.
+
+use burn::prelude::*;
+
+use crate::config::experiment::Experiment;
+use crate::error::{Error, Result};
+use crate::store::run_dir::RunDir;
+
+/// Saves `model` as `path` (burnpack) so that a reader sees the whole model or none.
+pub fn save_model_atomically(
+    model: &lab10_models::Mlp,
+    run: &RunDir,
+    path: &std::path::Path,
+) -> Result<()> {
+    let tmp = run.file(&format!(".model-tmp-{}.bpk", std::process::id()));
+    model
+        .clone()
+        .save_file(&tmp)
+        .map_err(|e| Error::write(path, std::io::Error::other(e.to_string())))
+        .and_then(|()| std::fs::rename(&tmp, path).map_err(|e| Error::write(path, e)))
+        .inspect_err(|_| {
+            let _ = std::fs::remove_file(&tmp);
+        })
+}
+
+/// Builds `experiment`'s model on `device` and loads weights from `path`. A file of another
+/// architecture is refused with the shapes of both.
+pub fn load_model(
+    path: &std::path::Path,
+    experiment: &Experiment,
+    device: &Device,
+) -> Result<lab10_models::Mlp> {
+    if !path.is_file() {
+        return Err(Error::Checkpoint {
+            path: path.to_path_buf(),
+            message: "no such model file".into(),
+        });
+    }
+    experiment
+        .model
+        .init(device)
+        .try_load_file(path)
+        .map_err(|e| Error::Checkpoint {
+            path: path.to_path_buf(),
+            message: describe_load_error(&e, experiment),
+        })
+}
+
+/// Burn's load error, said for a user: an unreadable file, or one whose tensors do not fit the
+/// experiment's model. (The variant decides; only the tensor list inside is Burn's text.)
+fn describe_load_error(e: &burn::store::RecordError, experiment: &Experiment) -> String {
+    use burn::store::RecordError;
+    let (RecordError::Io(raw) | RecordError::Validation(raw)) = e;
+    let detail = raw
+        .replace("Apply errors: ", "")
+        .replace("Shape { dims: ", "")
+        .replace("] }", "]")
+        .replace("[\"", "")
+        .replace("\"]", "");
+    if let RecordError::Io(_) = e {
+        return format!("not a readable Burn model file (burnpack .bpk): {detail}");
+    }
+    // Burn lists every mismatching tensor; the first few say enough.
+    let problems: Vec<&str> = detail.split("\", \"").collect();
+    let mut shown = problems[..problems.len().min(3)].join("; ");
+    if problems.len() > 3 {
+        shown.push_str(&format!("; and {} more", problems.len() - 3));
+    }
+    let widths: Vec<String> = experiment
+        .model
+        .widths()
+        .iter()
+        .map(|w| w.to_string())
+        .collect();
+    format!(
+        "does not fit experiment '{}' ({}): {shown}. \
+         Evaluate it with the experiment it was trained with (--experiment NAME).",
+        experiment.name,
+        widths.join("-"),
+    )
+}

@@ -1,0 +1,108 @@
+//! Many runs compared: groups (experiments x seeds, one summary table) and ensembles (members
+//! with consecutive seeds, their averaged softmax). What both need is here: a finished
+//! identical run reused instead of trained again, and the spread of a few numbers.
+
+pub mod ensemble;
+pub mod group;
+
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+use crate::config::experiment::Experiment;
+use crate::error::{Error, Result};
+use crate::run::{Event, TrainOptions, train};
+use crate::store::report::Report;
+use crate::store::run_dir::{EXPERIMENT_FILE, RunDir};
+
+/// A finished run of exactly `experiment` (same model, optimiser, data, seed and epochs) on
+/// `backend`, if one exists under `artifacts`: groups and ensembles reuse it instead of
+/// training again. Runs that diverged or stopped early do not count.
+pub fn find_completed_run(
+    artifacts: &Path,
+    experiment: &Experiment,
+    backend: &str,
+) -> Option<(RunDir, Report)> {
+    RunDir::completed_runs(&artifacts.join(&experiment.name)).find(|(run, report)| {
+        // Imported weights were not trained with these settings: never reuse them.
+        report.source.is_none()
+            && report.backend == backend
+            && report.epochs == experiment.training.epochs
+            && Experiment::load(&run.file(EXPERIMENT_FILE))
+                .is_ok_and(|resolved| resolved.same_settings(experiment))
+    })
+}
+
+/// A finished run of `experiment` for a group or an ensemble: an identical finished run under
+/// `artifacts` when `reuse` allows, else a new one (none once a stop was asked for). Returns
+/// the run, its report, and whether it was reused; `label` names it in the progress events.
+pub(crate) fn train_or_reuse(
+    experiment: &Experiment,
+    opts: &TrainOptions,
+    artifacts: &Path,
+    reuse: bool,
+    label: &str,
+) -> Result<(RunDir, Report, bool)> {
+    let backend = opts.backend.name();
+    if let Some((run, report)) = reuse
+        .then(|| find_completed_run(artifacts, experiment, backend))
+        .flatten()
+    {
+        opts.progress.event(Event::Member {
+            label,
+            reused: Some((&run.path, report.test_accuracy)),
+        });
+        return Ok((run, report, true));
+    }
+    if let Some(reason) = opts.stop.requested() {
+        return Err(Error::Stopped {
+            reason,
+            message: format!("stopped by {} before {label}", reason.signal_name()),
+        });
+    }
+    opts.progress.event(Event::Member {
+        label,
+        reused: None,
+    });
+    let outcome = train(experiment, opts)?;
+    Ok((outcome.run, outcome.report, false))
+}
+
+/// Mean, sample standard deviation and range of a few numbers.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Spread {
+    pub n: usize,
+    pub mean: f64,
+    /// Sample standard deviation (n - 1); 0 for a single value.
+    pub sd: f64,
+    pub min: f64,
+    pub max: f64,
+}
+
+impl Spread {
+    pub fn of(values: &[f64]) -> Self {
+        let n = values.len();
+        let mean = values.iter().sum::<f64>() / n as f64;
+        let sd = if n > 1 {
+            (values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n - 1) as f64).sqrt()
+        } else {
+            0.0
+        };
+        Self {
+            n,
+            mean,
+            sd,
+            min: values.iter().copied().fold(f64::INFINITY, f64::min),
+            max: values.iter().copied().fold(f64::NEG_INFINITY, f64::max),
+        }
+    }
+
+    /// `98.12 ± 0.05` (just the mean for one value).
+    pub fn show(&self, decimals: usize) -> String {
+        if self.n > 1 {
+            format!("{:.decimals$} ± {:.decimals$}", self.mean, self.sd)
+        } else {
+            format!("{:.decimals$}", self.mean)
+        }
+    }
+}

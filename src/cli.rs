@@ -1,0 +1,337 @@
+//! The command line: every flag and command of `lab10` (clap), and what the flags shared by
+//! all commands resolve to. The commands themselves are in `commands/`, one function each.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use anyhow::{Context, Result};
+use clap::builder::{PossibleValuesParser, TypedValueParser};
+use clap::{Args, Parser, Subcommand};
+use lab10_data::{DatasetSpec, KNOWN};
+use lab10_train::{
+    BackendKind, DataOptions, ExperimentCatalog, Overrides, RunDir, Stop, TrainOptions,
+    dataset_root,
+};
+
+use crate::printer::Printer;
+
+/// Where the repository's experiments live, for a binary started outside the repository.
+const BUILTIN_EXPERIMENTS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/experiments");
+
+#[derive(Parser)]
+#[command(
+    name = "lab10",
+    version,
+    about = "ML lab 10 on MNIST with Burn: softmax, NN, Xavier, deep and dropout, trained with Adam",
+    long_about = "ML lab 10 on MNIST with Burn: softmax, NN, Xavier, deep and dropout, trained with Adam.\n\n\
+                  Experiments are TOML files in experiments/; every run writes its config, checkpoints, \
+                  metrics (CSV, JSON), final model (burnpack) and report.json to \
+                  artifacts/<experiment>/<run-id>/ (artifacts/<experiment>/latest is the newest).",
+    after_help = "Examples:\n  lab10 list\n  lab10 train xavier\n  lab10 train --group init\n  lab10 ensemble xavier --members 5\n  lab10 train dropout --epochs 2 --backend ndarray\n  \
+                  lab10 eval artifacts/xavier/latest\n  lab10 predict artifacts/xavier/latest --samples 10 --seed 777"
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: Global,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Args)]
+pub struct Global {
+    /// Compute backend (compiled in: see `lab10 backends`) [default: the first compiled in]
+    #[arg(long, global = true, value_name = "NAME",
+          value_parser = PossibleValuesParser::new(BackendKind::ALL.map(|b| b.name()))
+              .map(|name| name.parse::<BackendKind>().expect("one of BackendKind::ALL")))]
+    pub backend: Option<BackendKind>,
+    /// Dataset (see `lab10 datasets`) [default: the experiment's, or for a trained model its
+    /// run's; naming another one evaluates it there, labelled as such]
+    #[arg(long, global = true, value_name = "NAME",
+          value_parser = PossibleValuesParser::new(KNOWN.map(|d| d.name)))]
+    pub dataset: Option<String>,
+    /// Folder with the dataset's four IDX files (.gz or raw) [env: LAB10_DATA_DIR]
+    #[arg(long, global = true, value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// Accept IDX files that match no known dataset's checksums (recorded as dataset 'custom')
+    #[arg(long, global = true)]
+    pub no_verify: bool,
+    /// Where runs are written
+    #[arg(long, global = true, value_name = "DIR", default_value = "artifacts")]
+    pub artifacts: PathBuf,
+    /// Folder of experiment files [env: LAB10_EXPERIMENTS_DIR] [default: ./experiments]
+    #[arg(long, global = true, value_name = "DIR")]
+    pub experiments: Option<PathBuf>,
+}
+
+#[derive(Subcommand)]
+pub enum Command {
+    /// List the experiments, one line each
+    List,
+    /// Print a Keras-style summary of an experiment's model
+    Summary(SummaryArgs),
+    /// Train an experiment (or a --group of them); writes artifacts/<experiment>/<run-id>/
+    Train(TrainArgs),
+    /// Train N members of an experiment with seeds seed, seed+1, ... (reusing finished
+    /// identical runs) and score their averaged softmax; writes artifacts/ensembles/<experiment>/
+    Ensemble(EnsembleArgs),
+    /// Evaluate a trained model on the test set
+    Eval(EvalArgs),
+    /// Write a trained model as safetensors in PyTorch's layout (torch.nn.Sequential keys,
+    /// Linear weights [out, in]) with its architecture in the file's metadata
+    Export(ExportArgs),
+    /// Make a run from PyTorch weights (.safetensors, or a .pt/.pth state_dict) of an
+    /// experiment's architecture, evaluated by lab10; eval, predict and report then work on it
+    Import(ImportArgs),
+    /// Show a trained model's predictions on random test images, digits drawn
+    Predict(PredictArgs),
+    /// Write a report of runs: curves, confusion matrices, misclassified digits, a table
+    Report(ReportArgs),
+    /// Serve a page where the trained models read a digit you draw, side by side, and its JSON
+    /// API (no authentication: for your own machine, or behind your own proxy)
+    Serve(ServeArgs),
+    /// List the compiled-in backends and the device each would use
+    Backends,
+    /// List the datasets, where each was found (or how to get it)
+    Datasets,
+}
+
+#[derive(Args)]
+pub struct TrainArgs {
+    /// Experiment name (see `lab10 list`) or path to a .toml file
+    #[arg(required_unless_present = "group")]
+    pub experiment: Option<String>,
+    /// Train a group instead (see `lab10 list`): every experiment with every seed, then one
+    /// comparison table in artifacts/groups/<group>/
+    #[arg(long, value_name = "NAME", conflicts_with_all = ["experiment", "resume", "seed"])]
+    pub group: Option<String>,
+    /// With --group: these seeds instead of the group's (comma-separated)
+    #[arg(long, value_name = "S,S,..", value_delimiter = ',', requires = "group")]
+    pub seeds: Option<Vec<u64>>,
+    /// With --group: train every run again instead of reusing finished identical runs
+    #[arg(long, requires = "group")]
+    pub no_reuse: bool,
+    #[command(flatten)]
+    pub settings: SettingArgs,
+    /// Continue an interrupted run from its last checkpoint: the given run folder, or
+    /// artifacts/<experiment>/latest when none is given
+    #[arg(long, value_name = "RUN", num_args = 0..=1)]
+    pub resume: Option<Option<PathBuf>>,
+    /// Print progress as JSON lines (one object per event, "event" names it) instead of text
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Command-line overrides of an experiment's settings.
+#[derive(Args)]
+pub struct SettingArgs {
+    /// Epochs to train (instead of the experiment's)
+    #[arg(long, value_name = "N", allow_negative_numbers = true)]
+    pub epochs: Option<usize>,
+    /// Batch size (instead of the experiment's)
+    #[arg(long, value_name = "N", allow_negative_numbers = true)]
+    pub batch_size: Option<usize>,
+    /// Learning rate
+    #[arg(long, value_name = "LR", allow_negative_numbers = true)]
+    pub lr: Option<f64>,
+    /// Seed of initialisation, shuffling and dropout (ensemble: the first member's)
+    #[arg(long, value_name = "N", allow_negative_numbers = true)]
+    pub seed: Option<u64>,
+    /// Validate on the last N training images instead of the test set
+    #[arg(long, value_name = "N", allow_negative_numbers = true)]
+    pub holdout: Option<usize>,
+    /// Train on the first N training images only
+    #[arg(long, value_name = "N", allow_negative_numbers = true)]
+    pub train_size: Option<usize>,
+    /// Validate/test on the first N test images only
+    #[arg(long, value_name = "N", allow_negative_numbers = true)]
+    pub test_size: Option<usize>,
+}
+
+impl SettingArgs {
+    pub fn overrides(&self) -> Overrides {
+        Overrides {
+            epochs: self.epochs,
+            batch_size: self.batch_size,
+            learning_rate: self.lr,
+            seed: self.seed,
+            holdout: self.holdout,
+            train_size: self.train_size,
+            test_size: self.test_size,
+        }
+    }
+}
+
+#[derive(Args)]
+pub struct SummaryArgs {
+    /// Experiment name (or path to a .toml file)
+    pub experiment: String,
+}
+
+#[derive(Args)]
+pub struct EnsembleArgs {
+    /// Experiment name (see `lab10 list`) or path to a .toml file
+    pub experiment: String,
+    /// How many members
+    #[arg(
+        long,
+        value_name = "N",
+        default_value_t = 5,
+        allow_negative_numbers = true
+    )]
+    pub members: usize,
+    /// Train every member again instead of reusing finished identical runs
+    #[arg(long)]
+    pub no_reuse: bool,
+    #[command(flatten)]
+    pub settings: SettingArgs,
+    /// Print progress as JSON lines (one object per event, "event" names it) instead of text
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Args)]
+pub struct EvalArgs {
+    /// A run folder, artifacts/<experiment> (its latest run) or a .bpk model file
+    pub target: PathBuf,
+    /// Architecture of a model file outside a run (default: the run's own experiment)
+    #[arg(long, value_name = "NAME")]
+    pub experiment: Option<String>,
+    /// Evaluate on the first N test images only
+    #[arg(long, value_name = "N", allow_negative_numbers = true)]
+    pub test_size: Option<usize>,
+    /// Print the evaluation as JSON (loss, accuracy, per-class accuracy)
+    #[arg(long)]
+    pub json: bool,
+    /// With --json: also the logits of the first N test images (to check a model
+    /// elsewhere, e.g. scripts/check-export.py)
+    #[arg(long, value_name = "N", requires = "json")]
+    pub logits: Option<usize>,
+}
+
+#[derive(Args)]
+pub struct ExportArgs {
+    /// A run folder, artifacts/<experiment> (its latest run) or a .bpk model file
+    pub target: PathBuf,
+    /// Output file [default: model.safetensors in the run folder, or beside the .bpk]
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+    /// Replace an existing output file
+    #[arg(long)]
+    pub force: bool,
+    /// Architecture of a model file outside a run (default: the run's own experiment)
+    #[arg(long, value_name = "NAME")]
+    pub experiment: Option<String>,
+}
+
+#[derive(Args)]
+pub struct ImportArgs {
+    /// The weights file
+    pub file: PathBuf,
+    /// The experiment whose architecture the weights have
+    #[arg(long, value_name = "NAME")]
+    pub experiment: String,
+}
+
+#[derive(Args)]
+pub struct PredictArgs {
+    /// A run folder, artifacts/<experiment> (its latest run) or a .bpk model file
+    pub target: PathBuf,
+    /// How many test images
+    #[arg(long, default_value_t = 10, allow_negative_numbers = true)]
+    pub samples: usize,
+    /// Seed of the random choice of images
+    #[arg(long, default_value_t = 777)]
+    pub seed: u64,
+    /// Architecture of a model file outside a run (default: the run's own experiment)
+    #[arg(long, value_name = "NAME")]
+    pub experiment: Option<String>,
+    /// Also draw the sampled digits with their predictions into this PNG file
+    #[arg(long, value_name = "FILE")]
+    pub png: Option<PathBuf>,
+}
+
+#[derive(Args)]
+pub struct ReportArgs {
+    /// Experiment names (their latest runs) or run folders [default: the latest run of
+    /// every experiment under --artifacts]
+    pub targets: Vec<String>,
+    /// Output folder [default: <artifacts>/report]
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+}
+
+#[derive(Args)]
+pub struct ServeArgs {
+    /// Experiment names (their latest completed run) or run folders [default: the latest
+    /// completed run of every experiment that has one, on --dataset or MNIST]
+    pub targets: Vec<String>,
+    /// Address to listen on; anything but loopback exposes the models to the network
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8010")]
+    pub listen: std::net::SocketAddr,
+    /// A request not received and answered within this many seconds gets a 408
+    #[arg(long, value_name = "SECS", default_value_t = 10.0)]
+    pub timeout: f64,
+}
+
+impl Global {
+    pub fn catalog(&self) -> ExperimentCatalog {
+        ExperimentCatalog::locate(self.experiments.as_deref(), BUILTIN_EXPERIMENTS.as_ref())
+    }
+
+    pub fn backend(&self) -> Result<BackendKind> {
+        match self.backend {
+            Some(kind) => Ok(kind),
+            None => BackendKind::default_compiled().context("no backend compiled in"),
+        }
+    }
+
+    /// What a run needs from the flags; `json`: progress as JSON lines (`--json`).
+    pub fn train_options(
+        &self,
+        resume: Option<RunDir>,
+        stop: &Stop,
+        json: bool,
+    ) -> Result<TrainOptions> {
+        Ok(TrainOptions {
+            backend: self.backend()?,
+            data: self.data()?,
+            artifacts: self.artifacts.clone(),
+            resume,
+            command: std::env::args().collect::<Vec<_>>().join(" "),
+            stop: stop.clone(),
+            build_commit: Some(env!("LAB10_BUILD_COMMIT"))
+                .filter(|c| !c.is_empty())
+                .map(String::from),
+            progress: Arc::new(Printer::new(json)),
+        })
+    }
+
+    pub fn data(&self) -> Result<DataOptions> {
+        Ok(DataOptions {
+            dataset: self
+                .dataset
+                .as_deref()
+                .map(DatasetSpec::by_name)
+                .transpose()?,
+            dir: self.data_dir.clone(),
+            verify: !self.no_verify,
+        })
+    }
+
+    /// A command-line target that names an experiment with runs: its folder. `None`: the
+    /// target is a path (a run folder or a model file).
+    pub fn experiment_folder(&self, target: &str) -> Option<PathBuf> {
+        let dir = self.experiment_dir(target);
+        (!target.contains('/') && dir.is_dir()).then_some(dir)
+    }
+
+    /// The folder of `experiment`'s runs on the dataset `--dataset` names (or its own).
+    pub fn experiment_dir(&self, experiment: &str) -> PathBuf {
+        let dataset = self.dataset.clone().unwrap_or_else(|| {
+            self.catalog()
+                .get(experiment)
+                .map_or_else(|_| lab10_data::MNIST.name.to_string(), |e| e.dataset)
+        });
+        dataset_root(&self.artifacts, &dataset).join(experiment)
+    }
+}

@@ -1,0 +1,91 @@
+//! What is there: `lab10 list`, `summary`, `backends` and `datasets`.
+
+use anyhow::Result;
+use lab10_data::KNOWN;
+use lab10_models::ModelSummary;
+use lab10_models::summary::thousands;
+use lab10_train::{BackendKind, get_group, group_names};
+
+use crate::cli::{Global, SummaryArgs};
+
+pub fn list(g: &Global) -> Result<()> {
+    let catalog = g.catalog();
+    let all = catalog.all();
+    if all.is_empty() {
+        anyhow::bail!("no experiment files (*.toml) in {}", catalog.dir.display());
+    }
+    let width = all.iter().map(|(n, _)| n.len()).max().unwrap_or(0);
+    for (name, experiment) in all {
+        match experiment {
+            Ok(e) => println!(
+                "{name:<width$}  {:>9} params  {}",
+                thousands(e.model.num_params()),
+                e.description
+            ),
+            Err(err) => println!("{name:<width$}  (invalid: {err})"),
+        }
+    }
+    let groups = group_names(&catalog);
+    if !groups.is_empty() {
+        println!("\ngroups (lab10 train --group NAME):");
+        let width = groups.iter().map(String::len).max().unwrap_or(0);
+        for name in groups {
+            match get_group(&catalog, &name) {
+                Ok(group) => println!(
+                    "{name:<width$}  {} x {} seeds: {}  ({})",
+                    group.experiments.len(),
+                    group.seeds.len(),
+                    group.experiments.join(", "),
+                    group.description
+                ),
+                Err(err) => println!("{name:<width$}  (invalid: {err})"),
+            }
+        }
+    }
+    Ok(())
+}
+
+pub fn summary(g: &Global, args: SummaryArgs) -> Result<()> {
+    let e = g.catalog().get(&args.experiment)?;
+    println!("{}", ModelSummary::new(&e.name, &e.model));
+    Ok(())
+}
+
+pub fn datasets() -> Result<()> {
+    for spec in KNOWN {
+        println!("{} - {}", spec.name, spec.title);
+        match lab10_data::fetch::find(spec) {
+            Some(found) => println!("  found: {} ({})", found.dir.display(), found.source),
+            None => println!(
+                "  not found locally; looked in {}",
+                lab10_data::fetch::search_path(spec)
+                    .iter()
+                    .map(|(d, _)| d.display().to_string())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        }
+        println!("  get it: {}", spec.how_to_get);
+        println!("  classes: {}", spec.classes.join(", "));
+        println!("  license: {}", spec.license);
+    }
+    Ok(())
+}
+
+pub fn backends() -> Result<()> {
+    for b in BackendKind::ALL {
+        if !b.is_compiled() {
+            println!(
+                "{:<8} not compiled in (rebuild with --features {})",
+                b.name(),
+                b.feature()
+            );
+            continue;
+        }
+        match b.open() {
+            Ok(d) => println!("{:<8} {}", b.name(), d.description),
+            Err(e) => println!("{:<8} unavailable: {e}", b.name()),
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,63 @@
+//! `lab10 export` and `lab10 import`: weights to and from PyTorch's layout (safetensors).
+
+use anyhow::{Context, Result};
+use lab10_train::{BackendKind, RunDir, SavedModel, Stop};
+
+use crate::cli::{ExportArgs, Global, ImportArgs};
+
+pub fn export(g: &Global, args: ExportArgs) -> Result<()> {
+    let ExportArgs {
+        target,
+        out,
+        force,
+        experiment,
+    } = args;
+    let device = BackendKind::default_compiled()
+        .context("no backend compiled in")?
+        .device()?;
+    let experiment = experiment.map(|n| g.catalog().get(&n)).transpose()?;
+    let saved = SavedModel::open(&target, experiment)?;
+    let run = (!target.is_file())
+        .then(|| RunDir::open(&target))
+        .transpose()?;
+    let out = out.unwrap_or_else(|| match &run {
+        Some(run) => run.file("model.safetensors"),
+        None => target.with_extension("safetensors"),
+    });
+    let model = saved.load(&device)?;
+    let architecture = lab10_train::export(
+        &model,
+        &saved.experiment,
+        run.map(|r| r.path.display().to_string()),
+        &out,
+        force,
+    )?;
+    println!(
+        "wrote {} (torch.nn.Sequential: Linear at {:?}, {} activation, dropout {}, \
+         pixels {}, dataset {})",
+        out.display(),
+        architecture.linear_indices,
+        architecture.activation,
+        architecture.dropout,
+        format!("{:?}", architecture.pixels).to_lowercase(),
+        architecture.dataset
+    );
+    Ok(())
+}
+
+pub fn import(g: &Global, args: ImportArgs, stop: &Stop) -> Result<()> {
+    let ImportArgs { file, experiment } = args;
+    let experiment = g.catalog().get(&experiment)?;
+    let outcome =
+        lab10_train::import_run(&file, &experiment, &g.train_options(None, stop, false)?)?;
+    println!(
+        "run: {}\n{}\ntest: loss {:.4}, accuracy {:.2}% on {} {} images",
+        outcome.run.path.display(),
+        outcome.report.source.as_deref().unwrap_or_default(),
+        outcome.report.test_loss,
+        outcome.report.test_accuracy,
+        outcome.report.test_images,
+        outcome.report.dataset
+    );
+    Ok(())
+}

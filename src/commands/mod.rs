@@ -1,0 +1,16 @@
+//! One function per command of `lab10`: each resolves its flags (`crate::cli`), calls the
+//! library and prints what came back.
+
+mod info;
+mod interop;
+mod report;
+mod saved;
+mod serve;
+mod train;
+
+pub use info::{backends, datasets, list, summary};
+pub use interop::{export, import};
+pub use report::report;
+pub use saved::{eval, predict};
+pub use serve::serve;
+pub use train::{ensemble, train};

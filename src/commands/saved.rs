@@ -1,0 +1,115 @@
+//! `lab10 eval` and `lab10 predict`: a saved model on the test set.
+
+use anyhow::{Context, Result};
+use lab10_train::{SavedModel, draw_digit, sample_predictions};
+
+use crate::cli::{EvalArgs, Global, PredictArgs};
+
+pub fn eval(g: &Global, args: EvalArgs) -> Result<()> {
+    let EvalArgs {
+        target,
+        experiment,
+        test_size,
+        json,
+        logits,
+    } = args;
+    let backend = g.backend()?;
+    let compute = backend.open()?;
+    let device = compute.device.clone();
+    let experiment = experiment.map(|n| g.catalog().get(&n)).transpose()?;
+    let saved = SavedModel::open(&target, experiment)?;
+    let data = saved.test_data(&g.data()?, test_size)?;
+    let eval = saved.evaluate(&data.data, &device)?;
+    if json {
+        let mut value = serde_json::to_value(&eval)?;
+        value["dataset"] = data.record.name.clone().into();
+        value["trained_on"] = data.trained_on.clone().into();
+        value["cross_dataset"] = data.is_cross().into();
+        value["data"] = serde_json::to_value(&data.record)?;
+        if let Some(n) = logits {
+            value["logits"] = serde_json::to_value(saved.logits(&data.data, n, &device)?)?;
+        }
+        println!("{}", serde_json::to_string_pretty(&value)?);
+        return Ok(());
+    }
+    println!(
+        "model: {} (experiment '{}')\nbackend: {backend} - {}\ndata: {} - {} ({})",
+        saved.path.display(),
+        saved.experiment.name,
+        compute.description,
+        data.label(),
+        data.record.dir.display(),
+        data.record.source
+    );
+    if data.is_cross() {
+        println!(
+            "note: evaluated on {}, not on {} which the model was trained on",
+            data.record.name, data.trained_on
+        );
+    }
+    println!(
+        "test: loss {:.4}, accuracy {:.2}% on {} {} images",
+        eval.loss, eval.accuracy, eval.images, data.record.name
+    );
+    let classes = lab10_data::class_names(&data.record.name);
+    let per_class: Vec<String> = eval
+        .per_class
+        .iter()
+        .map(|c| format!("{}: {:.1}%", classes[c.digit], c.accuracy))
+        .collect();
+    println!("per class: {}", per_class.join("  "));
+    Ok(())
+}
+
+pub fn predict(g: &Global, args: PredictArgs) -> Result<()> {
+    let PredictArgs {
+        target,
+        samples,
+        seed,
+        experiment,
+        png,
+    } = args;
+    let device = g.backend()?.device()?;
+    let experiment = experiment.map(|n| g.catalog().get(&n)).transpose()?;
+    let saved = SavedModel::open(&target, experiment)?;
+    let data = saved.test_data(&g.data()?, None)?;
+    let eval = saved.evaluate(&data.data, &device)?;
+    let classes = lab10_data::class_names(&data.record.name);
+    let predictions = sample_predictions(&eval, &data.data, samples, seed);
+    println!("data: {}", data.label());
+    for p in &predictions {
+        let verdict = if p.actual == p.predicted {
+            ""
+        } else {
+            "  <- wrong"
+        };
+        println!(
+            "Index: {:>5}  Actual: {}  Predicted: {}  ({:.1}% sure){verdict}",
+            p.index,
+            classes[p.actual as usize],
+            classes[p.predicted as usize],
+            100.0 * p.confidence
+        );
+        print!("{}", draw_digit(&p.pixels));
+    }
+    println!(
+        "test accuracy of this model on {}: {:.2}%",
+        data.record.name, eval.accuracy
+    );
+    if let Some(path) = png {
+        let grid = lab10_report::digits::DigitGrid::from_predictions(
+            format!(
+                "{} on {}: {samples} test images (seed {seed})",
+                saved.experiment.name,
+                data.label()
+            ),
+            &predictions,
+            classes,
+        );
+        let picture = lab10_report::render::render(&grid).map_err(anyhow::Error::msg)?;
+        lab10_data::atomic::write_atomically(&path, &picture.png)
+            .with_context(|| format!("cannot write {}", path.display()))?;
+        println!("wrote {}", path.display());
+    }
+    Ok(())
+}

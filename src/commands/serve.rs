@@ -1,0 +1,103 @@
+//! `lab10 serve`: the draw-a-digit page and its JSON API (crates/lab10-serve) for trained runs.
+
+use std::path::PathBuf;
+
+use anyhow::{Context, Result};
+use lab10_train::{RunDir, dataset_root, get_group};
+
+use crate::cli::{Global, ServeArgs};
+
+pub fn serve(g: &Global, args: ServeArgs) -> Result<()> {
+    let ServeArgs {
+        targets,
+        listen,
+        timeout,
+    } = args;
+    if !(timeout.is_finite() && timeout > 0.0) {
+        anyhow::bail!("--timeout must be a positive number of seconds, not {timeout}");
+    }
+    let dataset = g.dataset.as_deref().unwrap_or(lab10_data::MNIST.name);
+    let runs: Vec<PathBuf> = if targets.is_empty() {
+        let root = dataset_root(&g.artifacts, dataset);
+        // The lesson's models in the lesson's order, then every other experiment.
+        let catalog = g.catalog();
+        let mut names =
+            get_group(&catalog, "lesson").map_or_else(|_| Vec::new(), |l| l.experiments);
+        for name in catalog.names() {
+            if !names.contains(&name) {
+                names.push(name);
+            }
+        }
+        let runs: Vec<PathBuf> = names
+            .iter()
+            .filter_map(|name| RunDir::latest_completed(&root.join(name)))
+            .map(|run| run.path)
+            .collect();
+        if runs.is_empty() {
+            anyhow::bail!(
+                "no completed {dataset} runs under {}; train some first, e.g. \
+                 `lab10 train softmax` and `lab10 train dropout`, or name run folders",
+                root.display()
+            );
+        }
+        runs
+    } else {
+        targets
+            .iter()
+            .map(|t| {
+                let Some(dir) = g.experiment_folder(t) else {
+                    return Ok(PathBuf::from(t));
+                };
+                RunDir::latest_completed(&dir)
+                    .map(|r| r.path)
+                    .with_context(|| {
+                        format!(
+                            "{} has no completed run; `lab10 train {t}` makes one",
+                            dir.display()
+                        )
+                    })
+            })
+            .collect::<Result<_>>()?
+    };
+    let device = g.backend()?.device()?;
+    let served = lab10_serve::Served::load(&runs, &g.data()?, device)?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    runtime.block_on(async {
+        let listener = tokio::net::TcpListener::bind(listen)
+            .await
+            .with_context(|| format!("cannot listen on {listen}; pass another --listen"))?;
+        let names: Vec<&str> = served
+            .models
+            .iter()
+            .map(|m| m.info.experiment.as_str())
+            .collect();
+        println!(
+            "serving {} model(s) ({}) trained on {} at http://{}/ (API: /api/models, /api/predict, \
+             /api/sample?index=N, /healthz); Ctrl-C stops",
+            names.len(),
+            names.join(", "),
+            served.dataset,
+            listener.local_addr()?
+        );
+        if !listen.ip().is_loopback() {
+            println!(
+                "warning: listening on {listen}, beyond this machine; lab10 serve has no \
+                 authentication"
+            );
+        }
+        let options = lab10_serve::Options {
+            request_timeout: std::time::Duration::from_secs_f64(timeout),
+        };
+        lab10_serve::serve(
+            listener,
+            std::sync::Arc::new(served),
+            options,
+            std::future::pending(),
+        )
+        .await
+        .context("serving")
+    })
+}

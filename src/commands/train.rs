@@ -1,0 +1,76 @@
+//! `lab10 train` (one experiment, a resumed run, or a --group) and `lab10 ensemble`.
+
+use anyhow::Result;
+use lab10_train::{
+    EnsembleOptions, GroupOptions, Overrides, RunDir, SavedModel, Stop, get_group, run_ensemble,
+    run_group,
+};
+
+use crate::cli::{EnsembleArgs, Global, TrainArgs};
+
+pub fn train(g: &Global, args: TrainArgs, stop: &Stop) -> Result<()> {
+    let overrides = args.settings.overrides();
+    if let Some(name) = args.group {
+        let catalog = g.catalog();
+        let group = get_group(&catalog, &name)?;
+        let opts = GroupOptions {
+            train: g.train_options(None, stop, args.json)?,
+            overrides,
+            seeds: args.seeds,
+            reuse: !args.no_reuse,
+        };
+        let (dir, summary) = run_group(&group, &catalog, &opts)?;
+        if args.json {
+            let written =
+                serde_json::json!({"event": "group", "summary": dir.join("summary.json")});
+            println!("{written}");
+        } else {
+            println!("\n{}\nwrote {}", summary.markdown(), dir.display());
+        }
+        return Ok(());
+    }
+    let name = args
+        .experiment
+        .expect("clap requires an experiment without --group");
+    let (mut experiment, resume) = match args.resume {
+        None => (g.catalog().get(&name)?, None),
+        Some(path) => {
+            // A resumed run keeps its own resolved settings; only --epochs may extend it.
+            if (Overrides {
+                epochs: None,
+                ..overrides.clone()
+            }) != Overrides::default()
+            {
+                anyhow::bail!(
+                    "--resume continues a run with its own settings; only --epochs may change"
+                );
+            }
+            let path = path.unwrap_or_else(|| g.experiment_dir(&name));
+            let run = RunDir::open(&path)?;
+            (SavedModel::open(&run.path, None)?.experiment, Some(run))
+        }
+    };
+    // A resumed run's experiment.toml is rewritten by the training (under the run's lock), so
+    // an extended epoch count is recorded for later resumes and evals.
+    experiment.apply(&overrides)?;
+    lab10_train::train(&experiment, &g.train_options(resume, stop, args.json)?)?;
+    Ok(())
+}
+
+pub fn ensemble(g: &Global, args: EnsembleArgs, stop: &Stop) -> Result<()> {
+    let experiment = g.catalog().get(&args.experiment)?;
+    let opts = EnsembleOptions {
+        train: g.train_options(None, stop, args.json)?,
+        overrides: args.settings.overrides(),
+        members: args.members,
+        reuse: !args.no_reuse,
+    };
+    let (dir, report) = run_ensemble(&experiment, &opts)?;
+    if args.json {
+        let written = serde_json::json!({"event": "ensemble", "report": dir.join("ensemble.json")});
+        println!("{written}");
+    } else {
+        println!("\n{}\nwrote {}", report.markdown(), dir.display());
+    }
+    Ok(())
+}
