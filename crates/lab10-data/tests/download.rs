@@ -95,7 +95,7 @@ fn fashion_mnist_downloads_verify_against_its_own_digests() {
     // A mirror of Fashion-MNIST on 127.0.0.1.
     let url = serve_from(system, false);
     let cache = tempfile::tempdir().unwrap();
-    download_missing(cache.path(), &FASHION_MNIST, &[url.clone()]).unwrap();
+    download_missing(cache.path(), &FASHION_MNIST, std::slice::from_ref(&url)).unwrap();
     let (test, digests) = Mnist::read(cache.path(), Split::Test).unwrap();
     assert_eq!(test.len(), 10_000);
     assert_eq!(digests[0], FASHION_MNIST.digests[2]);

@@ -167,20 +167,6 @@ pub fn short(v: f64) -> String {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn tick_labels_are_short_and_exact_looking() {
-        use super::short;
-        assert_eq!(short(0.30000000000000004), "0.3");
-        assert_eq!(short(0.05), "0.05");
-        assert_eq!(short(12.4), "12");
-        assert_eq!(short(1.5), "1.5");
-        assert_eq!(short(0.002), "0.002");
-        assert_eq!(short(0.0002), "2.0e-4");
-    }
-}
-
 fn legend<'a, DB: DrawingBackend + 'a, X: Ranged, Y: Ranged>(
     chart: &mut ChartContext<'a, DB, Cartesian2d<X, Y>>,
     position: SeriesLabelPosition,
@@ -193,4 +179,18 @@ fn legend<'a, DB: DrawingBackend + 'a, X: Ranged, Y: Ranged>(
         .label_font(("sans-serif", 14))
         .draw()
         .map_err(err)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn tick_labels_are_short_and_exact_looking() {
+        use super::short;
+        assert_eq!(short(0.30000000000000004), "0.3");
+        assert_eq!(short(0.05), "0.05");
+        assert_eq!(short(12.4), "12");
+        assert_eq!(short(1.5), "1.5");
+        assert_eq!(short(0.002), "0.002");
+        assert_eq!(short(0.0002), "2.0e-4");
+    }
 }

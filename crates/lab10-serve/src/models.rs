@@ -67,14 +67,14 @@ impl Served {
                 dataset: dataset.clone(),
                 test_accuracy: report.map(|r| r.test_accuracy).filter(|a| a.is_finite()),
             };
-            if let Some(first) = models.first().map(|m: &ServedModel| &m.info) {
-                if first.dataset != dataset {
-                    return Err(lab10_train::Error::Invalid(format!(
-                        "{} was trained on {dataset} but {} on {}; serve runs of one dataset \
-                         at a time (pass --dataset or name the runs)",
-                        info.run, first.run, first.dataset
-                    )));
-                }
+            if let Some(first) = models.first().map(|m: &ServedModel| &m.info)
+                && first.dataset != dataset
+            {
+                return Err(lab10_train::Error::Invalid(format!(
+                    "{} was trained on {dataset} but {} on {}; serve runs of one dataset \
+                     at a time (pass --dataset or name the runs)",
+                    info.run, first.run, first.dataset
+                )));
             }
             if test.is_none() {
                 test = Some(saved.test_data(data, None)?);

@@ -129,9 +129,9 @@ mod tests {
     fn centre_of_mass(img: &[f32]) -> (f64, f64) {
         let m: f64 = img.iter().map(|&v| v as f64).sum();
         let (mut x, mut y) = (0.0, 0.0);
-        for i in 0..IMAGE_PIXELS {
-            x += img[i] as f64 * ((i % SIDE) as f64 + 0.5);
-            y += img[i] as f64 * ((i / SIDE) as f64 + 0.5);
+        for (i, &v) in img.iter().enumerate().take(IMAGE_PIXELS) {
+            x += v as f64 * ((i % SIDE) as f64 + 0.5);
+            y += v as f64 * ((i / SIDE) as f64 + 0.5);
         }
         (x / m, y / m)
     }
