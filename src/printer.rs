@@ -123,8 +123,12 @@ impl Progress for Printer {
             Event::Warning { message } => eprintln!("warning: {message}"),
             Event::Member {
                 label,
-                reused: Some((run, accuracy)),
-            } => println!("{label}: reusing {} ({accuracy:.2}%)", run.display()),
+                reused: Some(reused),
+            } => println!(
+                "{label}: reusing {} ({:.2}%)",
+                reused.run.display(),
+                reused.test_accuracy
+            ),
             Event::Member {
                 label,
                 reused: None,

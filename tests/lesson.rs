@@ -7,11 +7,12 @@ use std::path::{Path, PathBuf};
 
 use burn::optim::GradientsParams;
 use burn::prelude::*;
-use common::{command, data_dir, json, ok_stdout, refused, repo, run_folder, table_row};
+use common::{command, data_dir, events, json, ok_stdout, refused, repo, run_folder, table_row};
 use lab10_data::{Mnist, MnistDataset, PixelScale, Split};
 use lab10_models::{ActivationKind, Init, MlpConfig};
 use lab10_train::{BackendKind, OptimizerConfig, evaluate};
 use lab10_train::{average, probabilities, score};
+use serde_json::Value;
 
 fn device() -> Device {
     BackendKind::Flex.device().unwrap()
@@ -220,8 +221,20 @@ fn ensemble_command_trains_members_then_reuses_them() {
     let first = ok_stdout(lab10(tmp.path(), &args));
     assert_eq!(first.matches(": training").count(), 2, "{first}");
     assert!(first.contains("ensemble (averaged softmax)"), "{first}");
-    let second = ok_stdout(lab10(tmp.path(), &args));
-    assert_eq!(second.matches(": reusing").count(), 2, "{second}");
+    // The same again, read as JSON events: both members reused, nothing trained.
+    let second = events(&ok_stdout(lab10(
+        tmp.path(),
+        &[&args[..], &["--json"]].concat(),
+    )));
+    let reused: Vec<&Value> = second
+        .iter()
+        .filter(|e| e["event"] == "member")
+        .map(|e| &e["reused"])
+        .collect();
+    assert_eq!(reused.len(), 2, "{second:?}");
+    assert!(reused.iter().all(|r| r["run"].is_string()), "{second:?}");
+    assert!(!second.iter().any(|e| e["event"] == "opened"), "{second:?}");
+    assert_eq!(second.last().unwrap()["event"], "ensemble");
     let reports: Vec<PathBuf> = std::fs::read_dir(tmp.path().join("ensembles/xavier"))
         .unwrap()
         .map(|e| e.unwrap().path().join("ensemble.json"))
@@ -325,9 +338,27 @@ fn a_group_trains_every_member_with_every_seed_and_writes_one_table() {
     let md = std::fs::read_to_string(summaries[0].join("summary.md")).unwrap();
     assert!(table_row(&md, "he-normal").is_some(), "{md}");
 
-    // Finished runs are reused; --no-reuse trains again.
-    let again = ok_stdout(lab10(tmp.path(), &args));
-    assert_eq!(again.matches(": reusing").count(), 8, "{again}");
+    // Finished runs are reused (read as JSON events: each member names the run it reuses,
+    // the very runs of the summary), and nothing is trained.
+    let again = events(&ok_stdout(lab10(
+        tmp.path(),
+        &[&args[..], &["--json"]].concat(),
+    )));
+    let mut reused: Vec<String> = again
+        .iter()
+        .filter(|e| e["event"] == "member")
+        .map(|e| e["reused"]["run"].as_str().expect("reused").to_string())
+        .collect();
+    let mut runs: Vec<String> = summary["runs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["run"].as_str().unwrap().to_string())
+        .collect();
+    reused.sort();
+    runs.sort();
+    assert_eq!(reused, runs);
+    assert!(!again.iter().any(|e| e["event"] == "opened"), "{again:?}");
 
     let err = refused(lab10(tmp.path(), &["train", "--group", "nope"]));
     assert!(

@@ -35,7 +35,7 @@ pub use eval::interop::{export, import_run};
 pub use eval::saved::{Prediction, SavedModel, draw_digit, sample_predictions};
 pub use markdown::markdown_table;
 pub use run::{
-    DataOptions, Event, Progress, Silent, Stop, StopReason, TrainOptions, TrainOutcome, train,
+    DataOptions, Event, Progress, Reused, Stop, StopReason, TrainOptions, TrainOutcome, train,
 };
 pub use runtime::backend::BackendKind;
 pub use runtime::cpu::on_compute_pool;

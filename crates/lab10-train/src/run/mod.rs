@@ -24,7 +24,7 @@ pub use data::{DataOptions, Splits, load_splits, load_test};
 use divergence::Divergence;
 use epochs::{EpochCollector, History, Position};
 use gradient_norms::GradientNormMetric;
-pub use progress::{Event, Progress, Silent};
+pub use progress::{Event, Progress, Reused};
 use renderer::EpochRenderer;
 pub use stop::{Stop, StopReason};
 

@@ -18,13 +18,6 @@ pub trait Progress: Send + Sync {
     }
 }
 
-/// Says nothing (tests, and library callers that only want the result).
-pub struct Silent;
-
-impl Progress for Silent {
-    fn event(&self, _: Event<'_>) {}
-}
-
 /// In JSON (`lab10 train --json`): `{"event": "opened", "run": ..., ...}`, one per line.
 #[derive(Debug, serde::Serialize)]
 #[serde(tag = "event", rename_all = "kebab-case")]
@@ -85,6 +78,14 @@ pub enum Event<'a> {
     /// identical run (its folder and test accuracy), or about to be trained.
     Member {
         label: &'a str,
-        reused: Option<(&'a Path, f64)>,
+        /// None when the member is trained.
+        reused: Option<Reused<'a>>,
     },
+}
+
+/// A finished identical run a group or ensemble takes instead of training it again.
+#[derive(Debug, serde::Serialize)]
+pub struct Reused<'a> {
+    pub run: &'a Path,
+    pub test_accuracy: f64,
 }

@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::config::experiment::Experiment;
 use crate::error::{Error, Result};
-use crate::run::{Event, TrainOptions, train};
+use crate::run::{Event, Reused, TrainOptions, train};
 use crate::store::report::Report;
 use crate::store::run_dir::{EXPERIMENT_FILE, RunDir};
 
@@ -50,7 +50,10 @@ pub(crate) fn train_or_reuse(
     {
         opts.progress.event(Event::Member {
             label,
-            reused: Some((&run.path, report.test_accuracy)),
+            reused: Some(Reused {
+                run: &run.path,
+                test_accuracy: report.test_accuracy,
+            }),
         });
         return Ok((run, report, true));
     }
