@@ -182,8 +182,8 @@ impl EpochCollector {
         }
     }
 
-    /// Epoch `epoch` (1-based) ended: its record, added to the history.
-    pub fn end_epoch(&mut self, epoch: usize, progress: &dyn Progress) -> EpochRecord {
+    /// Epoch `epoch` (1-based) ended: its record (see [`Self::keep`]).
+    pub fn end_epoch(&mut self, epoch: usize) -> EpochRecord {
         self.epoch = epoch + 1;
         let v = std::mem::take(&mut self.values);
         let record = EpochRecord {
@@ -199,7 +199,11 @@ impl EpochCollector {
                 .map_or(f64::NAN, |s| s.elapsed().as_secs_f64()),
             gradient_norms: v.gradient_norms,
         };
-        self.history.push(record.clone(), progress);
         record
+    }
+
+    /// Adds an ended epoch's record to the history (and the run's metrics files).
+    pub fn keep(&self, record: EpochRecord, progress: &dyn Progress) {
+        self.history.push(record, progress);
     }
 }

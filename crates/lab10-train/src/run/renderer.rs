@@ -84,7 +84,8 @@ impl TrainingProgressLogger for EpochRenderer {
     }
 
     fn update_epoch(&mut self, epoch: usize) {
-        let record = self.collector.end_epoch(epoch, self.progress.as_ref());
+        // Shown first, then written to the metrics files (whose warning, if any, follows).
+        let record = self.collector.end_epoch(epoch);
         match &mut self.tui {
             Some(t) => t.update_epoch(epoch),
             None => self.progress.event(Event::Epoch {
@@ -93,6 +94,7 @@ impl TrainingProgressLogger for EpochRenderer {
                 valid_label: self.valid_label,
             }),
         }
+        self.collector.keep(record, self.progress.as_ref());
     }
 
     fn start_split(&mut self, split: &str, total_items: usize) {
