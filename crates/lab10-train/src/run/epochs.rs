@@ -186,7 +186,7 @@ impl EpochCollector {
     pub fn end_epoch(&mut self, epoch: usize) -> EpochRecord {
         self.epoch = epoch + 1;
         let v = std::mem::take(&mut self.values);
-        let record = EpochRecord {
+        EpochRecord {
             epoch,
             train_loss: v.train_loss.unwrap_or(f64::NAN),
             train_accuracy: v.train_accuracy.unwrap_or(f64::NAN),
@@ -198,8 +198,7 @@ impl EpochCollector {
                 .take()
                 .map_or(f64::NAN, |s| s.elapsed().as_secs_f64()),
             gradient_norms: v.gradient_norms,
-        };
-        record
+        }
     }
 
     /// Adds an ended epoch's record to the history (and the run's metrics files).
