@@ -30,6 +30,8 @@ import tempfile
 import threading
 import time
 
+from runs import read_run, steady
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
 MODELS = ["softmax", "nn", "deep", "dropout"]
@@ -94,11 +96,7 @@ def lab10_run(build, model, epochs, data_dir, artifacts, environment):
            "--data-dir", data_dir, "--artifacts", artifacts]
     with MemoryPeak() as mem:
         out, wall = run(cmd, env)
-    run_dir = next(l[5:] for l in out.splitlines() if l.startswith("run: "))
-    with open(os.path.join(run_dir, "metrics.json")) as f:
-        metrics = json.load(f)
-    with open(os.path.join(run_dir, "report.json")) as f:
-        report = json.load(f)
+    _, metrics, report = read_run(out)
     return {
         "epoch_seconds": [m["train_seconds"] for m in metrics],
         "first_step_seconds": report.get("first_step_seconds"),
@@ -119,10 +117,6 @@ def torch_run(python, model, epochs, data_dir):
     result["gpu_memory_mib"] = mem.mib()
     result["wall_seconds"] = wall
     return result
-
-
-def steady(epochs):
-    return epochs[1:] if len(epochs) > 1 else epochs
 
 
 def fmt(x, digits=3):

@@ -27,6 +27,8 @@ import sys
 import tempfile
 import time
 
+from runs import read_run, steady
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
 HIDDEN = {"softmax": [], "nn": [256, 256], "deep": [512] * 4, "dropout": [512] * 4}
@@ -81,11 +83,7 @@ def lab10_run(args, model, threads, artifacts):
     cmd = [args.lab10, "train", model, "--epochs", str(args.epochs), "--backend", args.backend,
            "--data-dir", args.data_dir, "--artifacts", artifacts]
     out, err, wall = run(timed(cmd), env, REPO)
-    run_dir = next(l[5:] for l in out.splitlines() if l.startswith("run: "))
-    with open(os.path.join(run_dir, "metrics.json")) as f:
-        metrics = json.load(f)
-    with open(os.path.join(run_dir, "report.json")) as f:
-        report = json.load(f)
+    _, metrics, report = read_run(out)
     return {
         "epoch_seconds": [m["train_seconds"] for m in metrics],
         "startup_seconds": report.get("setup_seconds", float("nan")),
@@ -107,11 +105,6 @@ def peer_run(args, script, model, threads, omp_policy):
     result["peak_rss_mb"] = max_rss_mb(err)
     result["wall_seconds"] = wall
     return result
-
-
-def steady(epochs):
-    """The epochs after warm-up (all of them when there is only one)."""
-    return epochs[1:] if len(epochs) > 1 else epochs
 
 
 def main():
