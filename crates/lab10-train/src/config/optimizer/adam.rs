@@ -4,7 +4,7 @@ use burn::optim::{AdamConfig, ModuleOptimizer};
 use serde::{Deserialize, Serialize};
 
 use super::{
-    Optimiser, beta1, beta2, decay, epsilon, fraction, is_zero, l2_label, non_negative, positive,
+    Optimiser, beta1, beta2, check_moments, decay, epsilon, is_zero, l2_label, non_negative,
 };
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -54,9 +54,7 @@ impl Optimiser for Adam {
     }
 
     fn validate(&self) -> Result<(), String> {
-        fraction("beta1", self.beta1.into())?;
-        fraction("beta2", self.beta2.into())?;
-        positive("epsilon", self.epsilon)?;
+        check_moments(self.beta1, self.beta2, self.epsilon)?;
         non_negative("l2", self.l2)
     }
 }

@@ -4,7 +4,7 @@
 use burn::optim::{AdamWConfig, ModuleOptimizer};
 use serde::{Deserialize, Serialize};
 
-use super::{Optimiser, beta1, beta2, epsilon, fraction, non_negative, positive};
+use super::{Optimiser, beta1, beta2, check_moments, epsilon, non_negative};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -51,9 +51,7 @@ impl Optimiser for AdamW {
     }
 
     fn validate(&self) -> Result<(), String> {
-        fraction("beta1", self.beta1.into())?;
-        fraction("beta2", self.beta2.into())?;
-        positive("epsilon", self.epsilon)?;
+        check_moments(self.beta1, self.beta2, self.epsilon)?;
         non_negative("weight_decay", self.weight_decay)
     }
 }

@@ -134,6 +134,13 @@ fn l2_label(l2: f32) -> String {
     }
 }
 
+/// Adam's and AdamW's moment settings: decays in [0, 1), a positive epsilon.
+fn check_moments(beta1: f32, beta2: f32, epsilon: f32) -> Result<(), String> {
+    fraction("beta1", beta1.into())?;
+    fraction("beta2", beta2.into())?;
+    positive("epsilon", epsilon)
+}
+
 fn fraction(name: &str, x: f64) -> Result<(), String> {
     if (0.0..1.0).contains(&x) {
         Ok(())
