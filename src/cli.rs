@@ -9,8 +9,8 @@ use clap::builder::{PossibleValuesParser, TypedValueParser};
 use clap::{Args, Parser, Subcommand};
 use lab10_data::{DatasetSpec, KNOWN};
 use lab10_train::{
-    BackendKind, DataOptions, ExperimentCatalog, Overrides, RunDir, Stop, TrainOptions,
-    dataset_root,
+    BackendKind, Compute, DataOptions, ExperimentCatalog, Overrides, RemoteTarget, RunDir, Stop,
+    TrainOptions, WorkerUrl, dataset_root, read_token_file,
 };
 
 use crate::printer::Printer;
@@ -89,6 +89,9 @@ pub enum Command {
     /// Serve a page where the trained models read a digit you draw, side by side, and its JSON
     /// API (no authentication: for your own machine, or behind your own proxy)
     Serve(ServeArgs),
+    /// Serve this machine's device (--backend) to other lab10 processes, which train and
+    /// evaluate on it with --remote ws://HOST:PORT (or spread a group with --workers)
+    Worker(WorkerArgs),
     /// List the compiled-in backends and the device each would use
     Backends,
     /// List the datasets, where each was found (or how to get it)
@@ -112,6 +115,22 @@ pub struct TrainArgs {
     pub no_reuse: bool,
     #[command(flatten)]
     pub settings: SettingArgs,
+    #[command(flatten)]
+    pub remote: RemoteArgs,
+    /// With --group: train the members side by side on these workers (`lab10 worker`), one
+    /// member per worker at a time; a member whose worker fails continues on another
+    #[arg(long, value_name = "ws://HOST:PORT,..", value_delimiter = ',', requires = "group",
+          value_parser = parse_worker, conflicts_with_all = ["remote", "jobs"])]
+    pub workers: Option<Vec<WorkerUrl>>,
+    /// With --group: train N members side by side, each in its own local process
+    #[arg(
+        long,
+        value_name = "N",
+        requires = "group",
+        allow_negative_numbers = true,
+        conflicts_with = "remote"
+    )]
+    pub jobs: Option<usize>,
     /// Continue an interrupted run from its last checkpoint: the given run folder, or
     /// artifacts/<experiment>/latest when none is given
     #[arg(long, value_name = "RUN", num_args = 0..=1)]
@@ -184,9 +203,56 @@ pub struct EnsembleArgs {
     pub no_reuse: bool,
     #[command(flatten)]
     pub settings: SettingArgs,
+    #[command(flatten)]
+    pub remote: RemoteArgs,
+    /// Train the members side by side on these workers (`lab10 worker`), one member per
+    /// worker at a time; a member whose worker fails continues on another
+    #[arg(long, value_name = "ws://HOST:PORT,..", value_delimiter = ',',
+          value_parser = parse_worker, conflicts_with_all = ["remote", "jobs"])]
+    pub workers: Option<Vec<WorkerUrl>>,
+    /// Train N members side by side, each in its own local process
+    #[arg(
+        long,
+        value_name = "N",
+        allow_negative_numbers = true,
+        conflicts_with = "remote"
+    )]
+    pub jobs: Option<usize>,
     /// Print progress as JSON lines (one object per event, "event" names it) instead of text
     #[arg(long)]
     pub json: bool,
+}
+
+/// Where a command computes when not on this machine's --backend.
+#[derive(Args, Clone, Default)]
+pub struct RemoteArgs {
+    /// Compute on the device a `lab10 worker` serves (instead of --backend); the run folder
+    /// and every file it writes stay on this machine
+    #[arg(long, value_name = "ws://HOST:PORT", value_parser = parse_worker)]
+    pub remote: Option<WorkerUrl>,
+    /// The worker's token: the first line of FILE (what `lab10 worker` printed, or its own
+    /// --token-file); for every worker of --workers
+    #[arg(long, value_name = "FILE")]
+    pub token_file: Option<PathBuf>,
+}
+
+fn parse_worker(text: &str) -> Result<WorkerUrl, String> {
+    text.parse().map_err(|e: lab10_train::Error| e.to_string())
+}
+
+#[derive(Args)]
+pub struct WorkerArgs {
+    /// Address to listen on. Anything but loopback lets the network reach the device: keep
+    /// the token, and know that WebSocket is unencrypted (a trusted network, or an ssh tunnel)
+    #[arg(long, value_name = "HOST:PORT", default_value = "127.0.0.1:3000")]
+    pub listen: String,
+    /// Clients must present the token on the first line of FILE [default: a new token,
+    /// printed once]
+    #[arg(long, value_name = "FILE", conflicts_with = "no_auth")]
+    pub token_file: Option<PathBuf>,
+    /// No token: any process that reaches the port may use the device (loopback only)
+    #[arg(long)]
+    pub no_auth: bool,
 }
 
 #[derive(Args)]
@@ -206,6 +272,8 @@ pub struct EvalArgs {
     /// elsewhere, e.g. scripts/check-export.py)
     #[arg(long, value_name = "N", requires = "json")]
     pub logits: Option<usize>,
+    #[command(flatten)]
+    pub remote: RemoteArgs,
 }
 
 #[derive(Args)]
@@ -285,15 +353,49 @@ impl Global {
         }
     }
 
+    /// This machine's --backend, or with --remote the worker's device.
+    pub fn compute(&self, remote: &RemoteArgs) -> Result<Compute> {
+        let Some(url) = &remote.remote else {
+            if let Some(file) = &remote.token_file {
+                anyhow::bail!(
+                    "--token-file {} is the token of a worker: use it with --remote or --workers",
+                    file.display()
+                );
+            }
+            return Ok(Compute::Local(self.backend()?));
+        };
+        if let Some(kind) = self.backend {
+            anyhow::bail!(
+                "--backend {kind} names this machine's backend; with --remote {url} the \
+                 computing is the worker's, on the backend its `lab10 worker --backend` serves: \
+                 drop one of the two"
+            );
+        }
+        Ok(Compute::Remote(RemoteTarget {
+            url: url.clone(),
+            token: self.token(remote)?,
+        }))
+    }
+
+    /// The token of --token-file, if given.
+    pub fn token(&self, remote: &RemoteArgs) -> Result<Option<String>> {
+        Ok(remote
+            .token_file
+            .as_deref()
+            .map(read_token_file)
+            .transpose()?)
+    }
+
     /// What a run needs from the flags; `json`: progress as JSON lines (`--json`).
     pub fn train_options(
         &self,
+        compute: Compute,
         resume: Option<RunDir>,
         stop: &Stop,
         json: bool,
     ) -> Result<TrainOptions> {
         Ok(TrainOptions {
-            backend: self.backend()?,
+            backend: compute,
             data: self.data()?,
             artifacts: self.artifacts.clone(),
             resume,

@@ -5,6 +5,7 @@
 
 mod cli;
 mod commands;
+mod launcher;
 mod printer;
 mod signals;
 
@@ -27,7 +28,9 @@ fn main() -> ExitCode {
     let stop = Stop::default();
     // Training stops gracefully on the first Ctrl-C; everything else exits at once.
     let graceful = matches!(cli.command, Command::Train(_) | Command::Ensemble(_));
-    if let Err(e) = signals::install(stop.clone(), graceful) {
+    // A worker stops on Ctrl-C through the handlers of Burn's server.
+    let worker = matches!(cli.command, Command::Worker(_));
+    if !worker && let Err(e) = signals::install(stop.clone(), graceful) {
         eprintln!("error: {e:#}");
         return ExitCode::FAILURE;
     }
@@ -37,6 +40,11 @@ fn main() -> ExitCode {
             Some(lab10_train::Error::Stopped { reason, message }) => {
                 eprintln!("{message}");
                 ExitCode::from(reason.exit_code())
+            }
+            // A worker's failure, not the run's: a group retries the member elsewhere.
+            Some(e) if e.is_worker_failure() => {
+                eprintln!("error: {e:#}");
+                ExitCode::from(launcher::WORKER_FAILED as u8)
             }
             _ => {
                 eprintln!("error: {e:#}");
@@ -59,6 +67,7 @@ fn run(cli: Cli, stop: Stop) -> Result<()> {
         Command::Predict(args) => commands::predict(g, args),
         Command::Report(args) => commands::report(g, args),
         Command::Serve(args) => commands::serve(g, args),
+        Command::Worker(args) => commands::worker(g, args),
         Command::Backends => commands::backends(),
         Command::Datasets => commands::datasets(),
     }

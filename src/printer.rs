@@ -124,6 +124,7 @@ impl Progress for Printer {
             Event::Member {
                 label,
                 reused: Some(reused),
+                ..
             } => println!(
                 "{label}: reusing {} ({:.2}%)",
                 reused.run.display(),
@@ -132,7 +133,26 @@ impl Progress for Printer {
             Event::Member {
                 label,
                 reused: None,
+                on: None,
             } => println!("{label}: training"),
+            Event::Member {
+                label,
+                reused: None,
+                on: Some(slot),
+            } => println!("{label}: training on {slot}"),
+            Event::SlotLost {
+                label,
+                slot,
+                message,
+                run,
+            } => eprintln!(
+                "{label}: {message}\n  {slot} takes no more members; {label} goes back to the \
+                 queue{}",
+                run.map_or(String::new(), |r| format!(
+                    " and continues {} from its last checkpoint, if it has one",
+                    r.display()
+                ))
+            ),
         }
     }
 }

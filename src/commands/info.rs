@@ -87,5 +87,17 @@ pub fn backends() -> Result<()> {
             Err(e) => println!("{:<8} unavailable: {e}", b.name()),
         }
     }
+    if cfg!(feature = "remote") {
+        println!(
+            "{:<8} a `lab10 worker`'s device: --remote ws://HOST:PORT",
+            "remote"
+        );
+    } else {
+        println!(
+            "{:<8} not compiled in (rebuild with --features {})",
+            "remote",
+            lab10_train::REMOTE_FEATURE
+        );
+    }
     Ok(())
 }

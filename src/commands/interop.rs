@@ -48,8 +48,11 @@ pub fn export(g: &Global, args: ExportArgs) -> Result<()> {
 pub fn import(g: &Global, args: ImportArgs, stop: &Stop) -> Result<()> {
     let ImportArgs { file, experiment } = args;
     let experiment = g.catalog().get(&experiment)?;
-    let outcome =
-        lab10_train::import_run(&file, &experiment, &g.train_options(None, stop, false)?)?;
+    let outcome = lab10_train::import_run(
+        &file,
+        &experiment,
+        &g.train_options(g.backend()?.into(), None, stop, false)?,
+    )?;
     println!(
         "run: {}\n{}\ntest: loss {:.4}, accuracy {:.2}% on {} {} images",
         outcome.run.path.display(),

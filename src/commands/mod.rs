@@ -7,6 +7,7 @@ mod report;
 mod saved;
 mod serve;
 mod train;
+mod worker;
 
 pub use info::{backends, datasets, list, summary};
 pub use interop::{export, import};
@@ -14,3 +15,4 @@ pub use report::report;
 pub use saved::{eval, predict};
 pub use serve::serve;
 pub use train::{ensemble, train};
+pub use worker::worker;

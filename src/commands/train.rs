@@ -7,17 +7,49 @@ use lab10_train::{
 };
 
 use crate::cli::{EnsembleArgs, Global, TrainArgs};
+use crate::launcher::ProcessSlots;
 
 pub fn train(g: &Global, args: TrainArgs, stop: &Stop) -> Result<()> {
     let overrides = args.settings.overrides();
+    // clap's `requires = "group"` lets these through beside an experiment, which conflicts
+    // with --group: say so here instead of silently training one run.
+    if args.group.is_none() {
+        let group_only = [
+            ("--seeds", args.seeds.is_some()),
+            ("--no-reuse", args.no_reuse),
+            ("--workers", args.workers.is_some()),
+            ("--jobs", args.jobs.is_some()),
+        ];
+        if let Some((flag, _)) = group_only.iter().find(|(_, set)| *set) {
+            anyhow::bail!(
+                "{flag} is for a group of runs: use it with --group NAME (or with `lab10 \
+                 ensemble` for seeds of one experiment)"
+            );
+        }
+    }
     if let Some(name) = args.group {
         let catalog = g.catalog();
         let group = get_group(&catalog, &name)?;
+        let slots = ProcessSlots::from_flags(
+            g,
+            args.workers,
+            args.jobs,
+            args.remote.token_file.clone(),
+            args.json,
+            stop,
+            false,
+        )?;
+        let compute = match &slots {
+            // The members compute in their own processes; this one only writes the summary.
+            Some(_) => g.backend()?.into(),
+            None => g.compute(&args.remote)?,
+        };
         let opts = GroupOptions {
-            train: g.train_options(None, stop, args.json)?,
+            train: g.train_options(compute, None, stop, args.json)?,
             overrides,
             seeds: args.seeds,
             reuse: !args.no_reuse,
+            slots,
         };
         let (dir, summary) = run_group(&group, &catalog, &opts)?;
         if args.json {
@@ -53,17 +85,36 @@ pub fn train(g: &Global, args: TrainArgs, stop: &Stop) -> Result<()> {
     // A resumed run's experiment.toml is rewritten by the training (under the run's lock), so
     // an extended epoch count is recorded for later resumes and evals.
     experiment.apply(&overrides)?;
-    lab10_train::train(&experiment, &g.train_options(resume, stop, args.json)?)?;
+    let compute = g.compute(&args.remote)?;
+    lab10_train::train(
+        &experiment,
+        &g.train_options(compute, resume, stop, args.json)?,
+    )?;
     Ok(())
 }
 
 pub fn ensemble(g: &Global, args: EnsembleArgs, stop: &Stop) -> Result<()> {
     let experiment = g.catalog().get(&args.experiment)?;
+    let slots = ProcessSlots::from_flags(
+        g,
+        args.workers,
+        args.jobs,
+        args.remote.token_file.clone(),
+        args.json,
+        stop,
+        true,
+    )?;
+    // With --workers the members train there; the ensemble is scored on this machine.
+    let compute = match &slots {
+        Some(_) => g.backend()?.into(),
+        None => g.compute(&args.remote)?,
+    };
     let opts = EnsembleOptions {
-        train: g.train_options(None, stop, args.json)?,
+        train: g.train_options(compute, None, stop, args.json)?,
         overrides: args.settings.overrides(),
         members: args.members,
         reuse: !args.no_reuse,
+        slots,
     };
     let (dir, report) = run_ensemble(&experiment, &opts)?;
     if args.json {

@@ -35,6 +35,34 @@ pub enum Error {
     #[error("backend '{name}' is compiled in but cannot start: {message}")]
     BackendUnavailable { name: &'static str, message: String },
 
+    #[error(
+        "this binary was built without Burn's remote backend; rebuild it with `--features \
+         remote` (e.g. `cargo run --release --features remote -- ...`)"
+    )]
+    RemoteNotCompiled,
+
+    #[error(
+        "cannot reach the worker at {url}: {message}\n  (a worker is started there with \
+         `lab10 worker --listen HOST:PORT`; check that this machine can reach that port)"
+    )]
+    WorkerUnreachable { url: String, message: String },
+
+    #[error("the worker at {url} refused this client: {message}")]
+    WorkerRefused { url: String, message: String },
+
+    /// The worker went away (or broke the session) while a run was using it.
+    #[error("lost the worker at {url} during the run: {message}")]
+    WorkerLost { url: String, message: String },
+
+    /// A member's process on a worker failed for the worker's sake (it said so with exit
+    /// status 75); `message` is what that process said.
+    #[error("{message}")]
+    WorkerFailed { url: String, message: String },
+
+    /// Every worker of a group or an ensemble failed.
+    #[error("no worker is left to train on:\n  {0}")]
+    NoWorkerLeft(String),
+
     #[error("{path}: {message}")]
     Checkpoint { path: PathBuf, message: String },
 
@@ -73,6 +101,49 @@ pub enum Error {
 }
 
 impl Error {
+    /// A failure of a worker (unreachable, refusing, gone), not of the run: another worker
+    /// may do the same work.
+    pub fn is_worker_failure(&self) -> bool {
+        matches!(
+            self,
+            Error::WorkerUnreachable { .. }
+                | Error::WorkerRefused { .. }
+                | Error::WorkerLost { .. }
+                | Error::WorkerFailed { .. }
+                | Error::NoWorkerLeft(_)
+        )
+    }
+
+    /// The same error with `tail` added to its message (what a study says after it ended:
+    /// how many members are done, where its summary is). Keeps the kind, hence the exit status.
+    pub fn with_tail(self, tail: &str) -> Self {
+        let add = |message: String| format!("{message}\n{tail}");
+        match self {
+            Error::Stopped { reason, message } => Error::Stopped {
+                reason,
+                message: add(message),
+            },
+            Error::WorkerUnreachable { url, message } => Error::WorkerUnreachable {
+                url,
+                message: add(message),
+            },
+            Error::WorkerRefused { url, message } => Error::WorkerRefused {
+                url,
+                message: add(message),
+            },
+            Error::WorkerLost { url, message } => Error::WorkerLost {
+                url,
+                message: add(message),
+            },
+            Error::WorkerFailed { url, message } => Error::WorkerFailed {
+                url,
+                message: add(message),
+            },
+            Error::NoWorkerLeft(message) => Error::NoWorkerLeft(add(message)),
+            other => Error::Invalid(add(other.to_string())),
+        }
+    }
+
     pub fn write(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
         Self::Write {
             path: path.into(),

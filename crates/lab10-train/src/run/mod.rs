@@ -32,7 +32,8 @@ use crate::config::experiment::Experiment;
 use crate::config::pretrain::pretrain;
 use crate::error::{Error, Result};
 use crate::eval::evaluate::{EVAL_BATCH, Evaluation, evaluate};
-use crate::runtime::backend::{BackendKind, ComputeDevice};
+use crate::runtime::backend::{Compute, ComputeDevice};
+use crate::runtime::remote as worker;
 use crate::store::checkpoint::AtomicFileCheckpointer;
 use crate::store::model::{load_model, save_model_atomically};
 use crate::store::report::{Interruption, Report, RunStatus, utc_now};
@@ -42,7 +43,8 @@ use crate::store::run_dir::{
 
 #[derive(Clone)]
 pub struct TrainOptions {
-    pub backend: BackendKind,
+    /// A local backend, or a worker's device (`--remote`).
+    pub backend: Compute,
     pub data: DataOptions,
     /// The artifacts root (`artifacts/` by default).
     pub artifacts: PathBuf,
@@ -65,6 +67,15 @@ pub struct TrainOutcome {
 
 /// Trains `experiment` (or resumes `opts.resume`) and writes every artifact of the run.
 pub fn train(experiment: &Experiment, opts: &TrainOptions) -> Result<TrainOutcome> {
+    match opts.backend.worker() {
+        None => train_here(experiment, opts),
+        // Burn's remote client panics when its worker goes away mid-run; that is a worker's
+        // failure, reported as one (the run folder keeps its last checkpoint).
+        Some(url) => worker::catch_loss(url, || train_here(experiment, opts)),
+    }
+}
+
+fn train_here(experiment: &Experiment, opts: &TrainOptions) -> Result<TrainOutcome> {
     let clock = Clock::start();
     refuse_if_stopped(&opts.stop, &experiment.name)?;
     // A resumed run is claimed first: a second writer is refused before any work.
@@ -241,7 +252,7 @@ fn announce(
     let t = &experiment.training;
     opts.progress.event(Event::Opened {
         run: &opened.run.path,
-        backend: opts.backend,
+        backend: opts.backend.name(),
         device: &compute.description,
         params: experiment.model.num_params(),
         optimizer: experiment.optimizer.label(),
@@ -354,7 +365,19 @@ fn fit(
     let setup_seconds = clock.started.elapsed().as_secs_f64();
     let optimizer = &experiment.optimizer;
     let learner = Learner::new(model, optimizer.init(), optimizer.learning_rate());
-    let result = training.renderer(Box::new(renderer)).launch(learner);
+    let training = training.renderer(Box::new(renderer));
+    let result = match opts.backend.worker() {
+        None => training.launch(learner),
+        Some(url) => {
+            worker::catch_loss(url, || Ok(training.launch(learner))).map_err(|e| match e {
+                Error::WorkerLost { url, message } => Error::WorkerLost {
+                    url,
+                    message: format!("{message}. {}", resumable(experiment, run)),
+                },
+                other => other,
+            })?
+        }
+    };
     // The TUI holds the terminal until its renderer is dropped: release it before going on.
     // (burn-train's TUI resets its interrupter at the end, so `interrupted` may be lost there;
     // the stop request is ours to keep.)
@@ -367,14 +390,25 @@ fn fit(
     drop(renderer);
     drop(watch);
     if let Some(error) = error {
-        let resumable = match run.last_checkpoint() {
-            Some(n) => format!(
-                "The last complete checkpoint is epoch {n}: continue with `{}`",
-                resume_command(experiment, run)
-            ),
-            None => "No epoch was checkpointed; start a new run.".into(),
-        };
-        return Err(Error::Training(format!("{error}. {resumable}")));
+        // On a worker's device, the learner's event errors are reads of tensors that never
+        // came back: the worker went away (its checkpoint and data errors are this machine's).
+        if let (Some(url), burn::train::TrainingError::EventProcessor(_)) =
+            (opts.backend.worker(), error.as_ref())
+            && worker::is_session_loss(&error.to_string())
+        {
+            return Err(Error::WorkerLost {
+                url: url.to_string(),
+                message: format!(
+                    "its session broke off ({}). {}",
+                    worker::root_cause(&error.to_string()),
+                    resumable(experiment, run)
+                ),
+            });
+        }
+        return Err(Error::Training(format!(
+            "{error}. {}",
+            resumable(experiment, run)
+        )));
     }
     let position = *position.lock().expect("position lock");
     Ok(Fitted {
@@ -383,6 +417,18 @@ fn fit(
         position,
         setup_seconds,
     })
+}
+
+/// How to go on after a failed run: from its last checkpoint, or from scratch.
+fn resumable(experiment: &Experiment, run: &RunDir) -> String {
+    match run.last_checkpoint() {
+        Some(n) => format!(
+            "The last complete checkpoint is epoch {n}: continue with `{}` (on this machine, or \
+             on a worker with --remote)",
+            resume_command(experiment, run)
+        ),
+        None => "No epoch was checkpointed; start a new run.".into(),
+    }
 }
 
 fn resume_command(experiment: &Experiment, run: &RunDir) -> String {

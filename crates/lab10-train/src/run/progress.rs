@@ -5,7 +5,6 @@ use std::path::Path;
 
 use lab10_data::DataRecord;
 
-use crate::runtime::backend::BackendKind;
 use crate::store::metrics::EpochRecord;
 
 /// Receives a run's events, in order. Shared with the learner's thread, hence `Sync`.
@@ -35,7 +34,8 @@ pub enum Event<'a> {
     /// The run folder is ready and training is about to start.
     Opened {
         run: &'a Path,
-        backend: BackendKind,
+        /// The local backend's name, or `remote` (then `device` names the worker).
+        backend: &'a str,
         device: &'a str,
         params: usize,
         optimizer: String,
@@ -80,6 +80,18 @@ pub enum Event<'a> {
         label: &'a str,
         /// None when the member is trained.
         reused: Option<Reused<'a>>,
+        /// Where it trains, when a study spreads its members (`--workers`, `--jobs`).
+        #[serde(skip_serializing_if = "Option::is_none")]
+        on: Option<&'a str>,
+    },
+    /// A worker failed while training a member (unreachable, refused, gone): the worker takes
+    /// no more members, and the member goes back to the queue, to continue from its run's last
+    /// checkpoint (`run`) on another worker.
+    SlotLost {
+        label: &'a str,
+        slot: &'a str,
+        message: &'a str,
+        run: Option<&'a Path>,
     },
 }
 

@@ -1,4 +1,6 @@
-//! Where the tensors live: the backends, and the CPU threads they compute on.
+//! Where the tensors live: the backends, the CPU threads they compute on, and workers on
+//! other machines.
 
 pub mod backend;
 pub mod cpu;
+pub mod remote;

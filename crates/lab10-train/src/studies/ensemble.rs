@@ -11,14 +11,15 @@ use lab10_data::{MnistBatcher, MnistDataset, PixelScale};
 use lab10_models::Mlp;
 use serde::{Deserialize, Serialize};
 
-use super::{Spread, train_or_reuse};
+use super::parallel::MemberSlots;
+use super::{Spread, train_members};
 use crate::config::experiment::{Experiment, Overrides};
 use crate::error::{Error, Result};
 use crate::eval::evaluate::EVAL_BATCH;
 use crate::markdown::markdown_table;
 use crate::run::{TrainOptions, load_test};
 use crate::store::model::load_model;
-use crate::store::run_dir::{MODEL_FILE, create_unique_dir, dataset_root};
+use crate::store::run_dir::{MODEL_FILE, RunDir, create_unique_dir, dataset_root};
 
 /// Softmax probabilities of `model` for every image of `data`: `[images, classes]`.
 pub fn probabilities(
@@ -147,6 +148,9 @@ pub struct EnsembleOptions {
     pub members: usize,
     /// Reuse finished runs of identical settings instead of training them again.
     pub reuse: bool,
+    /// Train members side by side there (`--workers`, `--jobs`) instead of one after another
+    /// in this process.
+    pub slots: Option<Box<dyn MemberSlots>>,
 }
 
 /// Trains (or reuses) `members` runs of `experiment` with seeds `seed, seed+1, ...`, then
@@ -163,42 +167,56 @@ pub fn run_ensemble(
     base.apply(&opts.overrides)?;
     base.dataset = opts.train.data.dataset_for(&base)?.name.to_string();
     let artifacts = dataset_root(&opts.train.artifacts, &base.dataset);
-    let backend = opts.train.backend.name();
+    let slots = opts.slots.as_deref();
+    let backend = slots.map_or(opts.train.backend.name(), |s| s.backend());
     let first_seed = base.training.seed;
-    let mut runs = Vec::with_capacity(opts.members);
-    for k in 0..opts.members {
-        let mut e = base.clone();
-        e.training.seed = first_seed + k as u64;
-        let label = format!(
-            "[{}/{}] {} seed {}",
-            k + 1,
+    let members: Vec<(Experiment, String)> = (0..opts.members)
+        .map(|k| {
+            let mut e = base.clone();
+            e.training.seed = first_seed + k as u64;
+            let label = format!(
+                "[{}/{}] {} seed {}",
+                k + 1,
+                opts.members,
+                e.name,
+                e.training.seed
+            );
+            (e, label)
+        })
+        .collect();
+    let outcome = train_members(
+        &members,
+        &opts.train,
+        &artifacts,
+        opts.reuse,
+        slots,
+        &mut |_| Ok(()),
+    )?;
+    if let Some(ended) = outcome.ended {
+        let missing: Vec<String> = members
+            .iter()
+            .zip(&outcome.results)
+            .filter(|(_, r)| r.is_none())
+            .map(|((e, _), _)| e.training.seed.to_string())
+            .collect();
+        let done = opts.members - missing.len();
+        let tail = format!(
+            "ensemble of {} ended with {done} of {} members done; missing seeds {}. Run the \
+             same command again to finish it: finished members are reused.",
+            base.name,
             opts.members,
-            e.name,
-            e.training.seed
+            missing.join(", ")
         );
-        let (run, was_reused) =
-            match train_or_reuse(&e, &opts.train, &artifacts, opts.reuse, &label) {
-                Ok((run, _, reused)) => (run, reused),
-                Err(Error::Stopped { reason, message }) => {
-                    let missing: Vec<String> = (k..opts.members)
-                        .map(|m| (first_seed + m as u64).to_string())
-                        .collect();
-                    return Err(Error::Stopped {
-                        reason,
-                        message: format!(
-                            "{message}\nensemble of {} stopped with {k} of {} members done; \
-                         missing seeds {}. Run the same command again to finish it: finished \
-                         members are reused.",
-                            e.name,
-                            opts.members,
-                            missing.join(", ")
-                        ),
-                    });
-                }
-                Err(other) => return Err(other),
-            };
-        runs.push((e.training.seed, run, was_reused));
+        return Err(ended.with_tail(&tail));
     }
+    let runs: Vec<(u64, RunDir, bool)> = members
+        .iter()
+        .zip(outcome.results)
+        .map(|((e, _), r)| {
+            let f = r.expect("every member finished when nothing ended the study");
+            (e.training.seed, f.run, f.reused)
+        })
+        .collect();
 
     let compute = opts.train.backend.open()?;
     let device = compute.device;
@@ -208,7 +226,13 @@ pub fn run_ensemble(
     let mut members = Vec::with_capacity(runs.len());
     for (seed, run, reused) in runs {
         let model = load_model(&run.file(MODEL_FILE), &base, &device)?;
-        let p = probabilities(&model, &test, base.training.pixels, &device);
+        let p = match opts.train.backend.worker() {
+            None => probabilities(&model, &test, base.training.pixels, &device),
+            // Scored on the worker of --remote: losing it is its failure, not a panic.
+            Some(url) => crate::runtime::remote::catch_loss(url, || {
+                Ok(probabilities(&model, &test, base.training.pixels, &device))
+            })?,
+        };
         let (test_accuracy, test_loss) = score(p.clone(), labels);
         members.push(Member {
             seed,

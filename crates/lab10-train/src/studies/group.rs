@@ -14,7 +14,8 @@ use std::path::{Path, PathBuf};
 use lab10_data::atomic::write_atomically;
 use serde::{Deserialize, Serialize};
 
-use super::{Spread, train_or_reuse};
+use super::parallel::MemberSlots;
+use super::{Finished, Spread, train_members};
 use crate::config::experiment::{Experiment, ExperimentCatalog, Overrides, toml_stems};
 use crate::error::{Error, Result};
 use crate::markdown::markdown_table;
@@ -236,7 +237,8 @@ impl GroupSummary {
         ));
         if !self.missing.is_empty() {
             out.push_str(&format!(
-                "**Incomplete: the group was stopped; missing {}.**\n\n",
+                "**Incomplete: the group ended early (stopped, or its workers failed); missing \
+                 {}.**\n\n",
                 self.missing.join(", ")
             ));
         }
@@ -312,6 +314,9 @@ pub struct GroupOptions {
     pub seeds: Option<Vec<u64>>,
     /// Reuse finished runs of identical settings instead of training them again.
     pub reuse: bool,
+    /// Train members side by side there (`--workers`, `--jobs`) instead of one after another
+    /// in this process.
+    pub slots: Option<Box<dyn MemberSlots>>,
 }
 
 /// Trains every experiment of `group` with every seed (reusing finished identical runs),
@@ -331,9 +336,10 @@ pub fn run_group(
         e.dataset = opts.train.data.dataset_for(e)?.name.to_string();
     }
     let artifacts = dataset_root(&opts.train.artifacts, &experiments[0].dataset);
-    let backend = opts.train.backend.name();
+    let slots = opts.slots.as_deref();
+    let backend = slots.map_or(opts.train.backend.name(), |s| s.backend());
     let dir = summary_dir(&artifacts, &group.name, backend)?;
-    let members: Vec<Experiment> = experiments
+    let members: Vec<(Experiment, String)> = experiments
         .iter()
         .flat_map(|experiment| {
             group.seeds.iter().map(|&seed| {
@@ -342,42 +348,53 @@ pub fn run_group(
                 e
             })
         })
+        .collect::<Vec<_>>()
+        .into_iter()
+        .enumerate()
+        .map(|(i, e)| {
+            let n = experiments.len() * group.seeds.len();
+            let label = format!("[{}/{n}] {} seed {}", i + 1, e.name, e.training.seed);
+            (e, label)
+        })
         .collect();
     let total = members.len();
-    let mut runs = Vec::with_capacity(total);
-    let mut summary = GroupSummary::new(&group, &experiments, backend, &runs, Vec::new());
-    for (i, e) in members.iter().enumerate() {
-        let seed = e.training.seed;
-        let label = format!("[{}/{total}] {} seed {seed}", i + 1, e.name);
-        let outcome = train_or_reuse(e, &opts.train, &artifacts, opts.reuse, &label)
-            .and_then(|(run, report, reused)| MemberRun::new(&e.name, &run, &report, reused));
-        match outcome {
-            Ok(member) => runs.push(member),
-            Err(Error::Stopped { reason, message }) => {
-                let missing: Vec<String> = members[i..]
-                    .iter()
-                    .map(|m| format!("{} seed {}", m.name, m.training.seed))
-                    .collect();
-                summary = GroupSummary::new(&group, &experiments, backend, &runs, missing);
-                write_summary(&dir, &summary)?;
-                return Err(Error::Stopped {
-                    reason,
-                    message: format!(
-                        "{message}\ngroup '{}' stopped with {} of {total} members done; its \
-                         summary so far is in {}. Run the same command again to finish it: \
-                         finished members are reused.",
-                        group.name,
-                        runs.len(),
-                        dir.display()
-                    ),
-                });
-            }
-            Err(other) => return Err(other),
-        }
-        summary = GroupSummary::new(&group, &experiments, backend, &runs, Vec::new());
-        write_summary(&dir, &summary)?;
-    }
-    Ok((dir, summary))
+    let summarise = |results: &[Option<Finished>], missing: Vec<String>| -> Result<GroupSummary> {
+        let runs = results
+            .iter()
+            .zip(&members)
+            .filter_map(|(r, (e, _))| r.as_ref().map(|f| (e, f)))
+            .map(|(e, f)| MemberRun::new(&e.name, &f.run, &f.report, f.reused))
+            .collect::<Result<Vec<_>>>()?;
+        Ok(GroupSummary::new(
+            &group,
+            &experiments,
+            backend,
+            &runs,
+            missing,
+        ))
+    };
+    let outcome = train_members(
+        &members,
+        &opts.train,
+        &artifacts,
+        opts.reuse,
+        slots,
+        &mut |results| write_summary(&dir, &summarise(results, Vec::new())?),
+    )?;
+    let missing = outcome.missing(&members);
+    let summary = summarise(&outcome.results, missing.clone())?;
+    write_summary(&dir, &summary)?;
+    let Some(ended) = outcome.ended else {
+        return Ok((dir, summary));
+    };
+    let done = total - missing.len();
+    let tail = format!(
+        "group '{}' ended with {done} of {total} members done; its summary so far is in {}. \
+         Run the same command again to finish it: finished members are reused.",
+        group.name,
+        dir.display()
+    );
+    Err(ended.with_tail(&tail))
 }
 
 #[cfg(test)]

@@ -4,6 +4,7 @@
 
 pub mod ensemble;
 pub mod group;
+pub mod parallel;
 
 use std::path::Path;
 
@@ -14,6 +15,7 @@ use crate::error::{Error, Result};
 use crate::run::{Event, Reused, TrainOptions, train};
 use crate::store::report::Report;
 use crate::store::run_dir::{EXPERIMENT_FILE, RunDir};
+use parallel::{MemberSlots, train_in_parallel};
 
 /// A finished run of exactly `experiment` (same model, optimiser, data, seed and epochs) on
 /// `backend`, if one exists under `artifacts`: groups and ensembles reuse it instead of
@@ -54,6 +56,7 @@ pub(crate) fn train_or_reuse(
                 run: &run.path,
                 test_accuracy: report.test_accuracy,
             }),
+            on: None,
         });
         return Ok((run, report, true));
     }
@@ -66,9 +69,80 @@ pub(crate) fn train_or_reuse(
     opts.progress.event(Event::Member {
         label,
         reused: None,
+        on: None,
     });
     let outcome = train(experiment, opts)?;
     Ok((outcome.run, outcome.report, false))
+}
+
+/// A member's finished run.
+pub(crate) struct Finished {
+    pub run: RunDir,
+    pub report: Report,
+    /// Taken from an earlier identical run instead of trained.
+    pub reused: bool,
+}
+
+/// What became of a study's members.
+pub(crate) struct Outcome {
+    /// In member order; `None` for a member not trained.
+    pub results: Vec<Option<Finished>>,
+    /// Why members are missing: a stop, a failed member, every worker gone.
+    pub ended: Option<Error>,
+}
+
+impl Outcome {
+    /// The members not trained, as `xavier seed 778`.
+    pub fn missing(&self, members: &[(Experiment, String)]) -> Vec<String> {
+        members
+            .iter()
+            .zip(&self.results)
+            .filter(|(_, r)| r.is_none())
+            .map(|((e, _), _)| format!("{} seed {}", e.name, e.training.seed))
+            .collect()
+    }
+}
+
+/// Trains (or reuses) every member (`(experiment with its seed, label)`): one after another
+/// in this process, or side by side on `slots`. `done` is called after each member finishes
+/// with every result so far, so a study can rewrite its summary as it goes.
+pub(crate) fn train_members(
+    members: &[(Experiment, String)],
+    opts: &TrainOptions,
+    artifacts: &Path,
+    reuse: bool,
+    slots: Option<&dyn MemberSlots>,
+    done: &mut (dyn FnMut(&[Option<Finished>]) -> Result<()> + Send),
+) -> Result<Outcome> {
+    if let Some(slots) = slots {
+        let (results, ended) = train_in_parallel(members, opts, artifacts, reuse, slots, done)?;
+        return Ok(Outcome { results, ended });
+    }
+    let mut results: Vec<Option<Finished>> = members.iter().map(|_| None).collect();
+    for (i, (member, label)) in members.iter().enumerate() {
+        match train_or_reuse(member, opts, artifacts, reuse, label) {
+            Ok((run, report, reused)) => {
+                results[i] = Some(Finished {
+                    run,
+                    report,
+                    reused,
+                });
+                done(&results)?;
+            }
+            // A stop, or the worker of --remote gone: the study ends with what it has.
+            Err(e) if matches!(e, Error::Stopped { .. }) || e.is_worker_failure() => {
+                return Ok(Outcome {
+                    results,
+                    ended: Some(e),
+                });
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(Outcome {
+        results,
+        ended: None,
+    })
 }
 
 /// Mean, sample standard deviation and range of a few numbers.

@@ -1,0 +1,414 @@
+//! A group's or an ensemble's members in child `lab10 train` processes: one slot per worker
+//! (`--workers`, each child trains with `--remote`) or N local slots (`--jobs`). The library
+//! decides which member runs where and retries members of failed workers
+//! ([`lab10_train::MemberSlots`]); this file starts one child and reads what it says.
+//!
+//! A child is a process of its own, so a worker that dies takes down one child, never the
+//! group. Children run in their own process group: Ctrl-C reaches this process only, which
+//! passes one stop request on to each child (they save what is complete and exit).
+
+use std::ffi::OsString;
+use std::io::{BufRead, BufReader};
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use anyhow::{Context, Result};
+use lab10_train::{
+    BackendKind, Error, Experiment, MemberSlots, SlotFailure, Stop, StopReason, WorkerUrl,
+};
+use serde_json::Value;
+
+use crate::cli::Global;
+
+/// The exit status of a `lab10` whose worker failed (unreachable, refused, gone): EX_TEMPFAIL,
+/// "try again later" (or elsewhere).
+pub const WORKER_FAILED: i32 = 75;
+
+/// The children running now, for an immediate exit (a second Ctrl-C) to take them along.
+static CHILDREN: std::sync::Mutex<Vec<u32>> = std::sync::Mutex::new(Vec::new());
+
+/// Kills every child still running (SIGKILL): this process is exiting at once.
+pub fn kill_children() {
+    let children = CHILDREN.lock().map(|c| c.clone()).unwrap_or_default();
+    for pid in children {
+        signal(pid, libc::SIGKILL);
+    }
+}
+
+fn signal(pid: u32, signal: libc::c_int) {
+    // SAFETY: kill(2) with the PID of a child not yet waited for (so not reused) and a plain
+    // signal number has no memory effects.
+    unsafe {
+        libc::kill(pid as libc::pid_t, signal);
+    }
+}
+
+enum Slot {
+    Worker(WorkerUrl),
+    Local { n: usize, backend: BackendKind },
+}
+
+pub struct ProcessSlots {
+    exe: PathBuf,
+    /// The flags every child gets: where data, experiments and artifacts are.
+    global: Vec<OsString>,
+    slots: Vec<Slot>,
+    token_file: Option<PathBuf>,
+    backend: String,
+    json: bool,
+    stop: Stop,
+    /// The members' experiment files, resolved (overrides applied, seed and dataset set).
+    members: tempfile::TempDir,
+}
+
+impl ProcessSlots {
+    /// One slot per worker (`--workers`), or `jobs` local processes on --backend.
+    /// `scores_here`: the study computes something on this machine afterwards (an
+    /// ensemble's score), so --backend keeps a meaning beside --workers.
+    pub fn from_flags(
+        g: &Global,
+        workers: Option<Vec<WorkerUrl>>,
+        jobs: Option<usize>,
+        token_file: Option<PathBuf>,
+        json: bool,
+        stop: &Stop,
+        scores_here: bool,
+    ) -> Result<Option<Box<dyn MemberSlots>>> {
+        let (slots, backend) = match (workers, jobs) {
+            (Some(workers), _) => {
+                if let Some(kind) = g.backend.filter(|_| !scores_here) {
+                    anyhow::bail!(
+                        "--backend {kind} names this machine's backend; with --workers the \
+                         members compute on the workers' devices: drop --backend"
+                    );
+                }
+                let mut seen = std::collections::HashSet::new();
+                if let Some(twice) = workers.iter().find(|w| !seen.insert(w.as_str())) {
+                    anyhow::bail!("--workers names {twice} twice; name each worker once");
+                }
+                (
+                    workers.into_iter().map(Slot::Worker).collect::<Vec<_>>(),
+                    "remote".to_string(),
+                )
+            }
+            (None, Some(0)) => anyhow::bail!("--jobs must be at least 1"),
+            (None, Some(n)) => {
+                if token_file.is_some() {
+                    anyhow::bail!("--token-file is for --workers or --remote, not --jobs");
+                }
+                let backend = g.backend()?;
+                (
+                    (1..=n).map(|n| Slot::Local { n, backend }).collect(),
+                    backend.name().to_string(),
+                )
+            }
+            (None, None) => return Ok(None),
+        };
+        if let Some(file) = &token_file {
+            // Read now: a missing file is a mistake to report before any member starts.
+            lab10_train::read_token_file(file)?;
+        }
+        let mut global = vec![OsString::from("--artifacts"), g.artifacts.clone().into()];
+        if let Some(dir) = &g.data_dir {
+            global.extend([OsString::from("--data-dir"), dir.clone().into()]);
+        }
+        if let Some(dir) = &g.experiments {
+            global.extend([OsString::from("--experiments"), dir.clone().into()]);
+        }
+        if g.no_verify {
+            global.push("--no-verify".into());
+        }
+        Ok(Some(Box::new(Self {
+            exe: std::env::current_exe().context("cannot find this program's own file")?,
+            global,
+            slots,
+            token_file,
+            backend,
+            json,
+            stop: stop.clone(),
+            members: tempfile::Builder::new()
+                .prefix("lab10-members-")
+                .tempdir()
+                .context("cannot create a temporary folder for the members' experiment files")?,
+        })))
+    }
+
+    fn command(&self, slot: usize, member: &Experiment, resume: Option<&Path>) -> Result<Command> {
+        let mut command = Command::new(&self.exe);
+        command.args(&self.global).arg("train");
+        match resume {
+            Some(run) => {
+                command.arg(&member.name).arg("--resume").arg(run);
+            }
+            None => {
+                let file = self.members.path().join(format!(
+                    "{}-seed{}-slot{slot}.toml",
+                    member.name, member.training.seed
+                ));
+                std::fs::write(&file, member.to_toml())
+                    .with_context(|| format!("cannot write {}", file.display()))?;
+                command.arg(file);
+            }
+        }
+        command.arg("--json");
+        match &self.slots[slot] {
+            Slot::Worker(url) => {
+                command.arg("--remote").arg(url.as_str());
+                if let Some(file) = &self.token_file {
+                    command.arg("--token-file").arg(file);
+                }
+            }
+            Slot::Local { backend, .. } => {
+                command.arg("--backend").arg(backend.name());
+            }
+        }
+        command
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .process_group(0);
+        Ok(command)
+    }
+
+    /// One line of a child's progress, shown as this process shows its own.
+    fn show(&self, label: &str, slot: &str, line: &str) -> Option<PathBuf> {
+        let mut event = match serde_json::from_str::<Value>(line) {
+            Ok(event) if event.is_object() => event,
+            _ => {
+                println!("{label}: {line}");
+                return None;
+            }
+        };
+        let kind = event["event"].as_str().unwrap_or_default().to_string();
+        let opened = (kind == "opened")
+            .then(|| event["run"].as_str().map(PathBuf::from))
+            .flatten();
+        if self.json {
+            event["member"] = label.into();
+            event["slot"] = slot.into();
+            println!("{event}");
+            return opened;
+        }
+        let r = &event["record"];
+        match kind.as_str() {
+            "opened" => println!(
+                "{label} on {slot}: run {} ({})",
+                event["run"].as_str().unwrap_or("?"),
+                event["device"].as_str().unwrap_or("?")
+            ),
+            "epoch" => println!(
+                "{label} on {slot}: epoch {}/{}  train loss {:.4}  {} acc {:.2}%  {:.1} s",
+                r["epoch"],
+                event["epochs"],
+                r["train_loss"].as_f64().unwrap_or(f64::NAN),
+                event["valid_label"].as_str().unwrap_or("valid"),
+                r["valid_accuracy"].as_f64().unwrap_or(f64::NAN),
+                r["epoch_seconds"].as_f64().unwrap_or(f64::NAN)
+            ),
+            "tested" => println!(
+                "{label} on {slot}: test accuracy {:.2}%",
+                event["test_accuracy"].as_f64().unwrap_or(f64::NAN)
+            ),
+            "pretraining" => println!(
+                "{label} on {slot}: pre-training: {}",
+                event["label"].as_str().unwrap_or("?")
+            ),
+            "pretrain-epoch" => println!(
+                "{label} on {slot}: pretrain layer {}/{} epoch {}/{}: reconstruction error {:.4}",
+                event["layer"],
+                event["layers"],
+                event["epoch"],
+                event["epochs"],
+                event["reconstruction_error"].as_f64().unwrap_or(f64::NAN)
+            ),
+            "removing-incomplete" => println!(
+                "{label} on {slot}: removing {} (its epoch's checkpoint is incomplete)",
+                event["file"].as_str().unwrap_or("?")
+            ),
+            "warning" => eprintln!(
+                "{label}: warning: {}",
+                event["message"].as_str().unwrap_or("?")
+            ),
+            // "data": the child's data line says what the group's own lines already say.
+            _ => {}
+        }
+        opened
+    }
+}
+
+impl MemberSlots for ProcessSlots {
+    fn count(&self) -> usize {
+        self.slots.len()
+    }
+
+    fn name(&self, slot: usize) -> String {
+        match &self.slots[slot] {
+            Slot::Worker(url) => url.to_string(),
+            Slot::Local { n, backend } => format!("process {n} ({backend})"),
+        }
+    }
+
+    fn backend(&self) -> &str {
+        &self.backend
+    }
+
+    fn train(
+        &self,
+        slot: usize,
+        member: &Experiment,
+        resume: Option<&Path>,
+        label: &str,
+    ) -> Result<PathBuf, Box<SlotFailure>> {
+        let name = self.name(slot);
+        let fail = |error: Error, run: Option<PathBuf>| Box::new(SlotFailure { error, run });
+        let mut child = self
+            .command(slot, member, resume)
+            .and_then(|mut c| {
+                c.spawn()
+                    .with_context(|| format!("cannot start {}", self.exe.display()))
+            })
+            .map_err(|e| fail(Error::Training(format!("{e:#}")), None))?;
+        let pid = child.id();
+        CHILDREN.lock().expect("children lock").push(pid);
+        let ended = Arc::new(AtomicBool::new(false));
+        let forward = forward_stop(pid, self.stop.clone(), Arc::clone(&ended));
+        let stderr = child.stderr.take().expect("piped");
+        let errors = {
+            let label = label.to_string();
+            std::thread::spawn(move || {
+                // What the child said after its last "error: " is why it failed; every line is
+                // passed on as it comes.
+                let mut said: Vec<String> = Vec::new();
+                for_each_line(stderr, |line| {
+                    eprintln!("{label}: {line}");
+                    if line.starts_with("error: ") {
+                        said.clear();
+                    }
+                    said.push(line.to_string());
+                });
+                let start = said.iter().position(|l| l.starts_with("error: "));
+                let mut message = start
+                    .map_or(said.clone(), |i| said[i..].to_vec())
+                    .join("\n");
+                if let Some(rest) = message.strip_prefix("error: ") {
+                    message = rest.to_string();
+                }
+                message
+            })
+        };
+        let mut run = resume.map(Path::to_path_buf);
+        let stdout = child.stdout.take().expect("piped");
+        for_each_line(stdout, |line| {
+            if let Some(opened) = self.show(label, &name, line) {
+                run = Some(opened);
+            }
+        });
+        // The child has closed its stdout: it is exiting. Stop forwarding before it is
+        // reaped, so that no signal can reach a reused PID.
+        ended.store(true, Ordering::SeqCst);
+        let _ = forward.join();
+        let status = child.wait();
+        CHILDREN
+            .lock()
+            .expect("children lock")
+            .retain(|&p| p != pid);
+        let message = errors.join().unwrap_or_default();
+        let status =
+            status.map_err(|e| fail(Error::Training(format!("{label}: {e}")), run.clone()))?;
+        // A child killed by the stop request passed on before it could catch it.
+        let stopped_by = std::os::unix::process::ExitStatusExt::signal(&status)
+            .filter(|_| self.stop.requested().is_some())
+            .and_then(|signal| match signal {
+                libc::SIGINT => Some(StopReason::Interrupt),
+                libc::SIGTERM => Some(StopReason::Terminate),
+                _ => None,
+            });
+        if let Some(reason) = stopped_by {
+            return Err(fail(
+                Error::Stopped {
+                    reason,
+                    message: format!("{label} stopped by {}", reason.signal_name()),
+                },
+                run,
+            ));
+        }
+        match status.code() {
+            Some(0) => run.ok_or_else(|| {
+                fail(
+                    Error::Training(format!("{label}: the child said nothing of its run folder")),
+                    None,
+                )
+            }),
+            Some(WORKER_FAILED) => Err(fail(
+                Error::WorkerFailed {
+                    url: name.clone(),
+                    message,
+                },
+                run,
+            )),
+            Some(code) if code == i32::from(StopReason::Interrupt.exit_code()) => Err(fail(
+                Error::Stopped {
+                    reason: StopReason::Interrupt,
+                    message,
+                },
+                run,
+            )),
+            Some(code) if code == i32::from(StopReason::Terminate.exit_code()) => Err(fail(
+                Error::Stopped {
+                    reason: StopReason::Terminate,
+                    message,
+                },
+                run,
+            )),
+            _ => Err(fail(
+                Error::Training(if message.is_empty() {
+                    format!("it {status}")
+                } else {
+                    format!("{message} (it {status})")
+                }),
+                run,
+            )),
+        }
+    }
+}
+
+/// Calls `f` with every line `pipe` gives until its end, invalid UTF-8 replaced: a child
+/// whose pipe is not drained would block.
+fn for_each_line(pipe: impl std::io::Read, mut f: impl FnMut(&str)) {
+    let mut reader = BufReader::new(pipe);
+    let mut buffer = Vec::new();
+    loop {
+        buffer.clear();
+        match reader.read_until(b'\n', &mut buffer) {
+            Ok(0) | Err(_) => return,
+            Ok(_) => {
+                let line = String::from_utf8_lossy(&buffer);
+                f(line.trim_end_matches(['\n', '\r']));
+            }
+        }
+    }
+}
+
+/// Passes a stop request of this process on to the child, once: it stops after its current
+/// step and saves what is complete.
+fn forward_stop(pid: u32, stop: Stop, ended: Arc<AtomicBool>) -> std::thread::JoinHandle<()> {
+    std::thread::spawn(move || {
+        while !ended.load(Ordering::SeqCst) {
+            if let Some(reason) = stop.requested() {
+                signal(
+                    pid,
+                    match reason {
+                        StopReason::Terminate => libc::SIGTERM,
+                        _ => libc::SIGINT,
+                    },
+                );
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    })
+}
