@@ -2,11 +2,11 @@
 
 use anyhow::Result;
 use lab10_train::{
-    EnsembleOptions, GroupOptions, Overrides, RunDir, SavedModel, Stop, get_group, run_ensemble,
-    run_group,
+    Compute, EnsembleOptions, GroupOptions, MemberSlots, Overrides, RunDir, SavedModel, Stop,
+    WorkerUrl, get_group, run_ensemble, run_group,
 };
 
-use crate::cli::{EnsembleArgs, Global, TrainArgs};
+use crate::cli::{EnsembleArgs, Global, RemoteArgs, TrainArgs};
 use crate::launcher::ProcessSlots;
 
 pub fn train(g: &Global, args: TrainArgs, stop: &Stop) -> Result<()> {
@@ -30,20 +30,15 @@ pub fn train(g: &Global, args: TrainArgs, stop: &Stop) -> Result<()> {
     if let Some(name) = args.group {
         let catalog = g.catalog();
         let group = get_group(&catalog, &name)?;
-        let slots = ProcessSlots::from_flags(
+        let (slots, compute) = study_compute(
             g,
             args.workers,
             args.jobs,
-            args.remote.token_file.clone(),
+            &args.remote,
             args.json,
             stop,
             false,
         )?;
-        let compute = match &slots {
-            // The members compute in their own processes; this one only writes the summary.
-            Some(_) => g.backend()?.into(),
-            None => g.compute(&args.remote)?,
-        };
         let opts = GroupOptions {
             train: g.train_options(compute, None, stop, args.json)?,
             overrides,
@@ -95,20 +90,16 @@ pub fn train(g: &Global, args: TrainArgs, stop: &Stop) -> Result<()> {
 
 pub fn ensemble(g: &Global, args: EnsembleArgs, stop: &Stop) -> Result<()> {
     let experiment = g.catalog().get(&args.experiment)?;
-    let slots = ProcessSlots::from_flags(
+    // With --workers the members train there; the ensemble is scored on this machine.
+    let (slots, compute) = study_compute(
         g,
         args.workers,
         args.jobs,
-        args.remote.token_file.clone(),
+        &args.remote,
         args.json,
         stop,
         true,
     )?;
-    // With --workers the members train there; the ensemble is scored on this machine.
-    let compute = match &slots {
-        Some(_) => g.backend()?.into(),
-        None => g.compute(&args.remote)?,
-    };
     let opts = EnsembleOptions {
         train: g.train_options(compute, None, stop, args.json)?,
         overrides: args.settings.overrides(),
@@ -124,4 +115,31 @@ pub fn ensemble(g: &Global, args: EnsembleArgs, stop: &Stop) -> Result<()> {
         println!("\n{}\nwrote {}", report.markdown(), dir.display());
     }
     Ok(())
+}
+
+/// Where a group's or an ensemble's members compute: side by side on --workers or --jobs
+/// (then this process computes only what comes after, on --backend), or here / on --remote.
+fn study_compute(
+    g: &Global,
+    workers: Option<Vec<WorkerUrl>>,
+    jobs: Option<usize>,
+    remote: &RemoteArgs,
+    json: bool,
+    stop: &Stop,
+    scores_here: bool,
+) -> Result<(Option<Box<dyn MemberSlots>>, Compute)> {
+    let slots = ProcessSlots::from_flags(
+        g,
+        workers,
+        jobs,
+        remote.token_file.clone(),
+        json,
+        stop,
+        scores_here,
+    )?;
+    let compute = match &slots {
+        Some(_) => g.backend()?.into(),
+        None => g.compute(remote)?,
+    };
+    Ok((slots, compute))
 }

@@ -116,31 +116,19 @@ impl Error {
 
     /// The same error with `tail` added to its message (what a study says after it ended:
     /// how many members are done, where its summary is). Keeps the kind, hence the exit status.
-    pub fn with_tail(self, tail: &str) -> Self {
-        let add = |message: String| format!("{message}\n{tail}");
-        match self {
-            Error::Stopped { reason, message } => Error::Stopped {
-                reason,
-                message: add(message),
-            },
-            Error::WorkerUnreachable { url, message } => Error::WorkerUnreachable {
-                url,
-                message: add(message),
-            },
-            Error::WorkerRefused { url, message } => Error::WorkerRefused {
-                url,
-                message: add(message),
-            },
-            Error::WorkerLost { url, message } => Error::WorkerLost {
-                url,
-                message: add(message),
-            },
-            Error::WorkerFailed { url, message } => Error::WorkerFailed {
-                url,
-                message: add(message),
-            },
-            Error::NoWorkerLeft(message) => Error::NoWorkerLeft(add(message)),
-            other => Error::Invalid(add(other.to_string())),
+    pub fn with_tail(mut self, tail: &str) -> Self {
+        match &mut self {
+            Error::Stopped { message, .. }
+            | Error::WorkerUnreachable { message, .. }
+            | Error::WorkerRefused { message, .. }
+            | Error::WorkerLost { message, .. }
+            | Error::WorkerFailed { message, .. }
+            | Error::NoWorkerLeft(message) => {
+                message.push('\n');
+                message.push_str(tail);
+                self
+            }
+            other => Error::Invalid(format!("{other}\n{tail}")),
         }
     }
 

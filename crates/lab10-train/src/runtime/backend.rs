@@ -64,10 +64,6 @@ impl Compute {
         }
     }
 
-    pub fn device(&self) -> Result<Device, Error> {
-        self.open().map(|d| d.device)
-    }
-
     /// The worker's address, for a remote device.
     pub fn worker(&self) -> Option<&WorkerUrl> {
         match self {

@@ -20,9 +20,8 @@ pub const REMOTE_FEATURE: &str = "remote";
 /// A worker's address: `ws://host:port` (WebSocket; unencrypted, for trusted networks).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct WorkerUrl {
+    /// `ws://host:port`.
     url: String,
-    /// `host:port`, for binding and for checking that something listens there.
-    authority: String,
 }
 
 impl WorkerUrl {
@@ -32,14 +31,13 @@ impl WorkerUrl {
 
     /// `host:port`.
     pub fn authority(&self) -> &str {
-        &self.authority
+        self.url.trim_start_matches("ws://")
     }
 
     /// The address a client dials for a worker listening on `addr`.
     pub fn for_listener(addr: SocketAddr) -> Self {
         Self {
             url: format!("ws://{addr}"),
-            authority: addr.to_string(),
         }
     }
 }
@@ -75,7 +73,6 @@ impl FromStr for WorkerUrl {
         }
         Ok(Self {
             url: format!("ws://{authority}"),
-            authority: authority.to_string(),
         })
     }
 }

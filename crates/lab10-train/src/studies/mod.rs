@@ -35,30 +35,46 @@ pub fn find_completed_run(
     })
 }
 
+/// A finished identical run of `member` under `artifacts` on `backend`, announced as reused
+/// (the `Member` event); `None` when there is none.
+pub(crate) fn reuse_finished(
+    member: &Experiment,
+    opts: &TrainOptions,
+    artifacts: &Path,
+    backend: &str,
+    label: &str,
+) -> Option<Finished> {
+    let (run, report) = find_completed_run(artifacts, member, backend)?;
+    opts.progress.event(Event::Member {
+        label,
+        reused: Some(Reused {
+            run: &run.path,
+            test_accuracy: report.test_accuracy,
+        }),
+        on: None,
+    });
+    Some(Finished {
+        run,
+        report,
+        reused: true,
+    })
+}
+
 /// A finished run of `experiment` for a group or an ensemble: an identical finished run under
-/// `artifacts` when `reuse` allows, else a new one (none once a stop was asked for). Returns
-/// the run, its report, and whether it was reused; `label` names it in the progress events.
-pub(crate) fn train_or_reuse(
+/// `artifacts` when `reuse` allows, else a new one (none once a stop was asked for); `label`
+/// names it in the progress events.
+fn train_or_reuse(
     experiment: &Experiment,
     opts: &TrainOptions,
     artifacts: &Path,
     reuse: bool,
     label: &str,
-) -> Result<(RunDir, Report, bool)> {
-    let backend = opts.backend.name();
-    if let Some((run, report)) = reuse
-        .then(|| find_completed_run(artifacts, experiment, backend))
+) -> Result<Finished> {
+    if let Some(finished) = reuse
+        .then(|| reuse_finished(experiment, opts, artifacts, opts.backend.name(), label))
         .flatten()
     {
-        opts.progress.event(Event::Member {
-            label,
-            reused: Some(Reused {
-                run: &run.path,
-                test_accuracy: report.test_accuracy,
-            }),
-            on: None,
-        });
-        return Ok((run, report, true));
+        return Ok(finished);
     }
     if let Some(reason) = opts.stop.requested() {
         return Err(Error::Stopped {
@@ -72,7 +88,11 @@ pub(crate) fn train_or_reuse(
         on: None,
     });
     let outcome = train(experiment, opts)?;
-    Ok((outcome.run, outcome.report, false))
+    Ok(Finished {
+        run: outcome.run,
+        report: outcome.report,
+        reused: false,
+    })
 }
 
 /// A member's finished run.
@@ -121,12 +141,8 @@ pub(crate) fn train_members(
     let mut results: Vec<Option<Finished>> = members.iter().map(|_| None).collect();
     for (i, (member, label)) in members.iter().enumerate() {
         match train_or_reuse(member, opts, artifacts, reuse, label) {
-            Ok((run, report, reused)) => {
-                results[i] = Some(Finished {
-                    run,
-                    report,
-                    reused,
-                });
+            Ok(finished) => {
+                results[i] = Some(finished);
                 done(&results)?;
             }
             // A stop, or the worker of --remote gone: the study ends with what it has.

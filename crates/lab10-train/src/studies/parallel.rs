@@ -11,10 +11,10 @@ use std::collections::VecDeque;
 use std::path::{Path, PathBuf};
 use std::sync::{Condvar, Mutex};
 
-use super::{Finished, find_completed_run};
+use super::Finished;
 use crate::config::experiment::Experiment;
 use crate::error::{Error, Result};
-use crate::run::{Event, Reused, StopReason, TrainOptions};
+use crate::run::{Event, StopReason, TrainOptions};
 use crate::store::report::Report;
 use crate::store::run_dir::{REPORT_FILE, RunDir};
 
@@ -90,24 +90,10 @@ pub(crate) fn train_in_parallel(
     let mut queue = VecDeque::new();
     for (index, (member, label)) in members.iter().enumerate() {
         let found = reuse
-            .then(|| find_completed_run(artifacts, member, slots.backend()))
+            .then(|| super::reuse_finished(member, opts, artifacts, slots.backend(), label))
             .flatten();
         match found {
-            Some((run, report)) => {
-                opts.progress.event(Event::Member {
-                    label,
-                    reused: Some(Reused {
-                        run: &run.path,
-                        test_accuracy: report.test_accuracy,
-                    }),
-                    on: None,
-                });
-                results[index] = Some(Finished {
-                    run,
-                    report,
-                    reused: true,
-                });
-            }
+            Some(finished) => results[index] = Some(finished),
             None => queue.push_back(Job {
                 index,
                 run: None,
