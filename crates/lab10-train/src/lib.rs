@@ -3,26 +3,19 @@
 //! the CLI is a thin layer over it. The library never prints: a run reports to the
 //! [`Progress`] its caller passes in.
 //!
-//! Where things are, by job:
-//! - `config/`: an experiment file (`experiment.rs`), its optimiser (`optimizer/`, one file per
-//!   optimiser) and RBM pre-training (`pretrain.rs`).
-//! - `runtime/`: the backends (`backend.rs`, the one file that names them), CPU threads
-//!   (`cpu.rs`), and workers on other machines (`remote.rs`: `lab10 worker`, `--remote`).
-//! - `run/`: one training run (`mod.rs`: [`train`] as a sequence of steps), its data, progress
-//!   events, per-epoch collection, display, divergence, stop requests, gradient norms.
-//! - `store/`: a run folder on disk: folders and locks, metrics, `report.json`, checkpoints,
-//!   the model file.
-//! - `eval/`: evaluating and predicting with saved models, safetensors export and import.
-//! - `studies/`: groups (experiments x seeds) and ensembles, with what they share, and
-//!   `parallel.rs`: their members side by side on workers or local processes.
-//! - `markdown.rs`: the Markdown tables summaries and reports write.
+//! The modules, by job: `config/` (what an experiment says), `runtime/` (where it computes),
+//! `run/` (one training run: [`train`]), `store/` (a run folder on disk), `eval/` (saved models
+//! at work), `studies/` (groups and ensembles); `evaluate.rs`, `stop.rs` and `markdown.rs` serve
+//! several of them. `docs/layout.md` describes every file.
 
 mod config;
 mod error;
 mod eval;
+mod evaluate;
 mod markdown;
 mod run;
 mod runtime;
+mod stop;
 mod store;
 mod studies;
 
@@ -31,19 +24,19 @@ pub use config::experiment::{
 };
 pub use config::optimizer::{Optimiser, OptimizerConfig};
 pub use error::{Error, Result};
-pub use eval::evaluate::{ClassAccuracy, Evaluation, evaluate};
 pub use eval::interop::{export, import_run};
 pub use eval::saved::{Prediction, SavedModel, draw_digit, sample_predictions};
+pub use evaluate::{ClassAccuracy, Evaluation, evaluate};
 pub use markdown::markdown_table;
-pub use run::{
-    DataOptions, Event, Progress, Reused, Stop, StopReason, TrainOptions, TrainOutcome, train,
-};
-pub use runtime::backend::{BackendKind, Compute, ComputeDevice};
+pub use run::{DataOptions, Event, Progress, Reused, TrainOptions, TrainOutcome, train};
+pub use runtime::backend::{BackendKind, ComputeDevice};
+pub use runtime::compute::Compute;
 pub use runtime::cpu::on_compute_pool;
 pub use runtime::remote::{
     Access, REMOTE_FEATURE, RemoteTarget, Worker, WorkerUrl, catch_loss as catch_worker_loss,
     new_token, read_token_file,
 };
+pub use stop::{Stop, StopReason};
 pub use store::metrics::{self, EpochRecord};
 pub use store::report::{Report, RunStatus};
 pub use store::run_dir::{REPORT_FILE, RunDir, dataset_root};

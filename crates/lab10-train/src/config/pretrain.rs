@@ -9,26 +9,12 @@
 //! batch_size = 100
 //! ```
 //!
-//! It is a step of training rather than an `Init`, because it needs the data.
+//! This module is the table alone; the pre-training itself is a step of a run
+//! (`run/pretrain.rs`) rather than an `Init`, because it needs the data.
 
-use std::path::Path;
-use std::time::Instant;
-
-use burn::prelude::*;
-use lab10_data::atomic::write_atomically;
-use lab10_data::{IMAGE_PIXELS, MnistDataset, PixelScale};
+use lab10_data::PixelScale;
 use lab10_models::MlpConfig;
-use lab10_models::rbm::Rbm;
-use rand::{SeedableRng, rngs::StdRng, seq::SliceRandom};
 use serde::{Deserialize, Serialize};
-
-use crate::error::{Error, Result};
-use crate::run::{Event, Progress};
-
-pub const PRETRAIN_FILE: &str = "pretrain.csv";
-
-/// Reconstruction error is reported on this many training images (a fixed probe).
-const PROBE: usize = 1000;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "kebab-case", deny_unknown_fields)]
@@ -81,100 +67,4 @@ impl PretrainConfig {
         } = self;
         format!("RBM CD-1 ({epochs} epochs/layer, lr {learning_rate}, batch {batch_size})")
     }
-}
-
-/// One line of `pretrain.csv`.
-#[derive(serde::Serialize)]
-struct LogLine {
-    layer: usize,
-    epoch: usize,
-    reconstruction_error: f64,
-    seconds: f64,
-}
-
-/// Pre-trains one RBM per hidden layer of `model` on `train` (on `device`, no autodiff),
-/// reporting and writing (`run_dir/pretrain.csv`) the probe reconstruction error per epoch.
-pub fn pretrain(
-    config: &PretrainConfig,
-    model: &MlpConfig,
-    train: &MnistDataset,
-    seed: u64,
-    device: &Device,
-    run_dir: &Path,
-    progress: &dyn Progress,
-) -> Result<Vec<Rbm>> {
-    let PretrainConfig::Rbm {
-        epochs,
-        learning_rate,
-        batch_size,
-    } = *config;
-    let images = &train.mnist().images;
-    let n = images.len() / IMAGE_PIXELS;
-    let pixels: Vec<f32> = images.iter().map(|&p| p as f32 / 255.0).collect();
-    let mut inputs = Tensor::<2>::from_data(TensorData::new(pixels, [n, IMAGE_PIXELS]), device);
-    let mut rng = StdRng::seed_from_u64(seed);
-    let mut order: Vec<i64> = (0..n as i64).collect();
-    let mut rbms = Vec::with_capacity(model.hidden.len());
-    let mut log = Vec::new();
-    let widths = model.widths();
-    for (layer, pair) in widths[..widths.len() - 1].windows(2).enumerate() {
-        let (visible, hidden) = (pair[0], pair[1]);
-        let mut rbm = Rbm::new(visible, hidden, device);
-        let probe = inputs.clone().slice(0..n.min(PROBE));
-        let report = |epoch, reconstruction_error, seconds| {
-            progress.event(Event::PretrainEpoch {
-                layer: layer + 1,
-                layers: model.hidden.len(),
-                visible,
-                hidden,
-                epoch,
-                epochs,
-                reconstruction_error,
-                seconds,
-            })
-        };
-        report(0, rbm.reconstruction_error(probe.clone()), 0.0);
-        for epoch in 1..=epochs {
-            let started = Instant::now();
-            order.shuffle(&mut rng);
-            let index = Tensor::<1, Int>::from_data(TensorData::new(order.clone(), [n]), device);
-            let shuffled = inputs.clone().select(0, index);
-            for start in (0..n).step_by(batch_size) {
-                let batch = shuffled.clone().slice(start..(start + batch_size).min(n));
-                rbm.contrastive_divergence(batch, learning_rate);
-            }
-            let error = rbm.reconstruction_error(probe.clone());
-            let seconds = started.elapsed().as_secs_f64();
-            report(epoch, error, seconds);
-            if !error.is_finite() {
-                return Err(Error::Training(format!(
-                    "RBM pre-training of layer {} diverged (reconstruction error {error}); \
-                     lower [pretrain] learning_rate",
-                    layer + 1
-                )));
-            }
-            log.push(LogLine {
-                layer: layer + 1,
-                epoch,
-                reconstruction_error: error,
-                // Milliseconds are all a wall time says.
-                seconds: (seconds * 1000.0).round() / 1000.0,
-            });
-        }
-        // The next RBM learns from this layer's features, as the network will compute them.
-        inputs = rbm.hidden_probabilities(inputs);
-        rbms.push(rbm);
-    }
-    write_log(run_dir, &log)?;
-    Ok(rbms)
-}
-
-fn write_log(run_dir: &Path, log: &[LogLine]) -> Result<()> {
-    let mut csv = csv::Writer::from_writer(Vec::new());
-    for p in log {
-        csv.serialize(p).expect("in-memory CSV");
-    }
-    let bytes = csv.into_inner().expect("in-memory CSV");
-    let path = run_dir.join(PRETRAIN_FILE);
-    write_atomically(&path, &bytes).map_err(|e| Error::write(&path, e))
 }

@@ -23,7 +23,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::config::experiment::Experiment;
 use crate::error::{Error, Result};
-use crate::eval::evaluate::evaluate;
+use crate::evaluate::evaluate;
 use crate::run::{TrainOptions, TrainOutcome, load_test};
 use crate::store::model::{load_model, save_model_atomically};
 use crate::store::report::{Report, RunStatus};

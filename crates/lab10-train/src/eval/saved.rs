@@ -8,7 +8,7 @@ use rand::{SeedableRng, rngs::StdRng, seq::index::sample};
 
 use crate::config::experiment::Experiment;
 use crate::error::{Error, Result};
-use crate::eval::evaluate::{Evaluation, evaluate};
+use crate::evaluate::{Evaluation, evaluate};
 use crate::run::{DataOptions, load_test};
 use crate::store::model::load_model;
 use crate::store::run_dir::{EXPERIMENT_FILE, MODEL_FILE, RunDir};

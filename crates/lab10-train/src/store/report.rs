@@ -3,7 +3,7 @@
 use lab10_data::DataRecord;
 use serde::{Deserialize, Deserializer, Serialize};
 
-use crate::eval::evaluate::ClassAccuracy;
+use crate::evaluate::ClassAccuracy;
 
 /// How a run ended. In report.json a string: `"completed"`, `"interrupted"` (stopped on
 /// request: see `interruption`), or `"diverged: ..."` with what happened and which model the

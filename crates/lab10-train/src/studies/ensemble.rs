@@ -15,7 +15,7 @@ use super::parallel::MemberSlots;
 use super::{Spread, train_members};
 use crate::config::experiment::{Experiment, Overrides};
 use crate::error::{Error, Result};
-use crate::eval::evaluate::EVAL_BATCH;
+use crate::evaluate::EVAL_BATCH;
 use crate::markdown::markdown_table;
 use crate::run::{TrainOptions, load_test};
 use crate::store::model::load_model;

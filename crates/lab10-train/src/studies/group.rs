@@ -15,7 +15,8 @@ use lab10_data::atomic::write_atomically;
 use serde::{Deserialize, Serialize};
 
 use super::parallel::MemberSlots;
-use super::{Finished, Spread, train_members};
+use super::reuse::Finished;
+use super::{Spread, train_members};
 use crate::config::experiment::{Experiment, ExperimentCatalog, Overrides, toml_stems};
 use crate::error::{Error, Result};
 use crate::markdown::markdown_table;

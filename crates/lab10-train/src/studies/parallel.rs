@@ -11,10 +11,11 @@ use std::collections::VecDeque;
 use std::path::{Path, PathBuf};
 use std::sync::{Condvar, Mutex};
 
-use super::Finished;
+use super::reuse::{Finished, reuse_finished};
 use crate::config::experiment::Experiment;
 use crate::error::{Error, Result};
-use crate::run::{Event, StopReason, TrainOptions};
+use crate::run::{Event, TrainOptions};
+use crate::stop::StopReason;
 use crate::store::report::Report;
 use crate::store::run_dir::{REPORT_FILE, RunDir};
 
@@ -90,7 +91,7 @@ pub(crate) fn train_in_parallel(
     let mut queue = VecDeque::new();
     for (index, (member, label)) in members.iter().enumerate() {
         let found = reuse
-            .then(|| super::reuse_finished(member, opts, artifacts, slots.backend(), label))
+            .then(|| reuse_finished(member, opts, artifacts, slots.backend(), label))
             .flatten();
         match found {
             Some(finished) => results[index] = Some(finished),
