@@ -6,7 +6,8 @@
 //! The modules, by job: `config/` (what an experiment says), `runtime/` (where it computes),
 //! `run/` (one training run: [`train`]), `store/` (a run folder on disk), `eval/` (saved models
 //! at work), `studies/` (groups and ensembles); `evaluate.rs`, `stop.rs` and `markdown.rs` serve
-//! several of them. `docs/layout.md` describes every file.
+//! several of them. `docs/layout.md` describes every file. The modules import one another
+//! without circles (`scripts/check-module-cycles.py`).
 
 mod config;
 mod error;
