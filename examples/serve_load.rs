@@ -11,14 +11,24 @@
 
 use std::time::{Duration, Instant};
 
-use http_body_util::{BodyExt, Full};
-use hyper::body::Bytes;
-use hyper::{Method, Request, StatusCode};
-use hyper_util::client::legacy::Client;
-use hyper_util::client::legacy::connect::HttpConnector;
-use hyper_util::rt::TokioExecutor;
+// ureq (the HTTP client lab10-data downloads with, so the example adds no crate and no feature
+// to the build): one agent per connection, keep-alive, statuses read rather than raised.
+fn agent() -> ureq::Agent {
+    ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .max_idle_connections_per_host(1)
+        .build()
+        .into()
+}
 
-type HttpClient = Client<HttpConnector, Full<Bytes>>;
+fn get_json(agent: &ureq::Agent, url: &str) -> serde_json::Value {
+    let text = agent
+        .get(url)
+        .call()
+        .and_then(|mut r| r.body_mut().read_to_string())
+        .unwrap_or_else(|e| panic!("{url}: {e}; is lab10 serve running?"));
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{url}: {e}: {text}"))
+}
 
 struct Args {
     url: String,
@@ -66,25 +76,21 @@ fn memory(pid: Option<u32>) -> Option<(f64, f64)> {
     Some((field("VmRSS:")?, field("VmHWM:")?))
 }
 
-async fn send(client: &HttpClient, url: &str, body: Bytes) -> Result<Duration, String> {
-    let request = Request::builder()
-        .method(Method::POST)
-        .uri(format!("{url}/api/predict"))
-        .header("content-type", "application/json")
-        .body(Full::new(body))
-        .map_err(|e| e.to_string())?;
+fn send(agent: &ureq::Agent, url: &str, body: &str) -> Result<Duration, String> {
     let started = Instant::now();
-    let response = client.request(request).await.map_err(|e| e.to_string())?;
+    let mut response = agent
+        .post(format!("{url}/api/predict"))
+        .header("content-type", "application/json")
+        .send(body)
+        .map_err(|e| e.to_string())?;
     let status = response.status();
-    let bytes = response
-        .into_body()
-        .collect()
-        .await
-        .map_err(|e| e.to_string())?
-        .to_bytes();
+    let text = response
+        .body_mut()
+        .read_to_string()
+        .map_err(|e| e.to_string())?;
     let elapsed = started.elapsed();
-    if status != StatusCode::OK || !bytes.starts_with(b"{\"input\"") {
-        return Err(format!("{status}: {}", String::from_utf8_lossy(&bytes)));
+    if status != 200 || !text.starts_with("{\"input\"") {
+        return Err(format!("{status}: {text}"));
     }
     Ok(elapsed)
 }
@@ -113,38 +119,17 @@ fn summary(name: &str, mut latencies: Vec<Duration>, errors: &[String], wall: Du
     }
 }
 
-#[tokio::main]
-async fn main() {
+fn main() {
     let a = args();
-    let client: HttpClient = Client::builder(TokioExecutor::new())
-        .pool_max_idle_per_host(a.concurrency)
-        .build_http();
+    let agent = agent();
     // Real test images as request bodies.
-    let mut bodies = Vec::new();
-    for index in 0..32 {
-        let uri = format!("{}/api/sample?index={index}", a.url);
-        let response = client
-            .get(uri.parse().unwrap())
-            .await
-            .unwrap_or_else(|e| panic!("{}: {e}; is lab10 serve running?", a.url));
-        let bytes = response.into_body().collect().await.unwrap().to_bytes();
-        let sample: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
-        bodies.push(Bytes::from(
-            serde_json::json!({"pixels": sample["pixels"]}).to_string(),
-        ));
-    }
-    let models: serde_json::Value = serde_json::from_slice(
-        &client
-            .get(format!("{}/api/models", a.url).parse().unwrap())
-            .await
-            .unwrap()
-            .into_body()
-            .collect()
-            .await
-            .unwrap()
-            .to_bytes(),
-    )
-    .unwrap();
+    let bodies: Vec<String> = (0..32)
+        .map(|index| {
+            let sample = get_json(&agent, &format!("{}/api/sample?index={index}", a.url));
+            serde_json::json!({"pixels": sample["pixels"]}).to_string()
+        })
+        .collect();
+    let models = get_json(&agent, &format!("{}/api/models", a.url));
     println!(
         "{}: {} models ({}), {} sequential then {} requests at {} connections",
         a.url,
@@ -165,7 +150,7 @@ async fn main() {
     let started = Instant::now();
     let (mut latencies, mut errors) = (Vec::new(), Vec::new());
     for i in 0..a.sequential {
-        match send(&client, &a.url, bodies[i % bodies.len()].clone()).await {
+        match send(&agent, &a.url, &bodies[i % bodies.len()]) {
             Ok(d) => latencies.push(d),
             Err(e) => errors.push(e),
         }
@@ -176,31 +161,37 @@ async fn main() {
     let started = Instant::now();
     let deadline = started + a.deadline;
     let per_task = a.requests.div_ceil(a.concurrency);
-    let mut tasks = Vec::new();
-    for t in 0..a.concurrency {
-        let (client, url, bodies) = (client.clone(), a.url.clone(), bodies.clone());
-        let n = per_task.min(a.requests.saturating_sub(t * per_task));
-        tasks.push(tokio::spawn(async move {
-            let (mut ok, mut bad) = (Vec::with_capacity(n), Vec::new());
-            for i in 0..n {
-                if Instant::now() > deadline {
-                    bad.push("deadline passed".to_string());
-                    break;
-                }
-                match send(&client, &url, bodies[(t + i) % bodies.len()].clone()).await {
-                    Ok(d) => ok.push(d),
-                    Err(e) => bad.push(e),
-                }
-            }
-            (ok, bad)
-        }));
-    }
-    let (mut latencies, mut errors) = (Vec::new(), Vec::new());
-    for task in tasks {
-        let (ok, bad) = task.await.unwrap();
-        latencies.extend(ok);
-        errors.extend(bad);
-    }
+    // One thread and one keep-alive connection per concurrent client.
+    let (latencies, errors) = std::thread::scope(|scope| {
+        let clients: Vec<_> = (0..a.concurrency)
+            .map(|t| {
+                let (url, bodies) = (&a.url, &bodies);
+                let n = per_task.min(a.requests.saturating_sub(t * per_task));
+                scope.spawn(move || {
+                    let agent = agent();
+                    let (mut ok, mut bad) = (Vec::with_capacity(n), Vec::new());
+                    for i in 0..n {
+                        if Instant::now() > deadline {
+                            bad.push("deadline passed".to_string());
+                            break;
+                        }
+                        match send(&agent, url, &bodies[(t + i) % bodies.len()]) {
+                            Ok(d) => ok.push(d),
+                            Err(e) => bad.push(e),
+                        }
+                    }
+                    (ok, bad)
+                })
+            })
+            .collect();
+        let (mut latencies, mut errors) = (Vec::new(), Vec::new());
+        for client in clients {
+            let (ok, bad) = client.join().unwrap();
+            latencies.extend(ok);
+            errors.extend(bad);
+        }
+        (latencies, errors)
+    });
     summary("concurrent", latencies, &errors, started.elapsed());
     let after = memory(a.pid);
     if let (Some(b), Some(m), Some(f)) = (before, between, after) {

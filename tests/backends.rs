@@ -1,8 +1,10 @@
 //! The GPU backends, really run (on this CPU-only machine through Mesa's lavapipe), against
 //! the CPU backends: same forward outputs, checkpoints that move between backends both ways,
 //! and a short training that learns as on flex. `wgpu` and `vulkan` run with Burn's kernel
-//! fusion and autotuning when those features are on (`--features gpu`, the test build); upstream has reports
+//! fusion and autotuning when those features are on (`--features gpu`); upstream has reports
 //! of wrong results with that combination, so these tests are the proof for this build.
+//! Compiled with the `gpu` feature only: the complete suite (`cargo test --release --workspace
+//! --features ndarray,gpu,remote`, what `.ci/run` runs), not the README's test command.
 #![cfg(all(feature = "wgpu", feature = "flex"))]
 
 mod common;

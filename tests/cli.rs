@@ -5,7 +5,9 @@ mod common;
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
-use common::{command, data_dir, events, json, opened_run, output_text, refused, repo};
+use common::{
+    command, cpu_backends, data_dir, events, json, opened_run, output_text, refused, repo,
+};
 use serde_json::Value;
 
 /// Runs lab10 in `cwd` with extra environment variables.
@@ -190,12 +192,14 @@ fn train_eval_resume_and_predict_on_real_mnist() {
     let loss = report["test_loss"].as_f64().unwrap();
     assert!((eval["loss"].as_f64().unwrap() - loss).abs() < 1e-9);
 
-    // ...and so does the checkpoint on the other CPU backend.
-    let other = eval_json(
-        &run.join("model.bpk"),
-        &["--test-size", "2000", "--backend", "ndarray"],
-    );
-    assert!((other["accuracy"].as_f64().unwrap() - accuracy).abs() <= 0.1);
+    // ...and so does the checkpoint on the other CPU backend (with `--features ndarray`).
+    for backend in cpu_backends().into_iter().filter(|b| *b != "flex") {
+        let other = eval_json(
+            &run.join("model.bpk"),
+            &["--test-size", "2000", "--backend", backend],
+        );
+        assert!((other["accuracy"].as_f64().unwrap() - accuracy).abs() <= 0.1);
+    }
 
     // A checkpoint of another architecture is refused with both shapes.
     let err = refused(lab10(&[
@@ -313,9 +317,11 @@ fn train_json_prints_each_event_as_one_json_object_matching_the_run_files() {
     assert_eq!(tested["run"].as_str().unwrap(), run.to_str().unwrap());
 }
 
+/// On ndarray where the build has it (the complete suite), else on flex.
 #[test]
 fn two_runs_never_share_a_folder_and_ndarray_trains_too() {
     let artifacts = tempfile::tempdir().unwrap();
+    let backend = *cpu_backends().last().unwrap();
     let args = [
         "xavier",
         "--epochs",
@@ -325,15 +331,16 @@ fn two_runs_never_share_a_folder_and_ndarray_trains_too() {
         "--test-size",
         "1000",
         "--backend",
-        "ndarray",
+        backend,
     ];
     let a = train(artifacts.path(), &args);
     let b = train(artifacts.path(), &args);
     assert_ne!(a, b);
     let report = json(&b.join("report.json"));
-    assert_eq!(report["backend"], "ndarray");
+    assert_eq!(report["backend"], backend);
     assert_eq!(report["validation"], "test (1000 images)");
-    assert!(report["device"].as_str().unwrap().contains("NdArray"));
+    let device = if backend == "ndarray" { "NdArray" } else { "Flex" };
+    assert!(report["device"].as_str().unwrap().contains(device), "{report}");
     assert!(report["test_accuracy"].as_f64().unwrap() > 60.0, "{report}");
 }
 

@@ -1,6 +1,6 @@
 //! `lab10 worker` and training on it, for real on loopback: workers are `lab10 worker`
-//! processes serving flex on 127.0.0.1, clients are `lab10` processes. Built with the `remote`
-//! feature (the README's test command has it).
+//! processes serving flex on 127.0.0.1, clients are `lab10` processes. Compiled with the
+//! `remote` feature only: the complete suite (`--features ndarray,gpu,remote`, `.ci/run`).
 #![cfg(feature = "remote")]
 
 mod common;

@@ -9,7 +9,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{command, epochs_in, json, ok_stdout, refused, repo, run_folder, run_line};
+use common::{
+    command, cpu_backends, epochs_in, json, ok_stdout, refused, repo, run_folder, run_line,
+};
 use serde_json::Value;
 
 fn cmd(args: &[&str]) -> Command {
@@ -568,7 +570,7 @@ fn two_runs_started_together_both_finish_in_their_own_folders() {
 
 #[test]
 fn the_same_seed_gives_the_same_epochs_on_each_cpu_backend() {
-    for backend in ["flex", "ndarray"] {
+    for backend in cpu_backends() {
         let metrics: Vec<Value> = (0..2)
             .map(|_| {
                 let a = tempfile::tempdir().unwrap();

@@ -10,6 +10,16 @@ pub fn repo() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
 }
 
+/// The CPU backends this build has: flex always, ndarray with `--features ndarray` (the
+/// complete suite, `.ci/run`).
+pub fn cpu_backends() -> Vec<&'static str> {
+    let mut backends = vec!["flex"];
+    if cfg!(feature = "ndarray") {
+        backends.push("ndarray");
+    }
+    backends
+}
+
 /// The MNIST shipped with the repository.
 pub fn data_dir() -> PathBuf {
     repo().join("data/mnist")

@@ -305,8 +305,11 @@ impl Worker {
             .map_err(|e| Error::Invalid(format!("the worker at {} stopped: {e}", self.url)))
     }
 
+    /// Without the `remote` feature no worker can be bound ([`Worker::bind`] refuses), so this
+    /// only closes the socket.
     #[cfg(not(feature = "remote"))]
     pub fn serve(self) -> Result<(), Error> {
+        drop(self.listener);
         Err(Error::RemoteNotCompiled)
     }
 }
