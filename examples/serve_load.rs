@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 
 // ureq (the HTTP client lab10-data downloads with, so the example adds no crate and no feature
 // to the build): one agent per connection, keep-alive, statuses read rather than raised.
-fn agent() -> ureq::Agent {
+fn new_agent() -> ureq::Agent {
     ureq::Agent::config_builder()
         .http_status_as_error(false)
         .max_idle_connections_per_host(1)
@@ -121,7 +121,7 @@ fn summary(name: &str, mut latencies: Vec<Duration>, errors: &[String], wall: Du
 
 fn main() {
     let a = args();
-    let agent = agent();
+    let agent = new_agent();
     // Real test images as request bodies.
     let bodies: Vec<String> = (0..32)
         .map(|index| {
@@ -168,7 +168,7 @@ fn main() {
                 let (url, bodies) = (&a.url, &bodies);
                 let n = per_task.min(a.requests.saturating_sub(t * per_task));
                 scope.spawn(move || {
-                    let agent = agent();
+                    let agent = new_agent();
                     let (mut ok, mut bad) = (Vec::with_capacity(n), Vec::new());
                     for i in 0..n {
                         if Instant::now() > deadline {
