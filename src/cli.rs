@@ -8,10 +8,11 @@ use anyhow::{Context, Result};
 use clap::builder::{PossibleValuesParser, TypedValueParser};
 use clap::{Args, Parser, Subcommand};
 use lab10_data::{DatasetSpec, KNOWN};
-use lab10_train::{
-    BackendKind, Compute, DataOptions, ExperimentCatalog, Overrides, RemoteTarget, RunDir, Stop,
-    TrainOptions, WorkerUrl, dataset_root, read_token_file,
+use lab10_runs::{
+    BackendKind, Compute, DataOptions, ExperimentCatalog, Overrides, Provenance, RemoteTarget,
+    RunDir, Stop, WorkerUrl, dataset_root, read_token_file,
 };
+use lab10_train::TrainOptions;
 
 use crate::printer::Printer;
 
@@ -237,7 +238,7 @@ pub struct RemoteArgs {
 }
 
 fn parse_worker(text: &str) -> Result<WorkerUrl, String> {
-    text.parse().map_err(|e: lab10_train::Error| e.to_string())
+    text.parse().map_err(|e: lab10_runs::Error| e.to_string())
 }
 
 #[derive(Args)]
@@ -399,13 +400,21 @@ impl Global {
             data: self.data()?,
             artifacts: self.artifacts.clone(),
             resume,
-            command: std::env::args().collect::<Vec<_>>().join(" "),
+            provenance: self.provenance(),
             stop: stop.clone(),
+            progress: Arc::new(Printer::new(json)),
+        })
+    }
+
+    /// What a new run's report records of this program: its command line and the commit it
+    /// was built from.
+    pub fn provenance(&self) -> Provenance {
+        Provenance {
+            command: std::env::args().collect::<Vec<_>>().join(" "),
             build_commit: Some(env!("LAB10_BUILD_COMMIT"))
                 .filter(|c| !c.is_empty())
                 .map(String::from),
-            progress: Arc::new(Printer::new(json)),
-        })
+        }
     }
 
     pub fn data(&self) -> Result<DataOptions> {

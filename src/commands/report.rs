@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use anyhow::Result;
 use lab10_data::KNOWN;
-use lab10_train::{RunDir, dataset_root};
+use lab10_runs::{RunDir, dataset_root};
 
 use crate::cli::{Global, ReportArgs};
 

@@ -3,7 +3,8 @@
 use std::path::PathBuf;
 
 use anyhow::{Context, Result};
-use lab10_train::{RunDir, dataset_root, get_group};
+use lab10_runs::{RunDir, dataset_root};
+use lab10_train::get_group;
 
 use crate::cli::{Global, ServeArgs};
 
