@@ -10,7 +10,7 @@ use clap::{Args, Parser, Subcommand};
 use lab10_data::{DatasetSpec, KNOWN};
 use lab10_runs::{
     BackendKind, Compute, DataOptions, ExperimentCatalog, Overrides, Provenance, RemoteTarget,
-    RunDir, Stop, WorkerUrl, dataset_root, read_token_file,
+    RunDir, RunTargets, Stop, WorkerUrl, read_token_file,
 };
 use lab10_train::TrainOptions;
 
@@ -258,7 +258,8 @@ pub struct WorkerArgs {
 
 #[derive(Args)]
 pub struct EvalArgs {
-    /// A run folder, artifacts/<experiment> (its latest run) or a .bpk model file
+    /// An experiment name (its newest completed run), a run folder, artifacts/<experiment>
+    /// (its latest run) or a .bpk model file
     pub target: PathBuf,
     /// Architecture of a model file outside a run (default: the run's own experiment)
     #[arg(long, value_name = "NAME")]
@@ -303,7 +304,8 @@ pub struct ImportArgs {
 
 #[derive(Args)]
 pub struct PredictArgs {
-    /// A run folder, artifacts/<experiment> (its latest run) or a .bpk model file
+    /// An experiment name (its newest completed run), a run folder, artifacts/<experiment>
+    /// (its latest run) or a .bpk model file
     pub target: PathBuf,
     /// How many test images
     #[arg(long, default_value_t = 10, allow_negative_numbers = true)]
@@ -321,8 +323,8 @@ pub struct PredictArgs {
 
 #[derive(Args)]
 pub struct ReportArgs {
-    /// Experiment names (their latest runs) or run folders [default: the latest run of
-    /// every experiment under --artifacts]
+    /// Experiment names (their newest completed runs) or run folders [default: the newest
+    /// completed run of every experiment under --artifacts]
     pub targets: Vec<String>,
     /// Output folder [default: <artifacts>/report]
     #[arg(long, value_name = "DIR")]
@@ -331,7 +333,7 @@ pub struct ReportArgs {
 
 #[derive(Args)]
 pub struct ServeArgs {
-    /// Experiment names (their latest completed run) or run folders [default: the latest
+    /// Experiment names (their newest completed runs) or run folders [default: the newest
     /// completed run of every experiment that has one, on --dataset or MNIST]
     pub targets: Vec<String>,
     /// Address to listen on; anything but loopback exposes the models to the network
@@ -429,20 +431,18 @@ impl Global {
         })
     }
 
-    /// A command-line target that names an experiment with runs: its folder. `None`: the
-    /// target is a path (a run folder or a model file).
-    pub fn experiment_folder(&self, target: &str) -> Option<PathBuf> {
-        let dir = self.experiment_dir(target);
-        (!target.contains('/') && dir.is_dir()).then_some(dir)
+    /// The runs command-line targets name: under --artifacts, on --dataset (or each
+    /// experiment's own).
+    pub fn run_targets(&self) -> RunTargets {
+        RunTargets {
+            artifacts: self.artifacts.clone(),
+            dataset: self.dataset.clone(),
+            catalog: self.catalog(),
+        }
     }
 
     /// The folder of `experiment`'s runs on the dataset `--dataset` names (or its own).
     pub fn experiment_dir(&self, experiment: &str) -> PathBuf {
-        let dataset = self.dataset.clone().unwrap_or_else(|| {
-            self.catalog()
-                .get(experiment)
-                .map_or_else(|_| lab10_data::MNIST.name.to_string(), |e| e.dataset)
-        });
-        dataset_root(&self.artifacts, &dataset).join(experiment)
+        self.run_targets().experiment_dir(experiment)
     }
 }

@@ -18,7 +18,7 @@ pub fn eval(g: &Global, args: EvalArgs) -> Result<()> {
     let compute = backend.open()?;
     let device = compute.device.clone();
     let experiment = experiment.map(|n| g.catalog().get(&n)).transpose()?;
-    let saved = SavedModel::open(&target, experiment)?;
+    let saved = SavedModel::open(&g.run_targets().resolve(&target)?, experiment)?;
     let data = saved.test_data(&g.data()?, test_size)?;
     let eval = match backend.worker() {
         None => saved.evaluate(&data.data, &device)?,
@@ -79,7 +79,7 @@ pub fn predict(g: &Global, args: PredictArgs) -> Result<()> {
     } = args;
     let device = g.backend()?.device()?;
     let experiment = experiment.map(|n| g.catalog().get(&n)).transpose()?;
-    let saved = SavedModel::open(&target, experiment)?;
+    let saved = SavedModel::open(&g.run_targets().resolve(&target)?, experiment)?;
     let data = saved.test_data(&g.data()?, None)?;
     let eval = saved.evaluate(&data.data, &device)?;
     let classes = lab10_data::class_names(&data.record.name);

@@ -46,3 +46,4 @@ pub use store::run_dir::{
     CHECKPOINT_DIR, EXPERIMENT_FILE, MODEL_FILE, REPORT_FILE, RunDir, RunLock, create_unique_dir,
     dataset_root,
 };
+pub use store::target::RunTargets;
