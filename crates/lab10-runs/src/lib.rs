@@ -1,12 +1,12 @@
 //! A run on disk, and everything needed to make one or read one back without training:
 //! experiment files (`config/`), the backends (`runtime/`), the data a run reads (`data.rs`),
-//! run folders with their locks, metrics, `report.json`, checkpoints and model files, and the
-//! step that finishes every run (`store/`), evaluation (`evaluate.rs`), saved models at work
-//! (`eval/`: evaluation, predictions, PyTorch export and import), the error type and what a stop
-//! means (`error.rs`, `stop.rs`), and Markdown tables (`markdown.rs`). lab10-train writes runs
-//! through this crate; the report, `lab10 serve` and the CLI read them through it. The library
-//! never prints. `docs/layout.md` describes every file; the modules import one another without
-//! circles (`scripts/check-module-cycles.py`).
+//! run folders with their locks, metrics, `report.json`, checkpoints and model files, the step
+//! that finishes every run and the run a command-line name means (`store/`), evaluation
+//! (`evaluate.rs`), saved models at work (`eval/`: evaluation, predictions, PyTorch export and
+//! import), the error type and what a stop means (`error.rs`, `stop.rs`), and Markdown tables
+//! (`markdown.rs`). lab10-train writes runs through this crate; the report, `lab10 serve` and
+//! the CLI read them through it. The library never prints. `docs/layout.md` describes every
+//! file; the modules import one another without circles (`scripts/check-module-cycles.py`).
 
 mod config;
 mod data;

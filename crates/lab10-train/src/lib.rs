@@ -1,10 +1,10 @@
 //! Training with burn-train's learner: one run, step by step (`run/`: [`train`], its progress
 //! events, per-epoch collection, display, divergence, gradient norms and RBM pre-training), and
 //! many runs compared (`studies/`: groups and ensembles, their members one after another or side
-//! by side). What a run is on disk, the experiments, the backends and evaluation are lab10-runs';
-//! a training run ends with its finishing step. The library never prints: a run reports to the
-//! [`Progress`] its caller passes in. `docs/layout.md` describes every file; the modules import
-//! one another without circles (`scripts/check-module-cycles.py`).
+//! by side). The rest of what a run is (experiments, backends, its data, its folder and the
+//! step that finishes it, evaluation) is lab10-runs'. The library never prints: a run reports to
+//! the [`Progress`] its caller passes in. `docs/layout.md` describes every file; the modules
+//! import one another without circles (`scripts/check-module-cycles.py`).
 
 mod run;
 mod studies;
