@@ -17,9 +17,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use anyhow::{Context, Result};
-use lab10_train::{
-    BackendKind, Error, Experiment, MemberSlots, SlotFailure, Stop, StopReason, WorkerUrl,
-};
+use lab10_runs::{BackendKind, Error, Experiment, Stop, StopReason, WorkerUrl};
+use lab10_train::{MemberSlots, SlotFailure};
 use serde_json::Value;
 
 use crate::cli::Global;
@@ -110,7 +109,7 @@ impl ProcessSlots {
         };
         if let Some(file) = &token_file {
             // Read now: a missing file is a mistake to report before any member starts.
-            lab10_train::read_token_file(file)?;
+            lab10_runs::read_token_file(file)?;
         }
         let mut global = vec![OsString::from("--artifacts"), g.artifacts.clone().into()];
         if let Some(dir) = &g.data_dir {

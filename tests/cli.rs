@@ -339,8 +339,15 @@ fn two_runs_never_share_a_folder_and_ndarray_trains_too() {
     let report = json(&b.join("report.json"));
     assert_eq!(report["backend"], backend);
     assert_eq!(report["validation"], "test (1000 images)");
-    let device = if backend == "ndarray" { "NdArray" } else { "Flex" };
-    assert!(report["device"].as_str().unwrap().contains(device), "{report}");
+    let device = if backend == "ndarray" {
+        "NdArray"
+    } else {
+        "Flex"
+    };
+    assert!(
+        report["device"].as_str().unwrap().contains(device),
+        "{report}"
+    );
     assert!(report["test_accuracy"].as_f64().unwrap() > 60.0, "{report}");
 }
 

@@ -4,7 +4,8 @@ use anyhow::Result;
 use lab10_data::KNOWN;
 use lab10_models::ModelSummary;
 use lab10_models::summary::thousands;
-use lab10_train::{BackendKind, get_group, group_names};
+use lab10_runs::BackendKind;
+use lab10_train::{get_group, group_names};
 
 use crate::cli::{Global, SummaryArgs};
 
@@ -96,7 +97,7 @@ pub fn backends() -> Result<()> {
         println!(
             "{:<8} not compiled in (rebuild with --features {})",
             "remote",
-            lab10_train::REMOTE_FEATURE
+            lab10_runs::REMOTE_FEATURE
         );
     }
     Ok(())

@@ -10,11 +10,10 @@ use lab10_data::atomic::write_atomically;
 use lab10_data::{IMAGE_PIXELS, MnistDataset};
 use lab10_models::MlpConfig;
 use lab10_models::rbm::Rbm;
+use lab10_runs::{Error, PretrainConfig, Result};
 use rand::{SeedableRng, rngs::StdRng, seq::SliceRandom};
 
 use super::progress::{Event, Progress};
-use crate::config::pretrain::PretrainConfig;
-use crate::error::{Error, Result};
 
 pub const PRETRAIN_FILE: &str = "pretrain.csv";
 

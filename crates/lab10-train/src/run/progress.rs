@@ -4,8 +4,7 @@
 use std::path::Path;
 
 use lab10_data::DataRecord;
-
-use crate::store::metrics::EpochRecord;
+use lab10_runs::EpochRecord;
 
 /// Receives a run's events, in order. Shared with the learner's thread, hence `Sync`.
 pub trait Progress: Send + Sync {

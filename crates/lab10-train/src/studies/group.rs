@@ -12,18 +12,17 @@
 use std::path::{Path, PathBuf};
 
 use lab10_data::atomic::write_atomically;
+use lab10_runs::{
+    EpochRecord, Error, Experiment, ExperimentCatalog, Overrides, Report, Result, RunDir,
+    create_unique_dir, dataset_root, markdown_table, metrics, reference_for, toml_stems, utc_now,
+    utc_stamp,
+};
 use serde::{Deserialize, Serialize};
 
 use super::parallel::MemberSlots;
 use super::reuse::Finished;
 use super::{Spread, train_members};
-use crate::config::experiment::{Experiment, ExperimentCatalog, Overrides, toml_stems};
-use crate::error::{Error, Result};
-use crate::markdown::markdown_table;
 use crate::run::TrainOptions;
-use crate::store::metrics::{self, EpochRecord};
-use crate::store::report::Report;
-use crate::store::run_dir::{RunDir, create_unique_dir, dataset_root};
 
 pub const GROUPS_DIR: &str = "groups";
 
@@ -195,10 +194,7 @@ impl GroupSummary {
                 Some(GroupRow {
                     experiment: e.name.clone(),
                     description: e.description.clone(),
-                    reference: crate::config::experiment::reference_for(
-                        &e.dataset,
-                        e.reference.as_deref(),
-                    ),
+                    reference: reference_for(&e.dataset, e.reference.as_deref()),
                     test_accuracy: spread(|r| r.test_accuracy),
                     first_epoch_train_loss: spread(|r| r.first_epoch_train_loss),
                     final_train_loss: spread(|r| r.final_train_loss),
@@ -220,7 +216,7 @@ impl GroupSummary {
             rows,
             runs: runs.to_vec(),
             missing,
-            finished_at: crate::store::report::utc_now(),
+            finished_at: utc_now(),
         }
     }
 
@@ -293,7 +289,7 @@ impl GroupSummary {
 
 /// Where a group's summaries go: `<artifacts>/groups/<group>/<UTC time>-<backend>/`.
 pub fn summary_dir(artifacts: &Path, group: &str, backend: &str) -> Result<PathBuf> {
-    let stamp = crate::store::report::utc_stamp();
+    let stamp = utc_stamp();
     create_unique_dir(
         &artifacts.join(GROUPS_DIR).join(group),
         &format!("{stamp}-{backend}"),

@@ -10,10 +10,9 @@ mod reuse;
 
 use std::path::Path;
 
+use lab10_runs::{Error, Experiment, Result};
 use serde::{Deserialize, Serialize};
 
-use crate::config::experiment::Experiment;
-use crate::error::{Error, Result};
 use crate::run::{Event, TrainOptions, train};
 use parallel::{MemberSlots, train_in_parallel};
 use reuse::{Finished, reuse_finished};

@@ -11,13 +11,10 @@ use std::collections::VecDeque;
 use std::path::{Path, PathBuf};
 use std::sync::{Condvar, Mutex};
 
+use lab10_runs::{Error, Experiment, REPORT_FILE, Report, Result, RunDir, StopReason};
+
 use super::reuse::{Finished, reuse_finished};
-use crate::config::experiment::Experiment;
-use crate::error::{Error, Result};
 use crate::run::{Event, TrainOptions};
-use crate::stop::StopReason;
-use crate::store::report::Report;
-use crate::store::run_dir::{REPORT_FILE, RunDir};
 
 /// Where members train when not one after another in this process.
 pub trait MemberSlots: Sync {

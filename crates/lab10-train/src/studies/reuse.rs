@@ -3,10 +3,9 @@
 
 use std::path::Path;
 
-use crate::config::experiment::Experiment;
+use lab10_runs::{EXPERIMENT_FILE, Experiment, Report, RunDir};
+
 use crate::run::{Event, Reused, TrainOptions};
-use crate::store::report::Report;
-use crate::store::run_dir::{EXPERIMENT_FILE, RunDir};
 
 /// A finished run of exactly `experiment` (same model, optimiser, data, seed and epochs) on
 /// `backend`, if one exists under `artifacts`: groups and ensembles reuse it instead of

@@ -9,8 +9,8 @@
 //! batch_size = 100
 //! ```
 //!
-//! This module is the table alone; the pre-training itself is a step of a run
-//! (`run/pretrain.rs`) rather than an `Init`, because it needs the data.
+//! This module is the table alone; the pre-training itself is a step of a training run
+//! (lab10-train's `run/pretrain.rs`) rather than an `Init`, because it needs the data.
 
 use lab10_data::PixelScale;
 use lab10_models::MlpConfig;

@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 
 use lab10_data::atomic::write_atomically;
 
+use crate::config::experiment::Experiment;
 use crate::error::{Error, Result};
 
 pub const EXPERIMENT_FILE: &str = "experiment.toml";
@@ -43,15 +44,18 @@ pub struct RunDir {
 }
 
 impl RunDir {
-    /// Creates a fresh run folder named `<UTC time>-<backend>-s<seed>`. Creation is atomic, so
-    /// two runs started in the same second get distinct folders (`-2`, `-3`, ...).
-    pub fn create(root: &Path, experiment: &str, backend: &str, seed: u64) -> Result<Self> {
+    /// Starts a run of `experiment` (its resolved copy): a fresh folder
+    /// `<root>/<experiment>/<UTC time>-<label>` (a trained run's label is `<backend>-s<seed>`,
+    /// an imported one's `import`), locked by this process, with `experiment.toml` written.
+    /// Creation is atomic, so two runs started in the same second get distinct folders (`-2`,
+    /// `-3`, ...).
+    pub fn start(root: &Path, experiment: &Experiment, label: &str) -> Result<(Self, RunLock)> {
         let stamp = crate::store::report::utc_stamp();
-        let path = create_unique_dir(
-            &root.join(experiment),
-            &format!("{stamp}-{backend}-s{seed}"),
-        )?;
-        Ok(Self { path })
+        let path = create_unique_dir(&root.join(&experiment.name), &format!("{stamp}-{label}"))?;
+        let run = Self { path };
+        let lock = run.lock()?;
+        run.write(EXPERIMENT_FILE, experiment.to_toml().as_bytes())?;
+        Ok((run, lock))
     }
 
     /// An existing run: a run folder, an experiment folder (its `latest` run), or a model file

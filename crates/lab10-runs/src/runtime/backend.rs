@@ -54,7 +54,6 @@ impl BackendKind {
         }
     }
 
-    /// The cargo feature (of the `lab10` package) that compiles this backend in.
     /// The cargo feature of the `lab10` package that compiles this backend in.
     pub fn feature(self) -> &'static str {
         match self {
