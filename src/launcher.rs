@@ -1,7 +1,8 @@
 //! A group's or an ensemble's members in child `lab10 train` processes: one slot per worker
 //! (`--workers`, each child trains with `--remote`) or N local slots (`--jobs`). The library
 //! decides which member runs where and retries members of failed workers
-//! ([`lab10_train::MemberSlots`]); this file starts one child and reads what it says.
+//! ([`lab10_train::MemberSlots`]); this file starts one child and shows its events through
+//! src/printer.rs with the member's label.
 //!
 //! A child is a process of its own, so a worker that dies takes down one child, never the
 //! group. Children run in their own process group: Ctrl-C reaches this process only, which
@@ -18,11 +19,11 @@ use std::time::Duration;
 
 use anyhow::{Context, Result};
 use lab10_train::{
-    BackendKind, Error, Experiment, MemberSlots, SlotFailure, Stop, StopReason, WorkerUrl,
+    BackendKind, Error, Event, Experiment, MemberSlots, SlotFailure, Stop, StopReason, WorkerUrl,
 };
-use serde_json::Value;
 
 use crate::cli::Global;
+use crate::printer::Printer;
 
 /// The exit status of a `lab10` whose worker failed (unreachable, refused, gone): EX_TEMPFAIL,
 /// "try again later" (or elsewhere).
@@ -59,7 +60,8 @@ pub struct ProcessSlots {
     slots: Vec<Slot>,
     token_file: Option<PathBuf>,
     backend: String,
-    json: bool,
+    /// Shows the children's progress, each line with its member's label.
+    printer: Printer,
     stop: Stop,
     /// The members' experiment files, resolved (overrides applied, seed and dataset set).
     members: tempfile::TempDir,
@@ -128,7 +130,7 @@ impl ProcessSlots {
             slots,
             token_file,
             backend,
-            json,
+            printer: Printer::new(json),
             stop: stop.clone(),
             members: tempfile::Builder::new()
                 .prefix("lab10-members-")
@@ -174,69 +176,18 @@ impl ProcessSlots {
         Ok(command)
     }
 
-    /// One line of a child's progress, shown as this process shows its own.
+    /// One line of the child's standard output, shown through the printer with the member's
+    /// label; the run folder, when the line says the child opened it.
     fn show(&self, label: &str, slot: &str, line: &str) -> Option<PathBuf> {
-        let mut event = match serde_json::from_str::<Value>(line) {
-            Ok(event) if event.is_object() => event,
-            _ => {
-                println!("{label}: {line}");
-                return None;
-            }
+        let Ok(event) = serde_json::from_str::<Event>(line) else {
+            self.printer.member_line(label, slot, line);
+            return None;
         };
-        let kind = event["event"].as_str().unwrap_or_default().to_string();
-        let opened = (kind == "opened")
-            .then(|| event["run"].as_str().map(PathBuf::from))
-            .flatten();
-        if self.json {
-            event["member"] = label.into();
-            event["slot"] = slot.into();
-            println!("{event}");
-            return opened;
+        self.printer.member(label, slot, &event);
+        match event {
+            Event::Opened { run, .. } => Some(run),
+            _ => None,
         }
-        let r = &event["record"];
-        match kind.as_str() {
-            "opened" => println!(
-                "{label} on {slot}: run {} ({})",
-                event["run"].as_str().unwrap_or("?"),
-                event["device"].as_str().unwrap_or("?")
-            ),
-            "epoch" => println!(
-                "{label} on {slot}: epoch {}/{}  train loss {:.4}  {} acc {:.2}%  {:.1} s",
-                r["epoch"],
-                event["epochs"],
-                r["train_loss"].as_f64().unwrap_or(f64::NAN),
-                event["valid_label"].as_str().unwrap_or("valid"),
-                r["valid_accuracy"].as_f64().unwrap_or(f64::NAN),
-                r["epoch_seconds"].as_f64().unwrap_or(f64::NAN)
-            ),
-            "tested" => println!(
-                "{label} on {slot}: test accuracy {:.2}%",
-                event["test_accuracy"].as_f64().unwrap_or(f64::NAN)
-            ),
-            "pretraining" => println!(
-                "{label} on {slot}: pre-training: {}",
-                event["label"].as_str().unwrap_or("?")
-            ),
-            "pretrain-epoch" => println!(
-                "{label} on {slot}: pretrain layer {}/{} epoch {}/{}: reconstruction error {:.4}",
-                event["layer"],
-                event["layers"],
-                event["epoch"],
-                event["epochs"],
-                event["reconstruction_error"].as_f64().unwrap_or(f64::NAN)
-            ),
-            "removing-incomplete" => println!(
-                "{label} on {slot}: removing {} (its epoch's checkpoint is incomplete)",
-                event["file"].as_str().unwrap_or("?")
-            ),
-            "warning" => eprintln!(
-                "{label}: warning: {}",
-                event["message"].as_str().unwrap_or("?")
-            ),
-            // "data": the child's data line says what the group's own lines already say.
-            _ => {}
-        }
-        opened
     }
 }
 

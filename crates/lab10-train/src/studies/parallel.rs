@@ -157,9 +157,9 @@ pub(crate) fn train_in_parallel(
                     // for a member that never comes back.
                     let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
                         opts.progress.event(Event::Member {
-                            label,
+                            label: label.clone(),
                             reused: None,
-                            on: Some(&slot_name),
+                            on: Some(slot_name.clone()),
                         });
                         slots.train(slot, member, resume, label).and_then(|path| {
                             finished(&path).map_err(|error| {
@@ -217,10 +217,10 @@ pub(crate) fn train_in_parallel(
                             drop(s);
                             changed.notify_all();
                             opts.progress.event(Event::SlotLost {
-                                label,
-                                slot: &slot_name,
-                                message: &message,
-                                run: run.as_deref(),
+                                label: label.clone(),
+                                slot: slot_name.clone(),
+                                message,
+                                run,
                             });
                             // This slot's worker failed: it takes no more members.
                             return;
