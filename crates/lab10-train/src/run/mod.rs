@@ -113,7 +113,7 @@ fn train_here(experiment: &Experiment, opts: &TrainOptions) -> Result<TrainOutco
         test_accuracy: report.test_accuracy,
         test_images: report.test_images,
         eval_seconds: report.eval_seconds,
-        run: &opened.run.path,
+        run: opened.run.path.clone(),
     });
     Ok(TrainOutcome {
         run: opened.run,
@@ -144,10 +144,10 @@ fn load_data(experiment: &Experiment, opts: &TrainOptions) -> Result<(Experiment
     }
     let splits = load_splits(&opts.data.request_for(experiment)?, &experiment.training)?;
     opts.progress.event(Event::Data {
-        record: &splits.record,
+        record: splits.record.clone(),
         train_images: splits.train.mnist().len(),
         valid_images: splits.valid.mnist().len(),
-        valid_label: splits.valid_label,
+        valid_label: splits.valid_label.to_string(),
     });
     let mut experiment = experiment.clone();
     experiment.dataset = splits.record.name.clone();
@@ -182,7 +182,7 @@ fn open_run(
             // A set that a failed save left incomplete is not a checkpoint.
             for file in run.incomplete_checkpoint_files() {
                 opts.progress
-                    .event(Event::RemovingIncomplete { file: &file });
+                    .event(Event::RemovingIncomplete { file: file.clone() });
                 std::fs::remove_file(&file).map_err(|e| Error::write(&file, e))?;
             }
             run.write(EXPERIMENT_FILE, experiment.to_toml().as_bytes())?;
@@ -224,9 +224,9 @@ fn announce(
 ) {
     let t = &experiment.training;
     opts.progress.event(Event::Opened {
-        run: &opened.run.path,
-        backend: opts.backend.name(),
-        device: &compute.description,
+        run: opened.run.path.clone(),
+        backend: opts.backend.name().to_string(),
+        device: compute.description.clone(),
         params: experiment.model.num_params(),
         optimizer: experiment.optimizer.label(),
         batch_size: t.batch_size,

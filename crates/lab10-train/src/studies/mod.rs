@@ -40,7 +40,7 @@ fn train_or_reuse(
         });
     }
     opts.progress.event(Event::Member {
-        label,
+        label: label.to_string(),
         reused: None,
         on: None,
     });

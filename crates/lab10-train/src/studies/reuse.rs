@@ -36,9 +36,9 @@ pub(crate) fn reuse_finished(
 ) -> Option<Finished> {
     let (run, report) = find_completed_run(artifacts, member, backend)?;
     opts.progress.event(Event::Member {
-        label,
+        label: label.to_string(),
         reused: Some(Reused {
-            run: &run.path,
+            run: run.path.clone(),
             test_accuracy: report.test_accuracy,
         }),
         on: None,
