@@ -13,5 +13,8 @@ pub use run::{Event, Progress, Reused, TrainOptions, TrainOutcome, train};
 pub use studies::ensemble::{
     EnsembleOptions, EnsembleReport, average, probabilities, run_ensemble, score,
 };
-pub use studies::group::{GroupOptions, GroupSummary, get_group, group_names, run_group};
+pub use studies::group::{
+    GroupOptions, GroupSummary, LESSON_TOPICS, experiments_by_topic, get_group, group_names,
+    run_group,
+};
 pub use studies::parallel::{MemberSlots, SlotFailure};

@@ -100,7 +100,7 @@ impl SavedModel {
 pub struct TestData {
     pub data: MnistDataset,
     pub record: DataRecord,
-    /// The dataset of the model's run (`mnist` for runs made before datasets had names).
+    /// The dataset of the model's run (`mnist` where its report names none).
     pub trained_on: String,
 }
 

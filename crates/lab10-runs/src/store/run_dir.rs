@@ -22,7 +22,7 @@ pub const LOCK_FILE: &str = ".lock";
 pub const CHECKPOINT_PARTS: [&str; 3] = ["model", "optim", "scheduler"];
 
 /// The folder under which runs (and groups and ensembles) of `dataset` live: the artifacts
-/// folder itself for MNIST (as before datasets had names), `<artifacts>/<dataset>` otherwise.
+/// folder itself for MNIST, `<artifacts>/<dataset>` otherwise.
 pub fn dataset_root(artifacts: &Path, dataset: &str) -> PathBuf {
     if dataset == lab10_data::MNIST.name {
         artifacts.to_path_buf()
@@ -83,6 +83,13 @@ impl RunDir {
         };
         if !dir.join(EXPERIMENT_FILE).is_file() && dir.join(LATEST).exists() {
             dir = dir.join(LATEST);
+        }
+        // A `latest` link stands for the run it points at: the run is named by its own
+        // folder, which stays, not by the link, which moves on with the next run.
+        if dir.file_name().is_some_and(|n| n == LATEST)
+            && let Ok(target) = std::fs::read_link(&dir)
+        {
+            dir = dir.parent().unwrap_or(Path::new(".")).join(target);
         }
         if !dir.join(EXPERIMENT_FILE).is_file() {
             return Err(not_a_run(&format!(

@@ -470,6 +470,10 @@ impl Ending {
     fn check(&self, run: &RunDir, report: &Report) -> Result<()> {
         if let Some((reason, at)) = &self.stopped {
             let resume = match at.last_checkpoint {
+                Some(1) => format!(
+                    "epoch 1 is checkpointed; continue with `{}`",
+                    at.resume_command
+                ),
                 Some(n) => format!(
                     "epochs 1-{n} are checkpointed; continue with `{}`",
                     at.resume_command
