@@ -13,7 +13,7 @@
 use std::time::Instant;
 
 use burn::optim::GradientsParams;
-use lab10_train::BackendKind;
+use lab10_runs::BackendKind;
 
 mod common;
 
@@ -23,8 +23,8 @@ fn median(v: &mut [f64]) -> f64 {
 }
 
 fn main() {
-    // As the CLI does: the step runs on a rayon worker (see lab10_train's runtime/cpu.rs).
-    lab10_train::on_compute_pool(run)
+    // As the CLI does: the step runs on a rayon worker (see lab10-runs' runtime/cpu.rs).
+    lab10_runs::on_compute_pool(run)
 }
 
 fn run() {

@@ -8,10 +8,11 @@ use anyhow::{Context, Result};
 use clap::builder::{PossibleValuesParser, TypedValueParser};
 use clap::{Args, Parser, Subcommand};
 use lab10_data::{DatasetSpec, KNOWN};
-use lab10_train::{
-    BackendKind, Compute, DataOptions, ExperimentCatalog, Overrides, RemoteTarget, RunDir, Stop,
-    TrainOptions, WorkerUrl, dataset_root, read_token_file,
+use lab10_runs::{
+    BackendKind, Compute, DataOptions, ExperimentCatalog, Overrides, Provenance, RemoteTarget,
+    RunDir, RunTargets, Stop, WorkerUrl, read_token_file,
 };
+use lab10_train::TrainOptions;
 
 use crate::printer::Printer;
 
@@ -237,7 +238,7 @@ pub struct RemoteArgs {
 }
 
 fn parse_worker(text: &str) -> Result<WorkerUrl, String> {
-    text.parse().map_err(|e: lab10_train::Error| e.to_string())
+    text.parse().map_err(|e: lab10_runs::Error| e.to_string())
 }
 
 #[derive(Args)]
@@ -257,7 +258,8 @@ pub struct WorkerArgs {
 
 #[derive(Args)]
 pub struct EvalArgs {
-    /// A run folder, artifacts/<experiment> (its latest run) or a .bpk model file
+    /// An experiment name (its newest completed run), a run folder, artifacts/<experiment>
+    /// (its latest run) or a .bpk model file
     pub target: PathBuf,
     /// Architecture of a model file outside a run (default: the run's own experiment)
     #[arg(long, value_name = "NAME")]
@@ -302,7 +304,8 @@ pub struct ImportArgs {
 
 #[derive(Args)]
 pub struct PredictArgs {
-    /// A run folder, artifacts/<experiment> (its latest run) or a .bpk model file
+    /// An experiment name (its newest completed run), a run folder, artifacts/<experiment>
+    /// (its latest run) or a .bpk model file
     pub target: PathBuf,
     /// How many test images
     #[arg(long, default_value_t = 10, allow_negative_numbers = true)]
@@ -320,8 +323,8 @@ pub struct PredictArgs {
 
 #[derive(Args)]
 pub struct ReportArgs {
-    /// Experiment names (their latest runs) or run folders [default: the latest run of
-    /// every experiment under --artifacts]
+    /// Experiment names (their newest completed runs) or run folders [default: the newest
+    /// completed run of every experiment under --artifacts]
     pub targets: Vec<String>,
     /// Output folder [default: <artifacts>/report]
     #[arg(long, value_name = "DIR")]
@@ -330,7 +333,7 @@ pub struct ReportArgs {
 
 #[derive(Args)]
 pub struct ServeArgs {
-    /// Experiment names (their latest completed run) or run folders [default: the latest
+    /// Experiment names (their newest completed runs) or run folders [default: the newest
     /// completed run of every experiment that has one, on --dataset or MNIST]
     pub targets: Vec<String>,
     /// Address to listen on; anything but loopback exposes the models to the network
@@ -399,13 +402,21 @@ impl Global {
             data: self.data()?,
             artifacts: self.artifacts.clone(),
             resume,
-            command: std::env::args().collect::<Vec<_>>().join(" "),
+            provenance: self.provenance(),
             stop: stop.clone(),
+            progress: Arc::new(Printer::new(json)),
+        })
+    }
+
+    /// What a new run's report records of this program: its command line and the commit it
+    /// was built from.
+    pub fn provenance(&self) -> Provenance {
+        Provenance {
+            command: std::env::args().collect::<Vec<_>>().join(" "),
             build_commit: Some(env!("LAB10_BUILD_COMMIT"))
                 .filter(|c| !c.is_empty())
                 .map(String::from),
-            progress: Arc::new(Printer::new(json)),
-        })
+        }
     }
 
     pub fn data(&self) -> Result<DataOptions> {
@@ -420,20 +431,18 @@ impl Global {
         })
     }
 
-    /// A command-line target that names an experiment with runs: its folder. `None`: the
-    /// target is a path (a run folder or a model file).
-    pub fn experiment_folder(&self, target: &str) -> Option<PathBuf> {
-        let dir = self.experiment_dir(target);
-        (!target.contains('/') && dir.is_dir()).then_some(dir)
+    /// The runs command-line targets name: under --artifacts, on --dataset (or each
+    /// experiment's own).
+    pub fn run_targets(&self) -> RunTargets {
+        RunTargets {
+            artifacts: self.artifacts.clone(),
+            dataset: self.dataset.clone(),
+            catalog: self.catalog(),
+        }
     }
 
     /// The folder of `experiment`'s runs on the dataset `--dataset` names (or its own).
     pub fn experiment_dir(&self, experiment: &str) -> PathBuf {
-        let dataset = self.dataset.clone().unwrap_or_else(|| {
-            self.catalog()
-                .get(experiment)
-                .map_or_else(|_| lab10_data::MNIST.name.to_string(), |e| e.dataset)
-        });
-        dataset_root(&self.artifacts, &dataset).join(experiment)
+        self.run_targets().experiment_dir(experiment)
     }
 }

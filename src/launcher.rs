@@ -1,7 +1,8 @@
 //! A group's or an ensemble's members in child `lab10 train` processes: one slot per worker
 //! (`--workers`, each child trains with `--remote`) or N local slots (`--jobs`). The library
 //! decides which member runs where and retries members of failed workers
-//! ([`lab10_train::MemberSlots`]); this file starts one child and reads what it says.
+//! ([`lab10_train::MemberSlots`]); this file starts one child, shows its events through
+//! src/printer.rs with the member's label, and tells from its exit status how it ended.
 //!
 //! A child is a process of its own, so a worker that dies takes down one child, never the
 //! group. Children run in their own process group: Ctrl-C reaches this process only, which
@@ -11,18 +12,18 @@ use std::ffi::OsString;
 use std::io::{BufRead, BufReader};
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::{Child, ChildStderr, Command, ExitStatus, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::thread::JoinHandle;
 use std::time::Duration;
 
 use anyhow::{Context, Result};
-use lab10_train::{
-    BackendKind, Error, Experiment, MemberSlots, SlotFailure, Stop, StopReason, WorkerUrl,
-};
-use serde_json::Value;
+use lab10_runs::{BackendKind, Error, Experiment, Stop, StopReason, WorkerUrl};
+use lab10_train::{Event, MemberSlots, SlotFailure};
 
 use crate::cli::Global;
+use crate::printer::Printer;
 
 /// The exit status of a `lab10` whose worker failed (unreachable, refused, gone): EX_TEMPFAIL,
 /// "try again later" (or elsewhere).
@@ -59,7 +60,8 @@ pub struct ProcessSlots {
     slots: Vec<Slot>,
     token_file: Option<PathBuf>,
     backend: String,
-    json: bool,
+    /// Shows the children's progress, each line with its member's label.
+    printer: Printer,
     stop: Stop,
     /// The members' experiment files, resolved (overrides applied, seed and dataset set).
     members: tempfile::TempDir,
@@ -110,7 +112,7 @@ impl ProcessSlots {
         };
         if let Some(file) = &token_file {
             // Read now: a missing file is a mistake to report before any member starts.
-            lab10_train::read_token_file(file)?;
+            lab10_runs::read_token_file(file)?;
         }
         let mut global = vec![OsString::from("--artifacts"), g.artifacts.clone().into()];
         if let Some(dir) = &g.data_dir {
@@ -128,7 +130,7 @@ impl ProcessSlots {
             slots,
             token_file,
             backend,
-            json,
+            printer: Printer::new(json),
             stop: stop.clone(),
             members: tempfile::Builder::new()
                 .prefix("lab10-members-")
@@ -174,69 +176,76 @@ impl ProcessSlots {
         Ok(command)
     }
 
-    /// One line of a child's progress, shown as this process shows its own.
+    /// One line of the child's standard output, shown through the printer with the member's
+    /// label; the run folder, when the line says the child opened it.
     fn show(&self, label: &str, slot: &str, line: &str) -> Option<PathBuf> {
-        let mut event = match serde_json::from_str::<Value>(line) {
-            Ok(event) if event.is_object() => event,
-            _ => {
-                println!("{label}: {line}");
-                return None;
-            }
+        let Ok(event) = serde_json::from_str::<Event>(line) else {
+            self.printer.member_line(label, slot, line);
+            return None;
         };
-        let kind = event["event"].as_str().unwrap_or_default().to_string();
-        let opened = (kind == "opened")
-            .then(|| event["run"].as_str().map(PathBuf::from))
-            .flatten();
-        if self.json {
-            event["member"] = label.into();
-            event["slot"] = slot.into();
-            println!("{event}");
-            return opened;
+        self.printer.member(label, slot, &event);
+        match event {
+            Event::Opened { run, .. } => Some(run),
+            _ => None,
         }
-        let r = &event["record"];
-        match kind.as_str() {
-            "opened" => println!(
-                "{label} on {slot}: run {} ({})",
-                event["run"].as_str().unwrap_or("?"),
-                event["device"].as_str().unwrap_or("?")
-            ),
-            "epoch" => println!(
-                "{label} on {slot}: epoch {}/{}  train loss {:.4}  {} acc {:.2}%  {:.1} s",
-                r["epoch"],
-                event["epochs"],
-                r["train_loss"].as_f64().unwrap_or(f64::NAN),
-                event["valid_label"].as_str().unwrap_or("valid"),
-                r["valid_accuracy"].as_f64().unwrap_or(f64::NAN),
-                r["epoch_seconds"].as_f64().unwrap_or(f64::NAN)
-            ),
-            "tested" => println!(
-                "{label} on {slot}: test accuracy {:.2}%",
-                event["test_accuracy"].as_f64().unwrap_or(f64::NAN)
-            ),
-            "pretraining" => println!(
-                "{label} on {slot}: pre-training: {}",
-                event["label"].as_str().unwrap_or("?")
-            ),
-            "pretrain-epoch" => println!(
-                "{label} on {slot}: pretrain layer {}/{} epoch {}/{}: reconstruction error {:.4}",
-                event["layer"],
-                event["layers"],
-                event["epoch"],
-                event["epochs"],
-                event["reconstruction_error"].as_f64().unwrap_or(f64::NAN)
-            ),
-            "removing-incomplete" => println!(
-                "{label} on {slot}: removing {} (its epoch's checkpoint is incomplete)",
-                event["file"].as_str().unwrap_or("?")
-            ),
-            "warning" => eprintln!(
-                "{label}: warning: {}",
-                event["message"].as_str().unwrap_or("?")
-            ),
-            // "data": the child's data line says what the group's own lines already say.
-            _ => {}
+    }
+
+    /// Starts the child that trains `member` on `slot`, with the stop request passed on to it
+    /// and its standard error passed on here.
+    fn start(
+        &self,
+        slot: usize,
+        member: &Experiment,
+        resume: Option<&Path>,
+        label: &str,
+    ) -> Result<Running> {
+        let mut child = self
+            .command(slot, member, resume)?
+            .spawn()
+            .with_context(|| format!("cannot start {}", self.exe.display()))?;
+        let pid = child.id();
+        CHILDREN.lock().expect("children lock").push(pid);
+        let ended = Arc::new(AtomicBool::new(false));
+        let forward = forward_stop(pid, self.stop.clone(), Arc::clone(&ended));
+        let errors = pass_on_stderr(child.stderr.take().expect("piped"), label.to_string());
+        Ok(Running {
+            child,
+            pid,
+            ended,
+            forward,
+            errors,
+        })
+    }
+
+    /// Shows the child's progress until it exits, and reaps it.
+    fn follow(
+        &self,
+        mut running: Running,
+        label: &str,
+        slot: &str,
+        resume: Option<&Path>,
+    ) -> Exited {
+        let mut run = resume.map(Path::to_path_buf);
+        let stdout = running.child.stdout.take().expect("piped");
+        for_each_line(stdout, |line| {
+            if let Some(opened) = self.show(label, slot, line) {
+                run = Some(opened);
+            }
+        });
+        // The child has closed its stdout: it is exiting. Stop forwarding before it is
+        // reaped, so that no signal can reach a reused PID.
+        running.ended.store(true, Ordering::SeqCst);
+        let _ = running.forward.join();
+        let status = running.child.wait();
+        CHILDREN
+            .lock()
+            .expect("children lock")
+            .retain(|&p| p != running.pid);
+        Exited {
+            status,
+            message: running.errors.join().unwrap_or_default(),
+            run,
         }
-        opened
     }
 }
 
@@ -264,116 +273,124 @@ impl MemberSlots for ProcessSlots {
         label: &str,
     ) -> Result<PathBuf, Box<SlotFailure>> {
         let name = self.name(slot);
-        let fail = |error: Error, run: Option<PathBuf>| Box::new(SlotFailure { error, run });
-        let mut child = self
-            .command(slot, member, resume)
-            .and_then(|mut c| {
-                c.spawn()
-                    .with_context(|| format!("cannot start {}", self.exe.display()))
-            })
-            .map_err(|e| fail(Error::Training(format!("{e:#}")), None))?;
-        let pid = child.id();
-        CHILDREN.lock().expect("children lock").push(pid);
-        let ended = Arc::new(AtomicBool::new(false));
-        let forward = forward_stop(pid, self.stop.clone(), Arc::clone(&ended));
-        let stderr = child.stderr.take().expect("piped");
-        let errors = {
-            let label = label.to_string();
-            std::thread::spawn(move || {
-                // What the child said after its last "error: " is why it failed; every line is
-                // passed on as it comes.
-                let mut said: Vec<String> = Vec::new();
-                for_each_line(stderr, |line| {
-                    eprintln!("{label}: {line}");
-                    if line.starts_with("error: ") {
-                        said.clear();
-                    }
-                    said.push(line.to_string());
-                });
-                let start = said.iter().position(|l| l.starts_with("error: "));
-                let mut message = start
-                    .map_or(said.clone(), |i| said[i..].to_vec())
-                    .join("\n");
-                if let Some(rest) = message.strip_prefix("error: ") {
-                    message = rest.to_string();
-                }
-                message
-            })
-        };
-        let mut run = resume.map(Path::to_path_buf);
-        let stdout = child.stdout.take().expect("piped");
-        for_each_line(stdout, |line| {
-            if let Some(opened) = self.show(label, &name, line) {
-                run = Some(opened);
-            }
-        });
-        // The child has closed its stdout: it is exiting. Stop forwarding before it is
-        // reaped, so that no signal can reach a reused PID.
-        ended.store(true, Ordering::SeqCst);
-        let _ = forward.join();
-        let status = child.wait();
-        CHILDREN
-            .lock()
-            .expect("children lock")
-            .retain(|&p| p != pid);
-        let message = errors.join().unwrap_or_default();
+        let running = self
+            .start(slot, member, resume, label)
+            .map_err(|e| failure(Error::Training(format!("{e:#}")), None))?;
+        let Exited {
+            status,
+            message,
+            run,
+        } = self.follow(running, label, &name, resume);
         let status =
-            status.map_err(|e| fail(Error::Training(format!("{label}: {e}")), run.clone()))?;
-        // A child killed by the stop request passed on before it could catch it.
-        let stopped_by = std::os::unix::process::ExitStatusExt::signal(&status)
-            .filter(|_| self.stop.requested().is_some())
-            .and_then(|signal| match signal {
-                libc::SIGINT => Some(StopReason::Interrupt),
-                libc::SIGTERM => Some(StopReason::Terminate),
-                _ => None,
-            });
-        if let Some(reason) = stopped_by {
-            return Err(fail(
-                Error::Stopped {
-                    reason,
-                    message: format!("{label} stopped by {}", reason.signal_name()),
-                },
-                run,
-            ));
-        }
-        match status.code() {
-            Some(0) => run.ok_or_else(|| {
-                fail(
+            status.map_err(|e| failure(Error::Training(format!("{label}: {e}")), run.clone()))?;
+        let stopping = self.stop.requested().is_some();
+        match failure_of(status, stopping, label, &name, message) {
+            None => run.ok_or_else(|| {
+                failure(
                     Error::Training(format!("{label}: the child said nothing of its run folder")),
                     None,
                 )
             }),
-            Some(WORKER_FAILED) => Err(fail(
-                Error::WorkerFailed {
-                    url: name.clone(),
-                    message,
-                },
-                run,
-            )),
-            Some(code) if code == i32::from(StopReason::Interrupt.exit_code()) => Err(fail(
-                Error::Stopped {
-                    reason: StopReason::Interrupt,
-                    message,
-                },
-                run,
-            )),
-            Some(code) if code == i32::from(StopReason::Terminate.exit_code()) => Err(fail(
-                Error::Stopped {
-                    reason: StopReason::Terminate,
-                    message,
-                },
-                run,
-            )),
-            _ => Err(fail(
-                Error::Training(if message.is_empty() {
-                    format!("it {status}")
-                } else {
-                    format!("{message} (it {status})")
-                }),
-                run,
-            )),
+            Some(error) => Err(failure(error, run)),
         }
     }
+}
+
+/// A child `lab10 train` running, and the threads that serve it.
+struct Running {
+    child: Child,
+    pid: u32,
+    /// Set once the child has closed its stdout: its stop forwarding ends.
+    ended: Arc<AtomicBool>,
+    forward: JoinHandle<()>,
+    /// Why the child failed, from its standard error (see [`pass_on_stderr`]).
+    errors: JoinHandle<String>,
+}
+
+/// A child that has exited: its exit status, why it failed (what it said after its last
+/// "error: "), and its run folder (the one it opened, or the one it resumed).
+struct Exited {
+    status: std::io::Result<ExitStatus>,
+    message: String,
+    run: Option<PathBuf>,
+}
+
+fn failure(error: Error, run: Option<PathBuf>) -> Box<SlotFailure> {
+    Box::new(SlotFailure { error, run })
+}
+
+/// What a child's exit status says of its member (`slot`: where it trained, `message`: why it
+/// failed, in its own words); `None`: it finished. `stopping`: this process has passed a stop
+/// request on to it.
+fn failure_of(
+    status: ExitStatus,
+    stopping: bool,
+    label: &str,
+    slot: &str,
+    message: String,
+) -> Option<Error> {
+    // A child killed by the stop request passed on before it could catch it.
+    let killed_by = std::os::unix::process::ExitStatusExt::signal(&status)
+        .filter(|_| stopping)
+        .and_then(|signal| match signal {
+            libc::SIGINT => Some(StopReason::Interrupt),
+            libc::SIGTERM => Some(StopReason::Terminate),
+            _ => None,
+        });
+    if let Some(reason) = killed_by {
+        return Some(Error::Stopped {
+            reason,
+            message: format!("{label} stopped by {}", reason.signal_name()),
+        });
+    }
+    match status.code() {
+        Some(0) => None,
+        Some(WORKER_FAILED) => Some(Error::WorkerFailed {
+            url: slot.to_string(),
+            message,
+        }),
+        Some(code) if code == i32::from(StopReason::Interrupt.exit_code()) => {
+            Some(Error::Stopped {
+                reason: StopReason::Interrupt,
+                message,
+            })
+        }
+        Some(code) if code == i32::from(StopReason::Terminate.exit_code()) => {
+            Some(Error::Stopped {
+                reason: StopReason::Terminate,
+                message,
+            })
+        }
+        _ => Some(Error::Training(if message.is_empty() {
+            format!("it {status}")
+        } else {
+            format!("{message} (it {status})")
+        })),
+    }
+}
+
+/// Passes a child's standard error on as it comes, each line after the member's label; the
+/// thread returns why the child failed: what it said from its last line starting "error: "
+/// on, without that prefix (everything it said if no line does).
+fn pass_on_stderr(stderr: ChildStderr, label: String) -> JoinHandle<String> {
+    std::thread::spawn(move || {
+        let mut said: Vec<String> = Vec::new();
+        for_each_line(stderr, |line| {
+            eprintln!("{label}: {line}");
+            if line.starts_with("error: ") {
+                said.clear();
+            }
+            said.push(line.to_string());
+        });
+        let start = said.iter().position(|l| l.starts_with("error: "));
+        let mut message = start
+            .map_or(said.clone(), |i| said[i..].to_vec())
+            .join("\n");
+        if let Some(rest) = message.strip_prefix("error: ") {
+            message = rest.to_string();
+        }
+        message
+    })
 }
 
 /// Calls `f` with every line `pipe` gives until its end, invalid UTF-8 replaced: a child
@@ -395,7 +412,7 @@ fn for_each_line(pipe: impl std::io::Read, mut f: impl FnMut(&str)) {
 
 /// Passes a stop request of this process on to the child, once: it stops after its current
 /// step and saves what is complete.
-fn forward_stop(pid: u32, stop: Stop, ended: Arc<AtomicBool>) -> std::thread::JoinHandle<()> {
+fn forward_stop(pid: u32, stop: Stop, ended: Arc<AtomicBool>) -> JoinHandle<()> {
     std::thread::spawn(move || {
         while !ended.load(Ordering::SeqCst) {
             if let Some(reason) = stop.requested() {

@@ -1,5 +1,6 @@
 //! `lab10`: the lab-10 MNIST experiments by name. A thin layer: `cli.rs` parses the flags, a
-//! function per command in `commands/` calls `lab10-train` and prints what came back,
+//! function per command in `commands/` calls the libraries (`lab10-train` to train, `lab10-runs`
+//! for what runs leave on disk) and prints what came back,
 //! `printer.rs` shows a run's progress, `signals.rs` turns Ctrl-C into a stop request. Errors
 //! print one line and exit non-zero.
 
@@ -13,7 +14,7 @@ use std::process::ExitCode;
 
 use anyhow::Result;
 use clap::Parser;
-use lab10_train::Stop;
+use lab10_runs::Stop;
 
 use cli::{Cli, Command};
 
@@ -34,10 +35,10 @@ fn main() -> ExitCode {
         eprintln!("error: {e:#}");
         return ExitCode::FAILURE;
     }
-    match lab10_train::on_compute_pool(|| run(cli, stop)) {
+    match lab10_runs::on_compute_pool(|| run(cli, stop)) {
         Ok(()) => ExitCode::SUCCESS,
-        Err(e) => match e.downcast_ref::<lab10_train::Error>() {
-            Some(lab10_train::Error::Stopped { reason, message }) => {
+        Err(e) => match e.downcast_ref::<lab10_runs::Error>() {
+            Some(lab10_runs::Error::Stopped { reason, message }) => {
                 eprintln!("{message}");
                 ExitCode::from(reason.exit_code())
             }
@@ -63,7 +64,7 @@ fn run(cli: Cli, stop: Stop) -> Result<()> {
         Command::Ensemble(args) => commands::ensemble(g, args, &stop),
         Command::Eval(args) => commands::eval(g, args),
         Command::Export(args) => commands::export(g, args),
-        Command::Import(args) => commands::import(g, args, &stop),
+        Command::Import(args) => commands::import(g, args),
         Command::Predict(args) => commands::predict(g, args),
         Command::Report(args) => commands::report(g, args),
         Command::Serve(args) => commands::serve(g, args),

@@ -1,5 +1,7 @@
 //! How `lab10` shows a run's progress: one plain line per event (on a terminal, Burn's TUI
-//! shows the epochs instead), or with `--json` one JSON object per event.
+//! shows the epochs instead), or with `--json` one JSON object per event. The events of a
+//! group's members trained in child processes (src/launcher.rs) are shown by the same lines,
+//! each with its member's label.
 
 use std::io::IsTerminal;
 
@@ -18,6 +20,43 @@ impl Printer {
             json,
         }
     }
+
+    /// An event of a member trained in a child process on `slot`: in JSON with its `member`
+    /// label and `slot` added, else its lines, each after "`label` on `slot`: ". The data line
+    /// is left out of the text: every member reads the same data, and the lines of members
+    /// side by side interleave.
+    pub fn member(&self, label: &str, slot: &str, event: &Event) {
+        if self.json {
+            let mut value = serde_json::to_value(event).expect("events serialise");
+            value["member"] = label.into();
+            value["slot"] = slot.into();
+            println!("{value}");
+            return;
+        }
+        if matches!(event, Event::Data { .. }) {
+            return;
+        }
+        let (stream, text) = text(event);
+        let lines: Vec<String> = text
+            .lines()
+            .map(|line| format!("{label} on {slot}: {line}"))
+            .collect();
+        stream.print(&lines.join("\n"));
+    }
+
+    /// A line of a member's output that is not an event: a stray line, or an event with a
+    /// number JSON cannot carry (a NaN loss is written as null). In JSON a JSON object still
+    /// gets its `member` label and `slot`; anything else is passed on after the label.
+    pub fn member_line(&self, label: &str, slot: &str, line: &str) {
+        match serde_json::from_str::<serde_json::Value>(line) {
+            Ok(mut value) if self.json && value.is_object() => {
+                value["member"] = label.into();
+                value["slot"] = slot.into();
+                println!("{value}");
+            }
+            _ => println!("{label} on {slot}: {line}"),
+        }
+    }
 }
 
 impl Progress for Printer {
@@ -25,7 +64,7 @@ impl Progress for Printer {
         self.tui
     }
 
-    fn event(&self, event: Event<'_>) {
+    fn event(&self, event: Event) {
         if self.json {
             println!(
                 "{}",
@@ -33,73 +72,113 @@ impl Progress for Printer {
             );
             return;
         }
-        match event {
-            Event::Data {
-                record,
-                train_images,
-                valid_images,
-                valid_label,
-            } => println!(
+        let (stream, text) = text(&event);
+        stream.print(&text);
+    }
+}
+
+/// Where an event's text goes.
+#[derive(Clone, Copy)]
+enum Stream {
+    Out,
+    Err,
+}
+
+impl Stream {
+    fn print(self, text: &str) {
+        match self {
+            Stream::Out => println!("{text}"),
+            Stream::Err => eprintln!("{text}"),
+        }
+    }
+}
+
+/// An event as text (one or more lines), and where it goes.
+fn text(event: &Event) -> (Stream, String) {
+    match event {
+        Event::Data {
+            record,
+            train_images,
+            valid_images,
+            valid_label,
+        } => (
+            Stream::Out,
+            format!(
                 "data: {} - {} ({}) - {train_images} train, {valid_images} {valid_label} images",
                 record.name,
                 record.dir.display(),
                 record.source,
             ),
-            Event::RemovingIncomplete { file } => println!(
+        ),
+        Event::RemovingIncomplete { file } => (
+            Stream::Out,
+            format!(
                 "removing {} (its epoch's checkpoint is incomplete)",
                 file.display()
             ),
-            Event::Opened {
-                run,
-                backend,
-                device,
-                params,
-                optimizer,
-                batch_size,
-                seed,
-                epochs,
-                resumed_after,
-            } => {
-                println!(
+        ),
+        Event::Opened {
+            run,
+            backend,
+            device,
+            params,
+            optimizer,
+            batch_size,
+            seed,
+            epochs,
+            resumed_after,
+        } => {
+            let start = match resumed_after {
+                Some(e) => format!("resuming after epoch {e} of {epochs}"),
+                None => format!("training {epochs} epochs"),
+            };
+            (
+                Stream::Out,
+                format!(
                     "run: {}\nbackend: {backend} - {device}\nmodel: {params} params; optimizer \
-                     {optimizer}; batch {batch_size}; seed {seed}",
+                     {optimizer}; batch {batch_size}; seed {seed}\n{start}",
                     run.display()
-                );
-                match resumed_after {
-                    Some(e) => println!("resuming after epoch {e} of {epochs}"),
-                    None => println!("training {epochs} epochs"),
-                }
-            }
-            Event::Pretraining { label } => println!("pre-training: {label}"),
-            Event::PretrainEpoch {
-                layer,
-                layers,
-                visible,
-                hidden,
-                epoch: 0,
-                reconstruction_error,
-                ..
-            } => println!(
+                ),
+            )
+        }
+        Event::Pretraining { label } => (Stream::Out, format!("pre-training: {label}")),
+        Event::PretrainEpoch {
+            layer,
+            layers,
+            visible,
+            hidden,
+            epoch: 0,
+            reconstruction_error,
+            ..
+        } => (
+            Stream::Out,
+            format!(
                 "pretrain layer {layer}/{layers} ({visible} -> {hidden}): reconstruction error \
                  {reconstruction_error:.4} before"
             ),
-            Event::PretrainEpoch {
-                layer,
-                layers,
-                epoch,
-                epochs,
-                reconstruction_error,
-                seconds,
-                ..
-            } => println!(
+        ),
+        Event::PretrainEpoch {
+            layer,
+            layers,
+            epoch,
+            epochs,
+            reconstruction_error,
+            seconds,
+            ..
+        } => (
+            Stream::Out,
+            format!(
                 "pretrain layer {layer}/{layers} epoch {epoch}/{epochs}: reconstruction error \
                  {reconstruction_error:.4} ({seconds:.1} s)"
             ),
-            Event::Epoch {
-                record: r,
-                epochs,
-                valid_label,
-            } => println!(
+        ),
+        Event::Epoch {
+            record: r,
+            epochs,
+            valid_label,
+        } => (
+            Stream::Out,
+            format!(
                 "epoch {:>2}/{epochs}  train loss {:.4} acc {:6.2}%  {valid_label} loss {:.4} acc \
                  {:6.2}%  {:.1} s",
                 r.epoch,
@@ -109,50 +188,59 @@ impl Progress for Printer {
                 r.valid_accuracy,
                 r.epoch_seconds
             ),
-            Event::Tested {
-                test_loss,
-                test_accuracy,
-                test_images,
-                eval_seconds,
-                run,
-            } => println!(
+        ),
+        Event::Tested {
+            test_loss,
+            test_accuracy,
+            test_images,
+            eval_seconds,
+            run,
+        } => (
+            Stream::Out,
+            format!(
                 "test: loss {test_loss:.4}, accuracy {test_accuracy:.2}% on {test_images} images \
                  (evaluated in {eval_seconds:.2} s)\nsaved: {}",
                 run.display()
             ),
-            Event::Warning { message } => eprintln!("warning: {message}"),
-            Event::Member {
-                label,
-                reused: Some(reused),
-                ..
-            } => println!(
+        ),
+        Event::Warning { message } => (Stream::Err, format!("warning: {message}")),
+        Event::Member {
+            label,
+            reused: Some(reused),
+            ..
+        } => (
+            Stream::Out,
+            format!(
                 "{label}: reusing {} ({:.2}%)",
                 reused.run.display(),
                 reused.test_accuracy
             ),
-            Event::Member {
-                label,
-                reused: None,
-                on: None,
-            } => println!("{label}: training"),
-            Event::Member {
-                label,
-                reused: None,
-                on: Some(slot),
-            } => println!("{label}: training on {slot}"),
-            Event::SlotLost {
-                label,
-                slot,
-                message,
-                run,
-            } => eprintln!(
+        ),
+        Event::Member {
+            label,
+            reused: None,
+            on: None,
+        } => (Stream::Out, format!("{label}: training")),
+        Event::Member {
+            label,
+            reused: None,
+            on: Some(slot),
+        } => (Stream::Out, format!("{label}: training on {slot}")),
+        Event::SlotLost {
+            label,
+            slot,
+            message,
+            run,
+        } => (
+            Stream::Err,
+            format!(
                 "{label}: {message}\n  {slot} takes no more members; {label} goes back to the \
                  queue{}",
-                run.map_or(String::new(), |r| format!(
+                run.as_deref().map_or(String::new(), |r| format!(
                     " and continues {} from its last checkpoint, if it has one",
                     r.display()
                 ))
             ),
-        }
+        ),
     }
 }

@@ -6,7 +6,7 @@
 use std::io::{IsTerminal, Write};
 
 use anyhow::{Context, Result};
-use lab10_train::{Stop, StopReason};
+use lab10_runs::{Stop, StopReason};
 use signal_hook::consts::{SIGINT, SIGTERM};
 use signal_hook::iterator::Signals;
 

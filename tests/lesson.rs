@@ -10,7 +10,7 @@ use burn::prelude::*;
 use common::{command, data_dir, events, json, ok_stdout, refused, repo, run_folder, table_row};
 use lab10_data::{Mnist, MnistDataset, PixelScale, Split};
 use lab10_models::{ActivationKind, Init, MlpConfig};
-use lab10_train::{BackendKind, OptimizerConfig, evaluate};
+use lab10_runs::{BackendKind, OptimizerConfig, evaluate};
 use lab10_train::{average, probabilities, score};
 use serde_json::Value;
 

@@ -2,7 +2,7 @@
 
 use burn::prelude::*;
 use lab10_models::{ActivationKind, Init, Mlp, MlpConfig};
-use lab10_train::{BackendKind, ExperimentCatalog};
+use lab10_runs::{BackendKind, ExperimentCatalog};
 
 fn device() -> Device {
     BackendKind::Flex.device().unwrap()

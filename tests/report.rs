@@ -6,8 +6,8 @@ use std::path::{Path, PathBuf};
 
 use common::{command, ok_stdout, repo, table_row};
 use lab10_report::{ConfusionMatrix, RunData};
-use lab10_train::BackendKind;
-use lab10_train::DataOptions;
+use lab10_runs::BackendKind;
+use lab10_runs::DataOptions;
 use serde_json::Value;
 
 fn lab10(args: &[&str]) -> String {

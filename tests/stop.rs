@@ -106,6 +106,7 @@ fn sigint_off_a_terminal_stops_within_seconds_and_the_readme_resume_finishes_the
     assert!(took < Duration::from_secs(5), "took {took:?}");
     assert!(
         stderr.contains("stopped by SIGINT in epoch 2")
+            && stderr.contains("epoch 1 is checkpointed")
             && stderr.contains("lab10 train xavier --resume"),
         "{stderr}"
     );
@@ -134,6 +135,11 @@ fn sigint_off_a_terminal_stops_within_seconds_and_the_readme_resume_finishes_the
         .unwrap(),
     );
     assert!(out.contains("resuming after epoch 1"), "{out}");
+    // Its lines name the run's own folder, not the `latest` link that led to it.
+    assert!(
+        out.contains(&format!("saved: {}", run.display())) && !out.contains("latest"),
+        "{out}"
+    );
     assert_eq!(epochs_in(&run), vec![1, 2, 3]);
     let report = json(&run.join("report.json"));
     assert_eq!(report["status"], "completed");

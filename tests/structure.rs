@@ -1,5 +1,15 @@
 //! The workspace's shape, checked without compiling anything.
 //!
+//! One way down: no module of any crate imports, through other modules, one that imports it
+//! back. `scripts/check-module-cycles.py` finds such circles, at the level of top-level modules
+//! and of files; a test runs it and fails with its report. By hand, from the repository root
+//! (Python 3.11 or later, nothing to install):
+//!
+//! ```sh
+//! python3 scripts/check-module-cycles.py                       # every crate
+//! python3 scripts/check-module-cycles.py --crate lab10-train   # one crate
+//! ```
+//!
 //! The build stays light: the README's test command (`cargo test --release --workspace`) reuses
 //! every crate the first command (`cargo run --release -- train xavier`) compiled, and Burn is
 //! built with the features in `tests/burn-features.txt`. A feature that reaches Burn's crates
@@ -7,7 +17,7 @@
 //! another build of all of them, minutes on 2 cores: those belong in the complete suite
 //! (`--features ndarray,gpu,remote`), not in the default features or a dev-dependency.
 //!
-//! Reads `cargo tree` (the resolved features, no compilation) and needs no network.
+//! Read from `cargo tree` (the resolved features, no compilation), without the network.
 
 mod common;
 
@@ -89,5 +99,21 @@ fn the_test_command_reuses_every_crate_of_the_first_command() {
          features (a dev-dependency or a workspace member's default features adds them), and \
          everything that depends on them:\n{}",
         changed.join("\n")
+    );
+}
+
+#[test]
+fn no_module_imports_itself_back_through_others() {
+    let output = Command::new("python3")
+        .arg("scripts/check-module-cycles.py")
+        .current_dir(repo())
+        .output()
+        .expect("python3 runs scripts/check-module-cycles.py; is python3 (3.11+) installed?");
+    assert!(
+        output.status.success(),
+        "scripts/check-module-cycles.py failed ({}): the circles, or its own error, below\n{}{}",
+        output.status,
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
     );
 }

@@ -11,7 +11,7 @@ use burn::optim::ModuleOptimizer;
 use burn::prelude::Device;
 use lab10_data::{Mnist, MnistBatch, MnistBatcher, MnistDataset, Split};
 use lab10_models::Mlp;
-use lab10_train::{BackendKind, Experiment, ExperimentCatalog};
+use lab10_runs::{BackendKind, Experiment, ExperimentCatalog};
 
 // The CLI's allocator, so that the phases cost what they cost in `lab10 train`.
 #[global_allocator]

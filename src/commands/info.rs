@@ -4,7 +4,8 @@ use anyhow::Result;
 use lab10_data::KNOWN;
 use lab10_models::ModelSummary;
 use lab10_models::summary::thousands;
-use lab10_train::{BackendKind, get_group, group_names};
+use lab10_runs::BackendKind;
+use lab10_train::{experiments_by_topic, get_group, group_names};
 
 use crate::cli::{Global, SummaryArgs};
 
@@ -15,14 +16,21 @@ pub fn list(g: &Global) -> Result<()> {
         anyhow::bail!("no experiment files (*.toml) in {}", catalog.dir.display());
     }
     let width = all.iter().map(|(n, _)| n.len()).max().unwrap_or(0);
-    for (name, experiment) in all {
-        match experiment {
-            Ok(e) => println!(
-                "{name:<width$}  {:>9} params  {}",
-                thousands(e.model.num_params()),
-                e.description
-            ),
-            Err(err) => println!("{name:<width$}  (invalid: {err})"),
+    // The lesson's five first, then the rest by topic, as `lab10 train --group` runs them.
+    for (i, (topic, names)) in experiments_by_topic(&catalog).into_iter().enumerate() {
+        if i > 0 {
+            println!("\n{}:", topic.as_deref().unwrap_or("in no group"));
+        }
+        for name in names {
+            match all.iter().find(|(n, _)| *n == name).map(|(_, e)| e) {
+                Some(Ok(e)) => println!(
+                    "{name:<width$}  {:>9} params  {}",
+                    thousands(e.model.num_params()),
+                    e.description
+                ),
+                Some(Err(err)) => println!("{name:<width$}  (invalid: {err})"),
+                None => {}
+            }
         }
     }
     let groups = group_names(&catalog);
@@ -96,7 +104,7 @@ pub fn backends() -> Result<()> {
         println!(
             "{:<8} not compiled in (rebuild with --features {})",
             "remote",
-            lab10_train::REMOTE_FEATURE
+            lab10_runs::REMOTE_FEATURE
         );
     }
     Ok(())

@@ -1,7 +1,7 @@
 //! `lab10 export` and `lab10 import`: weights to and from PyTorch's layout (safetensors).
 
 use anyhow::{Context, Result};
-use lab10_train::{BackendKind, RunDir, SavedModel, Stop};
+use lab10_runs::{BackendKind, Compute, RunDir, SavedModel};
 
 use crate::cli::{ExportArgs, Global, ImportArgs};
 
@@ -25,7 +25,7 @@ pub fn export(g: &Global, args: ExportArgs) -> Result<()> {
         None => target.with_extension("safetensors"),
     });
     let model = saved.load(&device)?;
-    let architecture = lab10_train::export(
+    let architecture = lab10_runs::export(
         &model,
         &saved.experiment,
         run.map(|r| r.path.display().to_string()),
@@ -45,22 +45,25 @@ pub fn export(g: &Global, args: ExportArgs) -> Result<()> {
     Ok(())
 }
 
-pub fn import(g: &Global, args: ImportArgs, stop: &Stop) -> Result<()> {
+pub fn import(g: &Global, args: ImportArgs) -> Result<()> {
     let ImportArgs { file, experiment } = args;
     let experiment = g.catalog().get(&experiment)?;
-    let outcome = lab10_train::import_run(
+    let (run, report) = lab10_runs::import_run(
         &file,
         &experiment,
-        &g.train_options(g.backend()?.into(), None, stop, false)?,
+        &Compute::from(g.backend()?),
+        &g.data()?,
+        &g.artifacts,
+        &g.provenance(),
     )?;
     println!(
         "run: {}\n{}\ntest: loss {:.4}, accuracy {:.2}% on {} {} images",
-        outcome.run.path.display(),
-        outcome.report.source.as_deref().unwrap_or_default(),
-        outcome.report.test_loss,
-        outcome.report.test_accuracy,
-        outcome.report.test_images,
-        outcome.report.dataset
+        run.path.display(),
+        report.source.as_deref().unwrap_or_default(),
+        report.test_loss,
+        report.test_accuracy,
+        report.test_images,
+        report.dataset
     );
     Ok(())
 }

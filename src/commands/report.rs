@@ -1,16 +1,16 @@
 //! `lab10 report`: curves, confusion matrices, misclassified digits and a table of runs.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::Result;
 use lab10_data::KNOWN;
-use lab10_train::{RunDir, dataset_root};
+use lab10_runs::{RunDir, dataset_root};
 
 use crate::cli::{Global, ReportArgs};
 
 pub fn report(g: &Global, args: ReportArgs) -> Result<()> {
     let ReportArgs { targets, out } = args;
-    // Names are experiments (their latest run); anything else is a run folder.
+    // Names are experiments (their newest completed run); anything else is a run folder.
     let targets: Vec<PathBuf> = if targets.is_empty() {
         let names = g.catalog().names();
         // Every dataset's runs (or only --dataset's), one table each: per experiment, the
@@ -52,10 +52,11 @@ pub fn report(g: &Global, args: ReportArgs) -> Result<()> {
         }
         found
     } else {
+        let run_targets = g.run_targets();
         targets
             .iter()
-            .map(|t| g.experiment_folder(t).unwrap_or_else(|| PathBuf::from(t)))
-            .collect()
+            .map(|t| run_targets.resolve(Path::new(t)))
+            .collect::<Result<_, _>>()?
     };
     let device = g.backend()?.device()?;
     let data = g.data()?;

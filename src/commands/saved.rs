@@ -1,7 +1,7 @@
 //! `lab10 eval` and `lab10 predict`: a saved model on the test set.
 
 use anyhow::{Context, Result};
-use lab10_train::{SavedModel, catch_worker_loss, draw_digit, sample_predictions};
+use lab10_runs::{SavedModel, catch_worker_loss, draw_digit, sample_predictions};
 
 use crate::cli::{EvalArgs, Global, PredictArgs};
 
@@ -18,7 +18,7 @@ pub fn eval(g: &Global, args: EvalArgs) -> Result<()> {
     let compute = backend.open()?;
     let device = compute.device.clone();
     let experiment = experiment.map(|n| g.catalog().get(&n)).transpose()?;
-    let saved = SavedModel::open(&target, experiment)?;
+    let saved = SavedModel::open(&g.run_targets().resolve(&target)?, experiment)?;
     let data = saved.test_data(&g.data()?, test_size)?;
     let eval = match backend.worker() {
         None => saved.evaluate(&data.data, &device)?,
@@ -79,7 +79,7 @@ pub fn predict(g: &Global, args: PredictArgs) -> Result<()> {
     } = args;
     let device = g.backend()?.device()?;
     let experiment = experiment.map(|n| g.catalog().get(&n)).transpose()?;
-    let saved = SavedModel::open(&target, experiment)?;
+    let saved = SavedModel::open(&g.run_targets().resolve(&target)?, experiment)?;
     let data = saved.test_data(&g.data()?, None)?;
     let eval = saved.evaluate(&data.data, &device)?;
     let classes = lab10_data::class_names(&data.record.name);

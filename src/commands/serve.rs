@@ -1,9 +1,10 @@
 //! `lab10 serve`: the draw-a-digit page and its JSON API (crates/lab10-serve) for trained runs.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
-use lab10_train::{RunDir, dataset_root, get_group};
+use lab10_runs::{RunDir, dataset_root};
+use lab10_train::get_group;
 
 use crate::cli::{Global, ServeArgs};
 
@@ -42,22 +43,11 @@ pub fn serve(g: &Global, args: ServeArgs) -> Result<()> {
         }
         runs
     } else {
+        let run_targets = g.run_targets();
         targets
             .iter()
-            .map(|t| {
-                let Some(dir) = g.experiment_folder(t) else {
-                    return Ok(PathBuf::from(t));
-                };
-                RunDir::latest_completed(&dir)
-                    .map(|r| r.path)
-                    .with_context(|| {
-                        format!(
-                            "{} has no completed run; `lab10 train {t}` makes one",
-                            dir.display()
-                        )
-                    })
-            })
-            .collect::<Result<_>>()?
+            .map(|t| run_targets.resolve(Path::new(t)))
+            .collect::<Result<_, _>>()?
     };
     let device = g.backend()?.device()?;
     let served = lab10_serve::Served::load(&runs, &g.data()?, device)?;

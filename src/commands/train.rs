@@ -1,10 +1,8 @@
 //! `lab10 train` (one experiment, a resumed run, or a --group) and `lab10 ensemble`.
 
 use anyhow::Result;
-use lab10_train::{
-    Compute, EnsembleOptions, GroupOptions, MemberSlots, Overrides, RunDir, SavedModel, Stop,
-    WorkerUrl, get_group, run_ensemble, run_group,
-};
+use lab10_runs::{Compute, Overrides, RunDir, SavedModel, Stop, WorkerUrl};
+use lab10_train::{EnsembleOptions, GroupOptions, MemberSlots, get_group, run_ensemble, run_group};
 
 use crate::cli::{EnsembleArgs, Global, RemoteArgs, TrainArgs};
 use crate::launcher::ProcessSlots;

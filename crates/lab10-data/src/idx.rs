@@ -3,12 +3,9 @@
 //! Files may be gzip-compressed; the digest that identifies a file is that of the raw bytes.
 
 use std::io::Read;
-use std::path::Path;
 
 use flate2::read::GzDecoder;
 use sha2::{Digest, Sha256};
-
-use crate::error::DataError;
 
 /// Type code of unsigned bytes, the only element type MNIST uses.
 const TYPE_U8: u8 = 0x08;
@@ -135,15 +132,6 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
         .iter()
         .map(|b| format!("{b:02x}"))
         .collect()
-}
-
-/// Reads a (possibly gzip-compressed) IDX file: the raw bytes, ready for [`parse`] and hashing.
-pub fn read_raw(path: &Path) -> Result<Vec<u8>, DataError> {
-    let bytes = std::fs::read(path).map_err(|e| DataError::io(path, e))?;
-    decompress(bytes).map_err(|source| DataError::Format {
-        path: path.to_path_buf(),
-        source,
-    })
 }
 
 #[cfg(test)]

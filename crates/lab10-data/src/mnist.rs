@@ -155,10 +155,20 @@ impl Mnist {
 
 /// Parses one IDX file and digests its decompressed bytes.
 fn read_idx(path: &Path, rank: usize) -> Result<(idx::IdxArray, String), DataError> {
-    let raw = idx::read_raw(path)?;
+    let raw = read_raw(path)?;
     let array = idx::parse(&raw, rank).map_err(|source| DataError::Format {
         path: path.to_path_buf(),
         source,
     })?;
     Ok((array, idx::sha256_hex(&raw)))
+}
+
+/// Reads a (possibly gzip-compressed) IDX file: the raw bytes, ready for [`idx::parse`] and
+/// hashing.
+fn read_raw(path: &Path) -> Result<Vec<u8>, DataError> {
+    let bytes = std::fs::read(path).map_err(|e| DataError::io(path, e))?;
+    idx::decompress(bytes).map_err(|source| DataError::Format {
+        path: path.to_path_buf(),
+        source,
+    })
 }

@@ -32,7 +32,7 @@ pub struct DataRecord {
 }
 
 impl DataRecord {
-    /// The record of runs made before datasets were recorded: all of them trained on MNIST.
+    /// Whether the data is a named dataset (not `custom`), which can be found again by name.
     pub fn is_known(&self) -> bool {
         self.name != CUSTOM
     }

@@ -4,7 +4,7 @@ use std::path::{Path, PathBuf};
 
 use base64::Engine;
 use lab10_data::atomic::write_atomically;
-use lab10_train::Error;
+use lab10_runs::Error;
 
 use crate::charts::{Curves, Metric, Series};
 use crate::confusion::{ConfusionMatrix, Heatmap};
@@ -27,7 +27,7 @@ pub fn table_row(r: &RunData, label: &str) -> Vec<String> {
         format!("{:.4}", rep.test_loss),
         format!("{:.2}", rep.test_accuracy),
         format!("{:.2}", rep.mean_epoch_seconds),
-        lab10_train::reference_for(&r.dataset, r.report.reference.as_deref())
+        lab10_runs::reference_for(&r.dataset, r.report.reference.as_deref())
             .unwrap_or_else(|| "-".into()),
     ]
 }
@@ -209,7 +209,7 @@ fn markdown(tables: &[(String, Vec<Vec<String>>)], figures: &[Figure]) -> String
     for (dataset, rows) in tables {
         s += &format!(
             "\n## Dataset: {dataset}\n\n{}\n",
-            lab10_train::markdown_table(&TABLE_HEADER, rows)
+            lab10_runs::markdown_table(&TABLE_HEADER, rows)
         );
     }
     for f in figures {

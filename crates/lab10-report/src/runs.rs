@@ -5,9 +5,9 @@ use std::path::Path;
 
 use burn::prelude::Device;
 use lab10_data::MnistDataset;
-use lab10_train::DataOptions;
-use lab10_train::REPORT_FILE;
-use lab10_train::{EpochRecord, Error, Evaluation, Report, RunDir, SavedModel, metrics};
+use lab10_runs::DataOptions;
+use lab10_runs::REPORT_FILE;
+use lab10_runs::{EpochRecord, Error, Evaluation, Report, RunDir, SavedModel, metrics};
 
 pub struct RunData {
     pub run: RunDir,

@@ -7,8 +7,8 @@ use burn::prelude::*;
 use burn::tensor::activation::softmax;
 use lab10_data::{IMAGE_PIXELS, Mnist};
 use lab10_models::Mlp;
-use lab10_train::REPORT_FILE;
-use lab10_train::{DataOptions, Report, RunDir, SavedModel};
+use lab10_runs::REPORT_FILE;
+use lab10_runs::{DataOptions, Report, RunDir, SavedModel};
 use serde::Serialize;
 
 /// One loaded run.
@@ -51,7 +51,7 @@ pub struct ModelPrediction {
 impl Served {
     /// Loads the runs in `runs` (run folders, or experiment folders meaning their latest run)
     /// onto `device`, and the test split of their dataset.
-    pub fn load(runs: &[PathBuf], data: &DataOptions, device: Device) -> lab10_train::Result<Self> {
+    pub fn load(runs: &[PathBuf], data: &DataOptions, device: Device) -> lab10_runs::Result<Self> {
         let mut models = Vec::new();
         let mut test = None;
         for target in runs {
@@ -70,7 +70,7 @@ impl Served {
             if let Some(first) = models.first().map(|m: &ServedModel| &m.info)
                 && first.dataset != dataset
             {
-                return Err(lab10_train::Error::Invalid(format!(
+                return Err(lab10_runs::Error::Invalid(format!(
                     "{} was trained on {dataset} but {} on {}; serve runs of one dataset \
                      at a time (pass --dataset or name the runs)",
                     info.run, first.run, first.dataset
@@ -85,7 +85,7 @@ impl Served {
                 info,
             });
         }
-        let test = test.ok_or_else(|| lab10_train::Error::Invalid("no runs to serve".into()))?;
+        let test = test.ok_or_else(|| lab10_runs::Error::Invalid("no runs to serve".into()))?;
         let dataset = models[0].info.dataset.clone();
         Ok(Self {
             classes: lab10_data::class_names(&dataset)

@@ -10,12 +10,11 @@ use std::time::Instant;
 use burn::train::Interrupter;
 use burn::train::metric::{MetricDefinition, MetricId, NumericEntry};
 use burn::train::renderer::MetricState;
+use lab10_runs::{EpochRecord, Result, metrics};
 
 use super::divergence::Divergence;
 use super::gradient_norms;
 use super::progress::{Event, Progress};
-use crate::error::Result;
-use crate::store::metrics::{self, EpochRecord};
 
 /// How far training got: the epoch in progress (1-based) and the images of it trained on.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]

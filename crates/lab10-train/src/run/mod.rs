@@ -1,17 +1,15 @@
 //! One training run, start to finish, on burn-train's learner: [`train`] reads as the steps of
 //! a run, each a function below it.
 
-mod data;
 mod divergence;
 mod epochs;
 pub(crate) mod gradient_norms;
+mod pretrain;
 mod progress;
 mod renderer;
-mod stop;
 
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
-use std::time::Instant;
 
 use burn::data::dataloader::DataLoaderBuilder;
 use burn::prelude::*;
@@ -19,27 +17,20 @@ use burn::train::metric::{AccuracyMetric, LossMetric};
 use burn::train::{Learner, SupervisedTraining};
 use lab10_data::MnistBatcher;
 use lab10_models::Mlp;
+use lab10_runs::{
+    AtomicFileCheckpointer, CHECKPOINT_DIR, Clock, Compute, ComputeDevice, DataOptions, EVAL_BATCH,
+    EXPERIMENT_FILE, Error, Experiment, Interruption, MODEL_FILE, Provenance, REPORT_FILE, Report,
+    Result, RunDir, RunEnd, RunLock, RunStatus, Splits, Stop, StopReason, Trained,
+    catch_worker_loss, dataset_root, is_session_loss, load_splits, root_cause,
+    save_model_atomically,
+};
 
-pub use data::{DataOptions, Splits, load_splits, load_test};
 use divergence::Divergence;
 use epochs::{EpochCollector, History, Position};
 use gradient_norms::GradientNormMetric;
+use pretrain::pretrain;
 pub use progress::{Event, Progress, Reused};
 use renderer::EpochRenderer;
-pub use stop::{Stop, StopReason};
-
-use crate::config::experiment::Experiment;
-use crate::config::pretrain::pretrain;
-use crate::error::{Error, Result};
-use crate::eval::evaluate::{EVAL_BATCH, Evaluation, evaluate};
-use crate::runtime::backend::{Compute, ComputeDevice};
-use crate::runtime::remote as worker;
-use crate::store::checkpoint::AtomicFileCheckpointer;
-use crate::store::model::{load_model, save_model_atomically};
-use crate::store::report::{Interruption, Report, RunStatus, utc_now};
-use crate::store::run_dir::{
-    CHECKPOINT_DIR, EXPERIMENT_FILE, MODEL_FILE, REPORT_FILE, RunDir, RunLock, dataset_root,
-};
 
 #[derive(Clone)]
 pub struct TrainOptions {
@@ -50,12 +41,10 @@ pub struct TrainOptions {
     pub artifacts: PathBuf,
     /// Continue this run from its last complete checkpoint instead of starting a new one.
     pub resume: Option<RunDir>,
-    /// The command line, recorded in the report.
-    pub command: String,
+    /// The command line and the commit the program was built from, recorded in the report.
+    pub provenance: Provenance,
     /// Asked to stop (Ctrl-C): training ends after the current step, resumable.
     pub stop: Stop,
-    /// The commit the program was built from, recorded in the report.
-    pub build_commit: Option<String>,
     /// Where the run's events go (the CLI prints them).
     pub progress: Arc<dyn Progress>,
 }
@@ -71,7 +60,7 @@ pub fn train(experiment: &Experiment, opts: &TrainOptions) -> Result<TrainOutcom
         None => train_here(experiment, opts),
         // Burn's remote client panics when its worker goes away mid-run; that is a worker's
         // failure, reported as one (the run folder keeps its last checkpoint).
-        Some(url) => worker::catch_loss(url, || train_here(experiment, opts)),
+        Some(url) => catch_worker_loss(url, || train_here(experiment, opts)),
     }
 }
 
@@ -97,54 +86,39 @@ fn train_here(experiment: &Experiment, opts: &TrainOptions) -> Result<TrainOutco
     )?;
     let ending = Ending::of(&experiment, opts, &opened, &fitted, &history);
     let model_path = final_model(&fitted, &ending, &opened.run)?;
-    let eval_start = Instant::now();
-    let test = match &model_path {
-        // Test numbers come from the saved file, exactly as `lab10 eval` will compute them.
-        Some(path) => Some(test_saved(path, &experiment, &splits, &compute.device)?),
-        None => None,
-    };
-    let eval_seconds = eval_start.elapsed().as_secs_f64();
-    let facts = RunFacts {
+    let end = RunEnd {
+        run: &opened.run,
         experiment: &experiment,
-        opts,
+        record: &splits.record,
+        test: &splits.test,
+        backend: &opts.backend,
         compute: &compute,
-        splits: &splits,
-        opened: &opened,
-        fitted: &fitted,
+        provenance: &opts.provenance,
         clock: &clock,
     };
-    let report = facts.report(&ending, model_path.as_deref(), test, &history, eval_seconds);
-    opened.run.write(
-        REPORT_FILE,
-        &serde_json::to_vec_pretty(&report).expect("serialises"),
-    )?;
+    let trained = training_facts(
+        &ending,
+        model_path.as_deref(),
+        &splits,
+        &opened,
+        &fitted,
+        &history,
+        &clock,
+    );
+    // Test numbers come from the saved file, exactly as `lab10 eval` will compute them.
+    let report = end.finish_trained(model_path.as_deref(), &trained)?;
     ending.check(&opened.run, &report)?;
     opts.progress.event(Event::Tested {
         test_loss: report.test_loss,
         test_accuracy: report.test_accuracy,
         test_images: report.test_images,
-        eval_seconds,
-        run: &opened.run.path,
+        eval_seconds: report.eval_seconds,
+        run: opened.run.path.clone(),
     });
     Ok(TrainOutcome {
         run: opened.run,
         report,
     })
-}
-
-/// When the run started, for the report's timings.
-struct Clock {
-    started: Instant,
-    started_at: String,
-}
-
-impl Clock {
-    fn start() -> Self {
-        Self {
-            started: Instant::now(),
-            started_at: utc_now(),
-        }
-    }
 }
 
 /// A stop asked for before the run began (between a group's members, say) starts nothing.
@@ -170,10 +144,10 @@ fn load_data(experiment: &Experiment, opts: &TrainOptions) -> Result<(Experiment
     }
     let splits = load_splits(&opts.data.request_for(experiment)?, &experiment.training)?;
     opts.progress.event(Event::Data {
-        record: &splits.record,
+        record: splits.record.clone(),
         train_images: splits.train.mnist().len(),
         valid_images: splits.valid.mnist().len(),
-        valid_label: splits.valid_label,
+        valid_label: splits.valid_label.to_string(),
     });
     let mut experiment = experiment.clone();
     experiment.dataset = splits.record.name.clone();
@@ -208,7 +182,7 @@ fn open_run(
             // A set that a failed save left incomplete is not a checkpoint.
             for file in run.incomplete_checkpoint_files() {
                 opts.progress
-                    .event(Event::RemovingIncomplete { file: &file });
+                    .event(Event::RemovingIncomplete { file: file.clone() });
                 std::fs::remove_file(&file).map_err(|e| Error::write(&file, e))?;
             }
             run.write(EXPERIMENT_FILE, experiment.to_toml().as_bytes())?;
@@ -220,9 +194,8 @@ fn open_run(
         }
         _ => {
             let root = dataset_root(&opts.artifacts, &experiment.dataset);
-            let run = RunDir::create(&root, &experiment.name, opts.backend.name(), t.seed)?;
-            let lock = run.lock()?;
-            run.write(EXPERIMENT_FILE, experiment.to_toml().as_bytes())?;
+            let label = format!("{}-s{}", opts.backend.name(), t.seed);
+            let (run, lock) = RunDir::start(&root, experiment, &label)?;
             run.mark_latest()?;
             OpenedRun {
                 run,
@@ -251,9 +224,9 @@ fn announce(
 ) {
     let t = &experiment.training;
     opts.progress.event(Event::Opened {
-        run: &opened.run.path,
-        backend: opts.backend.name(),
-        device: &compute.description,
+        run: opened.run.path.clone(),
+        backend: opts.backend.name().to_string(),
+        device: compute.description.clone(),
         params: experiment.model.num_params(),
         optimizer: experiment.optimizer.label(),
         batch_size: t.batch_size,
@@ -369,7 +342,7 @@ fn fit(
     let result = match opts.backend.worker() {
         None => training.launch(learner),
         Some(url) => {
-            worker::catch_loss(url, || Ok(training.launch(learner))).map_err(|e| match e {
+            catch_worker_loss(url, || Ok(training.launch(learner))).map_err(|e| match e {
                 Error::WorkerLost { url, message } => Error::WorkerLost {
                     url,
                     message: format!("{message}. {}", resumable(experiment, run)),
@@ -394,13 +367,13 @@ fn fit(
         // came back: the worker went away (its checkpoint and data errors are this machine's).
         if let (Some(url), burn::train::TrainingError::EventProcessor(_)) =
             (opts.backend.worker(), error.as_ref())
-            && worker::is_session_loss(&error.to_string())
+            && is_session_loss(&error.to_string())
         {
             return Err(Error::WorkerLost {
                 url: url.to_string(),
                 message: format!(
                     "its session broke off ({}). {}",
-                    worker::root_cause(&error.to_string()),
+                    root_cause(&error.to_string()),
                     resumable(experiment, run)
                 ),
             });
@@ -497,6 +470,10 @@ impl Ending {
     fn check(&self, run: &RunDir, report: &Report) -> Result<()> {
         if let Some((reason, at)) = &self.stopped {
             let resume = match at.last_checkpoint {
+                Some(1) => format!(
+                    "epoch 1 is checkpointed; continue with `{}`",
+                    at.resume_command
+                ),
                 Some(n) => format!(
                     "epochs 1-{n} are checkpointed; continue with `{}`",
                     at.resume_command
@@ -541,93 +518,32 @@ fn final_model(fitted: &Fitted, ending: &Ending, run: &RunDir) -> Result<Option<
     })
 }
 
-fn test_saved(
-    path: &std::path::Path,
-    experiment: &Experiment,
+/// What the report says of the training: how it ended (`model`: the file the test numbers
+/// describe), its data, its epochs and its timings.
+fn training_facts(
+    ending: &Ending,
+    model: Option<&std::path::Path>,
     splits: &Splits,
-    device: &Device,
-) -> Result<Evaluation> {
-    let model = load_model(path, experiment, device)?;
-    Ok(evaluate(
-        &model,
-        &splits.test,
-        experiment.training.pixels,
-        device,
-    ))
-}
-
-/// What `report.json` is made of.
-struct RunFacts<'a> {
-    experiment: &'a Experiment,
-    opts: &'a TrainOptions,
-    compute: &'a ComputeDevice,
-    splits: &'a Splits,
-    opened: &'a OpenedRun,
-    fitted: &'a Fitted,
-    clock: &'a Clock,
-}
-
-impl RunFacts<'_> {
-    fn report(
-        &self,
-        ending: &Ending,
-        model: Option<&std::path::Path>,
-        test: Option<Evaluation>,
-        history: &History,
-        eval_seconds: f64,
-    ) -> Report {
-        let (experiment, opts, splits) = (self.experiment, self.opts, self.splits);
-        let t = &experiment.training;
-        let history = history.records();
-        let last = history.last();
-        let epoch_seconds: Vec<f64> = history.iter().map(|r| r.epoch_seconds).collect();
-        let started = self.clock.started;
-        Report {
-            experiment: experiment.name.clone(),
-            run_id: self.opened.run.id(),
-            status: ending.status(model),
-            interruption: ending.stopped.as_ref().map(|(_, at)| at.clone()),
-            source: None,
-            dataset: splits.record.name.clone(),
-            data: Some(splits.record.clone()),
-            description: experiment.description.clone(),
-            reference: experiment.reference.clone(),
-            backend: opts.backend.name().into(),
-            device: self.compute.description.clone(),
-            seed: t.seed,
-            params: experiment.model.num_params(),
-            epochs: history.len(),
-            batch_size: t.batch_size,
-            optimizer: experiment.optimizer.label(),
-            train_images: splits.train.mnist().len(),
-            validation: format!(
-                "{} ({} images)",
-                splits.valid_label,
-                splits.valid.mnist().len()
-            ),
-            test_images: splits.test.mnist().len(),
-            test_loss: test.as_ref().map_or(f64::NAN, |e| e.loss),
-            test_accuracy: test.as_ref().map_or(f64::NAN, |e| e.accuracy),
-            per_class_accuracy: test.map(|e| e.per_class).unwrap_or_default(),
-            final_train_loss: last.map_or(f64::NAN, |r| r.train_loss),
-            final_train_accuracy: last.map_or(f64::NAN, |r| r.train_accuracy),
-            mean_epoch_seconds: epoch_seconds.iter().sum::<f64>()
-                / epoch_seconds.len().max(1) as f64,
-            epoch_seconds,
-            total_seconds: started.elapsed().as_secs_f64(),
-            setup_seconds: self.fitted.setup_seconds,
-            first_step_seconds: self
-                .fitted
-                .position
-                .first_step_at
-                .map(|at| at.duration_since(started).as_secs_f64()),
-            eval_seconds,
-            started_at: self.clock.started_at.clone(),
-            finished_at: utc_now(),
-            resumed_from_epoch: self.opened.resumed_after,
-            git_commit: opts.build_commit.clone(),
-            lab10_version: env!("CARGO_PKG_VERSION").into(),
-            command: opts.command.clone(),
-        }
+    opened: &OpenedRun,
+    fitted: &Fitted,
+    history: &History,
+    clock: &Clock,
+) -> Trained {
+    Trained {
+        status: ending.status(model),
+        interruption: ending.stopped.as_ref().map(|(_, at)| at.clone()),
+        history: history.records(),
+        train_images: splits.train.mnist().len(),
+        validation: format!(
+            "{} ({} images)",
+            splits.valid_label,
+            splits.valid.mnist().len()
+        ),
+        setup_seconds: fitted.setup_seconds,
+        first_step_seconds: fitted
+            .position
+            .first_step_at
+            .map(|at| at.duration_since(clock.started).as_secs_f64()),
+        resumed_from_epoch: opened.resumed_after,
     }
 }

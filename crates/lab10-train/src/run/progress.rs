@@ -1,15 +1,15 @@
 //! What a run tells its caller as it goes. The library never prints: the CLI passes a
 //! [`Progress`] in [`TrainOptions`](super::TrainOptions) and prints the events its own way.
 
-use std::path::Path;
+use std::path::PathBuf;
 
 use lab10_data::DataRecord;
-
-use crate::store::metrics::EpochRecord;
+use lab10_runs::EpochRecord;
+use serde::{Deserialize, Serialize};
 
 /// Receives a run's events, in order. Shared with the learner's thread, hence `Sync`.
 pub trait Progress: Send + Sync {
-    fn event(&self, event: Event<'_>);
+    fn event(&self, event: Event);
 
     /// Show Burn's TUI instead of [`Event::Epoch`] lines (the CLI says yes on a terminal).
     fn tui(&self) -> bool {
@@ -17,26 +17,28 @@ pub trait Progress: Send + Sync {
     }
 }
 
-/// In JSON (`lab10 train --json`): `{"event": "opened", "run": ..., ...}`, one per line.
-#[derive(Debug, serde::Serialize)]
+/// In JSON (`lab10 train --json`): `{"event": "opened", "run": ..., ...}`, one per line. The
+/// same lines read back give the same events: a group's members trained in child processes
+/// (`--workers`, `--jobs`) send theirs to the group this way.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "event", rename_all = "kebab-case")]
-pub enum Event<'a> {
+pub enum Event {
     /// The data is loaded and verified.
     Data {
-        record: &'a DataRecord,
+        record: DataRecord,
         train_images: usize,
         valid_images: usize,
         /// "test" when validating on the test set (the lesson's way), else "valid".
-        valid_label: &'a str,
+        valid_label: String,
     },
     /// A resumed run drops a checkpoint file that a failed save left incomplete.
-    RemovingIncomplete { file: &'a Path },
+    RemovingIncomplete { file: PathBuf },
     /// The run folder is ready and training is about to start.
     Opened {
-        run: &'a Path,
+        run: PathBuf,
         /// The local backend's name, or `remote` (then `device` names the worker).
-        backend: &'a str,
-        device: &'a str,
+        backend: String,
+        device: String,
         params: usize,
         optimizer: String,
         batch_size: usize,
@@ -60,9 +62,9 @@ pub enum Event<'a> {
     },
     /// An epoch ended (not sent while Burn's TUI shows the epochs).
     Epoch {
-        record: &'a EpochRecord,
+        record: EpochRecord,
         epochs: usize,
-        valid_label: &'a str,
+        valid_label: String,
     },
     /// The finished model was tested; the run is complete.
     Tested {
@@ -70,34 +72,277 @@ pub enum Event<'a> {
         test_accuracy: f64,
         test_images: usize,
         eval_seconds: f64,
-        run: &'a Path,
+        run: PathBuf,
     },
     /// Something went wrong that does not stop the run (e.g. a metrics file not written).
     Warning { message: String },
     /// A group or ensemble member (`label`: "[i/n] experiment seed s"): reused from an earlier
     /// identical run (its folder and test accuracy), or about to be trained.
     Member {
-        label: &'a str,
+        label: String,
         /// None when the member is trained.
-        reused: Option<Reused<'a>>,
+        reused: Option<Reused>,
         /// Where it trains, when a study spreads its members (`--workers`, `--jobs`).
-        #[serde(skip_serializing_if = "Option::is_none")]
-        on: Option<&'a str>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        on: Option<String>,
     },
     /// A worker failed while training a member (unreachable, refused, gone): the worker takes
     /// no more members, and the member goes back to the queue, to continue from its run's last
     /// checkpoint (`run`) on another worker.
     SlotLost {
-        label: &'a str,
-        slot: &'a str,
-        message: &'a str,
-        run: Option<&'a Path>,
+        label: String,
+        slot: String,
+        message: String,
+        run: Option<PathBuf>,
     },
 }
 
 /// A finished identical run a group or ensemble takes instead of training it again.
-#[derive(Debug, serde::Serialize)]
-pub struct Reused<'a> {
-    pub run: &'a Path,
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Reused {
+    pub run: PathBuf,
     pub test_accuracy: f64,
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+
+    use super::*;
+
+    fn record() -> EpochRecord {
+        EpochRecord {
+            epoch: 1,
+            train_loss: 0.5,
+            train_accuracy: 90.0,
+            valid_loss: 0.25,
+            valid_accuracy: 95.0,
+            train_seconds: 1.5,
+            epoch_seconds: 2.0,
+            gradient_norms: vec![],
+        }
+    }
+
+    /// Every variant, with the fields docs/artifacts.md names for it (beside `event`).
+    fn every_event() -> Vec<(Event, &'static [&'static str])> {
+        let run = PathBuf::from("/artifacts/mnist/xavier/20250101T000000Z-flex-seed1");
+        vec![
+            (
+                Event::Data {
+                    record: DataRecord {
+                        name: "mnist".into(),
+                        dir: "/data/mnist".into(),
+                        source: "--data-dir".into(),
+                        sha256: [("t10k-labels-idx1-ubyte".to_string(), "ab12".to_string())].into(),
+                    },
+                    train_images: 60000,
+                    valid_images: 10000,
+                    valid_label: "test".into(),
+                },
+                &["record", "train_images", "valid_images", "valid_label"],
+            ),
+            (
+                Event::RemovingIncomplete {
+                    file: run.join("checkpoint/model-2.bpk"),
+                },
+                &["file"],
+            ),
+            (
+                Event::Opened {
+                    run: run.clone(),
+                    backend: "remote".into(),
+                    device: "flex on ws://127.0.0.1:3000".into(),
+                    params: 269_322,
+                    optimizer: "adam (lr 0.001)".into(),
+                    batch_size: 128,
+                    seed: 1,
+                    epochs: 15,
+                    resumed_after: Some(3),
+                },
+                &[
+                    "run",
+                    "backend",
+                    "device",
+                    "params",
+                    "optimizer",
+                    "batch_size",
+                    "seed",
+                    "epochs",
+                    "resumed_after",
+                ],
+            ),
+            (
+                Event::Pretraining {
+                    label: "2 RBMs, 5 epochs each".into(),
+                },
+                &["label"],
+            ),
+            (
+                Event::PretrainEpoch {
+                    layer: 1,
+                    layers: 2,
+                    visible: 784,
+                    hidden: 512,
+                    epoch: 3,
+                    epochs: 5,
+                    reconstruction_error: 0.125,
+                    seconds: 4.5,
+                },
+                &[
+                    "layer",
+                    "layers",
+                    "visible",
+                    "hidden",
+                    "epoch",
+                    "epochs",
+                    "reconstruction_error",
+                    "seconds",
+                ],
+            ),
+            (
+                Event::Epoch {
+                    record: EpochRecord {
+                        gradient_norms: vec![1e-5, 0.25],
+                        ..record()
+                    },
+                    epochs: 2,
+                    valid_label: "valid".into(),
+                },
+                &["record", "epochs", "valid_label"],
+            ),
+            (
+                Event::Tested {
+                    test_loss: 0.0625,
+                    test_accuracy: 97.5,
+                    test_images: 10000,
+                    eval_seconds: 0.75,
+                    run: run.clone(),
+                },
+                &[
+                    "test_loss",
+                    "test_accuracy",
+                    "test_images",
+                    "eval_seconds",
+                    "run",
+                ],
+            ),
+            (
+                Event::Warning {
+                    message: "cannot write metrics.csv".into(),
+                },
+                &["message"],
+            ),
+            (
+                Event::Member {
+                    label: "[1/4] xavier seed 1".into(),
+                    reused: Some(Reused {
+                        run: run.clone(),
+                        test_accuracy: 97.25,
+                    }),
+                    on: None,
+                },
+                &["label", "reused"],
+            ),
+            (
+                Event::Member {
+                    label: "[2/4] xavier seed 2".into(),
+                    reused: None,
+                    on: Some("process 1 (flex)".into()),
+                },
+                &["label", "reused", "on"],
+            ),
+            (
+                Event::SlotLost {
+                    label: "[3/4] nn seed 1".into(),
+                    slot: "ws://127.0.0.1:3001".into(),
+                    message: "the worker at ws://127.0.0.1:3001 is gone".into(),
+                    run: Some(run),
+                },
+                &["label", "slot", "message", "run"],
+            ),
+        ]
+    }
+
+    #[test]
+    fn every_event_reads_back_as_it_was_written() {
+        for (event, _) in every_event() {
+            let line = serde_json::to_string(&event).expect("serialises");
+            let back: Event = serde_json::from_str(&line).unwrap_or_else(|e| panic!("{line}: {e}"));
+            assert_eq!(back, event, "{line}");
+        }
+    }
+
+    #[test]
+    fn events_have_the_documented_names_and_fields() {
+        let names = [
+            "data",
+            "removing-incomplete",
+            "opened",
+            "pretraining",
+            "pretrain-epoch",
+            "epoch",
+            "tested",
+            "warning",
+            "member",
+            "member",
+            "slot-lost",
+        ];
+        let events = every_event();
+        assert_eq!(events.len(), names.len());
+        for ((event, fields), name) in events.iter().zip(names) {
+            let value = serde_json::to_value(event).expect("serialises");
+            assert_eq!(value["event"], name, "{value}");
+            let keys: BTreeSet<&str> = value
+                .as_object()
+                .expect("an object")
+                .keys()
+                .map(String::as_str)
+                .collect();
+            let expected: BTreeSet<&str> = fields.iter().copied().chain(["event"]).collect();
+            assert_eq!(keys, expected, "{value}");
+        }
+    }
+
+    #[test]
+    fn a_line_is_written_field_by_field_as_the_docs_and_scripts_read_it() {
+        let epoch = Event::Epoch {
+            record: record(),
+            epochs: 2,
+            valid_label: "test".into(),
+        };
+        assert_eq!(
+            serde_json::to_string(&epoch).unwrap(),
+            "{\"event\":\"epoch\",\"record\":{\"epoch\":1,\"train_loss\":0.5,\
+             \"train_accuracy\":90.0,\"valid_loss\":0.25,\"valid_accuracy\":95.0,\
+             \"train_seconds\":1.5,\"epoch_seconds\":2.0},\"epochs\":2,\"valid_label\":\"test\"}"
+        );
+        let trained_here = Event::Member {
+            label: "[1/2] xavier seed 1".into(),
+            reused: None,
+            on: None,
+        };
+        assert_eq!(
+            serde_json::to_string(&trained_here).unwrap(),
+            "{\"event\":\"member\",\"label\":\"[1/2] xavier seed 1\",\"reused\":null}"
+        );
+        let reused = Event::Member {
+            label: "[2/2] xavier seed 2".into(),
+            reused: Some(Reused {
+                run: "/a/run".into(),
+                test_accuracy: 97.25,
+            }),
+            on: None,
+        };
+        assert_eq!(
+            serde_json::to_string(&reused).unwrap(),
+            "{\"event\":\"member\",\"label\":\"[2/2] xavier seed 2\",\"reused\":{\"run\":\
+             \"/a/run\",\"test_accuracy\":97.25}}"
+        );
+        // A member line without `on` reads back as trained here.
+        let back: Event = serde_json::from_str(
+            "{\"event\":\"member\",\"label\":\"[1/2] xavier seed 1\",\"reused\":null}",
+        )
+        .unwrap();
+        assert_eq!(back, trained_here);
+    }
 }

@@ -89,9 +89,9 @@ impl TrainingProgressLogger for EpochRenderer {
         match &mut self.tui {
             Some(t) => t.update_epoch(epoch),
             None => self.progress.event(Event::Epoch {
-                record: &record,
+                record: record.clone(),
                 epochs: self.total_epochs,
-                valid_label: self.valid_label,
+                valid_label: self.valid_label.to_string(),
             }),
         }
         self.collector.keep(record, self.progress.as_ref());

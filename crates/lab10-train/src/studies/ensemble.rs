@@ -9,17 +9,15 @@ use burn::prelude::*;
 use lab10_data::atomic::write_atomically;
 use lab10_data::{MnistBatcher, MnistDataset, PixelScale};
 use lab10_models::Mlp;
+use lab10_runs::{
+    EVAL_BATCH, Error, Experiment, MODEL_FILE, Overrides, Result, RunDir, catch_worker_loss,
+    create_unique_dir, dataset_root, load_model, load_test, markdown_table, utc_now, utc_stamp,
+};
 use serde::{Deserialize, Serialize};
 
 use super::parallel::MemberSlots;
 use super::{Spread, train_members};
-use crate::config::experiment::{Experiment, Overrides};
-use crate::error::{Error, Result};
-use crate::eval::evaluate::EVAL_BATCH;
-use crate::markdown::markdown_table;
-use crate::run::{TrainOptions, load_test};
-use crate::store::model::load_model;
-use crate::store::run_dir::{MODEL_FILE, RunDir, create_unique_dir, dataset_root};
+use crate::run::TrainOptions;
 
 /// Softmax probabilities of `model` for every image of `data`: `[images, classes]`.
 pub fn probabilities(
@@ -229,7 +227,7 @@ pub fn run_ensemble(
         let p = match opts.train.backend.worker() {
             None => probabilities(&model, &test, base.training.pixels, &device),
             // Scored on the worker of --remote: losing it is its failure, not a panic.
-            Some(url) => crate::runtime::remote::catch_loss(url, || {
+            Some(url) => catch_worker_loss(url, || {
                 Ok(probabilities(&model, &test, base.training.pixels, &device))
             })?,
         };
@@ -256,7 +254,7 @@ pub fn run_ensemble(
         member_accuracy,
         ensemble_accuracy,
         ensemble_loss,
-        finished_at: crate::store::report::utc_now(),
+        finished_at: utc_now(),
     };
     let dir = ensemble_dir(&artifacts, &base.name, backend, opts.members)?;
     let json = dir.join("ensemble.json");
@@ -271,7 +269,7 @@ pub fn run_ensemble(
 }
 
 fn ensemble_dir(artifacts: &Path, experiment: &str, backend: &str, n: usize) -> Result<PathBuf> {
-    let stamp = crate::store::report::utc_stamp();
+    let stamp = utc_stamp();
     create_unique_dir(
         &artifacts.join("ensembles").join(experiment),
         &format!("{stamp}-{backend}-n{n}"),

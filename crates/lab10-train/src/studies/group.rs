@@ -12,17 +12,17 @@
 use std::path::{Path, PathBuf};
 
 use lab10_data::atomic::write_atomically;
+use lab10_runs::{
+    EpochRecord, Error, Experiment, ExperimentCatalog, Overrides, Report, Result, RunDir,
+    create_unique_dir, dataset_root, markdown_table, metrics, reference_for, toml_stems, utc_now,
+    utc_stamp,
+};
 use serde::{Deserialize, Serialize};
 
 use super::parallel::MemberSlots;
-use super::{Finished, Spread, train_members};
-use crate::config::experiment::{Experiment, ExperimentCatalog, Overrides, toml_stems};
-use crate::error::{Error, Result};
-use crate::markdown::markdown_table;
+use super::reuse::Finished;
+use super::{Spread, train_members};
 use crate::run::TrainOptions;
-use crate::store::metrics::{self, EpochRecord};
-use crate::store::report::Report;
-use crate::store::run_dir::{RunDir, create_unique_dir, dataset_root};
 
 pub const GROUPS_DIR: &str = "groups";
 
@@ -72,9 +72,55 @@ impl Group {
     }
 }
 
-/// The group files next to the experiments (`experiments/groups/*.toml`).
+/// The lesson's topics in the order it takes them up; each is a group file.
+pub const LESSON_TOPICS: [&str; 7] = [
+    "lesson",
+    "init",
+    "regularisation",
+    "dropout-sweep",
+    "vanishing",
+    "pretraining",
+    "optimizers",
+];
+
+/// The group files next to the experiments (`experiments/groups/*.toml`): the lesson's topics
+/// in its order ([`LESSON_TOPICS`]), then any others alphabetically.
 pub fn group_names(catalog: &ExperimentCatalog) -> Vec<String> {
-    toml_stems(&catalog.dir.join(GROUPS_DIR))
+    let mut names = toml_stems(&catalog.dir.join(GROUPS_DIR));
+    names.sort_by_key(|n| {
+        let topic = LESSON_TOPICS.iter().position(|t| t == n);
+        (topic.unwrap_or(LESSON_TOPICS.len()), n.clone())
+    });
+    names
+}
+
+/// The experiments by topic: the lesson's five first, in its order, then each topic's new
+/// experiments in the order its group lists them, then those no group names
+/// (alphabetically, under `None`). An experiment is listed once, under its first topic; a
+/// group that cannot be read adds nothing.
+pub fn experiments_by_topic(catalog: &ExperimentCatalog) -> Vec<(Option<String>, Vec<String>)> {
+    let all = catalog.names();
+    let mut listed: Vec<String> = Vec::new();
+    let mut topics = Vec::new();
+    for name in group_names(catalog) {
+        let Ok(group) = get_group(catalog, &name) else {
+            continue;
+        };
+        let new: Vec<String> = group
+            .experiments
+            .into_iter()
+            .filter(|e| all.contains(e) && !listed.contains(e))
+            .collect();
+        if !new.is_empty() {
+            listed.extend(new.iter().cloned());
+            topics.push((Some(name), new));
+        }
+    }
+    let rest: Vec<String> = all.into_iter().filter(|e| !listed.contains(e)).collect();
+    if !rest.is_empty() {
+        topics.push((None, rest));
+    }
+    topics
 }
 
 pub fn get_group(catalog: &ExperimentCatalog, name: &str) -> Result<Group> {
@@ -154,7 +200,7 @@ pub struct GroupSummary {
     pub group: String,
     pub description: String,
     pub claim: Option<String>,
-    /// The dataset every member trained on (`mnist` in summaries written before datasets).
+    /// The dataset every member trained on (`mnist` for a summary without this field).
     #[serde(default = "mnist")]
     pub dataset: String,
     pub backend: String,
@@ -194,10 +240,7 @@ impl GroupSummary {
                 Some(GroupRow {
                     experiment: e.name.clone(),
                     description: e.description.clone(),
-                    reference: crate::config::experiment::reference_for(
-                        &e.dataset,
-                        e.reference.as_deref(),
-                    ),
+                    reference: reference_for(&e.dataset, e.reference.as_deref()),
                     test_accuracy: spread(|r| r.test_accuracy),
                     first_epoch_train_loss: spread(|r| r.first_epoch_train_loss),
                     final_train_loss: spread(|r| r.final_train_loss),
@@ -219,7 +262,7 @@ impl GroupSummary {
             rows,
             runs: runs.to_vec(),
             missing,
-            finished_at: crate::store::report::utc_now(),
+            finished_at: utc_now(),
         }
     }
 
@@ -292,7 +335,7 @@ impl GroupSummary {
 
 /// Where a group's summaries go: `<artifacts>/groups/<group>/<UTC time>-<backend>/`.
 pub fn summary_dir(artifacts: &Path, group: &str, backend: &str) -> Result<PathBuf> {
-    let stamp = crate::store::report::utc_stamp();
+    let stamp = utc_stamp();
     create_unique_dir(
         &artifacts.join(GROUPS_DIR).join(group),
         &format!("{stamp}-{backend}"),
@@ -427,5 +470,23 @@ mod tests {
         }
         let err = get_group(&catalog, "nope").unwrap_err().to_string();
         assert!(err.contains("unknown group 'nope'"), "{err}");
+    }
+
+    #[test]
+    fn experiments_come_in_the_lessons_order_each_once() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../experiments");
+        let catalog = ExperimentCatalog { dir };
+        assert_eq!(&group_names(&catalog)[..3], ["lesson", "init", "regularisation"]);
+        let topics = experiments_by_topic(&catalog);
+        assert_eq!(topics[0].0.as_deref(), Some("lesson"));
+        assert_eq!(topics[0].1, ["softmax", "nn", "xavier", "deep", "dropout"]);
+        assert_eq!(topics[1].0.as_deref(), Some("init"));
+        assert_eq!(topics[1].1, ["xavier-uniform", "he-normal"]);
+        let mut all: Vec<String> = topics.into_iter().flat_map(|(_, e)| e).collect();
+        let listed = all.len();
+        all.sort();
+        all.dedup();
+        assert_eq!(all.len(), listed, "an experiment listed twice");
+        assert_eq!(all, catalog.names());
     }
 }

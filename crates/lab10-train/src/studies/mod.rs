@@ -1,64 +1,21 @@
 //! Many runs compared: groups (experiments x seeds, one summary table) and ensembles (members
-//! with consecutive seeds, their averaged softmax). What both need is here: a finished
-//! identical run reused instead of trained again, and the spread of a few numbers.
+//! with consecutive seeds, their averaged softmax). What both need is here: their members
+//! trained one after another, or side by side (`parallel.rs`), a finished identical run reused
+//! instead of trained again (`reuse.rs`), and the spread of a few numbers.
 
 pub mod ensemble;
 pub mod group;
 pub mod parallel;
+mod reuse;
 
 use std::path::Path;
 
+use lab10_runs::{Error, Experiment, Result};
 use serde::{Deserialize, Serialize};
 
-use crate::config::experiment::Experiment;
-use crate::error::{Error, Result};
-use crate::run::{Event, Reused, TrainOptions, train};
-use crate::store::report::Report;
-use crate::store::run_dir::{EXPERIMENT_FILE, RunDir};
+use crate::run::{Event, TrainOptions, train};
 use parallel::{MemberSlots, train_in_parallel};
-
-/// A finished run of exactly `experiment` (same model, optimiser, data, seed and epochs) on
-/// `backend`, if one exists under `artifacts`: groups and ensembles reuse it instead of
-/// training again. Runs that diverged or stopped early do not count.
-pub fn find_completed_run(
-    artifacts: &Path,
-    experiment: &Experiment,
-    backend: &str,
-) -> Option<(RunDir, Report)> {
-    RunDir::completed_runs(&artifacts.join(&experiment.name)).find(|(run, report)| {
-        // Imported weights were not trained with these settings: never reuse them.
-        report.source.is_none()
-            && report.backend == backend
-            && report.epochs == experiment.training.epochs
-            && Experiment::load(&run.file(EXPERIMENT_FILE))
-                .is_ok_and(|resolved| resolved.same_settings(experiment))
-    })
-}
-
-/// A finished identical run of `member` under `artifacts` on `backend`, announced as reused
-/// (the `Member` event); `None` when there is none.
-pub(crate) fn reuse_finished(
-    member: &Experiment,
-    opts: &TrainOptions,
-    artifacts: &Path,
-    backend: &str,
-    label: &str,
-) -> Option<Finished> {
-    let (run, report) = find_completed_run(artifacts, member, backend)?;
-    opts.progress.event(Event::Member {
-        label,
-        reused: Some(Reused {
-            run: &run.path,
-            test_accuracy: report.test_accuracy,
-        }),
-        on: None,
-    });
-    Some(Finished {
-        run,
-        report,
-        reused: true,
-    })
-}
+use reuse::{Finished, reuse_finished};
 
 /// A finished run of `experiment` for a group or an ensemble: an identical finished run under
 /// `artifacts` when `reuse` allows, else a new one (none once a stop was asked for); `label`
@@ -83,7 +40,7 @@ fn train_or_reuse(
         });
     }
     opts.progress.event(Event::Member {
-        label,
+        label: label.to_string(),
         reused: None,
         on: None,
     });
@@ -93,14 +50,6 @@ fn train_or_reuse(
         report: outcome.report,
         reused: false,
     })
-}
-
-/// A member's finished run.
-pub(crate) struct Finished {
-    pub run: RunDir,
-    pub report: Report,
-    /// Taken from an earlier identical run instead of trained.
-    pub reused: bool,
 }
 
 /// What became of a study's members.

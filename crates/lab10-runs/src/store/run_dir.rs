@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 
 use lab10_data::atomic::write_atomically;
 
+use crate::config::experiment::Experiment;
 use crate::error::{Error, Result};
 
 pub const EXPERIMENT_FILE: &str = "experiment.toml";
@@ -21,7 +22,7 @@ pub const LOCK_FILE: &str = ".lock";
 pub const CHECKPOINT_PARTS: [&str; 3] = ["model", "optim", "scheduler"];
 
 /// The folder under which runs (and groups and ensembles) of `dataset` live: the artifacts
-/// folder itself for MNIST (as before datasets had names), `<artifacts>/<dataset>` otherwise.
+/// folder itself for MNIST, `<artifacts>/<dataset>` otherwise.
 pub fn dataset_root(artifacts: &Path, dataset: &str) -> PathBuf {
     if dataset == lab10_data::MNIST.name {
         artifacts.to_path_buf()
@@ -43,15 +44,18 @@ pub struct RunDir {
 }
 
 impl RunDir {
-    /// Creates a fresh run folder named `<UTC time>-<backend>-s<seed>`. Creation is atomic, so
-    /// two runs started in the same second get distinct folders (`-2`, `-3`, ...).
-    pub fn create(root: &Path, experiment: &str, backend: &str, seed: u64) -> Result<Self> {
+    /// Starts a run of `experiment` (its resolved copy): a fresh folder
+    /// `<root>/<experiment>/<UTC time>-<label>` (a trained run's label is `<backend>-s<seed>`,
+    /// an imported one's `import`), locked by this process, with `experiment.toml` written.
+    /// Creation is atomic, so two runs started in the same second get distinct folders (`-2`,
+    /// `-3`, ...).
+    pub fn start(root: &Path, experiment: &Experiment, label: &str) -> Result<(Self, RunLock)> {
         let stamp = crate::store::report::utc_stamp();
-        let path = create_unique_dir(
-            &root.join(experiment),
-            &format!("{stamp}-{backend}-s{seed}"),
-        )?;
-        Ok(Self { path })
+        let path = create_unique_dir(&root.join(&experiment.name), &format!("{stamp}-{label}"))?;
+        let run = Self { path };
+        let lock = run.lock()?;
+        run.write(EXPERIMENT_FILE, experiment.to_toml().as_bytes())?;
+        Ok((run, lock))
     }
 
     /// An existing run: a run folder, an experiment folder (its `latest` run), or a model file
@@ -79,6 +83,13 @@ impl RunDir {
         };
         if !dir.join(EXPERIMENT_FILE).is_file() && dir.join(LATEST).exists() {
             dir = dir.join(LATEST);
+        }
+        // A `latest` link stands for the run it points at: the run is named by its own
+        // folder, which stays, not by the link, which moves on with the next run.
+        if dir.file_name().is_some_and(|n| n == LATEST)
+            && let Ok(target) = std::fs::read_link(&dir)
+        {
+            dir = dir.parent().unwrap_or(Path::new(".")).join(target);
         }
         if !dir.join(EXPERIMENT_FILE).is_file() {
             return Err(not_a_run(&format!(

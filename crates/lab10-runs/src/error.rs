@@ -95,7 +95,7 @@ pub enum Error {
     /// Stopped on request (Ctrl-C, SIGTERM) after saving what could be saved.
     #[error("{message}")]
     Stopped {
-        reason: crate::run::StopReason,
+        reason: crate::stop::StopReason,
         message: String,
     },
 }

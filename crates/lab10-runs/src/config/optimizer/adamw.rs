@@ -4,7 +4,7 @@
 use burn::optim::{AdamWConfig, ModuleOptimizer};
 use serde::{Deserialize, Serialize};
 
-use super::{Optimiser, beta1, beta2, check_moments, epsilon, non_negative};
+use super::common::{Optimiser, beta1, beta2, check_moments, epsilon, non_negative};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]

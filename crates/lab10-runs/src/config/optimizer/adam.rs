@@ -3,7 +3,7 @@
 use burn::optim::{AdamConfig, ModuleOptimizer};
 use serde::{Deserialize, Serialize};
 
-use super::{
+use super::common::{
     Optimiser, beta1, beta2, check_moments, decay, epsilon, is_zero, l2_label, non_negative,
 };
 

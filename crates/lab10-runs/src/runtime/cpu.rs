@@ -14,8 +14,8 @@
 //!   about 30 switches per step, 1.2 cores busy, and the step 25 % shorter
 //!   (`cargo run --release --example step_profile -- deep flex 200`).
 
-/// Stack size of the pool's threads: the main thread's 8 MiB, as the CLI's work used to run
-/// there (rayon's own default is 2 MiB).
+/// Stack size of the pool's threads, which run the training step: 8 MiB, as a main thread has
+/// (rayon's own default is 2 MiB).
 const WORKER_STACK_BYTES: usize = 8 << 20;
 
 /// Sets flush-to-zero and denormals-are-zero on this thread (x86-64; a no-op elsewhere).

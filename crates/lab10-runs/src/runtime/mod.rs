@@ -2,5 +2,6 @@
 //! other machines.
 
 pub mod backend;
+pub mod compute;
 pub mod cpu;
 pub mod remote;

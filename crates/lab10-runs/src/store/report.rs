@@ -3,7 +3,7 @@
 use lab10_data::DataRecord;
 use serde::{Deserialize, Deserializer, Serialize};
 
-use crate::eval::evaluate::ClassAccuracy;
+use crate::evaluate::ClassAccuracy;
 
 /// How a run ended. In report.json a string: `"completed"`, `"interrupted"` (stopped on
 /// request: see `interruption`), or `"diverged: ..."` with what happened and which model the
@@ -56,8 +56,7 @@ impl TryFrom<String> for RunStatus {
 pub struct Report {
     pub experiment: String,
     pub run_id: String,
-    /// How the run ended. (Reports written before this field existed were all of completed
-    /// runs.)
+    /// How the run ended (`completed` for a report without this field).
     #[serde(default = "completed")]
     pub status: RunStatus,
     /// Where a run stopped on request stood, and how to continue it.
@@ -66,7 +65,7 @@ pub struct Report {
     /// For a run made by `lab10 import`: the file the weights came from (not trained here).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub source: Option<String>,
-    /// The dataset's name (`mnist` in reports written before datasets had names).
+    /// The dataset's name (`mnist` for a report without this field).
     #[serde(default = "mnist")]
     pub dataset: String,
     /// The dataset's files: digests and folder.

@@ -3,7 +3,9 @@
 use burn::optim::{ModuleOptimizer, RmsPropConfig};
 use serde::{Deserialize, Serialize};
 
-use super::{Optimiser, decay, fraction, is_zero, keras_epsilon, l2_label, non_negative, positive};
+use super::common::{
+    Optimiser, decay, fraction, is_zero, keras_epsilon, l2_label, non_negative, positive,
+};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -3,7 +3,7 @@
 use burn::optim::{AdaGradConfig, ModuleOptimizer};
 use serde::{Deserialize, Serialize};
 
-use super::{Optimiser, decay, is_zero, keras_epsilon, l2_label, non_negative, positive};
+use super::common::{Optimiser, decay, is_zero, keras_epsilon, l2_label, non_negative, positive};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -7,9 +7,9 @@ use lab10_data::{DataRecord, IMAGE_PIXELS, MnistDataset};
 use rand::{SeedableRng, rngs::StdRng, seq::index::sample};
 
 use crate::config::experiment::Experiment;
+use crate::data::{DataOptions, load_test};
 use crate::error::{Error, Result};
-use crate::eval::evaluate::{Evaluation, evaluate};
-use crate::run::{DataOptions, load_test};
+use crate::evaluate::{Evaluation, evaluate};
 use crate::store::model::load_model;
 use crate::store::run_dir::{EXPERIMENT_FILE, MODEL_FILE, RunDir};
 
@@ -100,7 +100,7 @@ impl SavedModel {
 pub struct TestData {
     pub data: MnistDataset,
     pub record: DataRecord,
-    /// The dataset of the model's run (`mnist` for runs made before datasets had names).
+    /// The dataset of the model's run (`mnist` where its report names none).
     pub trained_on: String,
 }
 

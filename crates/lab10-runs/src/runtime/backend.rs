@@ -8,7 +8,6 @@ use burn::prelude::Device;
 use serde::{Deserialize, Serialize};
 
 use crate::error::Error;
-use crate::runtime::remote::{RemoteTarget, WorkerUrl};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -37,48 +36,6 @@ pub struct ComputeDevice {
     pub description: String,
 }
 
-/// Where a command computes: a backend of this machine (`--backend`), or the device a
-/// `lab10 worker` serves (`--remote ws://host:port`).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Compute {
-    Local(BackendKind),
-    Remote(RemoteTarget),
-}
-
-impl Compute {
-    /// What runs record as their backend (report.json, run and summary folder names, reuse):
-    /// the local backend's name, or `remote` for a worker's device. Burn's remote handshake
-    /// does not say which backend a worker serves, so lab10 cannot name it; report.json's
-    /// `device` names the worker.
-    pub fn name(&self) -> &str {
-        match self {
-            Compute::Local(kind) => kind.name(),
-            Compute::Remote(_) => "remote",
-        }
-    }
-
-    pub fn open(&self) -> Result<ComputeDevice, Error> {
-        match self {
-            Compute::Local(kind) => kind.open(),
-            Compute::Remote(target) => target.open(),
-        }
-    }
-
-    /// The worker's address, for a remote device.
-    pub fn worker(&self) -> Option<&WorkerUrl> {
-        match self {
-            Compute::Local(_) => None,
-            Compute::Remote(target) => Some(&target.url),
-        }
-    }
-}
-
-impl From<BackendKind> for Compute {
-    fn from(kind: BackendKind) -> Self {
-        Compute::Local(kind)
-    }
-}
-
 impl BackendKind {
     /// Fastest CPU backend first: the default is the first one compiled in.
     pub const ALL: [BackendKind; 4] = [
@@ -97,7 +54,6 @@ impl BackendKind {
         }
     }
 
-    /// The cargo feature (of the `lab10` package) that compiles this backend in.
     /// The cargo feature of the `lab10` package that compiles this backend in.
     pub fn feature(self) -> &'static str {
         match self {

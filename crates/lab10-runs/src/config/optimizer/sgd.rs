@@ -4,7 +4,7 @@ use burn::optim::momentum::MomentumConfig;
 use burn::optim::{ModuleOptimizer, SgdConfig};
 use serde::{Deserialize, Serialize};
 
-use super::{Optimiser, decay, fraction, is_zero, l2_label, non_negative};
+use super::common::{Optimiser, decay, fraction, is_zero, l2_label, non_negative};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]

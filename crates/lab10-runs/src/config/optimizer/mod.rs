@@ -5,36 +5,26 @@
 //! momentum damps by 0.1 and its RMSProp adds momentum 0.9 by default; Keras and PyTorch do
 //! neither), so a name means what a reader of the lesson expects.
 //!
-//! A new optimiser: a file here with its settings struct implementing [`Optimiser`], one
-//! variant in [`OptimizerConfig`] and one line in each of its two `match`es.
+//! A new optimiser: a file here with its settings struct implementing [`Optimiser`] (in
+//! `common.rs`, with the defaults and checks the optimisers share), one variant in
+//! [`OptimizerConfig`] and one line in each of its two `match`es.
 
 mod adagrad;
 mod adam;
 mod adamw;
+mod common;
 mod rmsprop;
 mod sgd;
 
 use burn::optim::ModuleOptimizer;
-use burn::optim::decay::WeightDecayConfig;
 use serde::{Deserialize, Serialize};
 
 pub use adagrad::AdaGrad;
 pub use adam::Adam;
 pub use adamw::AdamW;
+pub use common::Optimiser;
 pub use rmsprop::RmsProp;
 pub use sgd::Sgd;
-
-/// What every optimiser's settings do: build Burn's optimiser, and say and check themselves.
-pub trait Optimiser {
-    fn learning_rate(&self) -> f64;
-    fn set_learning_rate(&mut self, lr: f64);
-    /// Burn's optimiser with these settings.
-    fn init(&self) -> ModuleOptimizer;
-    /// One line for logs and reports, e.g. `Adam(lr 0.001, betas 0.9/0.999, eps 1e-8)`.
-    fn label(&self) -> String;
-    /// Values serde accepts but the optimiser cannot use (the learning rate is checked for all).
-    fn validate(&self) -> Result<(), String>;
-}
 
 /// ```toml
 /// [optimizer]
@@ -97,70 +87,5 @@ impl OptimizerConfig {
             return Err(format!("learning_rate must be a positive number, got {lr}"));
         }
         self.settings().validate()
-    }
-}
-
-// Defaults and checks the optimisers share.
-
-fn beta1() -> f32 {
-    0.9
-}
-fn beta2() -> f32 {
-    0.999
-}
-/// TensorFlow's default 1e-8 for Adam; Burn's own default is 1e-5.
-fn epsilon() -> f32 {
-    1e-8
-}
-/// Keras' default for AdaGrad and RMSProp.
-fn keras_epsilon() -> f32 {
-    1e-7
-}
-fn is_zero(x: &f32) -> bool {
-    *x == 0.0
-}
-
-/// Burn's weight decay, which adds `l2 * w` to the gradient; none for 0.
-fn decay(l2: f32) -> Option<WeightDecayConfig> {
-    (l2 > 0.0).then(|| WeightDecayConfig::new(l2))
-}
-
-/// `", L2 1e-4"` for a label, or nothing.
-fn l2_label(l2: f32) -> String {
-    if l2 > 0.0 {
-        format!(", L2 {l2:e}")
-    } else {
-        String::new()
-    }
-}
-
-/// Adam's and AdamW's moment settings: decays in [0, 1), a positive epsilon.
-fn check_moments(beta1: f32, beta2: f32, epsilon: f32) -> Result<(), String> {
-    fraction("beta1", beta1.into())?;
-    fraction("beta2", beta2.into())?;
-    positive("epsilon", epsilon)
-}
-
-fn fraction(name: &str, x: f64) -> Result<(), String> {
-    if (0.0..1.0).contains(&x) {
-        Ok(())
-    } else {
-        Err(format!("{name} must be in [0, 1), got {x}"))
-    }
-}
-
-fn positive(name: &str, x: f32) -> Result<(), String> {
-    if x.is_finite() && x > 0.0 {
-        Ok(())
-    } else {
-        Err(format!("{name} must be a positive number, got {x}"))
-    }
-}
-
-fn non_negative(name: &str, x: f32) -> Result<(), String> {
-    if x.is_finite() && x >= 0.0 {
-        Ok(())
-    } else {
-        Err(format!("{name} must be 0 or more, got {x}"))
     }
 }

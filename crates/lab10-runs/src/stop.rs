@@ -89,7 +89,7 @@ impl Stop {
 
     /// Connects a training's interrupter to this stop until the guard is dropped. A stop asked
     /// for before stops the training before its first step.
-    pub(crate) fn watch(&self, interrupter: Interrupter) -> WatchGuard {
+    pub fn watch(&self, interrupter: Interrupter) -> WatchGuard {
         if let Some(reason) = self.requested() {
             interrupter.stop(Some(&format!("stopped by {}", reason.signal_name())));
         }
@@ -105,7 +105,8 @@ impl Stop {
     }
 }
 
-pub(crate) struct WatchGuard {
+/// A training's interrupter connected to a [`Stop`] ([`Stop::watch`]), until dropped.
+pub struct WatchGuard {
     stop: Stop,
 }
 

@@ -237,7 +237,7 @@ impl ExperimentCatalog {
 
 /// The names (without `.toml`) of the TOML files directly in `dir`, sorted; none if `dir`
 /// cannot be read.
-pub(crate) fn toml_stems(dir: &Path) -> Vec<String> {
+pub fn toml_stems(dir: &Path) -> Vec<String> {
     let mut names: Vec<String> = std::fs::read_dir(dir)
         .into_iter()
         .flatten()

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 
 /// Large batches for evaluation and validation: they need no gradients, and fewer batches mean
 /// less overhead. Metrics are weighted by batch size, so this does not change the numbers.
-pub(crate) const EVAL_BATCH: usize = 1000;
+pub const EVAL_BATCH: usize = 1000;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ClassAccuracy {

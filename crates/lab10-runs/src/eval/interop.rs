@@ -22,14 +22,13 @@ use lab10_models::{Mlp, MlpConfig};
 use serde::{Deserialize, Serialize};
 
 use crate::config::experiment::Experiment;
+use crate::data::{DataOptions, load_test};
 use crate::error::{Error, Result};
-use crate::eval::evaluate::evaluate;
-use crate::run::{TrainOptions, TrainOutcome, load_test};
-use crate::store::model::{load_model, save_model_atomically};
-use crate::store::report::{Report, RunStatus};
-use crate::store::run_dir::{
-    EXPERIMENT_FILE, MODEL_FILE, REPORT_FILE, RunDir, create_unique_dir, dataset_root,
-};
+use crate::runtime::compute::Compute;
+use crate::store::finish::{Clock, Provenance, RunEnd};
+use crate::store::model::save_model_atomically;
+use crate::store::report::Report;
+use crate::store::run_dir::{MODEL_FILE, RunDir, dataset_root};
 
 /// The safetensors metadata key that holds [`Architecture`] as JSON.
 pub const METADATA_KEY: &str = "lab10";
@@ -342,87 +341,43 @@ pub fn describe_source(path: &Path) -> Result<String> {
     ))
 }
 
-/// `lab10 import`: the weights in `path` as a run of `experiment`, like any other run:
-/// `model.bpk`, `experiment.toml` (with its data record), and a `report.json` whose test
-/// numbers come from lab10's own evaluation, with where the weights came from.
+/// `lab10 import`: the weights in `path` as a run of `experiment` on `backend`, under
+/// `artifacts`, like any other run: `model.bpk`, `experiment.toml` (with its data record), and a
+/// `report.json` whose test numbers come from lab10's own evaluation, with where the weights
+/// came from. The run becomes its experiment's `latest` once finished.
 pub fn import_run(
     path: &Path,
     experiment: &Experiment,
-    opts: &TrainOptions,
-) -> Result<TrainOutcome> {
-    let started = std::time::Instant::now();
-    let started_at = crate::store::report::utc_now();
-    let compute = opts.backend.open()?;
-    let device = compute.device.clone();
+    backend: &Compute,
+    data: &DataOptions,
+    artifacts: &Path,
+    provenance: &Provenance,
+) -> Result<(RunDir, Report)> {
+    let clock = Clock::start();
+    let compute = backend.open()?;
     // Everything is checked before anything is written.
-    let model = import(path, experiment, &device)?;
+    let model = import(path, experiment, &compute.device)?;
     let source = describe_source(path)?;
-    let (record, test) = load_test(&opts.data.request_for(experiment)?, &experiment.training)?;
+    let (record, test) = load_test(&data.request_for(experiment)?, &experiment.training)?;
     let mut experiment = experiment.clone();
     experiment.dataset = record.name.clone();
     experiment.data = Some(record.clone());
 
-    let stamp = crate::store::report::utc_stamp();
-    let run = RunDir {
-        path: create_unique_dir(
-            &dataset_root(&opts.artifacts, &experiment.dataset).join(&experiment.name),
-            &format!("{stamp}-import"),
-        )?,
-    };
-    let _lock = run.lock()?;
-    run.write(EXPERIMENT_FILE, experiment.to_toml().as_bytes())?;
+    let root = dataset_root(artifacts, &experiment.dataset);
+    let (run, _lock) = RunDir::start(&root, &experiment, "import")?;
     let model_path = run.file(MODEL_FILE);
     save_model_atomically(&model, &run, &model_path)?;
-    let eval_start = std::time::Instant::now();
-    let evaluation = evaluate(
-        &load_model(&model_path, &experiment, &device)?,
-        &test,
-        experiment.training.pixels,
-        &device,
-    );
-    let eval_seconds = eval_start.elapsed().as_secs_f64();
-    let report = Report {
-        experiment: experiment.name.clone(),
-        run_id: run.id(),
-        status: RunStatus::Completed,
-        interruption: None,
-        source: Some(source),
-        dataset: record.name.clone(),
-        data: Some(record),
-        description: experiment.description.clone(),
-        reference: experiment.reference.clone(),
-        backend: opts.backend.name().into(),
-        device: compute.description.clone(),
-        seed: experiment.training.seed,
-        params: experiment.model.num_params(),
-        epochs: 0,
-        batch_size: experiment.training.batch_size,
-        optimizer: "none (imported weights)".into(),
-        train_images: 0,
-        validation: "none (imported weights)".into(),
-        test_images: test.mnist().len(),
-        test_loss: evaluation.loss,
-        test_accuracy: evaluation.accuracy,
-        per_class_accuracy: evaluation.per_class,
-        final_train_loss: f64::NAN,
-        final_train_accuracy: f64::NAN,
-        epoch_seconds: Vec::new(),
-        mean_epoch_seconds: f64::NAN,
-        total_seconds: started.elapsed().as_secs_f64(),
-        setup_seconds: 0.0,
-        first_step_seconds: None,
-        eval_seconds,
-        started_at,
-        finished_at: crate::store::report::utc_now(),
-        resumed_from_epoch: None,
-        git_commit: opts.build_commit.clone(),
-        lab10_version: env!("CARGO_PKG_VERSION").into(),
-        command: opts.command.clone(),
+    let end = RunEnd {
+        run: &run,
+        experiment: &experiment,
+        record: &record,
+        test: &test,
+        backend,
+        compute: &compute,
+        provenance,
+        clock: &clock,
     };
-    run.write(
-        REPORT_FILE,
-        &serde_json::to_vec_pretty(&report).expect("report serialises"),
-    )?;
+    let report = end.finish_imported(&model_path, source)?;
     run.mark_latest()?;
-    Ok(TrainOutcome { run, report })
+    Ok((run, report))
 }

@@ -1,0 +1,49 @@
+//! A run on disk, and everything needed to make one or read one back without training:
+//! experiment files (`config/`), the backends (`runtime/`), the data a run reads (`data.rs`),
+//! run folders with their locks, metrics, `report.json`, checkpoints and model files, the step
+//! that finishes every run and the run a command-line name means (`store/`), evaluation
+//! (`evaluate.rs`), saved models at work (`eval/`: evaluation, predictions, PyTorch export and
+//! import), the error type and what a stop means (`error.rs`, `stop.rs`), and Markdown tables
+//! (`markdown.rs`). lab10-train writes runs through this crate; the report, `lab10 serve` and
+//! the CLI read them through it. The library never prints. `docs/layout.md` describes every
+//! file; the modules import one another without circles (`scripts/check-module-cycles.py`).
+
+mod config;
+mod data;
+mod error;
+mod eval;
+mod evaluate;
+mod markdown;
+mod runtime;
+mod stop;
+mod store;
+
+pub use config::experiment::{
+    Experiment, ExperimentCatalog, Overrides, TrainingConfig, reference_for, toml_stems,
+};
+pub use config::optimizer::{Optimiser, OptimizerConfig};
+pub use config::pretrain::PretrainConfig;
+pub use data::{DataOptions, Splits, load_splits, load_test};
+pub use error::{Error, Result};
+pub use eval::interop::{export, import_run};
+pub use eval::saved::{Prediction, SavedModel, TestData, draw_digit, sample_predictions};
+pub use evaluate::{ClassAccuracy, EVAL_BATCH, Evaluation, evaluate};
+pub use markdown::markdown_table;
+pub use runtime::backend::{BackendKind, ComputeDevice};
+pub use runtime::compute::Compute;
+pub use runtime::cpu::on_compute_pool;
+pub use runtime::remote::{
+    Access, REMOTE_FEATURE, RemoteTarget, Worker, WorkerUrl, catch_loss as catch_worker_loss,
+    is_session_loss, new_token, read_token_file, root_cause,
+};
+pub use stop::{Stop, StopReason, WatchGuard};
+pub use store::checkpoint::AtomicFileCheckpointer;
+pub use store::finish::{Clock, Provenance, RunEnd, Trained};
+pub use store::metrics::{self, EpochRecord};
+pub use store::model::{load_model, save_model_atomically};
+pub use store::report::{Interruption, Report, RunStatus, utc_now, utc_stamp};
+pub use store::run_dir::{
+    CHECKPOINT_DIR, EXPERIMENT_FILE, MODEL_FILE, REPORT_FILE, RunDir, RunLock, create_unique_dir,
+    dataset_root,
+};
+pub use store::target::RunTargets;

@@ -1,0 +1,48 @@
+//! [`Compute`], what training, evaluation and studies are told to compute on: one of this
+//! machine's backends (`backend.rs`) or a worker's device (`remote.rs`).
+
+use crate::error::Error;
+use crate::runtime::backend::{BackendKind, ComputeDevice};
+use crate::runtime::remote::{RemoteTarget, WorkerUrl};
+
+/// Where a command computes: a backend of this machine (`--backend`), or the device a
+/// `lab10 worker` serves (`--remote ws://host:port`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Compute {
+    Local(BackendKind),
+    Remote(RemoteTarget),
+}
+
+impl Compute {
+    /// What runs record as their backend (report.json, run and summary folder names, reuse):
+    /// the local backend's name, or `remote` for a worker's device. Burn's remote handshake
+    /// does not say which backend a worker serves, so lab10 cannot name it; report.json's
+    /// `device` names the worker.
+    pub fn name(&self) -> &str {
+        match self {
+            Compute::Local(kind) => kind.name(),
+            Compute::Remote(_) => "remote",
+        }
+    }
+
+    pub fn open(&self) -> Result<ComputeDevice, Error> {
+        match self {
+            Compute::Local(kind) => kind.open(),
+            Compute::Remote(target) => target.open(),
+        }
+    }
+
+    /// The worker's address, for a remote device.
+    pub fn worker(&self) -> Option<&WorkerUrl> {
+        match self {
+            Compute::Local(_) => None,
+            Compute::Remote(target) => Some(&target.url),
+        }
+    }
+}
+
+impl From<BackendKind> for Compute {
+    fn from(kind: BackendKind) -> Self {
+        Compute::Local(kind)
+    }
+}

@@ -1,0 +1,182 @@
+//! The last step of every run, trained (lab10-train) or imported (`eval/interop.rs`): the model
+//! file tested on the run's test split exactly as `lab10 eval` tests it, and `report.json`
+//! written from what the run says of itself.
+
+use std::path::Path;
+use std::time::Instant;
+
+use lab10_data::{DataRecord, MnistDataset};
+
+use crate::config::experiment::Experiment;
+use crate::error::Result;
+use crate::evaluate::{Evaluation, evaluate};
+use crate::runtime::backend::ComputeDevice;
+use crate::runtime::compute::Compute;
+use crate::store::metrics::EpochRecord;
+use crate::store::model::load_model;
+use crate::store::report::{Interruption, Report, RunStatus, utc_now};
+use crate::store::run_dir::{REPORT_FILE, RunDir};
+
+/// What a report says of training for weights that were imported, not trained.
+const NOT_TRAINED: &str = "none (imported weights)";
+
+/// When a run started, for its report's timings.
+#[derive(Debug, Clone)]
+pub struct Clock {
+    pub started: Instant,
+    /// The same moment as report files write it.
+    pub started_at: String,
+}
+
+impl Clock {
+    pub fn start() -> Self {
+        Self {
+            started: Instant::now(),
+            started_at: utc_now(),
+        }
+    }
+}
+
+/// What a report records of the program that made the run.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Provenance {
+    /// The command line.
+    pub command: String,
+    /// The commit the program was built from.
+    pub build_commit: Option<String>,
+}
+
+/// What the report of a trained run says of its training.
+pub struct Trained {
+    pub status: RunStatus,
+    /// Where a run stopped on request stood.
+    pub interruption: Option<Interruption>,
+    /// The finished epochs.
+    pub history: Vec<EpochRecord>,
+    pub train_images: usize,
+    /// `test (10000 images)` or `valid (5000 images)`.
+    pub validation: String,
+    pub setup_seconds: f64,
+    pub first_step_seconds: Option<f64>,
+    pub resumed_from_epoch: Option<usize>,
+}
+
+/// A run at its end, as every run's report describes it: its folder (locked by the caller),
+/// its resolved experiment, the data it read and where it computed.
+pub struct RunEnd<'a> {
+    pub run: &'a RunDir,
+    /// The run's resolved copy of its experiment.
+    pub experiment: &'a Experiment,
+    /// The files the run read.
+    pub record: &'a DataRecord,
+    /// The test split the report's test numbers are of.
+    pub test: &'a MnistDataset,
+    pub backend: &'a Compute,
+    pub compute: &'a ComputeDevice,
+    pub provenance: &'a Provenance,
+    pub clock: &'a Clock,
+}
+
+impl RunEnd<'_> {
+    /// Finishes a trained run: tests `model`, the file the report's numbers describe (none:
+    /// nothing to test), and writes `report.json` with what `trained` says.
+    pub fn finish_trained(&self, model: Option<&Path>, trained: &Trained) -> Result<Report> {
+        self.finish(model, Some(trained), None)
+    }
+
+    /// Finishes a run of imported weights, saved as `model`; `source` says where they came
+    /// from (the report's `source`).
+    pub fn finish_imported(&self, model: &Path, source: String) -> Result<Report> {
+        self.finish(Some(model), None, Some(source))
+    }
+
+    /// Tests `model` on the test split as `lab10 eval` does, and writes `report.json`.
+    fn finish(
+        &self,
+        model: Option<&Path>,
+        trained: Option<&Trained>,
+        source: Option<String>,
+    ) -> Result<Report> {
+        let eval_start = Instant::now();
+        let test = model.map(|path| self.test_saved(path)).transpose()?;
+        let eval_seconds = eval_start.elapsed().as_secs_f64();
+        let report = self.report(trained, source, test, eval_seconds);
+        self.run.write(
+            REPORT_FILE,
+            &serde_json::to_vec_pretty(&report).expect("report serialises"),
+        )?;
+        Ok(report)
+    }
+
+    fn test_saved(&self, path: &Path) -> Result<Evaluation> {
+        let device = &self.compute.device;
+        let model = load_model(path, self.experiment, device)?;
+        Ok(evaluate(
+            &model,
+            self.test,
+            self.experiment.training.pixels,
+            device,
+        ))
+    }
+
+    /// The report; `trained` is `None` for imported weights.
+    fn report(
+        &self,
+        trained: Option<&Trained>,
+        source: Option<String>,
+        test: Option<Evaluation>,
+        eval_seconds: f64,
+    ) -> Report {
+        let experiment = self.experiment;
+        let t = &experiment.training;
+        let last = trained.and_then(|tr| tr.history.last());
+        let epoch_seconds: Vec<f64> = trained.map_or_else(Vec::new, |tr| {
+            tr.history.iter().map(|r| r.epoch_seconds).collect()
+        });
+        let mean_epoch_seconds = match trained {
+            Some(_) => epoch_seconds.iter().sum::<f64>() / epoch_seconds.len().max(1) as f64,
+            None => f64::NAN,
+        };
+        Report {
+            experiment: experiment.name.clone(),
+            run_id: self.run.id(),
+            status: trained.map_or(RunStatus::Completed, |tr| tr.status.clone()),
+            interruption: trained.and_then(|tr| tr.interruption.clone()),
+            source,
+            dataset: self.record.name.clone(),
+            data: Some(self.record.clone()),
+            description: experiment.description.clone(),
+            reference: experiment.reference.clone(),
+            backend: self.backend.name().into(),
+            device: self.compute.description.clone(),
+            seed: t.seed,
+            params: experiment.model.num_params(),
+            epochs: trained.map_or(0, |tr| tr.history.len()),
+            batch_size: t.batch_size,
+            optimizer: match trained {
+                Some(_) => experiment.optimizer.label(),
+                None => NOT_TRAINED.into(),
+            },
+            train_images: trained.map_or(0, |tr| tr.train_images),
+            validation: trained.map_or_else(|| NOT_TRAINED.into(), |tr| tr.validation.clone()),
+            test_images: self.test.mnist().len(),
+            test_loss: test.as_ref().map_or(f64::NAN, |e| e.loss),
+            test_accuracy: test.as_ref().map_or(f64::NAN, |e| e.accuracy),
+            per_class_accuracy: test.map(|e| e.per_class).unwrap_or_default(),
+            final_train_loss: last.map_or(f64::NAN, |r| r.train_loss),
+            final_train_accuracy: last.map_or(f64::NAN, |r| r.train_accuracy),
+            epoch_seconds,
+            mean_epoch_seconds,
+            total_seconds: self.clock.started.elapsed().as_secs_f64(),
+            setup_seconds: trained.map_or(0.0, |tr| tr.setup_seconds),
+            first_step_seconds: trained.and_then(|tr| tr.first_step_seconds),
+            eval_seconds,
+            started_at: self.clock.started_at.clone(),
+            finished_at: utc_now(),
+            resumed_from_epoch: trained.and_then(|tr| tr.resumed_from_epoch),
+            git_commit: self.provenance.build_commit.clone(),
+            lab10_version: env!("CARGO_PKG_VERSION").into(),
+            command: self.provenance.command.clone(),
+        }
+    }
+}

@@ -1,0 +1,58 @@
+//! What a command-line target names: an experiment with runs (its newest completed run), or a
+//! path as given (a run folder, an experiment folder meaning its `latest` run, a model file).
+//! `lab10 eval`, `predict`, `report` and `serve` resolve their targets here, by one rule.
+
+use std::path::{Path, PathBuf};
+
+use crate::config::experiment::ExperimentCatalog;
+use crate::error::{Error, Result};
+use crate::store::run_dir::{RunDir, dataset_root};
+
+/// The runs a command can name: those under the artifacts folder, on the dataset `--dataset`
+/// names, or else on each experiment's own.
+#[derive(Debug, Clone)]
+pub struct RunTargets {
+    pub artifacts: PathBuf,
+    /// `--dataset`; `None`: each experiment's own dataset.
+    pub dataset: Option<String>,
+    /// The experiments, for their datasets.
+    pub catalog: ExperimentCatalog,
+}
+
+impl RunTargets {
+    /// The folder of `experiment`'s runs: on `--dataset`, else on the experiment's own dataset
+    /// (MNIST for an experiment the catalog does not know).
+    pub fn experiment_dir(&self, experiment: &str) -> PathBuf {
+        let dataset = self.dataset.clone().unwrap_or_else(|| {
+            self.catalog
+                .get(experiment)
+                .map_or_else(|_| lab10_data::MNIST.name.to_string(), |e| e.dataset)
+        });
+        dataset_root(&self.artifacts, &dataset).join(experiment)
+    }
+
+    /// A target that names an experiment with runs (no `/` in it, and its folder exists): that
+    /// folder. `None`: the target is a path.
+    pub fn experiment_folder(&self, target: &Path) -> Option<PathBuf> {
+        let name = target.to_str().filter(|t| !t.contains('/'))?;
+        let dir = self.experiment_dir(name);
+        dir.is_dir().then_some(dir)
+    }
+
+    /// What `target` names: for an experiment, its newest completed run (its `latest` may have
+    /// diverged or been stopped); otherwise the path as given.
+    pub fn resolve(&self, target: &Path) -> Result<PathBuf> {
+        let Some(dir) = self.experiment_folder(target) else {
+            return Ok(target.to_path_buf());
+        };
+        RunDir::latest_completed(&dir)
+            .map(|run| run.path)
+            .ok_or_else(|| {
+                Error::Invalid(format!(
+                    "{} has no completed run; `lab10 train {}` makes one",
+                    dir.display(),
+                    target.display()
+                ))
+            })
+    }
+}
