@@ -68,7 +68,11 @@ fn list_and_summary_show_the_five_experiments() {
         .take(5)
         .filter_map(|l| l.split_whitespace().next())
         .collect();
-    assert_eq!(first, ["softmax", "nn", "xavier", "deep", "dropout"], "{out}");
+    assert_eq!(
+        first,
+        ["softmax", "nn", "xavier", "deep", "dropout"],
+        "{out}"
+    );
     assert!(out.contains("\ninit:\nxavier-uniform"), "{out}");
     assert!(ok(lab10(&["summary", "nn"])).contains("Total params: 269,322"));
     let deep = ok(lab10(&["summary", "deep"]));

@@ -4,7 +4,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 use lab10_runs::{RunDir, dataset_root};
-use lab10_train::get_group;
+use lab10_train::experiments_by_topic;
 
 use crate::cli::{Global, ServeArgs};
 
@@ -17,31 +17,8 @@ pub fn serve(g: &Global, args: ServeArgs) -> Result<()> {
     if !(timeout.is_finite() && timeout > 0.0) {
         anyhow::bail!("--timeout must be a positive number of seconds, not {timeout}");
     }
-    let dataset = g.dataset.as_deref().unwrap_or(lab10_data::MNIST.name);
-    let runs: Vec<PathBuf> = if targets.is_empty() {
-        let root = dataset_root(&g.artifacts, dataset);
-        // The lesson's models in the lesson's order, then every other experiment.
-        let catalog = g.catalog();
-        let mut names =
-            get_group(&catalog, "lesson").map_or_else(|_| Vec::new(), |l| l.experiments);
-        for name in catalog.names() {
-            if !names.contains(&name) {
-                names.push(name);
-            }
-        }
-        let runs: Vec<PathBuf> = names
-            .iter()
-            .filter_map(|name| RunDir::latest_completed(&root.join(name)))
-            .map(|run| run.path)
-            .collect();
-        if runs.is_empty() {
-            anyhow::bail!(
-                "no completed {dataset} runs under {}; train some first, e.g. \
-                 `lab10 train softmax` and `lab10 train dropout`, or name run folders",
-                root.display()
-            );
-        }
-        runs
+    let runs = if targets.is_empty() {
+        newest_completed_runs(g)?
     } else {
         let run_targets = g.run_targets();
         targets
@@ -90,4 +67,25 @@ pub fn serve(g: &Global, args: ServeArgs) -> Result<()> {
         .await
         .context("serving")
     })
+}
+
+/// With no targets: the newest completed run of every experiment on `--dataset` (MNIST by
+/// default), the lesson's models first, in the order `lab10 list` shows them.
+fn newest_completed_runs(g: &Global) -> Result<Vec<PathBuf>> {
+    let dataset = g.dataset.as_deref().unwrap_or(lab10_data::MNIST.name);
+    let root = dataset_root(&g.artifacts, dataset);
+    let runs: Vec<PathBuf> = experiments_by_topic(&g.catalog())
+        .into_iter()
+        .flat_map(|(_, names)| names)
+        .filter_map(|name| RunDir::latest_completed(&root.join(name)))
+        .map(|run| run.path)
+        .collect();
+    if runs.is_empty() {
+        anyhow::bail!(
+            "no completed {dataset} runs under {}; train some first, e.g. \
+             `lab10 train softmax` and `lab10 train dropout`, or name run folders",
+            root.display()
+        );
+    }
+    Ok(runs)
 }

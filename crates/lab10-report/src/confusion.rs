@@ -49,6 +49,21 @@ impl Heatmap<'_> {
     }
 }
 
+/// Diagonal cells in blue, mistakes in red, shaded by their share of the row (mistakes
+/// amplified, so that rare confusions still show).
+fn cell_colour(share: f64, diagonal: bool) -> RGBColor {
+    if diagonal {
+        RGBColor(
+            (255.0 * (1.0 - share)) as u8,
+            (255.0 * (1.0 - 0.6 * share)) as u8,
+            255,
+        )
+    } else {
+        let s = (share * 20.0).min(1.0);
+        RGBColor(255, (255.0 * (1.0 - s)) as u8, (255.0 * (1.0 - s)) as u8)
+    }
+}
+
 impl Drawing for Heatmap<'_> {
     fn size(&self) -> (u32, u32) {
         let extra = self.label_room() - 40;
@@ -104,18 +119,7 @@ impl Drawing for Heatmap<'_> {
         chart
             .draw_series(cells.clone().map(|(a, p)| {
                 let share = self.matrix.counts[a][p] as f64 / totals[a].max(1) as f64;
-                // Diagonal in blue, mistakes in red, shaded by their share of the row
-                // (mistakes amplified, so that rare confusions still show).
-                let colour = if a == p {
-                    RGBColor(
-                        (255.0 * (1.0 - share)) as u8,
-                        (255.0 * (1.0 - 0.6 * share)) as u8,
-                        255,
-                    )
-                } else {
-                    let s = (share * 20.0).min(1.0);
-                    RGBColor(255, (255.0 * (1.0 - s)) as u8, (255.0 * (1.0 - s)) as u8)
-                };
+                let colour = cell_colour(share, a == p);
                 let (x, y) = centre(a, p);
                 Rectangle::new([(x - 0.5, y - 0.5), (x + 0.5, y + 0.5)], colour.filled())
             }))

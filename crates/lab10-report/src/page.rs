@@ -79,7 +79,40 @@ pub fn write_report(runs: &[RunData], out: &Path) -> Result<Vec<PathBuf>, Error>
         "validation"
     };
 
-    let fail = |what: &str, e: String| Error::Invalid(format!("cannot draw {what}: {e}"));
+    let mut figures = curve_figures(runs, disambiguate, valid_label)?;
+    for r in runs {
+        figures.extend(run_figures(r, disambiguate)?);
+    }
+
+    let mut written = Vec::new();
+    let mut write = |name: String, bytes: &[u8]| -> Result<(), Error> {
+        let path = out.join(name);
+        write_atomically(&path, bytes).map_err(|e| Error::write(&path, e))?;
+        written.push(path);
+        Ok(())
+    };
+    for f in &figures {
+        write(format!("{}.png", f.stem), &f.picture.png)?;
+        if f.svg {
+            write(format!("{}.svg", f.stem), f.picture.svg.as_bytes())?;
+        }
+    }
+    let tables = tables(runs, disambiguate);
+    write("README.md".into(), markdown(&tables, &figures).as_bytes())?;
+    write("index.html".into(), html(&tables, &figures).as_bytes())?;
+    Ok(written)
+}
+
+fn draw_error(what: &str, e: String) -> Error {
+    Error::Invalid(format!("cannot draw {what}: {e}"))
+}
+
+/// Loss and accuracy per epoch, train and validation, every run on one chart each.
+fn curve_figures(
+    runs: &[RunData],
+    disambiguate: bool,
+    valid_label: &str,
+) -> Result<Vec<Figure>, Error> {
     let mut figures = Vec::new();
     for (metric, stem, name) in [
         (Metric::Loss, "loss", "losses"),
@@ -109,59 +142,45 @@ pub fn write_report(runs: &[RunData], out: &Path) -> Result<Vec<PathBuf>, Error>
         figures.push(Figure {
             stem: stem.into(),
             caption: format!("Train and {valid_label} {name} per epoch, all runs"),
-            picture: render(&curves).map_err(|e| fail(stem, e))?,
+            picture: render(&curves).map_err(|e| draw_error(stem, e))?,
             svg: true,
         });
     }
-    for r in runs {
-        let key = r.key(disambiguate);
-        let labels = &r.test.mnist().labels;
-        let matrix = ConfusionMatrix::new(labels, &r.evaluation.predictions);
-        let heatmap = Heatmap {
-            title: format!(
-                "{}: confusion matrix ({} test images)",
-                r.label(disambiguate),
-                labels.len()
-            ),
-            matrix: &matrix,
-            classes: r.classes,
-        };
-        figures.push(Figure {
-            stem: format!("{key}-confusion"),
-            caption: format!("{}: confusion matrix", r.label(disambiguate)),
-            picture: render(&heatmap).map_err(|e| fail("a confusion matrix", e))?,
-            svg: true,
-        });
-        let grid = misclassified(r, disambiguate);
-        figures.push(Figure {
-            stem: format!("{key}-misclassified"),
-            caption: format!(
-                "{}: misclassified test {}, most confident first",
-                r.label(disambiguate),
-                noun(r)
-            ),
-            picture: render(&grid).map_err(|e| fail("the misclassified digits", e))?,
-            svg: false,
-        });
-    }
+    Ok(figures)
+}
 
-    let mut written = Vec::new();
-    let mut write = |name: String, bytes: &[u8]| -> Result<(), Error> {
-        let path = out.join(name);
-        write_atomically(&path, bytes).map_err(|e| Error::write(&path, e))?;
-        written.push(path);
-        Ok(())
+/// One run's confusion matrix and its most confidently misclassified test images.
+fn run_figures(r: &RunData, disambiguate: bool) -> Result<[Figure; 2], Error> {
+    let key = r.key(disambiguate);
+    let labels = &r.test.mnist().labels;
+    let matrix = ConfusionMatrix::new(labels, &r.evaluation.predictions);
+    let heatmap = Heatmap {
+        title: format!(
+            "{}: confusion matrix ({} test images)",
+            r.label(disambiguate),
+            labels.len()
+        ),
+        matrix: &matrix,
+        classes: r.classes,
     };
-    for f in &figures {
-        write(format!("{}.png", f.stem), &f.picture.png)?;
-        if f.svg {
-            write(format!("{}.svg", f.stem), f.picture.svg.as_bytes())?;
-        }
-    }
-    let tables = tables(runs, disambiguate);
-    write("README.md".into(), markdown(&tables, &figures).as_bytes())?;
-    write("index.html".into(), html(&tables, &figures).as_bytes())?;
-    Ok(written)
+    let confusion = Figure {
+        stem: format!("{key}-confusion"),
+        caption: format!("{}: confusion matrix", r.label(disambiguate)),
+        picture: render(&heatmap).map_err(|e| draw_error("a confusion matrix", e))?,
+        svg: true,
+    };
+    let grid = misclassified(r, disambiguate);
+    let digits = Figure {
+        stem: format!("{key}-misclassified"),
+        caption: format!(
+            "{}: misclassified test {}, most confident first",
+            r.label(disambiguate),
+            noun(r)
+        ),
+        picture: render(&grid).map_err(|e| draw_error("the misclassified digits", e))?,
+        svg: false,
+    };
+    Ok([confusion, digits])
 }
 
 /// "digits" for MNIST, "images" for datasets with named classes.

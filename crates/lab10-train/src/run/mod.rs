@@ -14,7 +14,7 @@ use std::sync::{Arc, Mutex};
 use burn::data::dataloader::DataLoaderBuilder;
 use burn::prelude::*;
 use burn::train::metric::{AccuracyMetric, LossMetric};
-use burn::train::{Learner, SupervisedTraining};
+use burn::train::{Interrupter, Learner, SupervisedTraining};
 use lab10_data::MnistBatcher;
 use lab10_models::Mlp;
 use lab10_runs::{
@@ -286,52 +286,17 @@ fn fit(
     history: History,
     clock: &Clock,
 ) -> Result<Fitted> {
-    let t = &experiment.training;
-    let batcher = MnistBatcher::new(t.pixels);
-    let train_loader = DataLoaderBuilder::new(batcher)
-        .batch_size(t.batch_size)
-        .shuffle(t.seed)
-        .build(splits.train.clone());
-    let valid_loader = DataLoaderBuilder::new(batcher)
-        .batch_size(EVAL_BATCH)
-        .build(splits.valid.clone());
     let run = &opened.run;
-    let checkpoints = run.path.join(CHECKPOINT_DIR);
-    let mut training = SupervisedTraining::new(&run.path, train_loader, valid_loader)
-        .metrics((AccuracyMetric::new(), LossMetric::new()))
-        .num_epochs(t.epochs)
-        .with_custom_checkpointers(
-            AtomicFileCheckpointer::new(checkpoints.clone(), "model"),
-            AtomicFileCheckpointer::new(checkpoints.clone(), "optim"),
-            AtomicFileCheckpointer::new(checkpoints, "scheduler"),
-        )
-        .with_application_logger(None);
-    if t.gradient_norms {
-        for layer in 0..experiment.model.hidden.len() + 1 {
-            training = training.metric_train_numeric(GradientNormMetric::new(layer));
-        }
-    }
-    if let Some(epoch) = opened.resumed_after {
-        training = training.checkpoint(epoch);
-    }
+    let training = supervised_training(experiment, splits, opened);
     let divergence = Divergence::default();
     let position = Arc::new(Mutex::new(Position::default()));
     let interrupter = training.interrupter();
-    let collector = EpochCollector::new(
+    let renderer = epoch_renderer(
+        opts,
+        opened,
         history,
-        opened.resumed_after,
-        Arc::clone(&position),
-        divergence.clone(),
-        interrupter.clone(),
-    );
-    let tui = opts.progress.tui().then(|| {
-        burn::train::renderer::default_renderer(interrupter.clone(), opened.resumed_after)
-    });
-    let renderer = EpochRenderer::new(
-        collector,
-        tui,
-        Arc::clone(&opts.progress),
-        splits.valid_label,
+        splits,
+        (&position, &divergence, &interrupter),
     );
     let watch = opts.stop.watch(interrupter);
     // Everything before the first training step: data, verification, model, pre-training.
@@ -363,25 +328,7 @@ fn fit(
     drop(renderer);
     drop(watch);
     if let Some(error) = error {
-        // On a worker's device, the learner's event errors are reads of tensors that never
-        // came back: the worker went away (its checkpoint and data errors are this machine's).
-        if let (Some(url), burn::train::TrainingError::EventProcessor(_)) =
-            (opts.backend.worker(), error.as_ref())
-            && is_session_loss(&error.to_string())
-        {
-            return Err(Error::WorkerLost {
-                url: url.to_string(),
-                message: format!(
-                    "its session broke off ({}). {}",
-                    root_cause(&error.to_string()),
-                    resumable(experiment, run)
-                ),
-            });
-        }
-        return Err(Error::Training(format!(
-            "{error}. {}",
-            resumable(experiment, run)
-        )));
+        return Err(learner_failure(&error, opts, experiment, run));
     }
     let position = *position.lock().expect("position lock");
     Ok(Fitted {
@@ -390,6 +337,96 @@ fn fit(
         position,
         setup_seconds,
     })
+}
+
+/// Burn's supervised training of `experiment` on `splits`: the data loaders, accuracy and
+/// loss (and gradient norms when asked), atomic checkpoints every epoch, and a resumed run's
+/// last checkpoint to start from.
+fn supervised_training(
+    experiment: &Experiment,
+    splits: &Splits,
+    opened: &OpenedRun,
+) -> SupervisedTraining<Mlp> {
+    let t = &experiment.training;
+    let batcher = MnistBatcher::new(t.pixels);
+    let train_loader = DataLoaderBuilder::new(batcher)
+        .batch_size(t.batch_size)
+        .shuffle(t.seed)
+        .build(splits.train.clone());
+    let valid_loader = DataLoaderBuilder::new(batcher)
+        .batch_size(EVAL_BATCH)
+        .build(splits.valid.clone());
+    let checkpoints = opened.run.path.join(CHECKPOINT_DIR);
+    let mut training = SupervisedTraining::new(&opened.run.path, train_loader, valid_loader)
+        .metrics((AccuracyMetric::new(), LossMetric::new()))
+        .num_epochs(t.epochs)
+        .with_custom_checkpointers(
+            AtomicFileCheckpointer::new(checkpoints.clone(), "model"),
+            AtomicFileCheckpointer::new(checkpoints.clone(), "optim"),
+            AtomicFileCheckpointer::new(checkpoints, "scheduler"),
+        )
+        .with_application_logger(None);
+    if t.gradient_norms {
+        for layer in 0..experiment.model.hidden.len() + 1 {
+            training = training.metric_train_numeric(GradientNormMetric::new(layer));
+        }
+    }
+    if let Some(epoch) = opened.resumed_after {
+        training = training.checkpoint(epoch);
+    }
+    training
+}
+
+/// What shows and records each epoch: the epoch collector (metrics, checkpoints' positions,
+/// divergence) behind Burn's TUI on a terminal, or behind progress events.
+fn epoch_renderer(
+    opts: &TrainOptions,
+    opened: &OpenedRun,
+    history: History,
+    splits: &Splits,
+    (position, divergence, interrupter): (&Arc<Mutex<Position>>, &Divergence, &Interrupter),
+) -> EpochRenderer {
+    let collector = EpochCollector::new(
+        history,
+        opened.resumed_after,
+        Arc::clone(position),
+        divergence.clone(),
+        interrupter.clone(),
+    );
+    let tui = opts.progress.tui().then(|| {
+        burn::train::renderer::default_renderer(interrupter.clone(), opened.resumed_after)
+    });
+    EpochRenderer::new(
+        collector,
+        tui,
+        Arc::clone(&opts.progress),
+        splits.valid_label,
+    )
+}
+
+/// The error that ended the learner. On a worker's device, the learner's event errors are
+/// reads of tensors that never came back: the worker went away (its checkpoint and data errors
+/// are this machine's).
+fn learner_failure(
+    error: &burn::train::TrainingError,
+    opts: &TrainOptions,
+    experiment: &Experiment,
+    run: &RunDir,
+) -> Error {
+    if let (Some(url), burn::train::TrainingError::EventProcessor(_)) =
+        (opts.backend.worker(), error)
+        && is_session_loss(&error.to_string())
+    {
+        return Error::WorkerLost {
+            url: url.to_string(),
+            message: format!(
+                "its session broke off ({}). {}",
+                root_cause(&error.to_string()),
+                resumable(experiment, run)
+            ),
+        };
+    }
+    Error::Training(format!("{error}. {}", resumable(experiment, run)))
 }
 
 /// How to go on after a failed run: from its last checkpoint, or from scratch.

@@ -167,21 +167,7 @@ pub fn run_ensemble(
     let artifacts = dataset_root(&opts.train.artifacts, &base.dataset);
     let slots = opts.slots.as_deref();
     let backend = slots.map_or(opts.train.backend.name(), |s| s.backend());
-    let first_seed = base.training.seed;
-    let members: Vec<(Experiment, String)> = (0..opts.members)
-        .map(|k| {
-            let mut e = base.clone();
-            e.training.seed = first_seed + k as u64;
-            let label = format!(
-                "[{}/{}] {} seed {}",
-                k + 1,
-                opts.members,
-                e.name,
-                e.training.seed
-            );
-            (e, label)
-        })
-        .collect();
+    let members = seeded_members(&base, opts.members);
     let outcome = train_members(
         &members,
         &opts.train,
@@ -216,14 +202,40 @@ pub fn run_ensemble(
         })
         .collect();
 
+    let report = score_ensemble(&base, opts, backend, runs)?;
+    let dir = write_ensemble(&report, &artifacts, opts.members)?;
+    Ok((dir, report))
+}
+
+/// The members: `base` with seeds `seed, seed+1, ...`, each with its progress label.
+fn seeded_members(base: &Experiment, n: usize) -> Vec<(Experiment, String)> {
+    let first_seed = base.training.seed;
+    (0..n)
+        .map(|k| {
+            let mut e = base.clone();
+            e.training.seed = first_seed + k as u64;
+            let label = format!("[{}/{}] {} seed {}", k + 1, n, e.name, e.training.seed);
+            (e, label)
+        })
+        .collect()
+}
+
+/// Each member's test accuracy and loss, and the averaged softmax's, on `base`'s test set
+/// (on the worker of `--remote`, if any).
+fn score_ensemble(
+    base: &Experiment,
+    opts: &EnsembleOptions,
+    backend: &str,
+    runs: Vec<(u64, RunDir, bool)>,
+) -> Result<EnsembleReport> {
     let compute = opts.train.backend.open()?;
     let device = compute.device;
-    let (_, test) = load_test(&opts.train.data.request_for(&base)?, &base.training)?;
+    let (_, test) = load_test(&opts.train.data.request_for(base)?, &base.training)?;
     let labels = &test.mnist().labels;
     let mut probs = Vec::with_capacity(runs.len());
     let mut members = Vec::with_capacity(runs.len());
     for (seed, run, reused) in runs {
-        let model = load_model(&run.file(MODEL_FILE), &base, &device)?;
+        let model = load_model(&run.file(MODEL_FILE), base, &device)?;
         let p = match opts.train.backend.worker() {
             None => probabilities(&model, &test, base.training.pixels, &device),
             // Scored on the worker of --remote: losing it is its failure, not a panic.
@@ -244,7 +256,7 @@ pub fn run_ensemble(
     let (ensemble_accuracy, ensemble_loss) = score(average(&probs), labels);
     let accuracies: Vec<f64> = members.iter().map(|m| m.test_accuracy).collect();
     let member_accuracy = Spread::of(&accuracies);
-    let report = EnsembleReport {
+    Ok(EnsembleReport {
         experiment: base.name.clone(),
         backend: backend.into(),
         test_images: labels.len(),
@@ -255,17 +267,21 @@ pub fn run_ensemble(
         ensemble_accuracy,
         ensemble_loss,
         finished_at: utc_now(),
-    };
-    let dir = ensemble_dir(&artifacts, &base.name, backend, opts.members)?;
+    })
+}
+
+/// `ensemble.json` and `ensemble.md` in a new folder of `<artifacts>/ensembles/<experiment>/`.
+fn write_ensemble(report: &EnsembleReport, artifacts: &Path, n: usize) -> Result<PathBuf> {
+    let dir = ensemble_dir(artifacts, &report.experiment, &report.backend, n)?;
     let json = dir.join("ensemble.json");
     write_atomically(
         &json,
-        &serde_json::to_vec_pretty(&report).expect("report serialises"),
+        &serde_json::to_vec_pretty(report).expect("report serialises"),
     )
     .map_err(|e| Error::write(&json, e))?;
     let md = dir.join("ensemble.md");
     write_atomically(&md, report.markdown().as_bytes()).map_err(|e| Error::write(&md, e))?;
-    Ok((dir, report))
+    Ok(dir)
 }
 
 fn ensemble_dir(artifacts: &Path, experiment: &str, backend: &str, n: usize) -> Result<PathBuf> {

@@ -476,7 +476,10 @@ mod tests {
     fn experiments_come_in_the_lessons_order_each_once() {
         let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../experiments");
         let catalog = ExperimentCatalog { dir };
-        assert_eq!(&group_names(&catalog)[..3], ["lesson", "init", "regularisation"]);
+        assert_eq!(
+            &group_names(&catalog)[..3],
+            ["lesson", "init", "regularisation"]
+        );
         let topics = experiments_by_topic(&catalog);
         assert_eq!(topics[0].0.as_deref(), Some("lesson"));
         assert_eq!(topics[0].1, ["softmax", "nn", "xavier", "deep", "dropout"]);
