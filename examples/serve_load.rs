@@ -159,10 +159,28 @@ fn main() {
     let between = memory(a.pid);
 
     let started = Instant::now();
-    let deadline = started + a.deadline;
+    let (latencies, errors) = concurrent(&a, &bodies);
+    summary("concurrent", latencies, &errors, started.elapsed());
+    let after = memory(a.pid);
+    if let (Some(b), Some(m), Some(f)) = (before, between, after) {
+        println!(
+            "server memory (VmRSS MB): {:.1} before, {:.1} after the sequential phase, {:.1} after \
+             the concurrent one; peak (VmHWM) {:.1}",
+            b.0, m.0, f.0, f.1
+        );
+    }
+    if !errors.is_empty() {
+        std::process::exit(1);
+    }
+}
+
+/// Phase 2: `--requests` over `--concurrency` threads, one keep-alive connection each, until
+/// done or the deadline.
+fn concurrent(a: &Args, bodies: &[String]) -> (Vec<Duration>, Vec<String>) {
+    let deadline = Instant::now() + a.deadline;
     let per_task = a.requests.div_ceil(a.concurrency);
     // One thread and one keep-alive connection per concurrent client.
-    let (latencies, errors) = std::thread::scope(|scope| {
+    std::thread::scope(|scope| {
         let clients: Vec<_> = (0..a.concurrency)
             .map(|t| {
                 let (url, bodies) = (&a.url, &bodies);
@@ -191,17 +209,5 @@ fn main() {
             errors.extend(bad);
         }
         (latencies, errors)
-    });
-    summary("concurrent", latencies, &errors, started.elapsed());
-    let after = memory(a.pid);
-    if let (Some(b), Some(m), Some(f)) = (before, between, after) {
-        println!(
-            "server memory (VmRSS MB): {:.1} before, {:.1} after the sequential phase, {:.1} after \
-             the concurrent one; peak (VmHWM) {:.1}",
-            b.0, m.0, f.0, f.1
-        );
-    }
-    if !errors.is_empty() {
-        std::process::exit(1);
-    }
+    })
 }

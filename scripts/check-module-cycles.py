@@ -8,8 +8,8 @@ files (`run/mod.rs`, `eval/saved.rs`). Plain Python 3.11+: no cargo, no dependen
 Edges come from `use crate::..`, `use super::..`, `use self::..`, `use child::..` (a module
 declared in the same file), grouped imports (`use crate::{a::X, b::{Y, Z}}`), `pub use`
 re-exports, and qualified paths in code (`crate::a::f(..)`, `super::x::Y`). A path points to
-the deepest module file it names: `crate::run::load_test` is an edge to run/mod.rs even though
-run/mod.rs only re-exports it from run/data.rs. An edge to the crate root (`crate::Error`) goes
+the deepest module file it names: `crate::run::Event` is an edge to run/mod.rs even though
+run/mod.rs only re-exports it from run/progress.rs. An edge to the crate root (`crate::Error`) goes
 to the module the root's `pub use path::Name` names, or is dropped. A bare `mod x;` is not an
 edge; `#[cfg(test)]` modules and `mod tests { .. }` are skipped.
 

@@ -136,6 +136,13 @@ pub struct TrainArgs {
     /// artifacts/<experiment>/latest when none is given
     #[arg(long, value_name = "RUN", num_args = 0..=1)]
     pub resume: Option<Option<PathBuf>>,
+    /// Train this experiment once, whoever started it: nothing if an identical run finished,
+    /// resume its own unfinished run (same settings and seed, not `latest`) if one has a
+    /// checkpoint, else start one. What a Slurm array task runs, again after a requeue
+    #[arg(long = "continue", conflicts_with_all = ["group", "resume"])]
+    pub continue_own: bool,
+    #[command(flatten)]
+    pub slurm: SlurmArgs,
     /// Print progress as JSON lines (one object per event, "event" names it) instead of text
     #[arg(long)]
     pub json: bool,
@@ -168,6 +175,24 @@ pub struct SettingArgs {
 }
 
 impl SettingArgs {
+    /// The same settings as command-line flags, for a command run elsewhere (a Slurm job).
+    pub fn to_args(&self) -> Vec<std::ffi::OsString> {
+        let flags: [(&str, Option<String>); 7] = [
+            ("--epochs", self.epochs.map(|v| v.to_string())),
+            ("--batch-size", self.batch_size.map(|v| v.to_string())),
+            ("--lr", self.lr.map(|v| v.to_string())),
+            ("--seed", self.seed.map(|v| v.to_string())),
+            ("--holdout", self.holdout.map(|v| v.to_string())),
+            ("--train-size", self.train_size.map(|v| v.to_string())),
+            ("--test-size", self.test_size.map(|v| v.to_string())),
+        ];
+        flags
+            .into_iter()
+            .filter_map(|(flag, value)| Some([flag.into(), value?.into()]))
+            .flatten()
+            .collect()
+    }
+
     pub fn overrides(&self) -> Overrides {
         Overrides {
             epochs: self.epochs,
@@ -219,9 +244,44 @@ pub struct EnsembleArgs {
         conflicts_with = "remote"
     )]
     pub jobs: Option<usize>,
+    #[command(flatten)]
+    pub slurm: SlurmArgs,
     /// Print progress as JSON lines (one object per event, "event" names it) instead of text
     #[arg(long)]
     pub json: bool,
+}
+
+/// A group's or an ensemble's members as a Slurm job array (docs/cluster.md).
+#[derive(Args, Clone, Default)]
+pub struct SlurmArgs {
+    /// Submit the members as a Slurm job array (one task per member not yet finished) and a
+    /// summary job after it; prints the job ids and where the logs are
+    #[arg(long, conflicts_with_all = ["workers", "jobs", "remote", "collect"])]
+    pub slurm: bool,
+    /// With --slurm: an option for sbatch, for both jobs (repeatable): --sbatch-arg=--partition=gpu
+    #[arg(
+        long,
+        value_name = "ARG",
+        allow_hyphen_values = true,
+        requires = "slurm"
+    )]
+    pub sbatch_arg: Vec<String>,
+    /// With --slurm: the seconds before the time limit at which Slurm sends SIGUSR1; a member
+    /// then saves its checkpoints and requeues itself
+    #[arg(
+        long,
+        value_name = "SECONDS",
+        default_value_t = 120,
+        requires = "slurm"
+    )]
+    pub slurm_signal: u32,
+    /// With --slurm: write the job's scripts and print them, submit nothing
+    #[arg(long, requires = "slurm")]
+    pub slurm_dry_run: bool,
+    /// Train nothing: write the summary from the members' finished runs, naming those
+    /// without one (what the --slurm summary job runs)
+    #[arg(long, conflicts_with_all = ["workers", "jobs", "no_reuse"])]
+    pub collect: bool,
 }
 
 /// Where a command computes when not on this machine's --backend.
@@ -280,7 +340,8 @@ pub struct EvalArgs {
 
 #[derive(Args)]
 pub struct ExportArgs {
-    /// A run folder, artifacts/<experiment> (its latest run) or a .bpk model file
+    /// An experiment's name (its newest completed run), a run folder, artifacts/<experiment>
+    /// (its latest run) or a .bpk model file
     pub target: PathBuf,
     /// Output file [default: model.safetensors in the run folder, or beside the .bpk]
     #[arg(long, value_name = "FILE")]

@@ -9,6 +9,7 @@ mod commands;
 mod launcher;
 mod printer;
 mod signals;
+mod slurm;
 
 use std::process::ExitCode;
 

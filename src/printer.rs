@@ -27,10 +27,8 @@ impl Printer {
     /// side by side interleave.
     pub fn member(&self, label: &str, slot: &str, event: &Event) {
         if self.json {
-            let mut value = serde_json::to_value(event).expect("events serialise");
-            value["member"] = label.into();
-            value["slot"] = slot.into();
-            println!("{value}");
+            let value = serde_json::to_value(event).expect("events serialise");
+            println!("{}", labelled(value, label, slot));
             return;
         }
         if matches!(event, Event::Data { .. }) {
@@ -44,19 +42,23 @@ impl Printer {
         stream.print(&lines.join("\n"));
     }
 
-    /// A line of a member's output that is not an event: a stray line, or an event with a
-    /// number JSON cannot carry (a NaN loss is written as null). In JSON a JSON object still
-    /// gets its `member` label and `slot`; anything else is passed on after the label.
+    /// A line of a member's output that is not an event (a stray line). In JSON a JSON object
+    /// still gets its `member` label and `slot`; anything else is passed on after the label.
     pub fn member_line(&self, label: &str, slot: &str, line: &str) {
         match serde_json::from_str::<serde_json::Value>(line) {
-            Ok(mut value) if self.json && value.is_object() => {
-                value["member"] = label.into();
-                value["slot"] = slot.into();
-                println!("{value}");
+            Ok(value) if self.json && value.is_object() => {
+                println!("{}", labelled(value, label, slot));
             }
             _ => println!("{label} on {slot}: {line}"),
         }
     }
+}
+
+/// A member's JSON object with its `member` label and `slot` added.
+fn labelled(mut value: serde_json::Value, label: &str, slot: &str) -> serde_json::Value {
+    value["member"] = label.into();
+    value["slot"] = slot.into();
+    value
 }
 
 impl Progress for Printer {

@@ -1,4 +1,4 @@
-//! Ctrl-C and SIGTERM. During training (`train`, `ensemble`) the first one asks the library to
+//! Ctrl-C, SIGTERM and SIGUSR1 (Slurm's warning before a job's time limit). During training (`train`, `ensemble`) the first one asks the library to
 //! stop after the current step ([`Stop`]), which saves what is complete and says how to resume;
 //! a second one, or the first during any other command, exits at once: temporary files of
 //! writes in progress are removed and a terminal that Burn's TUI left in raw mode is restored.
@@ -7,7 +7,7 @@ use std::io::{IsTerminal, Write};
 
 use anyhow::{Context, Result};
 use lab10_runs::{Stop, StopReason};
-use signal_hook::consts::{SIGINT, SIGTERM};
+use signal_hook::consts::{SIGINT, SIGTERM, SIGUSR1};
 use signal_hook::iterator::Signals;
 
 /// Starts the thread that turns signals into stop requests.
@@ -18,15 +18,16 @@ pub fn install(stop: Stop, graceful: bool) -> Result<()> {
         .is_terminal()
         .then(|| rustix::termios::tcgetattr(&stdout).ok())
         .flatten();
-    let mut signals = Signals::new([SIGINT, SIGTERM]).context("cannot install signal handlers")?;
+    let mut signals =
+        Signals::new([SIGINT, SIGTERM, SIGUSR1]).context("cannot install signal handlers")?;
     std::thread::Builder::new()
         .name("signals".into())
         .spawn(move || {
             for signal in signals.forever() {
-                let reason = if signal == SIGTERM {
-                    StopReason::Terminate
-                } else {
-                    StopReason::Interrupt
+                let reason = match signal {
+                    SIGTERM => StopReason::Terminate,
+                    SIGUSR1 => StopReason::Preempt,
+                    _ => StopReason::Interrupt,
                 };
                 if graceful && stop.request(reason) {
                     eprintln!(

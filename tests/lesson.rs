@@ -360,6 +360,31 @@ fn a_group_trains_every_member_with_every_seed_and_writes_one_table() {
     assert_eq!(reused, runs);
     assert!(!again.iter().any(|e| e["event"] == "opened"), "{again:?}");
 
+    // Side by side in two local processes: the same rows, each member's events read back
+    // from its process and shown with its label and slot.
+    let jobs = tempfile::tempdir().unwrap();
+    let text = ok_stdout(lab10(jobs.path(), &[&args[..], &["--jobs", "2"]].concat()));
+    assert!(text.contains("] xavier seed 2 on process "), "{text}");
+    assert!(text.contains(": epoch  1/1"), "{text}");
+    let side_by_side: Vec<PathBuf> = std::fs::read_dir(jobs.path().join("groups/init"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    let parallel = json(&side_by_side[0].join("summary.json"));
+    assert_eq!(parallel["rows"][1]["test_accuracy"], row["test_accuracy"]);
+    let forwarded = events(&ok_stdout(lab10(
+        jobs.path(),
+        &[&args[..], &["--jobs", "2", "--no-reuse", "--json"]].concat(),
+    )));
+    let epochs: Vec<&Value> = forwarded.iter().filter(|e| e["event"] == "epoch").collect();
+    assert_eq!(epochs.len(), 8, "{forwarded:?}");
+    assert!(
+        epochs
+            .iter()
+            .all(|e| e["member"].is_string() && e["slot"].as_str().unwrap().starts_with("process")),
+        "{epochs:?}"
+    );
+
     let err = refused(lab10(tmp.path(), &["train", "--group", "nope"]));
     assert!(
         err.contains("unknown group 'nope'") && err.contains("vanishing"),

@@ -18,7 +18,8 @@ pub fn list(g: &Global) -> Result<()> {
     let width = all.iter().map(|(n, _)| n.len()).max().unwrap_or(0);
     // The lesson's five first, then the rest by topic, as `lab10 train --group` runs them.
     for (i, (topic, names)) in experiments_by_topic(&catalog).into_iter().enumerate() {
-        if i > 0 {
+        let lesson = i == 0 && topic.as_deref() == Some("lesson");
+        if !lesson {
             println!("\n{}:", topic.as_deref().unwrap_or("in no group"));
         }
         for name in names {

@@ -16,6 +16,7 @@ pub fn export(g: &Global, args: ExportArgs) -> Result<()> {
         .context("no backend compiled in")?
         .device()?;
     let experiment = experiment.map(|n| g.catalog().get(&n)).transpose()?;
+    let target = g.run_targets().resolve(&target)?;
     let saved = SavedModel::open(&target, experiment)?;
     let run = (!target.is_file())
         .then(|| RunDir::open(&target))

@@ -1,4 +1,4 @@
-//! Stopping on request (Ctrl-C, SIGTERM): the CLI owns the signals, the library owns what a
+//! Stopping on request (Ctrl-C, SIGTERM, a scheduler's SIGUSR1): the CLI owns the signals, the library owns what a
 //! stop means. A [`Stop`] is shared by both: the CLI calls [`Stop::request`], training watches
 //! it through burn-train's own [`Interrupter`], which ends the epoch loop after the current step.
 
@@ -16,6 +16,9 @@ pub enum StopReason {
     Terminate,
     /// "Stop the training" in the 'q' menu of Burn's TUI.
     Menu,
+    /// SIGUSR1: a job scheduler's warning that the job's time is nearly up (Slurm's
+    /// `--signal=USR1@SECONDS`); the job requeues itself and resumes.
+    Preempt,
 }
 
 impl StopReason {
@@ -24,6 +27,7 @@ impl StopReason {
         match self {
             StopReason::Interrupt | StopReason::Menu => 130,
             StopReason::Terminate => 143,
+            StopReason::Preempt => 138,
         }
     }
 
@@ -32,6 +36,7 @@ impl StopReason {
             StopReason::Interrupt => "SIGINT",
             StopReason::Terminate => "SIGTERM",
             StopReason::Menu => "the TUI's menu",
+            StopReason::Preempt => "SIGUSR1",
         }
     }
 
@@ -40,6 +45,7 @@ impl StopReason {
             StopReason::Interrupt => 1,
             StopReason::Terminate => 2,
             StopReason::Menu => 3,
+            StopReason::Preempt => 4,
         }
     }
 
@@ -48,6 +54,7 @@ impl StopReason {
             1 => Some(StopReason::Interrupt),
             2 => Some(StopReason::Terminate),
             3 => Some(StopReason::Menu),
+            4 => Some(StopReason::Preempt),
             _ => None,
         }
     }

@@ -10,11 +10,13 @@ mod run;
 mod studies;
 
 pub use run::{Event, Progress, Reused, TrainOptions, TrainOutcome, train};
+pub use studies::Members;
 pub use studies::ensemble::{
-    EnsembleOptions, EnsembleReport, average, probabilities, run_ensemble, score,
+    EnsembleOptions, EnsembleReport, average, ensemble_members, probabilities, run_ensemble, score,
 };
 pub use studies::group::{
-    GroupOptions, GroupSummary, LESSON_TOPICS, experiments_by_topic, get_group, group_names,
-    run_group,
+    GroupOptions, GroupSummary, StudyMembers, experiments_by_topic, get_group, group_members,
+    group_names, run_group,
 };
 pub use studies::parallel::{MemberSlots, SlotFailure};
+pub use studies::reuse::{find_completed_run, find_unfinished_run};

@@ -11,10 +11,15 @@ use crate::error::{Error, Result};
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct EpochRecord {
     pub epoch: usize,
+    // A diverged epoch's numbers are NaN, written as `null`.
+    #[serde(deserialize_with = "crate::store::report::nan_if_null")]
     pub train_loss: f64,
     /// Percent, as burn-train's `AccuracyMetric` reports it.
+    #[serde(deserialize_with = "crate::store::report::nan_if_null")]
     pub train_accuracy: f64,
+    #[serde(deserialize_with = "crate::store::report::nan_if_null")]
     pub valid_loss: f64,
+    #[serde(deserialize_with = "crate::store::report::nan_if_null")]
     pub valid_accuracy: f64,
     /// Wall time of the training pass.
     pub train_seconds: f64,

@@ -149,8 +149,8 @@ fn mnist() -> String {
 }
 
 /// JSON has no NaN: serde_json writes it as `null` (a diverged run's missing test loss, an
-/// interrupted run's missing evaluation). Read `null` back as NaN.
-fn nan_if_null<'de, D: Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
+/// interrupted run's missing evaluation, a diverged epoch's loss). Read `null` back as NaN.
+pub fn nan_if_null<'de, D: Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
     Ok(Option::<f64>::deserialize(d)?.unwrap_or(f64::NAN))
 }
 
@@ -169,7 +169,7 @@ mod tests {
     use super::RunStatus;
 
     #[test]
-    fn run_status_is_the_same_string_in_report_json_as_before() {
+    fn run_status_strings_round_trip_in_report_json() {
         for (status, json) in [
             (RunStatus::Completed, "\"completed\""),
             (RunStatus::Interrupted, "\"interrupted\""),

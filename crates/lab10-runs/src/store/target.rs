@@ -2,7 +2,7 @@
 //! path as given (a run folder, an experiment folder meaning its `latest` run, a model file).
 //! `lab10 eval`, `predict`, `report` and `serve` resolve their targets here, by one rule.
 
-use std::path::{Path, PathBuf};
+use std::path::{Component, Path, PathBuf};
 
 use crate::config::experiment::ExperimentCatalog;
 use crate::error::{Error, Result};
@@ -34,8 +34,7 @@ impl RunTargets {
     /// A target that names an experiment with runs (no `/` in it, and its folder exists): that
     /// folder. `None`: the target is a path.
     pub fn experiment_folder(&self, target: &Path) -> Option<PathBuf> {
-        let name = target.to_str().filter(|t| !t.contains('/'))?;
-        let dir = self.experiment_dir(name);
+        let dir = self.experiment_dir(experiment_name(target)?);
         dir.is_dir().then_some(dir)
     }
 
@@ -43,6 +42,16 @@ impl RunTargets {
     /// diverged or been stopped); otherwise the path as given.
     pub fn resolve(&self, target: &Path) -> Result<PathBuf> {
         let Some(dir) = self.experiment_folder(target) else {
+            // A known experiment's name that is no path either: it has no runs here yet.
+            if let Some(name) = experiment_name(target)
+                && !target.exists()
+                && self.catalog.get(name).is_ok()
+            {
+                return Err(Error::Invalid(format!(
+                    "no runs of {name} under {}; `lab10 train {name}` makes one",
+                    self.experiment_dir(name).display()
+                )));
+            }
             return Ok(target.to_path_buf());
         };
         RunDir::latest_completed(&dir)
@@ -54,5 +63,13 @@ impl RunTargets {
                     target.display()
                 ))
             })
+    }
+}
+
+/// The experiment a target names: one plain name (not `.`, `..`, nor a path with `/`).
+fn experiment_name(target: &Path) -> Option<&str> {
+    match target.components().collect::<Vec<_>>()[..] {
+        [Component::Normal(name)] => name.to_str(),
+        _ => None,
     }
 }

@@ -288,16 +288,17 @@ fn fit(
 ) -> Result<Fitted> {
     let run = &opened.run;
     let training = supervised_training(experiment, splits, opened);
-    let divergence = Divergence::default();
-    let position = Arc::new(Mutex::new(Position::default()));
-    let interrupter = training.interrupter();
-    let renderer = epoch_renderer(
-        opts,
-        opened,
-        history,
-        splits,
-        (&position, &divergence, &interrupter),
-    );
+    let shared = Shared {
+        position: Arc::new(Mutex::new(Position::default())),
+        divergence: Divergence::default(),
+        interrupter: training.interrupter(),
+    };
+    let renderer = epoch_renderer(opts, opened, history, splits, &shared);
+    let Shared {
+        position,
+        divergence,
+        interrupter,
+    } = shared;
     let watch = opts.stop.watch(interrupter);
     // Everything before the first training step: data, verification, model, pre-training.
     let setup_seconds = clock.started.elapsed().as_secs_f64();
@@ -377,6 +378,14 @@ fn supervised_training(
     training
 }
 
+/// What the epoch collector shares with the training: where it stands (for a stop's report),
+/// a divergence it saw, and the learner's interrupter (which a divergence or a stop uses).
+struct Shared {
+    position: Arc<Mutex<Position>>,
+    divergence: Divergence,
+    interrupter: Interrupter,
+}
+
 /// What shows and records each epoch: the epoch collector (metrics, checkpoints' positions,
 /// divergence) behind Burn's TUI on a terminal, or behind progress events.
 fn epoch_renderer(
@@ -384,17 +393,17 @@ fn epoch_renderer(
     opened: &OpenedRun,
     history: History,
     splits: &Splits,
-    (position, divergence, interrupter): (&Arc<Mutex<Position>>, &Divergence, &Interrupter),
+    shared: &Shared,
 ) -> EpochRenderer {
     let collector = EpochCollector::new(
         history,
         opened.resumed_after,
-        Arc::clone(position),
-        divergence.clone(),
-        interrupter.clone(),
+        Arc::clone(&shared.position),
+        shared.divergence.clone(),
+        shared.interrupter.clone(),
     );
     let tui = opts.progress.tui().then(|| {
-        burn::train::renderer::default_renderer(interrupter.clone(), opened.resumed_after)
+        burn::train::renderer::default_renderer(shared.interrupter.clone(), opened.resumed_after)
     });
     EpochRenderer::new(
         collector,

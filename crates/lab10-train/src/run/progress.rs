@@ -57,6 +57,7 @@ pub enum Event {
         hidden: usize,
         epoch: usize,
         epochs: usize,
+        #[serde(deserialize_with = "lab10_runs::nan_if_null")]
         reconstruction_error: f64,
         seconds: f64,
     },
@@ -68,7 +69,9 @@ pub enum Event {
     },
     /// The finished model was tested; the run is complete.
     Tested {
+        #[serde(deserialize_with = "lab10_runs::nan_if_null")]
         test_loss: f64,
+        #[serde(deserialize_with = "lab10_runs::nan_if_null")]
         test_accuracy: f64,
         test_images: usize,
         eval_seconds: f64,
@@ -270,6 +273,27 @@ mod tests {
             let back: Event = serde_json::from_str(&line).unwrap_or_else(|e| panic!("{line}: {e}"));
             assert_eq!(back, event, "{line}");
         }
+    }
+
+    /// A diverged epoch's NaN is written as `null` and read back as NaN, so a member's line
+    /// still reads as an event and prints "NaN".
+    #[test]
+    fn a_diverged_epoch_reads_back_with_nan() {
+        let event = Event::Epoch {
+            record: EpochRecord {
+                train_loss: f64::NAN,
+                valid_loss: f64::NAN,
+                ..record()
+            },
+            epochs: 2,
+            valid_label: "test".into(),
+        };
+        let line = serde_json::to_string(&event).expect("serialises");
+        assert!(line.contains(r#""train_loss":null"#), "{line}");
+        let Event::Epoch { record, .. } = serde_json::from_str(&line).expect("reads back") else {
+            panic!("not an epoch: {line}");
+        };
+        assert!(record.train_loss.is_nan() && record.valid_loss.is_nan());
     }
 
     #[test]

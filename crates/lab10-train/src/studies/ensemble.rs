@@ -16,7 +16,7 @@ use lab10_runs::{
 use serde::{Deserialize, Serialize};
 
 use super::parallel::MemberSlots;
-use super::{Spread, train_members};
+use super::{Members, Spread, train_members};
 use crate::run::TrainOptions;
 
 /// Softmax probabilities of `model` for every image of `data`: `[images, classes]`.
@@ -144,8 +144,9 @@ pub struct EnsembleOptions {
     pub train: TrainOptions,
     pub overrides: Overrides,
     pub members: usize,
-    /// Reuse finished runs of identical settings instead of training them again.
-    pub reuse: bool,
+    /// Train the members (reusing finished identical runs or not), or only collect finished
+    /// ones.
+    pub mode: Members,
     /// Train members side by side there (`--workers`, `--jobs`) instead of one after another
     /// in this process.
     pub slots: Option<Box<dyn MemberSlots>>,
@@ -158,21 +159,15 @@ pub fn run_ensemble(
     experiment: &Experiment,
     opts: &EnsembleOptions,
 ) -> Result<(PathBuf, EnsembleReport)> {
-    if opts.members == 0 {
-        return Err(Error::Invalid("--members must be at least 1".into()));
-    }
-    let mut base = experiment.clone();
-    base.apply(&opts.overrides)?;
-    base.dataset = opts.train.data.dataset_for(&base)?.name.to_string();
+    let (base, members) = ensemble_members(experiment, opts)?;
     let artifacts = dataset_root(&opts.train.artifacts, &base.dataset);
     let slots = opts.slots.as_deref();
     let backend = slots.map_or(opts.train.backend.name(), |s| s.backend());
-    let members = seeded_members(&base, opts.members);
     let outcome = train_members(
         &members,
         &opts.train,
         &artifacts,
-        opts.reuse,
+        opts.mode,
         slots,
         &mut |_| Ok(()),
     )?;
@@ -185,11 +180,11 @@ pub fn run_ensemble(
             .collect();
         let done = opts.members - missing.len();
         let tail = format!(
-            "ensemble of {} ended with {done} of {} members done; missing seeds {}. Run the \
-             same command again to finish it: finished members are reused.",
+            "ensemble of {} ended with {done} of {} members done; missing seeds {}. {}",
             base.name,
             opts.members,
-            missing.join(", ")
+            missing.join(", "),
+            opts.mode.to_finish()
         );
         return Err(ended.with_tail(&tail));
     }
@@ -205,6 +200,21 @@ pub fn run_ensemble(
     let report = score_ensemble(&base, opts, backend, runs)?;
     let dir = write_ensemble(&report, &artifacts, opts.members)?;
     Ok((dir, report))
+}
+
+/// The ensemble's base experiment (overrides applied, the dataset set) and its members.
+pub fn ensemble_members(
+    experiment: &Experiment,
+    opts: &EnsembleOptions,
+) -> Result<(Experiment, Vec<(Experiment, String)>)> {
+    if opts.members == 0 {
+        return Err(Error::Invalid("--members must be at least 1".into()));
+    }
+    let mut base = experiment.clone();
+    base.apply(&opts.overrides)?;
+    base.dataset = opts.train.data.dataset_for(&base)?.name.to_string();
+    let members = seeded_members(&base, opts.members);
+    Ok((base, members))
 }
 
 /// The members: `base` with seeds `seed, seed+1, ...`, each with its progress label.

@@ -21,7 +21,7 @@ use serde::{Deserialize, Serialize};
 
 use super::parallel::MemberSlots;
 use super::reuse::Finished;
-use super::{Spread, train_members};
+use super::{Members, Spread, train_members};
 use crate::run::TrainOptions;
 
 pub const GROUPS_DIR: &str = "groups";
@@ -355,20 +355,21 @@ pub struct GroupOptions {
     pub overrides: Overrides,
     /// Seeds from the command line instead of the group's.
     pub seeds: Option<Vec<u64>>,
-    /// Reuse finished runs of identical settings instead of training them again.
-    pub reuse: bool,
+    /// Train the members (reusing finished identical runs or not), or only collect finished
+    /// ones.
+    pub mode: Members,
     /// Train members side by side there (`--workers`, `--jobs`) instead of one after another
     /// in this process.
     pub slots: Option<Box<dyn MemberSlots>>,
 }
 
-/// Trains every experiment of `group` with every seed (reusing finished identical runs),
-/// rewriting the summary after each run, so an interrupted group still leaves its table.
-pub fn run_group(
+/// Every experiment of `group` (`--seeds` and the overrides applied, the dataset set) with
+/// every seed, in the group's order, each with its progress label.
+pub fn group_members(
     group: &Group,
     catalog: &ExperimentCatalog,
     opts: &GroupOptions,
-) -> Result<(PathBuf, GroupSummary)> {
+) -> Result<StudyMembers> {
     let mut group = group.clone();
     if let Some(seeds) = &opts.seeds {
         group.seeds = seeds.clone();
@@ -378,11 +379,8 @@ pub fn run_group(
         e.apply(&opts.overrides)?;
         e.dataset = opts.train.data.dataset_for(e)?.name.to_string();
     }
-    let artifacts = dataset_root(&opts.train.artifacts, &experiments[0].dataset);
-    let slots = opts.slots.as_deref();
-    let backend = slots.map_or(opts.train.backend.name(), |s| s.backend());
-    let dir = summary_dir(&artifacts, &group.name, backend)?;
-    let members: Vec<(Experiment, String)> = experiments
+    let n = experiments.len() * group.seeds.len();
+    let members = experiments
         .iter()
         .flat_map(|experiment| {
             group.seeds.iter().map(|&seed| {
@@ -391,15 +389,48 @@ pub fn run_group(
                 e
             })
         })
-        .collect::<Vec<_>>()
-        .into_iter()
         .enumerate()
         .map(|(i, e)| {
-            let n = experiments.len() * group.seeds.len();
             let label = format!("[{}/{n}] {} seed {}", i + 1, e.name, e.training.seed);
             (e, label)
         })
         .collect();
+    Ok(StudyMembers {
+        artifacts: dataset_root(&opts.train.artifacts, &experiments[0].dataset),
+        members,
+        experiments,
+        group,
+    })
+}
+
+/// A group's members, planned.
+pub struct StudyMembers {
+    /// Where their runs are: the artifacts folder of their dataset.
+    pub artifacts: PathBuf,
+    /// `(experiment with its seed, label)`, in order.
+    pub members: Vec<(Experiment, String)>,
+    /// The group's experiments (overrides applied), for its table's rows.
+    pub experiments: Vec<Experiment>,
+    /// The group, with `--seeds` applied.
+    pub group: Group,
+}
+
+/// Trains every experiment of `group` with every seed (reusing finished identical runs),
+/// rewriting the summary after each run, so an interrupted group still leaves its table.
+pub fn run_group(
+    group: &Group,
+    catalog: &ExperimentCatalog,
+    opts: &GroupOptions,
+) -> Result<(PathBuf, GroupSummary)> {
+    let StudyMembers {
+        artifacts,
+        members,
+        experiments,
+        group,
+    } = group_members(group, catalog, opts)?;
+    let slots = opts.slots.as_deref();
+    let backend = slots.map_or(opts.train.backend.name(), |s| s.backend());
+    let dir = summary_dir(&artifacts, &group.name, backend)?;
     let total = members.len();
     let summarise = |results: &[Option<Finished>], missing: Vec<String>| -> Result<GroupSummary> {
         let runs = results
@@ -420,7 +451,7 @@ pub fn run_group(
         &members,
         &opts.train,
         &artifacts,
-        opts.reuse,
+        opts.mode,
         slots,
         &mut |results| write_summary(&dir, &summarise(results, Vec::new())?),
     )?;
@@ -432,10 +463,10 @@ pub fn run_group(
     };
     let done = total - missing.len();
     let tail = format!(
-        "group '{}' ended with {done} of {total} members done; its summary so far is in {}. \
-         Run the same command again to finish it: finished members are reused.",
+        "group '{}' ended with {done} of {total} members done; its summary so far is in {}. {}",
         group.name,
-        dir.display()
+        dir.display(),
+        opts.mode.to_finish()
     );
     Err(ended.with_tail(&tail))
 }

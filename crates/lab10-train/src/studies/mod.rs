@@ -6,7 +6,7 @@
 pub mod ensemble;
 pub mod group;
 pub mod parallel;
-mod reuse;
+pub mod reuse;
 
 use std::path::Path;
 
@@ -52,6 +52,31 @@ fn train_or_reuse(
     })
 }
 
+/// What a study does with its members.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Members {
+    /// Trains each member, or, with `reuse`, takes a finished identical run where one exists.
+    Train { reuse: bool },
+    /// Trains none: takes each member's finished identical run, and names the members that
+    /// have none (the summary of members trained elsewhere, e.g. by a Slurm job array).
+    Collect,
+}
+
+impl Members {
+    /// What to do about members still missing when the study ended.
+    pub(crate) fn to_finish(self) -> &'static str {
+        match self {
+            Members::Train { .. } => {
+                "Run the same command again to finish it: finished members are reused."
+            }
+            Members::Collect => {
+                "Their runs are not finished: see their logs, then collect again (the same \
+                 command) once they are."
+            }
+        }
+    }
+}
+
 /// What became of a study's members.
 pub(crate) struct Outcome {
     /// In member order; `None` for a member not trained.
@@ -79,10 +104,14 @@ pub(crate) fn train_members(
     members: &[(Experiment, String)],
     opts: &TrainOptions,
     artifacts: &Path,
-    reuse: bool,
+    what: Members,
     slots: Option<&dyn MemberSlots>,
     done: &mut (dyn FnMut(&[Option<Finished>]) -> Result<()> + Send),
 ) -> Result<Outcome> {
+    let reuse = match what {
+        Members::Train { reuse } => reuse,
+        Members::Collect => return Ok(collect_members(members, opts, artifacts)),
+    };
     if let Some(slots) = slots {
         let (results, ended) = train_in_parallel(members, opts, artifacts, reuse, slots, done)?;
         return Ok(Outcome { results, ended });
@@ -108,6 +137,27 @@ pub(crate) fn train_members(
         results,
         ended: None,
     })
+}
+
+/// Each member's finished identical run, trained by someone else; the members without one are
+/// missing, and end the study.
+fn collect_members(
+    members: &[(Experiment, String)],
+    opts: &TrainOptions,
+    artifacts: &Path,
+) -> Outcome {
+    let results: Vec<Option<Finished>> = members
+        .iter()
+        .map(|(member, label)| reuse_finished(member, opts, artifacts, opts.backend.name(), label))
+        .collect();
+    let missing = results.iter().filter(|r| r.is_none()).count();
+    let ended = (missing > 0).then(|| {
+        Error::Invalid(format!(
+            "{missing} of {} members have no finished run yet",
+            members.len()
+        ))
+    });
+    Outcome { results, ended }
 }
 
 /// Mean, sample standard deviation and range of a few numbers.

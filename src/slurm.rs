@@ -1,0 +1,419 @@
+//! `--slurm`: a group's or an ensemble's members as a Slurm job array. Slurm schedules, runs,
+//! retries and requeues; this file writes the job's folder (one experiment file per member,
+//! the array's script, the summary's script), submits both with `sbatch --parsable` and says
+//! how to watch them. Each array task runs `lab10 train MEMBER.toml --continue`: a requeued
+//! task resumes its own member's run from its last checkpoint (docs/cluster.md).
+
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use anyhow::{Context, Result, bail};
+use lab10_runs::{BackendKind, Experiment, StopReason, utc_stamp};
+use lab10_train::find_completed_run;
+
+use crate::cli::{Global, SettingArgs, SlurmArgs};
+
+/// How often a member may requeue itself after SIGUSR1 before the task gives up: a bound, so
+/// that a member whose epochs never fit the time limit is not requeued forever.
+pub const MAX_REQUEUES: u32 = 20;
+
+/// What the summary job runs: the study's own command with `--collect`.
+pub enum Study<'a> {
+    Group {
+        name: &'a str,
+        seeds: Option<&'a [u64]>,
+    },
+    Ensemble {
+        experiment: &'a str,
+        members: usize,
+    },
+}
+
+impl Study<'_> {
+    fn name(&self) -> String {
+        match self {
+            Study::Group { name, .. } => format!("group-{name}"),
+            Study::Ensemble {
+                experiment,
+                members,
+            } => format!("ensemble-{experiment}-n{members}"),
+        }
+    }
+
+    fn collect_args(&self) -> Vec<OsString> {
+        let mut args: Vec<OsString> = Vec::new();
+        match self {
+            Study::Group { name, seeds } => {
+                args.extend(["train".into(), "--group".into(), (*name).into()]);
+                if let Some(seeds) = seeds {
+                    let list: Vec<String> = seeds.iter().map(u64::to_string).collect();
+                    args.extend(["--seeds".into(), list.join(",").into()]);
+                }
+            }
+            Study::Ensemble {
+                experiment,
+                members,
+            } => {
+                args.extend(["ensemble".into(), (*experiment).into()]);
+                args.extend(["--members".into(), members.to_string().into()]);
+            }
+        }
+        args.push("--collect".into());
+        args
+    }
+}
+
+/// The members to submit and everything their commands need.
+pub struct Job<'a> {
+    pub study: Study<'a>,
+    /// `(experiment with its seed, label)`, every member of the study.
+    pub members: &'a [(Experiment, String)],
+    /// Where the members' runs are (the artifacts folder of their dataset).
+    pub runs: &'a Path,
+    pub backend: BackendKind,
+    pub settings: &'a SettingArgs,
+    pub reuse: bool,
+}
+
+/// Writes the job's folder and, unless `--slurm-dry-run`, submits it. A refused submission
+/// leaves no folder behind.
+pub fn submit(g: &Global, job: &Job, args: &SlurmArgs) -> Result<()> {
+    let sbatch = find_on_path("sbatch");
+    if sbatch.is_none() && !args.slurm_dry_run {
+        bail!(
+            "--slurm needs Slurm's `sbatch` on PATH, and this machine has none: submit from a \
+             cluster's login node, or pass --slurm-dry-run to write and print the job's \
+             scripts without submitting"
+        );
+    }
+    let todo: Vec<&Experiment> = job
+        .members
+        .iter()
+        .map(|(e, _)| e)
+        .filter(|e| !(job.reuse && find_completed_run(job.runs, e, job.backend.name()).is_some()))
+        .collect();
+    let folder = JobFolder::new(g, job)?;
+    let dir = folder.write(&todo, args)?;
+    let done = job.members.len() - todo.len();
+    if args.slurm_dry_run {
+        for script in [ARRAY_SCRIPT, SUMMARY_SCRIPT] {
+            let path = dir.join(script);
+            println!("==> {} <==", path.display());
+            print!("{}", std::fs::read_to_string(&path)?);
+        }
+        println!(
+            "wrote {} ({} members to train, {done} finished already); nothing submitted \
+             (--slurm-dry-run)",
+            dir.display(),
+            todo.len()
+        );
+        return Ok(());
+    }
+    let sbatch = sbatch.expect("checked above");
+    let submitted = submit_both(&sbatch, &dir, &args.sbatch_arg, todo.is_empty());
+    let (array, summary) = match submitted {
+        Ok(ids) => ids,
+        Err(e) => {
+            // Nothing runs from this folder: take it away, so no half-made job is left.
+            let _ = std::fs::remove_dir_all(&dir);
+            return Err(e);
+        }
+    };
+    let ids = serde_json::json!({"array": array, "summary": summary, "members": todo.len()});
+    lab10_data::atomic::write_atomically(&dir.join("jobs.json"), ids.to_string().as_bytes())
+        .with_context(|| format!("cannot write {}", dir.join("jobs.json").display()))?;
+    match &array {
+        Some(id) => println!(
+            "submitted job array {id} ({} members; {done} finished already, reused) and the \
+             summary job {summary}, which runs after it",
+            todo.len()
+        ),
+        None => println!(
+            "every member has finished already ({done}, reused): submitted only the summary \
+             job {summary}"
+        ),
+    }
+    println!(
+        "job folder: {}\nlogs: {}/<array>_<task>.out (the members, in order: {}), \
+         summary_<id>.out\nwatch: squeue --me; sacct -j {}",
+        dir.display(),
+        dir.join(LOGS).display(),
+        dir.join(MEMBERS).display(),
+        array.as_deref().unwrap_or(&summary)
+    );
+    Ok(())
+}
+
+const ARRAY_SCRIPT: &str = "array.sbatch";
+const SUMMARY_SCRIPT: &str = "summary.sbatch";
+const MEMBERS: &str = "members";
+const LOGS: &str = "logs";
+
+/// `sbatch --parsable` on the array, then on the summary with `afterany` on it. A refused
+/// summary cancels the array again.
+fn submit_both(
+    sbatch: &Path,
+    dir: &Path,
+    extra: &[String],
+    no_members: bool,
+) -> Result<(Option<String>, String)> {
+    let array = if no_members {
+        None
+    } else {
+        Some(sbatch_parsable(
+            sbatch,
+            extra,
+            &dir.join(ARRAY_SCRIPT),
+            None,
+        )?)
+    };
+    let dependency = array
+        .as_ref()
+        .map(|id| format!("--dependency=afterany:{id}"));
+    match sbatch_parsable(
+        sbatch,
+        extra,
+        &dir.join(SUMMARY_SCRIPT),
+        dependency.as_deref(),
+    ) {
+        Ok(summary) => Ok((array, summary)),
+        Err(e) => {
+            if let Some(id) = &array {
+                let _ = Command::new("scancel").arg(id).status();
+            }
+            Err(e)
+        }
+    }
+}
+
+/// The job id `sbatch --parsable` prints (`ID` or `ID;CLUSTER`), or Slurm's own message.
+fn sbatch_parsable(
+    sbatch: &Path,
+    extra: &[String],
+    script: &Path,
+    dependency: Option<&str>,
+) -> Result<String> {
+    let out = Command::new(sbatch)
+        .arg("--parsable")
+        .args(dependency)
+        .args(extra)
+        .arg(script)
+        .output()
+        .with_context(|| format!("cannot run {}", sbatch.display()))?;
+    if !out.status.success() {
+        bail!(
+            "sbatch refused {}: {} ({}); check the --sbatch-arg options",
+            script.display(),
+            String::from_utf8_lossy(&out.stderr).trim(),
+            out.status
+        );
+    }
+    let text = String::from_utf8_lossy(&out.stdout);
+    let id = text
+        .trim()
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .to_string();
+    if id.is_empty() || !id.chars().all(|c| c.is_ascii_digit()) {
+        bail!("sbatch printed no job id for {}: {text}", script.display());
+    }
+    Ok(id)
+}
+
+fn find_on_path(program: &str) -> Option<PathBuf> {
+    std::env::split_paths(&std::env::var_os("PATH")?)
+        .map(|dir| dir.join(program))
+        .find(|path| path.is_file())
+}
+
+/// Where the job's files go, and the absolute paths its scripts name (the nodes see them, not
+/// this shell's current folder).
+struct JobFolder {
+    dir: PathBuf,
+    exe: PathBuf,
+    cwd: PathBuf,
+    /// The flags of this command that every lab10 of the job gets: artifacts, data, experiments.
+    global: Vec<OsString>,
+    /// The overrides of the study, for the summary job's command.
+    settings: Vec<OsString>,
+    collect: Vec<OsString>,
+    name: String,
+    backend: BackendKind,
+}
+
+impl JobFolder {
+    fn new(g: &Global, job: &Job) -> Result<Self> {
+        let absolute = |p: &Path| -> Result<PathBuf> {
+            std::path::absolute(p).with_context(|| format!("cannot resolve {}", p.display()))
+        };
+        let mut global = vec![
+            OsString::from("--artifacts"),
+            absolute(&g.artifacts)?.into(),
+        ];
+        if let Some(d) = &g.dataset {
+            global.extend([OsString::from("--dataset"), d.into()]);
+        }
+        if let Some(dir) = &g.data_dir {
+            global.extend([OsString::from("--data-dir"), absolute(dir)?.into()]);
+        }
+        if let Some(dir) = &g.experiments {
+            global.extend([OsString::from("--experiments"), absolute(dir)?.into()]);
+        }
+        if g.no_verify {
+            global.push("--no-verify".into());
+        }
+        let stamp = utc_stamp();
+        let name = job.study.name();
+        Ok(Self {
+            dir: absolute(job.runs)?
+                .join("slurm")
+                .join(format!("{name}-{stamp}")),
+            exe: std::env::current_exe()
+                .and_then(|p| p.canonicalize())
+                .context("cannot find this program's own file")?,
+            cwd: std::env::current_dir().context("cannot read the current folder")?,
+            global,
+            settings: job.settings.to_args(),
+            collect: job.study.collect_args(),
+            name,
+            backend: job.backend,
+        })
+    }
+
+    /// Writes the folder in a temporary place, then moves it where it belongs.
+    fn write(&self, todo: &[&Experiment], args: &SlurmArgs) -> Result<PathBuf> {
+        let parent = self.dir.parent().expect("the job folder has a parent");
+        std::fs::create_dir_all(parent)
+            .with_context(|| format!("cannot create {}", parent.display()))?;
+        if self.dir.exists() {
+            bail!(
+                "{} exists already; submit again in a second",
+                self.dir.display()
+            );
+        }
+        let tmp = tempfile::Builder::new()
+            .prefix(".lab10-slurm-")
+            .tempdir_in(parent)
+            .with_context(|| format!("cannot create a folder in {}", parent.display()))?;
+        std::fs::create_dir(tmp.path().join(MEMBERS))?;
+        std::fs::create_dir(tmp.path().join(LOGS))?;
+        let mut files = Vec::new();
+        for (i, member) in todo.iter().enumerate() {
+            let name = format!("{i:03}-{}-seed{}.toml", member.name, member.training.seed);
+            std::fs::write(tmp.path().join(MEMBERS).join(&name), member.to_toml())?;
+            files.push(self.dir.join(MEMBERS).join(name));
+        }
+        std::fs::write(
+            tmp.path().join(ARRAY_SCRIPT),
+            self.array_script(&files, args),
+        )?;
+        std::fs::write(tmp.path().join(SUMMARY_SCRIPT), self.summary_script())?;
+        let tmp = tmp.keep();
+        std::fs::rename(&tmp, &self.dir)
+            .with_context(|| format!("cannot move the job folder to {}", self.dir.display()))?;
+        Ok(self.dir.clone())
+    }
+
+    fn header(&self, job_name: &str, output: &str) -> String {
+        format!(
+            "#!/bin/bash\n#SBATCH --job-name={job_name}\n#SBATCH --output={}\n\
+             #SBATCH --chdir={}\n",
+            self.dir.join(LOGS).join(output).display(),
+            shell_word(&self.cwd.to_string_lossy())
+        )
+    }
+
+    /// `lab10 <global flags> ARGS RAW --backend B`, each of ARGS quoted for the shell, RAW as
+    /// it is (shell words of the script's own).
+    fn lab10(&self, args: &[OsString], raw: &str) -> String {
+        let mut words: Vec<String> = std::iter::once(self.exe.as_os_str())
+            .chain(self.global.iter().map(OsString::as_os_str))
+            .chain(args.iter().map(OsString::as_os_str))
+            .map(|w| shell_word(&w.to_string_lossy()))
+            .collect();
+        if !raw.is_empty() {
+            words.push(raw.to_string());
+        }
+        format!("{} --backend {}", words.join(" "), self.backend.name())
+    }
+
+    fn array_script(&self, members: &[PathBuf], args: &SlurmArgs) -> String {
+        let preempted = StopReason::Preempt.exit_code();
+        let list: Vec<String> = members
+            .iter()
+            .map(|m| format!("  {}", shell_word(&m.to_string_lossy())))
+            .collect();
+        let mut s = self.header(&format!("lab10-{}", self.name), "%A_%a.out");
+        s += &format!(
+            "#SBATCH --array=0-{}\n#SBATCH --requeue\n#SBATCH --open-mode=append\n\
+             #SBATCH --signal=B:USR1@{}\n",
+            members.len().saturating_sub(1),
+            args.slurm_signal
+        );
+        s += &format!(
+            r#"
+# One task per member: members[task] is its experiment (seed, dataset and overrides set).
+# SIGUSR1 ({secs} s before the time limit) and SIGTERM (preemption, scancel) stop the member
+# after its current step with its complete checkpoints saved; after SIGUSR1 the task requeues
+# itself, at most {max} times. Every start runs `lab10 train --continue`, which resumes the
+# member's own run, so each epoch is trained once.
+set -u
+members=(
+{list}
+)
+member=${{members[$SLURM_ARRAY_TASK_ID]}}
+echo "lab10: task ${{SLURM_ARRAY_JOB_ID}}_${{SLURM_ARRAY_TASK_ID}}, start $((${{SLURM_RESTART_COUNT:-0}} + 1)), on $(hostname): $member"
+{command} &
+child=$!
+trap 'kill -USR1 "$child" 2>/dev/null' USR1
+trap 'kill -TERM "$child" 2>/dev/null' TERM
+while :; do
+  wait "$child"
+  status=$?
+  # A trapped signal ends `wait` early: wait again until the member has exited.
+  kill -0 "$child" 2>/dev/null || break
+done
+if [ "$status" -eq {preempted} ]; then
+  if [ "${{SLURM_RESTART_COUNT:-0}}" -lt {max} ]; then
+    echo "lab10: requeueing task ${{SLURM_ARRAY_JOB_ID}}_${{SLURM_ARRAY_TASK_ID}}; it resumes from its last checkpoint"
+    scontrol requeue "${{SLURM_ARRAY_JOB_ID}}_${{SLURM_ARRAY_TASK_ID}}"
+  else
+    echo "lab10: requeued {max} times already; not again"
+  fi
+fi
+exit "$status"
+"#,
+            secs = args.slurm_signal,
+            max = MAX_REQUEUES,
+            list = list.join("\n"),
+            command = self.lab10(&["train".into()], r#""$member" --continue"#),
+        );
+        s
+    }
+
+    fn summary_script(&self) -> String {
+        let mut args = self.collect.clone();
+        args.extend(self.settings.iter().cloned());
+        let mut s = self.header(&format!("lab10-{}-summary", self.name), "summary_%j.out");
+        s += &format!(
+            "\n# The summary from the members' finished runs; the missing ones are named.\n{}\n",
+            self.lab10(&args, "")
+        );
+        s
+    }
+}
+
+/// `word` as one word for bash: as it is when it is plainly safe, else in single quotes.
+fn shell_word(word: &str) -> String {
+    let plain = !word.is_empty()
+        && word
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "/._-=,:+@%".contains(c));
+    if plain {
+        word.to_string()
+    } else {
+        format!("'{}'", word.replace('\'', r"'\''"))
+    }
+}
