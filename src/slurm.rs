@@ -102,6 +102,9 @@ pub fn submit(g: &Global, job: &Job, args: &SlurmArgs) -> Result<()> {
             println!("==> {} <==", path.display());
             print!("{}", std::fs::read_to_string(&path)?);
         }
+        if !args.sbatch_arg.is_empty() {
+            println!("sbatch would also get: {}", args.sbatch_arg.join(" "));
+        }
         println!(
             "wrote {} ({} members to train, {done} finished already); nothing submitted \
              (--slurm-dry-run)",

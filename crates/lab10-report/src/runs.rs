@@ -6,7 +6,6 @@ use std::path::Path;
 use burn::prelude::Device;
 use lab10_data::MnistDataset;
 use lab10_runs::DataOptions;
-use lab10_runs::REPORT_FILE;
 use lab10_runs::{EpochRecord, Error, Evaluation, Report, RunDir, SavedModel, metrics};
 
 pub struct RunData {
@@ -25,12 +24,7 @@ impl RunData {
     /// model on the same test images its report describes.
     pub fn load(target: &Path, data: &DataOptions, device: &Device) -> Result<Self, Error> {
         let run = RunDir::open(target)?;
-        let report_path = run.file(REPORT_FILE);
-        let bytes = std::fs::read(&report_path).map_err(|e| Error::read(&report_path, e))?;
-        let report: Report = serde_json::from_slice(&bytes).map_err(|e| Error::Checkpoint {
-            path: report_path.clone(),
-            message: format!("unreadable report ({e}); was the run finished?"),
-        })?;
+        let report = run.report()?;
         let saved = SavedModel::open(&run.path, None)?;
         // A report shows a run on its own data: no --dataset here.
         let data = DataOptions {

@@ -7,8 +7,7 @@ use burn::prelude::*;
 use burn::tensor::activation::softmax;
 use lab10_data::{IMAGE_PIXELS, Mnist};
 use lab10_models::Mlp;
-use lab10_runs::REPORT_FILE;
-use lab10_runs::{DataOptions, Report, RunDir, SavedModel};
+use lab10_runs::{DataOptions, RunDir, SavedModel};
 use serde::Serialize;
 
 /// One loaded run.
@@ -57,9 +56,7 @@ impl Served {
         for target in runs {
             let run = RunDir::open(target)?;
             let saved = SavedModel::open(&run.path, None)?;
-            let report: Option<Report> = std::fs::read(run.file(REPORT_FILE))
-                .ok()
-                .and_then(|b| serde_json::from_slice(&b).ok());
+            let report = run.report().ok();
             let dataset = saved.experiment.dataset.clone();
             let info = ModelInfo {
                 experiment: saved.experiment.name.clone(),

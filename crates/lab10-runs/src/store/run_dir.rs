@@ -11,6 +11,7 @@ use lab10_data::atomic::write_atomically;
 
 use crate::config::experiment::Experiment;
 use crate::error::{Error, Result};
+use crate::store::report::Report;
 
 pub const EXPERIMENT_FILE: &str = "experiment.toml";
 pub const MODEL_FILE: &str = "model.bpk";
@@ -104,7 +105,7 @@ impl RunDir {
     /// first, each with its report.
     pub fn completed_runs(
         experiment_dir: &Path,
-    ) -> impl Iterator<Item = (Self, crate::store::report::Report)> {
+    ) -> impl Iterator<Item = (Self, Report)> {
         let mut runs: Vec<PathBuf> = std::fs::read_dir(experiment_dir)
             .into_iter()
             .flatten()
@@ -115,9 +116,20 @@ impl RunDir {
         // Newest first: run ids start with their UTC time.
         runs.sort();
         runs.into_iter().rev().filter_map(|path| {
-            let bytes = std::fs::read(path.join(REPORT_FILE)).ok()?;
-            let report: crate::store::report::Report = serde_json::from_slice(&bytes).ok()?;
-            report.is_completed().then_some((Self { path }, report))
+            let run = Self { path };
+            let report = run.report().ok()?;
+            report.is_completed().then_some((run, report))
+        })
+    }
+
+    /// The run's `report.json`: every finished run has one, and so has one that stopped or
+    /// diverged; a run killed before its end has none.
+    pub fn report(&self) -> Result<Report> {
+        let path = self.file(REPORT_FILE);
+        let bytes = std::fs::read(&path).map_err(|e| Error::read(&path, e))?;
+        serde_json::from_slice(&bytes).map_err(|e| Error::Checkpoint {
+            path,
+            message: format!("unreadable report ({e}); was the run finished?"),
         })
     }
 

@@ -14,7 +14,7 @@ use lab10_runs::{Error, Experiment, Result};
 use serde::{Deserialize, Serialize};
 
 use crate::run::{Event, TrainOptions, train};
-use parallel::{MemberSlots, train_in_parallel};
+use parallel::{Done, MemberSlots, train_in_parallel};
 use reuse::{Finished, reuse_finished};
 
 /// A finished run of `experiment` for a group or an ensemble: an identical finished run under
@@ -106,7 +106,7 @@ pub(crate) fn train_members(
     artifacts: &Path,
     what: Members,
     slots: Option<&dyn MemberSlots>,
-    done: &mut (dyn FnMut(&[Option<Finished>]) -> Result<()> + Send),
+    done: &mut Done<'_>,
 ) -> Result<Outcome> {
     let reuse = match what {
         Members::Train { reuse } => reuse,

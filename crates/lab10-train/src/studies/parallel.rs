@@ -11,7 +11,7 @@ use std::collections::VecDeque;
 use std::path::{Path, PathBuf};
 use std::sync::{Condvar, Mutex};
 
-use lab10_runs::{Error, Experiment, REPORT_FILE, Report, Result, RunDir, StopReason};
+use lab10_runs::{Error, Experiment, Result, RunDir, StopReason};
 
 use super::reuse::{Finished, reuse_finished};
 use crate::run::{Event, TrainOptions};
@@ -359,10 +359,7 @@ impl Shared {
 /// A run folder a slot says is finished, with its report.
 fn finished(path: &Path) -> Result<Finished> {
     let run = RunDir::open(path)?;
-    let file = run.file(REPORT_FILE);
-    let bytes = std::fs::read(&file).map_err(|e| Error::read(&file, e))?;
-    let report: Report = serde_json::from_slice(&bytes)
-        .map_err(|e| Error::Training(format!("{}: {e}", file.display())))?;
+    let report = run.report()?;
     Ok(Finished {
         run,
         report,

@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use lab10_runs::{EXPERIMENT_FILE, Experiment, LATEST, REPORT_FILE, Report, RunDir};
+use lab10_runs::{EXPERIMENT_FILE, Experiment, LATEST, Report, RunDir};
 
 use crate::run::{Event, Reused, TrainOptions};
 
@@ -44,9 +44,7 @@ pub fn find_unfinished_run(
     // Newest first: run ids start with their UTC time.
     runs.sort_by_key(|run| std::cmp::Reverse(run.id()));
     runs.into_iter().find(|run| {
-        let report: Option<Report> = std::fs::read(run.file(REPORT_FILE))
-            .ok()
-            .and_then(|bytes| serde_json::from_slice(&bytes).ok());
+        let report = run.report().ok();
         // Run ids are `<time>-<backend>-s<seed>`; a killed run has no report to say.
         let on_backend = report.as_ref().map_or_else(
             || run.id().split('-').nth(2) == Some(backend),
