@@ -103,9 +103,7 @@ impl RunDir {
 
     /// The runs in `experiment_dir` that finished (their report says `completed`), newest
     /// first, each with its report.
-    pub fn completed_runs(
-        experiment_dir: &Path,
-    ) -> impl Iterator<Item = (Self, Report)> {
+    pub fn completed_runs(experiment_dir: &Path) -> impl Iterator<Item = (Self, Report)> {
         let mut runs: Vec<PathBuf> = std::fs::read_dir(experiment_dir)
             .into_iter()
             .flatten()
