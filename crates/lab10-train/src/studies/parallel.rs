@@ -158,7 +158,12 @@ impl Study<'_, '_> {
     }
 
     /// Trains the member of `job` on `slot`: its finished run, or why not.
-    fn attempt(&self, slot: usize, slot_name: &str, job: &Job) -> Result<Finished, SlotFailure> {
+    fn attempt(
+        &self,
+        slot: usize,
+        slot_name: &str,
+        job: &Job,
+    ) -> Result<Finished, Box<SlotFailure>> {
         let (member, label) = &self.members[job.index];
         // A run with a complete checkpoint short of its last epoch continues; any other starts
         // over (a run lost after its last checkpoint cannot resume).
@@ -193,13 +198,18 @@ impl Study<'_, '_> {
                 run: None,
             }))
         })
-        .map_err(|failure| *failure)
     }
 
     /// Settles the outcome of `job` on the slot `slot_name`: the member's result kept, the
     /// member back in the queue (the slot's worker failed), or the study ending (a stop, the
     /// member's own failure). False when the slot takes no more members.
-    fn settle(&self, job: Job, slot_name: &str, outcome: Result<Finished, SlotFailure>) -> bool {
+    fn settle(
+        &self,
+        job: Job,
+        slot_name: &str,
+        outcome: Result<Finished, Box<SlotFailure>>,
+    ) -> bool {
+        let outcome = outcome.map_err(|failure| *failure);
         let label = &self.members[job.index].1;
         let mut s = self.scheduler.state.lock().expect("scheduler lock");
         s.running -= 1;
