@@ -43,7 +43,7 @@ pub use store::metrics::{self, EpochRecord};
 pub use store::model::{load_model, save_model_atomically};
 pub use store::report::{Interruption, Report, RunStatus, nan_if_null, utc_now, utc_stamp};
 pub use store::run_dir::{
-    CHECKPOINT_DIR, EXPERIMENT_FILE, LATEST, MODEL_FILE, REPORT_FILE, RunDir, RunLock,
-    create_unique_dir, dataset_root,
+    CHECKPOINT_DIR, EXPERIMENT_FILE, MODEL_FILE, REPORT_FILE, RunDir, RunLock, create_unique_dir,
+    dataset_root,
 };
 pub use store::target::RunTargets;

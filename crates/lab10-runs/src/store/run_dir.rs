@@ -104,20 +104,24 @@ impl RunDir {
     /// The runs in `experiment_dir` that finished (their report says `completed`), newest
     /// first, each with its report.
     pub fn completed_runs(experiment_dir: &Path) -> impl Iterator<Item = (Self, Report)> {
-        let mut runs: Vec<PathBuf> = std::fs::read_dir(experiment_dir)
+        Self::runs(experiment_dir).into_iter().filter_map(|run| {
+            let report = run.report().ok()?;
+            report.is_completed().then_some((run, report))
+        })
+    }
+
+    /// Every run folder in `experiment_dir`, finished or not, newest first (run ids start
+    /// with their UTC time); none if the folder cannot be read.
+    pub fn runs(experiment_dir: &Path) -> Vec<Self> {
+        let mut paths: Vec<PathBuf> = std::fs::read_dir(experiment_dir)
             .into_iter()
             .flatten()
             .flatten()
             .filter(|e| e.file_name() != LATEST && e.path().is_dir())
             .map(|e| e.path())
             .collect();
-        // Newest first: run ids start with their UTC time.
-        runs.sort();
-        runs.into_iter().rev().filter_map(|path| {
-            let run = Self { path };
-            let report = run.report().ok()?;
-            report.is_completed().then_some((run, report))
-        })
+        paths.sort();
+        paths.into_iter().rev().map(|path| Self { path }).collect()
     }
 
     /// The run's `report.json`: every finished run has one, and so has one that stopped or

@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use lab10_runs::{EXPERIMENT_FILE, Experiment, LATEST, Report, RunDir};
+use lab10_runs::{EXPERIMENT_FILE, Experiment, Report, RunDir};
 
 use crate::run::{Event, Reused, TrainOptions};
 
@@ -20,9 +20,14 @@ pub fn find_completed_run(
         report.source.is_none()
             && report.backend == backend
             && report.epochs == experiment.training.epochs
-            && Experiment::load(&run.file(EXPERIMENT_FILE))
-                .is_ok_and(|resolved| resolved.same_settings(experiment))
+            && has_settings(run, experiment)
     })
+}
+
+/// Whether `run` was made with exactly `experiment`'s settings (its resolved experiment.toml).
+fn has_settings(run: &RunDir, experiment: &Experiment) -> bool {
+    Experiment::load(&run.file(EXPERIMENT_FILE))
+        .is_ok_and(|resolved| resolved.same_settings(experiment))
 }
 
 /// The newest unfinished run of exactly `experiment` on `backend` under `artifacts` that has a
@@ -34,28 +39,20 @@ pub fn find_unfinished_run(
     experiment: &Experiment,
     backend: &str,
 ) -> Option<RunDir> {
-    let mut runs: Vec<_> = std::fs::read_dir(artifacts.join(&experiment.name))
+    RunDir::runs(&artifacts.join(&experiment.name))
         .into_iter()
-        .flatten()
-        .flatten()
-        .filter(|e| e.file_name() != LATEST && e.path().is_dir())
-        .map(|e| RunDir { path: e.path() })
-        .collect();
-    // Newest first: run ids start with their UTC time.
-    runs.sort_by_key(|run| std::cmp::Reverse(run.id()));
-    runs.into_iter().find(|run| {
-        let report = run.report().ok();
-        // Run ids are `<time>-<backend>-s<seed>`; a killed run has no report to say.
-        let on_backend = report.as_ref().map_or_else(
-            || run.id().split('-').nth(2) == Some(backend),
-            |r| r.backend == backend,
-        );
-        !report.as_ref().is_some_and(Report::is_completed)
-            && on_backend
-            && run.last_checkpoint().is_some()
-            && Experiment::load(&run.file(EXPERIMENT_FILE))
-                .is_ok_and(|resolved| resolved.same_settings(experiment))
-    })
+        .find(|run| {
+            let report = run.report().ok();
+            // Run ids are `<time>-<backend>-s<seed>`; a killed run has no report to say.
+            let on_backend = report.as_ref().map_or_else(
+                || run.id().split('-').nth(2) == Some(backend),
+                |r| r.backend == backend,
+            );
+            !report.as_ref().is_some_and(Report::is_completed)
+                && on_backend
+                && run.last_checkpoint().is_some()
+                && has_settings(run, experiment)
+        })
 }
 
 /// A finished identical run of `member` under `artifacts` on `backend`, announced as reused
