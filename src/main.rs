@@ -69,6 +69,7 @@ fn run(cli: Cli, stop: Stop) -> Result<()> {
         Command::Predict(args) => commands::predict(g, args),
         Command::Report(args) => commands::report(g, args),
         Command::Serve(args) => commands::serve(g, args),
+        Command::Site(args) => commands::site(g, args),
         Command::Worker(args) => commands::worker(g, args),
         Command::Backends => commands::backends(),
         Command::Datasets => commands::datasets(),

@@ -6,6 +6,7 @@ mod interop;
 mod report;
 mod saved;
 mod serve;
+mod site;
 mod train;
 mod worker;
 
@@ -14,5 +15,6 @@ pub use interop::{export, import};
 pub use report::report;
 pub use saved::{eval, predict};
 pub use serve::serve;
+pub use site::site;
 pub use train::{ensemble, train};
 pub use worker::worker;

@@ -5,9 +5,7 @@ use std::path::{Path, PathBuf};
 use crate::error::DataError;
 use crate::idx;
 
-pub const IMAGE_SIDE: usize = 28;
-pub const IMAGE_PIXELS: usize = IMAGE_SIDE * IMAGE_SIDE;
-pub const NUM_CLASSES: usize = 10;
+pub use lab10_image::{IMAGE_PIXELS, IMAGE_SIDE, NUM_CLASSES};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Split {

@@ -29,11 +29,11 @@ pub struct MlpConfig {
 }
 
 fn default_inputs() -> usize {
-    lab10_data::IMAGE_PIXELS
+    lab10_image::IMAGE_PIXELS
 }
 
 fn default_classes() -> usize {
-    lab10_data::NUM_CLASSES
+    lab10_image::NUM_CLASSES
 }
 
 /// A model configuration that cannot be built, with the offending value.

@@ -12,6 +12,7 @@ mod dropout;
 pub mod init;
 pub mod mlp;
 pub mod rbm;
+#[cfg(feature = "train")]
 pub mod step;
 pub mod summary;
 
@@ -19,5 +20,6 @@ pub use activation::ActivationKind;
 pub use config::{ConfigError, MlpConfig};
 pub use init::Init;
 pub use mlp::Mlp;
+#[cfg(feature = "train")]
 pub use step::StepOutput;
 pub use summary::{LayerSummary, ModelSummary};

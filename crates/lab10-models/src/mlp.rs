@@ -3,6 +3,7 @@
 use burn::nn::activation::Activation;
 use burn::nn::{Dropout, Linear, LinearConfig};
 use burn::prelude::*;
+use burn::tensor::activation::softmax;
 
 use crate::config::MlpConfig;
 
@@ -16,7 +17,7 @@ pub struct Mlp {
     pub activation: Activation,
     pub dropout: Dropout,
     /// Whether each training step also measures the layers' gradient norms (see
-    /// [`crate::StepOutput`]). Off by default: it costs a pass over every weight gradient.
+    /// `StepOutput` in step.rs). Off by default: it costs a pass over every weight gradient.
     #[module(skip)]
     pub record_gradient_norms: bool,
 }
@@ -67,5 +68,17 @@ impl Mlp {
                 .forward(self.activation.forward(layer.forward(x)))
         });
         self.output.forward(x)
+    }
+
+    /// Class probabilities (softmax of the logits) for one image of `pixels` in [0, 1],
+    /// multiplied by `input_scale` into the model's input range (its experiment's `pixels`).
+    /// What `lab10 serve` answers and the site's page shows (the same code, native and wasm).
+    pub fn probabilities(&self, pixels: &[f32], input_scale: f32, device: &Device) -> Vec<f32> {
+        let input: Vec<f32> = pixels.iter().map(|p| p * input_scale).collect();
+        let x = Tensor::<2>::from_data(TensorData::new(input, [1, pixels.len()]), device);
+        softmax(self.forward(x), 1)
+            .into_data()
+            .iter::<f32>()
+            .collect()
     }
 }

@@ -15,7 +15,6 @@ use serde_json::json;
 use tower_http::timeout::TimeoutLayer;
 
 use crate::models::{ModelInfo, ModelPrediction, Served};
-use crate::prepare::mnistify;
 
 /// The largest request body: a 280x280 canvas of 0-255 values as JSON is about 300 KB.
 pub const MAX_BODY_BYTES: usize = 1 << 20;
@@ -211,8 +210,7 @@ impl PredictRequest {
                     )));
                 }
                 finite_in(&c.ink, 255.0, "canvas.ink")?;
-                let ink: Vec<f32> = c.ink.iter().map(|&v| (v / 255.0) as f32).collect();
-                Ok(mnistify(&ink, c.width, c.height))
+                Ok(lab10_image::mnistify_canvas(&c.ink, c.width, c.height))
             }
             _ => Err(ApiError::bad(
                 "send exactly one of \"pixels\" (784 values in [0, 1]) or \"canvas\" \

@@ -4,7 +4,6 @@
 use std::path::PathBuf;
 
 use burn::prelude::*;
-use burn::tensor::activation::softmax;
 use lab10_data::{IMAGE_PIXELS, Mnist};
 use lab10_models::Mlp;
 use lab10_runs::{DataOptions, RunDir, SavedModel};
@@ -102,13 +101,7 @@ impl Served {
         self.models
             .iter()
             .map(|m| {
-                let input: Vec<f32> = pixels.iter().map(|p| p * m.input_factor).collect();
-                let x =
-                    Tensor::<2>::from_data(TensorData::new(input, [1, IMAGE_PIXELS]), &self.device);
-                let probabilities: Vec<f32> = softmax(m.model.forward(x), 1)
-                    .into_data()
-                    .iter::<f32>()
-                    .collect();
+                let probabilities = m.model.probabilities(pixels, m.input_factor, &self.device);
                 let predicted = probabilities
                     .iter()
                     .enumerate()

@@ -1,0 +1,212 @@
+//! `lab10 site`: the lesson as a static folder. The trained models run in the reader's browser
+//! as lab10-models' own `Mlp` on Burn, compiled to WebAssembly (crates/lab10-site/wasm), beside
+//! the lesson's curves and table. Any static file server can serve it; nothing in it calls back
+//! to lab10.
+//!
+//! - [`manifest`]: `site.json`, what the page's script reads (models, test digits).
+//! - [`page`]: `index.html`, the page itself.
+//! - [`folder`]: the output folder, built beside its place and swapped in whole.
+//! - `www/`: the page's script and style, copied as they are.
+//!
+//! The WebAssembly module is not built here: scripts/build-wasm.sh builds it (for wasm32, with
+//! wasm-bindgen) into `target/site-wasm`, and [`write_site`] copies it in.
+
+pub mod folder;
+pub mod manifest;
+pub mod page;
+
+use std::path::{Path, PathBuf};
+
+use burn::prelude::Device;
+use lab10_report::RunData;
+use lab10_runs::{DataOptions, Error, SavedModel};
+
+pub use manifest::{Digits, MANIFEST, Manifest, SiteModel};
+
+/// The files wasm-bindgen writes for crates/lab10-site/wasm (`--target web`).
+pub const WASM_FILES: [&str; 2] = ["lab10_site_wasm.js", "lab10_site_wasm_bg.wasm"];
+/// Where scripts/build-wasm.sh puts them, relative to the repository.
+pub const DEFAULT_WASM_DIR: &str = "target/site-wasm";
+/// How many test digits the site ships for "random test digit".
+pub const DEFAULT_DIGITS: usize = 300;
+
+const SCRIPT: &str = include_str!("../www/site.js");
+const STYLE: &str = include_str!("../www/style.css");
+
+/// What to write and where.
+#[derive(Debug, Clone)]
+pub struct Options {
+    pub out: PathBuf,
+    /// Replace `out` if it is a site written earlier.
+    pub force: bool,
+    /// The folder with [`WASM_FILES`].
+    pub wasm: PathBuf,
+    /// The first `digits` test images ship with the site.
+    pub digits: usize,
+}
+
+/// What [`write_site`] wrote.
+#[derive(Debug, Clone)]
+pub struct Written {
+    pub out: PathBuf,
+    pub manifest: Manifest,
+    /// Every file, relative to `out`, with its size in bytes.
+    pub files: Vec<(PathBuf, u64)>,
+}
+
+impl Written {
+    pub fn bytes(&self) -> u64 {
+        self.files.iter().map(|(_, n)| n).sum()
+    }
+}
+
+/// Writes the site for the completed runs `targets` (run folders, or experiment folders meaning
+/// their latest run) into `options.out`. Every run is loaded and evaluated first: a run that
+/// cannot be, a missing WebAssembly build or an `out` that may not be replaced is an error and
+/// nothing is written.
+pub fn write_site(
+    targets: &[PathBuf],
+    data: &DataOptions,
+    device: &Device,
+    options: &Options,
+) -> Result<Written, Error> {
+    folder::check_out(&options.out, options.force)?;
+    if targets.is_empty() {
+        return Err(Error::Invalid("no runs to put on the site".into()));
+    }
+    if options.digits == 0 {
+        return Err(Error::Invalid(
+            "--digits must be at least 1 (the test digits the page offers)".into(),
+        ));
+    }
+    let wasm = read_wasm(&options.wasm)?;
+
+    let mut runs: Vec<RunData> = Vec::new();
+    let mut saved: Vec<SavedModel> = Vec::new();
+    for target in targets {
+        let run = RunData::load(target, data, device).map_err(|e| {
+            Error::Invalid(format!("cannot put {} on the site: {e}", target.display()))
+        })?;
+        if let Some(first) = runs.first()
+            && first.dataset != run.dataset
+        {
+            return Err(Error::Invalid(format!(
+                "{} was trained on {} but {} on {}; a site shows runs of one dataset \
+                 (name runs of one dataset, or pass --dataset)",
+                run.run.path.display(),
+                run.dataset,
+                first.run.path.display(),
+                first.dataset
+            )));
+        }
+        saved.push(SavedModel::open(&run.run.path, None)?);
+        runs.push(run);
+    }
+
+    let staging = folder::staging(&options.out)?;
+    let root = staging.path();
+    let put = |name: &str, bytes: &[u8]| -> Result<(), Error> {
+        let path = root.join(name);
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent).map_err(|e| Error::write(parent, e))?;
+        }
+        std::fs::write(&path, bytes).map_err(|e| Error::write(&path, e))
+    };
+
+    let disambiguate = runs.iter().enumerate().any(|(i, a)| {
+        runs[..i]
+            .iter()
+            .any(|b| b.report.experiment == a.report.experiment)
+    });
+    let mut models = Vec::new();
+    for (run, saved) in runs.iter().zip(&saved) {
+        let key = run.key(disambiguate);
+        let weights = format!("models/{key}/model.bpk");
+        let bytes = std::fs::read(&saved.path).map_err(|e| Error::read(&saved.path, e))?;
+        put(&weights, &bytes)?;
+        put(
+            &format!("models/{key}/experiment.toml"),
+            saved.experiment.to_toml().as_bytes(),
+        )?;
+        models.push(SiteModel::new(
+            run,
+            saved,
+            disambiguate,
+            weights,
+            bytes.len(),
+        ));
+    }
+
+    let test = runs[0].test.mnist();
+    let count = options.digits.min(test.len());
+    let pixels: Vec<u8> = (0..count).flat_map(|i| test.image(i).to_vec()).collect();
+    put(manifest::DIGITS_FILE, &pixels)?;
+    let digits = Digits {
+        file: manifest::DIGITS_FILE.into(),
+        count,
+        labels: test.labels[..count].to_vec(),
+    };
+
+    let report_dir = root.join("report");
+    let report_files = lab10_report::write_report(&runs, &report_dir)?;
+
+    let manifest = Manifest::new(&runs[0], models, digits);
+    for (name, bytes) in WASM_FILES.iter().zip(&wasm) {
+        put(&format!("wasm/{name}"), bytes)?;
+    }
+    put("site.js", SCRIPT.as_bytes())?;
+    put("style.css", STYLE.as_bytes())?;
+    put(
+        "index.html",
+        page::index(&manifest, &runs, disambiguate, &report_files, root).as_bytes(),
+    )?;
+    // Last: a folder with site.json is a finished site (and one --force may replace).
+    put(
+        MANIFEST,
+        serde_json::to_string_pretty(&manifest)
+            .expect("serialisable")
+            .as_bytes(),
+    )?;
+
+    let mut files = Vec::new();
+    list_files(root, Path::new(""), &mut files)?;
+    files.sort();
+    folder::swap_in(staging, &options.out)?;
+    Ok(Written {
+        out: options.out.clone(),
+        manifest,
+        files,
+    })
+}
+
+/// The two files of the WebAssembly build, or how to make them.
+fn read_wasm(dir: &Path) -> Result<Vec<Vec<u8>>, Error> {
+    WASM_FILES
+        .iter()
+        .map(|name| {
+            let path = dir.join(name);
+            std::fs::read(&path).map_err(|e| {
+                Error::Invalid(format!(
+                    "no WebAssembly build of the site at {} ({e}); build it with `bash \
+                     scripts/build-wasm.sh` (docs/site.md), or pass --wasm DIR",
+                    path.display()
+                ))
+            })
+        })
+        .collect()
+}
+
+/// Every file under `dir` (relative to the site's root, with `prefix`) and its size.
+fn list_files(dir: &Path, prefix: &Path, files: &mut Vec<(PathBuf, u64)>) -> Result<(), Error> {
+    for entry in std::fs::read_dir(dir).map_err(|e| Error::read(dir, e))? {
+        let entry = entry.map_err(|e| Error::read(dir, e))?;
+        let meta = entry.metadata().map_err(|e| Error::read(entry.path(), e))?;
+        let name = prefix.join(entry.file_name());
+        if meta.is_dir() {
+            list_files(&entry.path(), &name, files)?;
+        } else {
+            files.push((name, meta.len()));
+        }
+    }
+    Ok(())
+}
