@@ -5,14 +5,15 @@
 # pins (.ci/run installs both):
 #   rustup target add wasm32-unknown-unknown
 #   cargo install wasm-bindgen-cli --version 0.2.130
-# Usage: bash scripts/build-wasm.sh [OUT_DIR]   (default target/site-wasm)
+# Usage: bash scripts/build-wasm.sh [OUT_DIR]   (default: the repository's target/site-wasm)
 set -euo pipefail
+out=$(realpath -m "${1:-$(dirname "$0")/../target/site-wasm}")
 cd "$(dirname "$0")/.."
-out=${1:-target/site-wasm}
 crate=crates/lab10-site/wasm
 want=$(sed -n 's/^wasm-bindgen = "=\(.*\)"$/\1/p' "$crate/Cargo.toml")
 
-if ! rustup target list --installed 2>/dev/null | grep -qx wasm32-unknown-unknown; then
+targets=$(rustup target list --installed 2>/dev/null || true)
+if ! grep -qx wasm32-unknown-unknown <<<"$targets"; then
   echo "error: the wasm32-unknown-unknown target is missing; run \`rustup target add wasm32-unknown-unknown\`" >&2
   exit 1
 fi
@@ -24,15 +25,18 @@ if [ "$have" != "$want" ]; then
 fi
 
 start=$(date +%s)
-# The crate's .cargo/config.toml sets the target, the target dir (target/wasm) and the flags.
+# The crate's .cargo/config.toml sets the target and the flags; the target dir is set here so
+# that a CARGO_TARGET_DIR of the caller's does not send the build elsewhere.
+export CARGO_TARGET_DIR=$PWD/target/wasm
 (cd "$crate" && cargo build --release --locked)
-wasm=target/wasm/wasm32-unknown-unknown/release/lab10_site_wasm.wasm
+wasm=$CARGO_TARGET_DIR/wasm32-unknown-unknown/release/lab10_site_wasm.wasm
 staging=$(mktemp -d "${TMPDIR:-/tmp}/lab10-site-wasm.XXXXXX")
 trap 'rm -rf "$staging"' EXIT
 wasm-bindgen --target web --no-typescript --out-dir "$staging" "$wasm"
 mkdir -p "$out"
 for f in lab10_site_wasm.js lab10_site_wasm_bg.wasm; do
-  install -m 644 "$staging/$f" "$out/.$f.tmp" && mv -f "$out/.$f.tmp" "$out/$f"
+  install -m 644 "$staging/$f" "$out/.$f.tmp"
+  mv -f "$out/.$f.tmp" "$out/$f"
 done
 raw=$(stat -c %s "$out/lab10_site_wasm_bg.wasm")
 gz=$(gzip -9 -c "$out/lab10_site_wasm_bg.wasm" | wc -c)

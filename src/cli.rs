@@ -425,6 +425,9 @@ pub struct SiteArgs {
     /// How many test digits ship with the site (the first N of the test split)
     #[arg(long, value_name = "N", default_value_t = lab10_site::DEFAULT_DIGITS)]
     pub digits: usize,
+    /// The page's heading (a course's name, say)
+    #[arg(long, value_name = "TEXT", default_value = lab10_site::DEFAULT_TITLE)]
+    pub title: String,
 }
 
 impl Global {

@@ -115,6 +115,10 @@ fn a_site_holds_the_runs_models_digits_and_report_and_is_replaced_only_with_forc
             out.join(format!("models/{experiment}/experiment.toml"))
                 .is_file()
         );
+        assert_eq!(
+            m["weights_sha256"].as_str().unwrap(),
+            lab10_data::idx::sha256_hex(&std::fs::read(run.join("model.bpk")).unwrap())
+        );
     }
     assert_eq!(models[0]["architecture"]["hidden"], json!([]));
     assert_eq!(models[1]["architecture"]["hidden"], json!([256, 256]));
@@ -156,6 +160,11 @@ fn a_site_holds_the_runs_models_digits_and_report_and_is_replaced_only_with_forc
         assert!(out.join(file).is_file(), "{file}");
     }
 
+    assert_eq!(
+        manifest["title"],
+        "ML lab 10: NN, ReLU, Xavier, Dropout and Adam"
+    );
+
     // Again without --force: refused, the site untouched.
     let before = std::fs::read(out.join("site.json")).unwrap();
     let err = refused(site(&["--out", out_s, "--wasm", wasm_s]));
@@ -164,13 +173,33 @@ fn a_site_holds_the_runs_models_digits_and_report_and_is_replaced_only_with_forc
 
     // With --force: replaced whole (one model now), nothing left beside it.
     ok_stdout(site(&[
-        "softmax", "--out", out_s, "--wasm", wasm_s, "--force",
+        "softmax",
+        "--out",
+        out_s,
+        "--wasm",
+        wasm_s,
+        "--force",
+        "--title",
+        "Deep learning <week 10>",
     ]));
     let manifest = common::json(&out.join("site.json"));
+    let index = std::fs::read_to_string(out.join("index.html")).unwrap();
+    assert!(
+        index.contains("<h1>Deep learning &lt;week 10&gt;</h1>"),
+        "{index}"
+    );
     assert_eq!(manifest["models"].as_array().unwrap().len(), 1);
     assert!(!out.join("models/xavier").exists());
     assert_eq!(manifest["digits"]["count"], 300);
     assert_eq!(leftovers(tmp.path()), Vec::<String>::new());
+
+    // A site with a file added since (a host's CNAME) is not replaced: it would be deleted.
+    std::fs::write(out.join("CNAME"), "lab10.example.org").unwrap();
+    let err = refused(site(&[
+        "softmax", "--out", out_s, "--wasm", wasm_s, "--force",
+    ]));
+    assert!(err.contains("files added since (CNAME)"), "{err}");
+    assert!(out.join("CNAME").is_file() && out.join("site.json").is_file());
 
     // A folder of other files is never replaced, even with --force.
     let mine = tmp.path().join("mine");
@@ -232,13 +261,39 @@ fn a_run_that_cannot_be_loaded_is_named_and_nothing_is_written() {
     assert!(!out.exists());
 }
 
-/// Whether the browser test can run here: the WebAssembly build (scripts/build-wasm.sh),
-/// Chromium and Python's playwright. CI has them all (.ci/run); elsewhere it says SKIPPED.
+/// The newest modification time of the files under `dir`.
+fn newest(dir: &Path) -> std::time::SystemTime {
+    common::files_under(dir)
+        .iter()
+        .map(|(p, _)| std::fs::metadata(p).unwrap().modified().unwrap())
+        .max()
+        .unwrap_or(std::time::UNIX_EPOCH)
+}
+
+/// Whether the browser test can run here: a WebAssembly build (scripts/build-wasm.sh) newer
+/// than the sources it is made of, Chromium and Python's playwright. CI has them all
+/// (.ci/run); elsewhere it says SKIPPED.
 fn browser_ready() -> Option<PathBuf> {
     let wasm = repo().join(lab10_site::DEFAULT_WASM_DIR);
     let built = lab10_site::WASM_FILES
         .iter()
-        .all(|f| wasm.join(f).is_file());
+        .map(|f| {
+            std::fs::metadata(wasm.join(f))
+                .and_then(|m| m.modified())
+                .ok()
+        })
+        .min()
+        .flatten();
+    let sources = [
+        "crates/lab10-site/wasm",
+        "crates/lab10-models/src",
+        "crates/lab10-image/src",
+    ]
+    .iter()
+    .map(|d| newest(&repo().join(d)))
+    .max()
+    .unwrap();
+    let built = built.is_some_and(|b| b >= sources);
     let browser = std::process::Command::new("python3")
         .args([
             "-c",
@@ -251,12 +306,12 @@ fn browser_ready() -> Option<PathBuf> {
     }
     assert!(
         std::env::var_os("CI").is_none(),
-        "CI must have the site's WebAssembly build (bash scripts/build-wasm.sh), chromium and \
-         Python's playwright (see .ci/run)"
+        "CI must have a fresh WebAssembly build of the site (bash scripts/build-wasm.sh), \
+         chromium and Python's playwright (see .ci/run)"
     );
     eprintln!(
-        "SKIPPED: needs `bash scripts/build-wasm.sh` (built: {built}) and chromium with \
-         `pip install playwright` (found: {browser})"
+        "SKIPPED: needs `bash scripts/build-wasm.sh` (a build newer than its sources: {built}) \
+         and chromium with `pip install playwright` (found: {browser})"
     );
     None
 }
@@ -360,7 +415,8 @@ fn the_site_runs_the_models_in_a_real_browser_as_lab10_does() {
         "--digits",
         "50",
     ]));
-    // The broken copy: xavier's weights cut short, dropout's gone.
+    // The broken copy: one byte of xavier's weights changed (the file still parses, with
+    // another number in it), dropout's gone.
     let broken = tmp.path().join("broken");
     std::fs::create_dir(&broken).unwrap();
     for (path, bytes) in common::files_under(&out) {
@@ -369,8 +425,10 @@ fn the_site_runs_the_models_in_a_real_browser_as_lab10_does() {
         std::fs::write(to, bytes).unwrap();
     }
     let xavier = broken.join("models/xavier/model.bpk");
-    let bytes = std::fs::read(&xavier).unwrap();
-    std::fs::write(&xavier, &bytes[..bytes.len() / 2]).unwrap();
+    let mut bytes = std::fs::read(&xavier).unwrap();
+    let middle = bytes.len() / 2;
+    bytes[middle] ^= 0x40;
+    std::fs::write(&xavier, &bytes).unwrap();
     std::fs::remove_file(broken.join("models/dropout/model.bpk")).unwrap();
 
     let shot = repo().join("target/site-page.png");
@@ -453,7 +511,7 @@ fn the_site_runs_the_models_in_a_real_browser_as_lab10_does() {
     assert_eq!(broken["state"], "partial", "{status}");
     assert!(
         status.contains("models/xavier/model.bpk")
-            && status.contains("not a readable Burn model file"),
+            && status.contains("not the file lab10 site wrote"),
         "{status}"
     );
     assert!(

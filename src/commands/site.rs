@@ -18,6 +18,7 @@ pub fn site(g: &Global, args: SiteArgs) -> Result<()> {
         force,
         wasm,
         digits,
+        title,
     } = args;
     let runs = if targets.is_empty() {
         newest_lesson_runs(g)?
@@ -34,6 +35,7 @@ pub fn site(g: &Global, args: SiteArgs) -> Result<()> {
         force,
         wasm,
         digits,
+        title,
     };
     let written = lab10_site::write_site(&runs, &g.data()?, &device, &options)?;
     let labels: Vec<&str> = written

@@ -29,6 +29,8 @@ pub const WASM_FILES: [&str; 2] = ["lab10_site_wasm.js", "lab10_site_wasm_bg.was
 pub const DEFAULT_WASM_DIR: &str = "target/site-wasm";
 /// How many test digits the site ships for "random test digit".
 pub const DEFAULT_DIGITS: usize = 300;
+/// The page's heading unless `--title` says otherwise.
+pub const DEFAULT_TITLE: &str = "ML lab 10: NN, ReLU, Xavier, Dropout and Adam";
 
 const SCRIPT: &str = include_str!("../www/site.js");
 const STYLE: &str = include_str!("../www/style.css");
@@ -43,6 +45,8 @@ pub struct Options {
     pub wasm: PathBuf,
     /// The first `digits` test images ship with the site.
     pub digits: usize,
+    /// The page's heading (a course's name, say).
+    pub title: String,
 }
 
 /// What [`write_site`] wrote.
@@ -73,6 +77,11 @@ pub fn write_site(
     folder::check_out(&options.out, options.force)?;
     if targets.is_empty() {
         return Err(Error::Invalid("no runs to put on the site".into()));
+    }
+    if options.title.trim().is_empty() {
+        return Err(Error::Invalid(
+            "--title is empty; give the page a heading, or leave --title out".into(),
+        ));
     }
     if options.digits == 0 {
         return Err(Error::Invalid(
@@ -128,13 +137,7 @@ pub fn write_site(
             &format!("models/{key}/experiment.toml"),
             saved.experiment.to_toml().as_bytes(),
         )?;
-        models.push(SiteModel::new(
-            run,
-            saved,
-            disambiguate,
-            weights,
-            bytes.len(),
-        ));
+        models.push(SiteModel::new(run, saved, disambiguate, weights, &bytes));
     }
 
     let test = runs[0].test.mnist();
@@ -150,7 +153,7 @@ pub fn write_site(
     let report_dir = root.join("report");
     let report_files = lab10_report::write_report(&runs, &report_dir)?;
 
-    let manifest = Manifest::new(&runs[0], models, digits);
+    let manifest = Manifest::new(&options.title, &runs[0], models, digits);
     for (name, bytes) in WASM_FILES.iter().zip(&wasm) {
         put(&format!("wasm/{name}"), bytes)?;
     }
@@ -171,7 +174,7 @@ pub fn write_site(
     let mut files = Vec::new();
     list_files(root, Path::new(""), &mut files)?;
     files.sort();
-    folder::swap_in(staging, &options.out)?;
+    folder::swap_in(staging, &options.out, options.force)?;
     Ok(Written {
         out: options.out.clone(),
         manifest,

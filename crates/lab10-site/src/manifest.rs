@@ -18,6 +18,8 @@ pub struct Manifest {
     pub generator: String,
     /// When the site was written (UTC, RFC 3339).
     pub created: String,
+    /// The page's heading.
+    pub title: String,
     pub dataset: String,
     pub classes: Vec<String>,
     pub models: Vec<SiteModel>,
@@ -40,6 +42,9 @@ pub struct SiteModel {
     /// The run's model file (burnpack), relative to the site.
     pub weights: String,
     pub weights_bytes: usize,
+    /// The weights file's SHA-256 (hex): the page refuses a file that differs (a corrupt or
+    /// replaced file can still parse, with other numbers in it).
+    pub weights_sha256: String,
     /// The experiment's description (its file's `description`).
     pub description: String,
     /// Percent, from the run's report.
@@ -63,7 +68,7 @@ impl SiteModel {
         saved: &SavedModel,
         disambiguate: bool,
         weights: String,
-        weights_bytes: usize,
+        weights_bytes: &[u8],
     ) -> Self {
         let model = &saved.experiment.model;
         Self {
@@ -73,7 +78,8 @@ impl SiteModel {
             architecture: model.clone(),
             input_scale: 255.0 * saved.experiment.training.pixels.factor(),
             weights,
-            weights_bytes,
+            weights_bytes: weights_bytes.len(),
+            weights_sha256: lab10_data::idx::sha256_hex(weights_bytes),
             description: run.report.description.clone(),
             test_accuracy: Some(run.report.test_accuracy).filter(|a| a.is_finite()),
             params: model.num_params(),
@@ -93,10 +99,11 @@ impl SiteModel {
 }
 
 impl Manifest {
-    pub fn new(first: &RunData, models: Vec<SiteModel>, digits: Digits) -> Self {
+    pub fn new(title: &str, first: &RunData, models: Vec<SiteModel>, digits: Digits) -> Self {
         Self {
             generator: format!("lab10 {}", env!("CARGO_PKG_VERSION")),
             created: lab10_runs::utc_now(),
+            title: title.trim().to_string(),
             dataset: first.dataset.clone(),
             classes: first.classes.iter().map(|c| c.to_string()).collect(),
             models,

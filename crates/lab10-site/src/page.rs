@@ -65,7 +65,7 @@ pub fn index(
                 meta charset="utf-8";
                 meta name="viewport" content="width=device-width, initial-scale=1";
                 meta name="generator" content=(manifest.generator);
-                title { "ML lab 10: draw a digit for " (names.join(", ")) }
+                title { (manifest.title) ": draw a digit for " (names.join(", ")) }
                 link rel="stylesheet" href="style.css";
                 // No favicon: no request a static server answers 404.
                 link rel="icon" href="data:,";
@@ -76,7 +76,7 @@ pub fn index(
             }
             body data-state="loading" {
                 header {
-                    h1 { "ML lab 10: NN, ReLU, Xavier, Dropout and Adam" }
+                    h1 { (manifest.title) }
                     p.lead {
                         "The lesson's models, trained on " (title) " with lab10, read "
                         "your drawing side by side. They run here, in your browser: each is the "
@@ -181,11 +181,15 @@ fn lesson(runs: &[RunData], disambiguate: bool, curves: &[(String, &str)]) -> Ma
     html! {
         section.lesson {
             h2 { "How they were trained" }
-            table.runs {
-                thead { tr { @for h in TABLE_HEADER { th { (h) } } } }
-                tbody {
-                    @for r in runs {
-                        tr { @for cell in table_row(r, &r.label(disambiguate)) { td { (cell) } } }
+            div.scroll {
+                table.runs {
+                    thead { tr { @for h in TABLE_HEADER { th { (h) } } } }
+                    tbody {
+                        @for r in runs {
+                            tr {
+                                @for cell in table_row(r, &r.label(disambiguate)) { td { (cell) } }
+                            }
+                        }
                     }
                 }
             }

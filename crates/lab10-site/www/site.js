@@ -23,20 +23,28 @@ function say(message, isError) {
 
 class SiteError extends Error {}
 
-async function fetchOk(path, what) {
+const REWRITE = "write the site again with `lab10 site --force` (docs/site.md)";
+
+// A file of the site, or a SiteError naming it: a 404 means the site lacks the file.
+async function fetchOk(path) {
   let response;
   try {
-    response = await fetch(path);
+    // Each path segment encoded: an experiment's name may hold any character.
+    response = await fetch(path.split("/").map(encodeURIComponent).join("/"));
   } catch (e) {
-    throw new SiteError(`${path}: could not be fetched (${e.message}); ${what}`);
+    throw new SiteError(`${path}: could not be fetched (${e.message}); is the server still up?`);
+  }
+  if (response.status === 404) {
+    throw new SiteError(`${path}: HTTP 404, the site has no such file; ${REWRITE}`);
   }
   if (!response.ok) {
-    throw new SiteError(`${path}: HTTP ${response.status} ${response.statusText}; ${what}`);
+    throw new SiteError(`${path}: HTTP ${response.status} ${response.statusText}`);
   }
   return response;
 }
 
-const REWRITE = "write the site again with `lab10 site --force` (docs/site.md)";
+// A trap inside the WebAssembly (a panic) leaves the module unusable: no model is added after.
+class Crashed extends SiteError {}
 
 // Adds one model to `models` from its weights (`body`: the fetched bytes' promise); a problem
 // is said on its row and returned.
@@ -44,12 +52,17 @@ async function addModel(models, m, row, body) {
   try {
     const bytes = new Uint8Array(await body);
     try {
-      models.add(JSON.stringify(m.architecture), m.input_scale, bytes);
+      models.add(JSON.stringify(m.architecture), m.input_scale, bytes, m.weights_sha256);
     } catch (e) {
+      if (e instanceof WebAssembly.RuntimeError) {
+        throw new Crashed(`${m.weights} (${m.label}) crashed the WebAssembly module ` +
+          `(${e.message}); the models after it were not loaded; ${REWRITE}`);
+      }
       throw new SiteError(`${m.weights} (${m.label}): ${e.message}; ${REWRITE}`);
     }
     return null;
   } catch (e) {
+    if (e instanceof Crashed) throw e;
     row.classList.add("failed");
     row.querySelector(".predicted").textContent = "!";
     row.querySelector(".conf").textContent = "not loaded";
@@ -59,7 +72,7 @@ async function addModel(models, m, row, body) {
 }
 
 async function load() {
-  const manifest = await (await fetchOk("site.json", REWRITE)).json();
+  const manifest = await (await fetchOk("site.json")).json();
   lab10.manifest = manifest;
   try {
     await init();
@@ -73,10 +86,11 @@ async function load() {
   // The models, in the manifest's order; the loaded ones get their row's index.
   const models = new Models();
   const loaded = [];
-  const digitsPromise = fetchOk(manifest.digits.file, REWRITE).then((r) => r.arrayBuffer());
-  // Every weights file is fetched at once, and added in order.
-  const bodies = manifest.models.map((m) => fetchOk(m.weights,
-    `this model's weights file is missing; ${REWRITE}`).then((r) => r.arrayBuffer()));
+  // Every file is fetched at once, the models added in order; a failure is handled where it
+  // is awaited (the empty catches only keep the browser from calling it unhandled first).
+  const digitsPromise = fetchOk(manifest.digits.file).then((r) => r.arrayBuffer());
+  digitsPromise.catch(() => {});
+  const bodies = manifest.models.map((m) => fetchOk(m.weights).then((r) => r.arrayBuffer()));
   for (const body of bodies) body.catch(() => {});
   for (let i = 0; i < manifest.models.length; i++) {
     const problem = await addModel(models, manifest.models[i], rows[i], bodies[i]);
@@ -137,13 +151,12 @@ function show(input) {
 // page; the ink is the canvas's alpha channel.
 let drawing = false;
 let lastPoint = null;
-let pending = false;
+let pending = null;
 
 function predictDrawing() {
-  if (pending) return;
-  pending = true;
-  requestAnimationFrame(() => {
-    pending = false;
+  if (pending !== null) return;
+  pending = requestAnimationFrame(() => {
+    pending = null;
     const rgba = ctx.getImageData(0, 0, pad.width, pad.height).data;
     const input = prepare(new Uint8Array(rgba.buffer), pad.width, pad.height);
     show(input.length ? input : null);
@@ -158,15 +171,24 @@ function point(event) {
   };
 }
 
+// Forgets the test digit shown (its label), and a drawing's prediction not made yet.
+function forgetSample() {
+  if (pending !== null) cancelAnimationFrame(pending);
+  pending = null;
+  sampleLabel.textContent = "";
+  sampleLabel.classList.remove("error");
+  delete sampleLabel.dataset.label;
+  delete sampleLabel.dataset.index;
+}
+
 function clearPad() {
+  forgetSample();
   ctx.clearRect(0, 0, pad.width, pad.height);
   ctx.lineWidth = 18;
   ctx.lineCap = "round";
   ctx.lineJoin = "round";
   ctx.strokeStyle = "#000";
   ctx.fillStyle = "#000";
-  sampleLabel.textContent = "";
-  delete sampleLabel.dataset.label;
   if (site) show(null);
 }
 
@@ -194,7 +216,7 @@ function showDigit(index) {
 function wire() {
   pad.addEventListener("pointerdown", (event) => {
     drawing = true;
-    sampleLabel.textContent = "";
+    if (sampleLabel.dataset.index !== undefined || sampleLabel.textContent) forgetSample();
     pad.setPointerCapture(event.pointerId);
     lastPoint = point(event);
     ctx.beginPath();
@@ -226,10 +248,13 @@ function wire() {
   document.getElementById("pick").addEventListener("submit", (event) => {
     event.preventDefault();
     const index = Number(digitInput.value);
-    if (Number.isInteger(index) && index >= 0 && index < site.manifest.digits.count) {
+    if (digitInput.value !== "" && Number.isInteger(index) && index >= 0 &&
+        index < site.manifest.digits.count) {
       showDigit(index);
     } else {
-      say(`test digit # must be a whole number from 0 to ${site.manifest.digits.count - 1}`, true);
+      sampleLabel.textContent =
+        `Test digit # is a whole number from 0 to ${site.manifest.digits.count - 1}.`;
+      sampleLabel.classList.add("error");
     }
   });
   for (const el of document.querySelectorAll("button, input")) el.disabled = false;
@@ -237,6 +262,9 @@ function wire() {
 
 try {
   clearPad();
+  // Opened as a file: the page's first script has said why nothing can load (some browsers
+  // still run this module from a file).
+  if (location.protocol === "file:") throw null;
   site = await load();
   lab10.showDigit = showDigit;
   if (site.loaded.length === 0) {
@@ -253,7 +281,9 @@ try {
   }
   document.body.dataset.state = lab10.problems.length ? "partial" : "ready";
 } catch (e) {
-  say(e instanceof SiteError ? e.message : `the page failed: ${e.message}`, true);
-  document.body.dataset.state = "error";
-  console.error(e);
+  if (e !== null) {
+    say(e instanceof SiteError ? e.message : `the page failed: ${e.message}`, true);
+    document.body.dataset.state = "error";
+    console.error(e);
+  }
 }

@@ -10,6 +10,7 @@ use burn::store::ModuleRecord;
 use burn::tensor::Bytes;
 use lab10_image::{IMAGE_PIXELS, mnistify_canvas};
 use lab10_models::{Mlp, MlpConfig};
+use sha2::{Digest, Sha256};
 use wasm_bindgen::prelude::*;
 
 /// The models the page loaded, in the order it added them.
@@ -37,15 +38,29 @@ impl Models {
     }
 
     /// Adds a model: `architecture` is its experiment's `[model]` table as JSON (lab10-models'
-    /// `MlpConfig`), `weights` the run's own model file (burnpack, `model.bpk`), `input_scale`
-    /// what a [0, 1] pixel is multiplied by (the experiment's `pixels`). A file that is not a
-    /// Burn model, or one of another shape, is refused with Burn's reason.
+    /// `MlpConfig`), `weights` the run's own model file (burnpack, `model.bpk`), `sha256` that
+    /// file's digest as `lab10 site` recorded it, `input_scale` what a [0, 1] pixel is
+    /// multiplied by (the experiment's `pixels`). A file that differs from the recorded one
+    /// (a corrupt file can still parse, with other numbers in it), is not a Burn model, or is
+    /// one of another shape is refused, saying which.
     pub fn add(
         &mut self,
         architecture: &str,
         input_scale: f32,
         weights: Vec<u8>,
+        sha256: &str,
     ) -> Result<(), JsError> {
+        let digest: String = Sha256::digest(&weights)
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        if !digest.eq_ignore_ascii_case(sha256) {
+            return Err(JsError::new(&format!(
+                "it is not the file lab10 site wrote ({} bytes, SHA-256 {digest}; site.json \
+                 says {sha256}): damaged, cut short or replaced",
+                weights.len()
+            )));
+        }
         let config: MlpConfig = serde_json::from_str(architecture)
             .map_err(|e| JsError::new(&format!("its architecture is not a lab10 model: {e}")))?;
         config
