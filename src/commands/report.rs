@@ -1,6 +1,6 @@
 //! `lab10 report`: curves, confusion matrices, misclassified digits and a table of runs.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use anyhow::Result;
 use lab10_data::KNOWN;
@@ -52,11 +52,7 @@ pub fn report(g: &Global, args: ReportArgs) -> Result<()> {
         }
         found
     } else {
-        let run_targets = g.run_targets();
-        targets
-            .iter()
-            .map(|t| run_targets.resolve(Path::new(t)))
-            .collect::<Result<_, _>>()?
+        g.run_targets().resolve_all(&targets)?
     };
     let device = g.backend()?.device()?;
     let data = g.data()?;

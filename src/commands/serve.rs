@@ -1,6 +1,6 @@
 //! `lab10 serve`: the draw-a-digit page and its JSON API (crates/lab10-serve) for trained runs.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use anyhow::{Context, Result};
 use lab10_runs::{RunDir, dataset_root};
@@ -20,11 +20,7 @@ pub fn serve(g: &Global, args: ServeArgs) -> Result<()> {
     let runs = if targets.is_empty() {
         newest_completed_runs(g)?
     } else {
-        let run_targets = g.run_targets();
-        targets
-            .iter()
-            .map(|t| run_targets.resolve(Path::new(t)))
-            .collect::<Result<_, _>>()?
+        g.run_targets().resolve_all(&targets)?
     };
     let device = g.backend()?.device()?;
     let served = lab10_serve::Served::load(&runs, &g.data()?, device)?;

@@ -1,7 +1,7 @@
 //! `lab10 site`: the lesson as a static folder where the models run in the browser
 //! (crates/lab10-site; the WebAssembly from scripts/build-wasm.sh).
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use anyhow::Result;
 use lab10_runs::{RunDir, dataset_root};
@@ -23,11 +23,7 @@ pub fn site(g: &Global, args: SiteArgs) -> Result<()> {
     let runs = if targets.is_empty() {
         newest_lesson_runs(g)?
     } else {
-        let run_targets = g.run_targets();
-        targets
-            .iter()
-            .map(|t| run_targets.resolve(Path::new(t)))
-            .collect::<Result<_, _>>()?
+        g.run_targets().resolve_all(&targets)?
     };
     let device = g.backend()?.device()?;
     let options = lab10_site::Options {

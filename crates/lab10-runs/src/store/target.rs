@@ -38,6 +38,12 @@ impl RunTargets {
         dir.is_dir().then_some(dir)
     }
 
+    /// Every target of a command that takes several (`report`, `serve`, `site`), in order;
+    /// the first that means no run is the error.
+    pub fn resolve_all<T: AsRef<Path>>(&self, targets: &[T]) -> Result<Vec<PathBuf>> {
+        targets.iter().map(|t| self.resolve(t.as_ref())).collect()
+    }
+
     /// What `target` names: for an experiment, its newest completed run (its `latest` may have
     /// diverged or been stopped); otherwise the path as given.
     pub fn resolve(&self, target: &Path) -> Result<PathBuf> {
