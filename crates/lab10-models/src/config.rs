@@ -50,6 +50,12 @@ impl MlpConfig {
             .collect()
     }
 
+    /// The widths as people write them: `784-256-256-10`.
+    pub fn widths_text(&self) -> String {
+        let widths: Vec<String> = self.widths().iter().map(|w| w.to_string()).collect();
+        widths.join("-")
+    }
+
     /// Weights plus biases of every linear layer.
     pub fn num_params(&self) -> usize {
         self.widths().windows(2).map(|w| w[0] * w[1] + w[1]).sum()

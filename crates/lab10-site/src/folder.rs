@@ -94,17 +94,9 @@ pub fn swap_in(staging: TempDir, out: &Path, force: bool) -> Result<(), Error> {
         std::fs::set_permissions(staging.path(), std::fs::Permissions::from_mode(0o755))
             .map_err(|e| Error::write(staging.path(), e))?;
     }
-    let occupied = out.exists();
-    if occupied
-        && std::fs::read_dir(out)
-            .map_err(|e| Error::read(out, e))?
-            .next()
-            .is_none()
-    {
-        // An empty folder: rename(2) replaces it.
-        return rename_into(staging, out);
-    }
-    if !occupied {
+    // Nothing there, or an empty folder (rename(2) replaces that): one rename.
+    let empty = |dir: &Path| std::fs::read_dir(dir).map(|mut d| d.next().is_none());
+    if !out.exists() || empty(out).map_err(|e| Error::read(out, e))? {
         return rename_into(staging, out);
     }
     #[cfg(target_os = "linux")]

@@ -88,13 +88,7 @@ impl SiteModel {
 
     /// `784-256-256-10`.
     pub fn widths(&self) -> String {
-        let w: Vec<String> = self
-            .architecture
-            .widths()
-            .iter()
-            .map(|w| w.to_string())
-            .collect();
-        w.join("-")
+        self.architecture.widths_text()
     }
 }
 

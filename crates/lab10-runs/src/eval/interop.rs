@@ -226,11 +226,7 @@ fn check_tensors(
     config: &MlpConfig,
 ) -> std::result::Result<Vec<usize>, String> {
     let widths = config.widths();
-    let shapes = widths
-        .iter()
-        .map(|w| w.to_string())
-        .collect::<Vec<_>>()
-        .join("-");
+    let shapes = config.widths_text();
     let mut layers: BTreeMap<usize, (Option<&Found>, Option<&Found>)> = BTreeMap::new();
     for (name, t) in found {
         let parsed = name

@@ -67,16 +67,10 @@ fn describe_load_error(e: &burn::store::RecordError, experiment: &Experiment) ->
     if problems.len() > 3 {
         shown.push_str(&format!("; and {} more", problems.len() - 3));
     }
-    let widths: Vec<String> = experiment
-        .model
-        .widths()
-        .iter()
-        .map(|w| w.to_string())
-        .collect();
     format!(
         "does not fit experiment '{}' ({}): {shown}. \
          Evaluate it with the experiment it was trained with (--experiment NAME).",
         experiment.name,
-        widths.join("-"),
+        experiment.model.widths_text(),
     )
 }

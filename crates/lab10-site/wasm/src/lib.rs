@@ -83,7 +83,7 @@ impl Models {
             .map_err(|e| {
                 JsError::new(&format!(
                     "its weights do not fit its architecture ({}): {e}",
-                    widths(&config)
+                    config.widths_text()
                 ))
             })?;
         self.models.push(Loaded {
@@ -131,9 +131,4 @@ pub fn prepare(rgba: &[u8], width: usize, height: usize) -> Result<Vec<f32>, JsE
     }
     let ink: Vec<f64> = rgba.chunks_exact(4).map(|px| px[3] as f64).collect();
     Ok(mnistify_canvas(&ink, width, height).unwrap_or_default())
-}
-
-fn widths(config: &MlpConfig) -> String {
-    let w: Vec<String> = config.widths().iter().map(|w| w.to_string()).collect();
-    w.join("-")
 }
