@@ -1,15 +1,11 @@
 #!/usr/bin/env python3
-"""What training on a `lab10 worker` costs, on this machine (loopback).
-
-1. Overhead: `xavier` and `dropout` trained here on flex and on a flex worker on 127.0.0.1
-   (`--remote`), one after the other, same settings: s/epoch side by side (median of the
-   epochs after the first).
-2. Spreading a group: the wall time of `train --group init` one run after another in this
-   process, on 1 and 2 workers (`--workers`), and in 1 and 2 local processes (`--jobs`).
+"""What training on a `lab10 worker` costs, on this machine (loopback): `xavier` and
+`dropout` trained here on flex and on a flex worker on 127.0.0.1 (`--remote`), one after the
+other, same settings: s/epoch side by side (median of the epochs after the first). A group's
+members side by side (`--jobs`, `--slurm`) are bench/slurm.py's.
 
 Usage (after `cargo build --release --features remote`):
-    python3 bench/remote.py [--lab10 target/release/lab10] [--epochs 3] [--group-epochs 1]
-        [--repeat 3] [--parts overhead,group]
+    python3 bench/remote.py [--lab10 target/release/lab10] [--epochs 3] [--repeat 3]
 """
 import argparse
 import json
@@ -76,54 +72,16 @@ def overhead(lab10, epochs, repeat, root):
     print()
 
 
-def group(lab10, epochs, repeat, root):
-    print(f"## `train --group init --epochs {epochs} --no-reuse` (4 experiments x 3 seeds), "
-          f"wall time, median of {repeat}\n")
-    print("| how | wall s | vs one after another |")
-    print("|---|---|---|")
-    base = None
-    configs = [("one after another, this process", [], 0),
-               ("--workers: 1 local worker", None, 1),
-               ("--workers: 2 local workers", None, 2),
-               ("--jobs 1", ["--jobs", "1"], 0),
-               ("--jobs 2", ["--jobs", "2"], 0)]
-    for label, extra, workers in configs:
-        walls = []
-        for _ in range(repeat):
-            procs = [start_worker(lab10) for _ in range(workers)]
-            try:
-                args = extra if extra is not None else [
-                    "--workers", ",".join(url for _, url in procs)]
-                artifacts = tempfile.mkdtemp(dir=root)
-                start = time.monotonic()
-                subprocess.run([lab10, "train", "--group", "init", "--epochs", str(epochs),
-                                "--no-reuse", "--json", "--artifacts", artifacts] + args,
-                               check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-                walls.append(time.monotonic() - start)
-            finally:
-                for proc, _ in procs:
-                    proc.kill()
-        wall = statistics.median(walls)
-        base = base or wall
-        print(f"| {label} | {wall:.1f} | {wall / base:.2f}x |", flush=True)
-    print()
-
-
 def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--lab10", default="target/release/lab10")
     p.add_argument("--epochs", type=int, default=3)
-    p.add_argument("--group-epochs", type=int, default=1)
     p.add_argument("--repeat", type=int, default=3, help="runs per configuration (median)")
-    p.add_argument("--parts", default="overhead,group")
     a = p.parse_args()
     cores = os.cpu_count()
     print(f"lab10 remote benchmark: {cores} cores, {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}\n")
     with tempfile.TemporaryDirectory() as root:
-        if "overhead" in a.parts:
-            overhead(a.lab10, a.epochs, a.repeat, root)
-        if "group" in a.parts:
-            group(a.lab10, a.group_epochs, a.repeat, root)
+        overhead(a.lab10, a.epochs, a.repeat, root)
 
 
 if __name__ == "__main__":

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use anyhow::{Context, Result};
 use clap::builder::{PossibleValuesParser, TypedValueParser};
 use clap::{Args, Parser, Subcommand};
-use lab10_data::{DatasetSpec, KNOWN};
+use lab10_data::{DatasetSpec, FASHION_MNIST, KNOWN, MNIST, Places};
 use lab10_runs::{
     BackendKind, Compute, DataOptions, ExperimentCatalog, Overrides, Provenance, RemoteTarget,
     RunDir, RunTargets, Stop, WorkerUrl, read_token_file,
@@ -50,17 +50,38 @@ pub struct Global {
     #[arg(long, global = true, value_name = "NAME",
           value_parser = PossibleValuesParser::new(KNOWN.map(|d| d.name)))]
     pub dataset: Option<String>,
-    /// Folder with the dataset's four IDX files (.gz or raw) [env: LAB10_DATA_DIR]
-    #[arg(long, global = true, value_name = "DIR")]
+    /// Folder with the dataset's four IDX files (.gz or raw)
+    #[arg(long, global = true, value_name = "DIR", env = "LAB10_DATA_DIR")]
     pub data_dir: Option<PathBuf>,
+    /// Where downloaded datasets are kept (<DIR>/<dataset>) [default: the user cache's lab10/]
+    #[arg(long, global = true, value_name = "DIR", env = "LAB10_CACHE_DIR")]
+    pub cache_dir: Option<PathBuf>,
+    /// Base URLs that serve MNIST's four .gz files, tried in order, instead of the built-in ones
+    #[arg(
+        long,
+        global = true,
+        value_name = "URL,..",
+        value_delimiter = ',',
+        env = "LAB10_MNIST_MIRRORS"
+    )]
+    pub mnist_mirrors: Option<Vec<String>>,
+    /// The same for Fashion-MNIST
+    #[arg(
+        long,
+        global = true,
+        value_name = "URL,..",
+        value_delimiter = ',',
+        env = "LAB10_FASHION_MNIST_MIRRORS"
+    )]
+    pub fashion_mnist_mirrors: Option<Vec<String>>,
     /// Accept IDX files that match no known dataset's checksums (recorded as dataset 'custom')
     #[arg(long, global = true)]
     pub no_verify: bool,
     /// Where runs are written
     #[arg(long, global = true, value_name = "DIR", default_value = "artifacts")]
     pub artifacts: PathBuf,
-    /// Folder of experiment files [env: LAB10_EXPERIMENTS_DIR] [default: ./experiments]
-    #[arg(long, global = true, value_name = "DIR")]
+    /// Folder of experiment files [default: ./experiments]
+    #[arg(long, global = true, value_name = "DIR", env = "LAB10_EXPERIMENTS_DIR")]
     pub experiments: Option<PathBuf>,
 }
 
@@ -94,7 +115,7 @@ pub enum Command {
     /// reader's browser (WebAssembly) beside the lesson's curves and table
     Site(SiteArgs),
     /// Serve this machine's device (--backend) to other lab10 processes, which train and
-    /// evaluate on it with --remote ws://HOST:PORT (or spread a group with --workers)
+    /// evaluate on it with --remote ws://HOST:PORT
     Worker(WorkerArgs),
     /// List the compiled-in backends and the device each would use
     Backends,
@@ -114,98 +135,62 @@ pub struct TrainArgs {
     /// With --group: these seeds instead of the group's (comma-separated)
     #[arg(long, value_name = "S,S,..", value_delimiter = ',', requires = "group")]
     pub seeds: Option<Vec<u64>>,
-    /// With --group: train every run again instead of reusing finished identical runs
-    #[arg(long, requires = "group")]
-    pub no_reuse: bool,
     #[command(flatten)]
-    pub settings: SettingArgs,
+    pub overrides: Overrides,
     #[command(flatten)]
     pub remote: RemoteArgs,
-    /// With --group: train the members side by side on these workers (`lab10 worker`), one
-    /// member per worker at a time; a member whose worker fails continues on another
-    #[arg(long, value_name = "ws://HOST:PORT,..", value_delimiter = ',', requires = "group",
-          value_parser = parse_worker, conflicts_with_all = ["remote", "jobs"])]
-    pub workers: Option<Vec<WorkerUrl>>,
-    /// With --group: train N members side by side, each in its own local process
-    #[arg(
-        long,
-        value_name = "N",
-        requires = "group",
-        allow_negative_numbers = true,
-        conflicts_with = "remote"
-    )]
-    pub jobs: Option<usize>,
+    /// With --group: how its members are trained
+    #[command(flatten)]
+    pub study: StudyArgs,
     /// Continue an interrupted run from its last checkpoint: the given run folder, or
     /// artifacts/<experiment>/latest when none is given
     #[arg(long, value_name = "RUN", num_args = 0..=1)]
     pub resume: Option<Option<PathBuf>>,
     /// Train this experiment once, whoever started it: nothing if an identical run finished,
     /// resume its own unfinished run (same settings and seed, not `latest`) if one has a
-    /// checkpoint, else start one. What a Slurm array task runs, again after a requeue
+    /// checkpoint, else start one. What a member's process runs (--jobs, a Slurm array task,
+    /// again after a requeue)
     #[arg(long = "continue", conflicts_with_all = ["group", "resume"])]
     pub continue_own: bool,
-    #[command(flatten)]
-    pub slurm: SlurmArgs,
     /// Print progress as JSON lines (one object per event, "event" names it) instead of text
     #[arg(long)]
     pub json: bool,
 }
 
-/// Command-line overrides of an experiment's settings.
+/// How the members of a group (`train --group`) or an ensemble are trained: one after another
+/// here, side by side in local processes (`--jobs`), or on a Slurm cluster (`--slurm`).
 #[derive(Args)]
-pub struct SettingArgs {
-    /// Epochs to train (instead of the experiment's)
-    #[arg(long, value_name = "N", allow_negative_numbers = true)]
-    pub epochs: Option<usize>,
-    /// Batch size (instead of the experiment's)
-    #[arg(long, value_name = "N", allow_negative_numbers = true)]
-    pub batch_size: Option<usize>,
-    /// Learning rate
-    #[arg(long, value_name = "LR", allow_negative_numbers = true)]
-    pub lr: Option<f64>,
-    /// Seed of initialisation, shuffling and dropout (ensemble: the first member's)
-    #[arg(long, value_name = "N", allow_negative_numbers = true)]
-    pub seed: Option<u64>,
-    /// Validate on the last N training images instead of the test set
-    #[arg(long, value_name = "N", allow_negative_numbers = true)]
-    pub holdout: Option<usize>,
-    /// Train on the first N training images only
-    #[arg(long, value_name = "N", allow_negative_numbers = true)]
-    pub train_size: Option<usize>,
-    /// Validate/test on the first N test images only
-    #[arg(long, value_name = "N", allow_negative_numbers = true)]
-    pub test_size: Option<usize>,
+pub struct StudyArgs {
+    /// Train every member again instead of reusing finished identical runs
+    #[arg(long)]
+    pub no_reuse: bool,
+    /// Train N members side by side, each in its own local process
+    #[arg(
+        long,
+        value_name = "N",
+        allow_negative_numbers = true,
+        conflicts_with = "remote"
+    )]
+    pub jobs: Option<usize>,
+    #[command(flatten)]
+    pub slurm: SlurmArgs,
+    /// Retired: refused with a message that says what to use instead
+    #[arg(long, hide = true, num_args = 0.., allow_hyphen_values = true)]
+    pub workers: Option<Vec<String>>,
 }
 
-impl SettingArgs {
-    /// The same settings as command-line flags, for a command run elsewhere (a Slurm job).
-    pub fn to_args(&self) -> Vec<std::ffi::OsString> {
-        let flags: [(&str, Option<String>); 7] = [
-            ("--epochs", self.epochs.map(|v| v.to_string())),
-            ("--batch-size", self.batch_size.map(|v| v.to_string())),
-            ("--lr", self.lr.map(|v| v.to_string())),
-            ("--seed", self.seed.map(|v| v.to_string())),
-            ("--holdout", self.holdout.map(|v| v.to_string())),
-            ("--train-size", self.train_size.map(|v| v.to_string())),
-            ("--test-size", self.test_size.map(|v| v.to_string())),
-        ];
-        flags
-            .into_iter()
-            .filter_map(|(flag, value)| Some([flag.into(), value?.into()]))
-            .flatten()
-            .collect()
-    }
-
-    pub fn overrides(&self) -> Overrides {
-        Overrides {
-            epochs: self.epochs,
-            batch_size: self.batch_size,
-            learning_rate: self.lr,
-            seed: self.seed,
-            holdout: self.holdout,
-            train_size: self.train_size,
-            test_size: self.test_size,
+impl StudyArgs {
+    /// `--workers` (retired): says what does its work now.
+    pub fn refuse_workers(&self) -> Result<()> {
+        if self.workers.is_some() {
+            anyhow::bail!(
+                "--workers is gone. On one machine, train members side by side with --jobs N; \
+                 on one remote device, train on it with --remote ws://HOST:PORT (`lab10 \
+                 worker` serves it); on many machines, submit the study to Slurm with --slurm \
+                 (docs/cluster.md, docs/remote.md)"
+            );
         }
+        Ok(())
     }
 }
 
@@ -227,28 +212,12 @@ pub struct EnsembleArgs {
         allow_negative_numbers = true
     )]
     pub members: usize,
-    /// Train every member again instead of reusing finished identical runs
-    #[arg(long)]
-    pub no_reuse: bool,
     #[command(flatten)]
-    pub settings: SettingArgs,
+    pub overrides: Overrides,
     #[command(flatten)]
     pub remote: RemoteArgs,
-    /// Train the members side by side on these workers (`lab10 worker`), one member per
-    /// worker at a time; a member whose worker fails continues on another
-    #[arg(long, value_name = "ws://HOST:PORT,..", value_delimiter = ',',
-          value_parser = parse_worker, conflicts_with_all = ["remote", "jobs"])]
-    pub workers: Option<Vec<WorkerUrl>>,
-    /// Train N members side by side, each in its own local process
-    #[arg(
-        long,
-        value_name = "N",
-        allow_negative_numbers = true,
-        conflicts_with = "remote"
-    )]
-    pub jobs: Option<usize>,
     #[command(flatten)]
-    pub slurm: SlurmArgs,
+    pub study: StudyArgs,
     /// Print progress as JSON lines (one object per event, "event" names it) instead of text
     #[arg(long)]
     pub json: bool,
@@ -259,7 +228,7 @@ pub struct EnsembleArgs {
 pub struct SlurmArgs {
     /// Submit the members as a Slurm job array (one task per member not yet finished) and a
     /// summary job after it; prints the job ids and where the logs are
-    #[arg(long, conflicts_with_all = ["workers", "jobs", "remote", "collect"])]
+    #[arg(long, conflicts_with_all = ["jobs", "remote", "collect"])]
     pub slurm: bool,
     /// With --slurm: an option for sbatch, for both jobs (repeatable): --sbatch-arg=--partition=gpu
     #[arg(
@@ -283,7 +252,7 @@ pub struct SlurmArgs {
     pub slurm_dry_run: bool,
     /// Train nothing: write the summary from the members' finished runs, naming those
     /// without one (what the --slurm summary job runs)
-    #[arg(long, conflicts_with_all = ["workers", "jobs", "no_reuse"])]
+    #[arg(long, conflicts_with_all = ["jobs", "no_reuse"])]
     pub collect: bool,
 }
 
@@ -295,7 +264,7 @@ pub struct RemoteArgs {
     #[arg(long, value_name = "ws://HOST:PORT", value_parser = parse_worker)]
     pub remote: Option<WorkerUrl>,
     /// The worker's token: the first line of FILE (what `lab10 worker` printed, or its own
-    /// --token-file); for every worker of --workers
+    /// --token-file)
     #[arg(long, value_name = "FILE")]
     pub token_file: Option<PathBuf>,
 }
@@ -346,15 +315,37 @@ pub struct ExportArgs {
     /// An experiment's name (its newest completed run), a run folder, artifacts/<experiment>
     /// (its latest run) or a .bpk model file
     pub target: PathBuf,
-    /// Output file [default: model.safetensors in the run folder, or beside the .bpk]
+    /// Output file, its format by its extension: .safetensors or .onnx [default:
+    /// model.safetensors (or model.onnx with --format onnx) in the run folder, or beside the .bpk]
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
+    /// The format, for an --out whose extension does not say it
+    #[arg(long, value_enum)]
+    pub format: Option<ExportFormat>,
     /// Replace an existing output file
     #[arg(long)]
     pub force: bool,
     /// Architecture of a model file outside a run (default: the run's own experiment)
     #[arg(long, value_name = "NAME")]
     pub experiment: Option<String>,
+}
+
+/// What `lab10 export` writes.
+#[derive(Clone, Copy, PartialEq, Eq, Debug, clap::ValueEnum)]
+pub enum ExportFormat {
+    /// PyTorch's layout, with the architecture in the metadata (NumPy and PyTorch read it)
+    Safetensors,
+    /// An ONNX graph: raw pixels in, logits and probabilities out (ONNX Runtime runs it)
+    Onnx,
+}
+
+impl ExportFormat {
+    pub fn extension(self) -> &'static str {
+        match self {
+            ExportFormat::Safetensors => "safetensors",
+            ExportFormat::Onnx => "onnx",
+        }
+    }
 }
 
 #[derive(Args)]
@@ -447,7 +438,7 @@ impl Global {
         let Some(url) = &remote.remote else {
             if let Some(file) = &remote.token_file {
                 anyhow::bail!(
-                    "--token-file {} is the token of a worker: use it with --remote or --workers",
+                    "--token-file {} is the token of a worker: use it with --remote",
                     file.display()
                 );
             }
@@ -484,7 +475,7 @@ impl Global {
         json: bool,
     ) -> Result<TrainOptions> {
         Ok(TrainOptions {
-            backend: compute,
+            compute,
             data: self.data()?,
             artifacts: self.artifacts.clone(),
             resume,
@@ -512,9 +503,25 @@ impl Global {
                 .as_deref()
                 .map(DatasetSpec::by_name)
                 .transpose()?,
-            dir: self.data_dir.clone(),
+            places: self.places(),
             verify: !self.no_verify,
         })
+    }
+
+    /// Where datasets are looked for and downloaded from: --data-dir, --cache-dir, mirrors.
+    pub fn places(&self) -> Places {
+        let mirrors = [
+            (MNIST.name, &self.mnist_mirrors),
+            (FASHION_MNIST.name, &self.fashion_mnist_mirrors),
+        ];
+        Places {
+            dir: self.data_dir.clone(),
+            cache: self.cache_dir.clone(),
+            mirrors: mirrors
+                .into_iter()
+                .filter_map(|(name, urls)| Some((name.to_string(), urls.clone()?)))
+                .collect(),
+        }
     }
 
     /// The runs command-line targets name: under --artifacts, on --dataset (or each

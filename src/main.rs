@@ -6,7 +6,8 @@
 
 mod cli;
 mod commands;
-mod launcher;
+mod jobs;
+mod member;
 mod printer;
 mod signals;
 mod slurm;
@@ -43,11 +44,6 @@ fn main() -> ExitCode {
                 eprintln!("{message}");
                 ExitCode::from(reason.exit_code())
             }
-            // A worker's failure, not the run's: a group retries the member elsewhere.
-            Some(e) if e.is_worker_failure() => {
-                eprintln!("error: {e:#}");
-                ExitCode::from(launcher::WORKER_FAILED as u8)
-            }
             _ => {
                 eprintln!("error: {e:#}");
                 ExitCode::FAILURE
@@ -72,6 +68,6 @@ fn run(cli: Cli, stop: Stop) -> Result<()> {
         Command::Site(args) => commands::site(g, args),
         Command::Worker(args) => commands::worker(g, args),
         Command::Backends => commands::backends(),
-        Command::Datasets => commands::datasets(),
+        Command::Datasets => commands::datasets(g),
     }
 }

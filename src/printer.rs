@@ -1,6 +1,6 @@
 //! How `lab10` shows a run's progress: one plain line per event (on a terminal, Burn's TUI
 //! shows the epochs instead), or with `--json` one JSON object per event. The events of a
-//! group's members trained in child processes (src/launcher.rs) are shown by the same lines,
+//! group's members trained in child processes (src/jobs.rs) are shown by the same lines,
 //! each with its member's label.
 
 use std::io::IsTerminal;
@@ -21,14 +21,13 @@ impl Printer {
         }
     }
 
-    /// An event of a member trained in a child process on `slot`: in JSON with its `member`
-    /// label and `slot` added, else its lines, each after "`label` on `slot`: ". The data line
-    /// is left out of the text: every member reads the same data, and the lines of members
-    /// side by side interleave.
-    pub fn member(&self, label: &str, slot: &str, event: &Event) {
+    /// An event of a member trained in a child process: in JSON with its `member` label
+    /// added, else its lines, each after "`label`: ". The data line is left out of the text:
+    /// every member reads the same data, and the lines of members side by side interleave.
+    pub fn member(&self, label: &str, event: &Event) {
         if self.json {
             let value = serde_json::to_value(event).expect("events serialise");
-            println!("{}", labelled(value, label, slot));
+            println!("{}", labelled(value, label));
             return;
         }
         if matches!(event, Event::Data { .. }) {
@@ -37,27 +36,26 @@ impl Printer {
         let (stream, text) = text(event);
         let lines: Vec<String> = text
             .lines()
-            .map(|line| format!("{label} on {slot}: {line}"))
+            .map(|line| format!("{label}: {line}"))
             .collect();
         stream.print(&lines.join("\n"));
     }
 
     /// A line of a member's output that is not an event (a stray line). In JSON a JSON object
-    /// still gets its `member` label and `slot`; anything else is passed on after the label.
-    pub fn member_line(&self, label: &str, slot: &str, line: &str) {
+    /// still gets its `member` label; anything else is passed on after the label.
+    pub fn member_line(&self, label: &str, line: &str) {
         match serde_json::from_str::<serde_json::Value>(line) {
             Ok(value) if self.json && value.is_object() => {
-                println!("{}", labelled(value, label, slot));
+                println!("{}", labelled(value, label));
             }
-            _ => println!("{label} on {slot}: {line}"),
+            _ => println!("{label}: {line}"),
         }
     }
 }
 
-/// A member's JSON object with its `member` label and `slot` added.
-fn labelled(mut value: serde_json::Value, label: &str, slot: &str) -> serde_json::Value {
+/// A member's JSON object with its `member` label added.
+fn labelled(mut value: serde_json::Value, label: &str) -> serde_json::Value {
     value["member"] = label.into();
-    value["slot"] = slot.into();
     value
 }
 
@@ -72,6 +70,10 @@ impl Progress for Printer {
                 "{}",
                 serde_json::to_string(&event).expect("events serialise")
             );
+            return;
+        }
+        // Burn's TUI shows the epochs on a terminal.
+        if self.tui && matches!(event, Event::Epoch { .. }) {
             return;
         }
         let (stream, text) = text(&event);
@@ -209,7 +211,6 @@ fn text(event: &Event) -> (Stream, String) {
         Event::Member {
             label,
             reused: Some(reused),
-            ..
         } => (
             Stream::Out,
             format!(
@@ -221,28 +222,6 @@ fn text(event: &Event) -> (Stream, String) {
         Event::Member {
             label,
             reused: None,
-            on: None,
         } => (Stream::Out, format!("{label}: training")),
-        Event::Member {
-            label,
-            reused: None,
-            on: Some(slot),
-        } => (Stream::Out, format!("{label}: training on {slot}")),
-        Event::SlotLost {
-            label,
-            slot,
-            message,
-            run,
-        } => (
-            Stream::Err,
-            format!(
-                "{label}: {message}\n  {slot} takes no more members; {label} goes back to the \
-                 queue{}",
-                run.as_deref().map_or(String::new(), |r| format!(
-                    " and continues {} from its last checkpoint, if it has one",
-                    r.display()
-                ))
-            ),
-        ),
     }
 }

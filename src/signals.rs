@@ -46,8 +46,8 @@ pub fn install(stop: Stop, graceful: bool) -> Result<()> {
 
 fn exit_now(reason: StopReason, terminal: Option<&rustix::termios::Termios>) -> ! {
     lab10_data::atomic::remove_pending();
-    // The members of --workers/--jobs go too.
-    crate::launcher::kill_children();
+    // The members of --jobs go too.
+    crate::jobs::kill_children();
     if let Some(saved) = terminal {
         let mut out = std::io::stdout();
         let _ = rustix::termios::tcsetattr(&out, rustix::termios::OptionalActions::Now, saved);

@@ -9,10 +9,11 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use anyhow::{Context, Result, bail};
-use lab10_runs::{BackendKind, Experiment, StopReason, utc_stamp};
-use lab10_train::find_completed_run;
+use lab10_runs::{BackendKind, Experiment, Overrides, StopReason, utc_stamp};
+use lab10_train::{StudyMember, find_completed_run};
 
-use crate::cli::{Global, SettingArgs, SlurmArgs};
+use crate::cli::{Global, SlurmArgs};
+use crate::member::{MemberCommand, write_member_file};
 
 /// How often a member may requeue itself after SIGUSR1 before the task gives up: a bound, so
 /// that a member whose epochs never fit the time limit is not requeued forever.
@@ -67,12 +68,12 @@ impl Study<'_> {
 /// The members to submit and everything their commands need.
 pub struct Job<'a> {
     pub study: Study<'a>,
-    /// `(experiment with its seed, label)`, every member of the study.
-    pub members: &'a [(Experiment, String)],
+    /// Every member of the study.
+    pub members: &'a [StudyMember],
     /// Where the members' runs are (the artifacts folder of their dataset).
     pub runs: &'a Path,
     pub backend: BackendKind,
-    pub settings: &'a SettingArgs,
+    pub overrides: &'a Overrides,
     pub reuse: bool,
 }
 
@@ -90,7 +91,7 @@ pub fn submit(g: &Global, job: &Job, args: &SlurmArgs) -> Result<()> {
     let todo: Vec<&Experiment> = job
         .members
         .iter()
-        .map(|(e, _)| e)
+        .map(|m| &m.experiment)
         .filter(|e| !(job.reuse && find_completed_run(job.runs, e, job.backend.name()).is_some()))
         .collect();
     let folder = JobFolder::new(g, job)?;
@@ -152,6 +153,8 @@ const ARRAY_SCRIPT: &str = "array.sbatch";
 const SUMMARY_SCRIPT: &str = "summary.sbatch";
 const MEMBERS: &str = "members";
 const LOGS: &str = "logs";
+/// The array script's variable that holds its task's member file.
+const MEMBER_VAR: &str = "$member";
 
 /// `sbatch --parsable` on the array, then on the summary with `afterany` on it. A refused
 /// summary cancels the array again.
@@ -235,53 +238,33 @@ fn find_on_path(program: &str) -> Option<PathBuf> {
 /// this shell's current folder).
 struct JobFolder {
     dir: PathBuf,
-    exe: PathBuf,
     cwd: PathBuf,
-    /// The flags of this command that every lab10 of the job gets: artifacts, data, experiments.
-    global: Vec<OsString>,
+    /// How every lab10 of the job starts, members and summary alike.
+    command: MemberCommand,
     /// The overrides of the study, for the summary job's command.
     settings: Vec<OsString>,
     collect: Vec<OsString>,
     name: String,
-    backend: BackendKind,
 }
 
 impl JobFolder {
     fn new(g: &Global, job: &Job) -> Result<Self> {
-        let absolute = |p: &Path| -> Result<PathBuf> {
-            std::path::absolute(p).with_context(|| format!("cannot resolve {}", p.display()))
-        };
-        let mut global = vec![
-            OsString::from("--artifacts"),
-            absolute(&g.artifacts)?.into(),
-        ];
-        if let Some(d) = &g.dataset {
-            global.extend([OsString::from("--dataset"), d.into()]);
-        }
-        if let Some(dir) = &g.data_dir {
-            global.extend([OsString::from("--data-dir"), absolute(dir)?.into()]);
-        }
-        if let Some(dir) = &g.experiments {
-            global.extend([OsString::from("--experiments"), absolute(dir)?.into()]);
-        }
-        if g.no_verify {
-            global.push("--no-verify".into());
-        }
+        let runs = std::path::absolute(job.runs)
+            .with_context(|| format!("cannot resolve {}", job.runs.display()))?;
         let stamp = utc_stamp();
         let name = job.study.name();
         Ok(Self {
-            dir: absolute(job.runs)?
-                .join("slurm")
-                .join(format!("{name}-{stamp}")),
-            exe: std::env::current_exe()
-                .and_then(|p| p.canonicalize())
-                .context("cannot find this program's own file")?,
+            dir: runs.join("slurm").join(format!("{name}-{stamp}")),
             cwd: std::env::current_dir().context("cannot read the current folder")?,
-            global,
-            settings: job.settings.to_args(),
+            command: MemberCommand::new(g, job.backend, job.reuse)?,
+            settings: job
+                .overrides
+                .to_args()
+                .into_iter()
+                .map(OsString::from)
+                .collect(),
             collect: job.study.collect_args(),
             name,
-            backend: job.backend,
         })
     }
 
@@ -304,8 +287,8 @@ impl JobFolder {
         std::fs::create_dir(tmp.path().join(LOGS))?;
         let mut files = Vec::new();
         for (i, member) in todo.iter().enumerate() {
-            let name = format!("{i:03}-{}-seed{}.toml", member.name, member.training.seed);
-            std::fs::write(tmp.path().join(MEMBERS).join(&name), member.to_toml())?;
+            let written = write_member_file(&tmp.path().join(MEMBERS), i, member)?;
+            let name = written.file_name().expect("a file name");
             files.push(self.dir.join(MEMBERS).join(name));
         }
         std::fs::write(
@@ -328,18 +311,17 @@ impl JobFolder {
         )
     }
 
-    /// `lab10 <global flags> ARGS RAW --backend B`, each of ARGS quoted for the shell, RAW as
-    /// it is (shell words of the script's own).
-    fn lab10(&self, args: &[OsString], raw: &str) -> String {
-        let mut words: Vec<String> = std::iter::once(self.exe.as_os_str())
-            .chain(self.global.iter().map(OsString::as_os_str))
-            .chain(args.iter().map(OsString::as_os_str))
-            .map(|w| shell_word(&w.to_string_lossy()))
-            .collect();
-        if !raw.is_empty() {
-            words.push(raw.to_string());
-        }
-        format!("{} --backend {}", words.join(" "), self.backend.name())
+    /// The command line `words` as a line of bash, each word quoted for the shell, except
+    /// `$member` (the script's own variable).
+    fn shell_line(&self, words: &[OsString]) -> String {
+        std::iter::once(self.command.exe.as_os_str())
+            .chain(words.iter().map(OsString::as_os_str))
+            .map(|w| match w.to_string_lossy() {
+                w if w == MEMBER_VAR => format!("\"{w}\""),
+                w => shell_word(&w),
+            })
+            .collect::<Vec<_>>()
+            .join(" ")
     }
 
     fn array_script(&self, members: &[PathBuf], args: &SlurmArgs) -> String {
@@ -391,18 +373,20 @@ exit "$status"
             secs = args.slurm_signal,
             max = MAX_REQUEUES,
             list = list.join("\n"),
-            command = self.lab10(&["train".into()], r#""$member" --continue"#),
+            command = self.shell_line(&self.command.train_args(MEMBER_VAR.into())),
         );
         s
     }
 
     fn summary_script(&self) -> String {
-        let mut args = self.collect.clone();
+        let mut args = self.command.global.clone();
+        args.extend(self.collect.iter().cloned());
         args.extend(self.settings.iter().cloned());
+        args.extend(["--backend".into(), self.command.backend.name().into()]);
         let mut s = self.header(&format!("lab10-{}-summary", self.name), "summary_%j.out");
         s += &format!(
             "\n# The summary from the members' finished runs; the missing ones are named.\n{}\n",
-            self.lab10(&args, "")
+            self.shell_line(&args)
         );
         s
     }

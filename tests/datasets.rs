@@ -188,6 +188,93 @@ fn a_fashion_run_records_its_data_lives_apart_and_is_evaluated_on_fashion_by_def
     assert!(second.contains("88.33 (MLP 256-128-100"), "{md}");
 }
 
+/// One way to start a member (src/member.rs), for `--jobs` and `--slurm` alike: a group on
+/// Fashion-MNIST with `--jobs 2` trains and evaluates every member on Fashion-MNIST, and
+/// `--slurm-dry-run` writes member files and a command line that say Fashion-MNIST too.
+#[test]
+fn a_fashion_group_trains_every_member_on_fashion_with_jobs_and_on_slurm() {
+    if !fashion_installed() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let experiments = dir.path().join("experiments");
+    std::fs::create_dir_all(experiments.join("groups")).unwrap();
+    for name in ["softmax", "xavier"] {
+        let file = format!("{name}.toml");
+        std::fs::copy(
+            repo().join("experiments").join(&file),
+            experiments.join(&file),
+        )
+        .unwrap();
+    }
+    std::fs::write(
+        experiments.join("groups/pair.toml"),
+        "description = \"two\"\nexperiments = [\"softmax\", \"xavier\"]\nseeds = [1, 2]\n",
+    )
+    .unwrap();
+    let group = |artifacts: &Path, extra: &[&str]| -> std::process::Output {
+        let mut args = vec![
+            "--experiments",
+            s(&experiments),
+            "--artifacts",
+            s(artifacts),
+            "--dataset",
+            "fashion-mnist",
+            "train",
+            "--group",
+            "pair",
+        ];
+        args.extend(TINY);
+        args.extend(extra);
+        lab10(dir.path(), &args)
+    };
+
+    let artifacts = dir.path().join("jobs");
+    let events = common::events(&ok_stdout(group(&artifacts, &["--jobs", "2", "--json"])));
+    let runs: Vec<PathBuf> = events
+        .iter()
+        .filter(|e| e["event"] == "opened")
+        .map(|e| PathBuf::from(e["run"].as_str().unwrap()))
+        .collect();
+    assert_eq!(runs.len(), 4, "{events:?}");
+    for run in &runs {
+        assert!(
+            run.starts_with(artifacts.join("fashion-mnist")),
+            "{}",
+            run.display()
+        );
+        let report = json(&run.join("report.json"));
+        assert_eq!(report["dataset"], "fashion-mnist", "{}", run.display());
+        assert_eq!(report["data"]["dir"], FASHION_DIR);
+        let eval = eval_json(dir.path(), run, &[]);
+        assert_eq!(eval["dataset"], "fashion-mnist");
+        assert_eq!(eval["accuracy"], report["test_accuracy"], "{eval}");
+    }
+
+    let artifacts = dir.path().join("slurm");
+    ok_stdout(group(&artifacts, &["--slurm", "--slurm-dry-run"]));
+    let jobs: Vec<PathBuf> = std::fs::read_dir(artifacts.join("fashion-mnist/slurm"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert_eq!(jobs.len(), 1, "{jobs:?}");
+    let array = std::fs::read_to_string(jobs[0].join("array.sbatch")).unwrap();
+    assert!(
+        array.contains(" --dataset fashion-mnist ")
+            && array.contains(" train \"$member\" --continue --backend flex &"),
+        "{array}"
+    );
+    let members: Vec<PathBuf> = std::fs::read_dir(jobs[0].join("members"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert_eq!(members.len(), 4);
+    for member in members {
+        let text = std::fs::read_to_string(&member).unwrap();
+        assert!(text.contains("dataset = \"fashion-mnist\""), "{text}");
+    }
+}
+
 #[test]
 fn the_dataset_flag_beats_the_experiment_file_which_beats_the_default() {
     if !fashion_installed() {

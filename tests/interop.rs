@@ -293,3 +293,107 @@ fn bad_files_are_refused_naming_the_tensor_and_nothing_is_written() {
 fn paths_under(dir: &Path) -> Vec<PathBuf> {
     files_under(dir).into_iter().map(|(p, _)| p).collect()
 }
+
+/// ONNX: each of the five lesson models (short runs) and a Fashion-MNIST run, exported with
+/// `--out model.onnx`, passes onnx's full check, and ONNX Runtime fed raw pixels gives lab10's
+/// logits and exactly its accuracy on all 10,000 test images, in batches of 1, 7 and 10,000
+/// (scripts/check-onnx.py). An existing file is kept without --force, and an --out named for
+/// no format lab10 writes is refused, with nothing written.
+#[test]
+fn onnx_exports_run_in_onnx_runtime_as_lab10_runs_them() {
+    let artifacts = tempfile::tempdir().unwrap();
+    let run = trained(artifacts.path(), "softmax");
+    let out = artifacts.path().join("softmax.onnx");
+    let said = ok_stdout(lab10(&["export", s(&run), "--out", s(&out)]));
+    assert!(
+        said.contains("ONNX, opset 17") && said.contains("'pixels'"),
+        "{said}"
+    );
+    let written = std::fs::read(&out).unwrap();
+    let err = refused(lab10(&["export", s(&run), "--out", s(&out)]));
+    assert!(
+        err.contains("already exists") && err.contains("--force"),
+        "{err}"
+    );
+    assert_eq!(
+        std::fs::read(&out).unwrap(),
+        written,
+        "replaced without --force"
+    );
+    ok_stdout(lab10(&["export", s(&run), "--out", s(&out), "--force"]));
+    let other = artifacts.path().join("softmax.bin");
+    let err = refused(lab10(&["export", s(&run), "--out", s(&other)]));
+    assert!(
+        err.contains("safetensors or ONNX") && err.contains("--format"),
+        "{err}"
+    );
+    assert!(!other.exists());
+    let err = refused(lab10(&[
+        "export",
+        s(&run),
+        "--out",
+        s(&out),
+        "--format",
+        "safetensors",
+    ]));
+    assert!(err.contains("make them agree"), "{err}");
+
+    let python = std::env::var("PYTHON").unwrap_or_else(|_| "python3".into());
+    let has_libs = Command::new(&python)
+        .args(["-c", "import numpy, onnx, onnxruntime"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !has_libs {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI must install onnx and onnxruntime (pip)"
+        );
+        eprintln!("SKIPPED the ONNX Runtime check: pip install onnx onnxruntime");
+        return;
+    }
+    let fashion = Path::new("/usr/share/datasets/fashion-mnist");
+    let mut models: Vec<(&str, Vec<&str>, PathBuf)> =
+        ["softmax", "nn", "xavier", "deep", "dropout"]
+            .into_iter()
+            .map(|e| (e, vec![], data_dir()))
+            .collect();
+    if fashion.join("t10k-images-idx3-ubyte.gz").is_file() {
+        models.push((
+            "dropout",
+            vec!["--dataset", "fashion-mnist"],
+            fashion.to_path_buf(),
+        ));
+    } else {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI must install dataset-fashion-mnist"
+        );
+        eprintln!("SKIPPED the Fashion-MNIST ONNX check: apt-get install dataset-fashion-mnist");
+    }
+    for (experiment, extra, data) in models {
+        let mut args = vec!["train", experiment, "--epochs", "1", "--train-size", "3000"];
+        args.extend(["--test-size", "1000", "--artifacts", s(artifacts.path())]);
+        args.extend(&extra);
+        let run = run_folder(&ok_stdout(lab10(&args)));
+        let out = run.join("model.onnx");
+        ok_stdout(lab10(&["export", s(&run), "--format", "onnx"]));
+        let eval = run.join("eval.json");
+        let logits = ok_stdout(lab10(&["eval", s(&run), "--json", "--logits", "10000"]));
+        std::fs::write(&eval, logits).unwrap();
+        let check = Command::new(&python)
+            .arg(repo().join("scripts/check-onnx.py"))
+            .args([s(&out), s(&eval), s(&data)])
+            .output()
+            .unwrap();
+        let said = String::from_utf8_lossy(&check.stdout);
+        println!("{experiment} {extra:?}: {said}");
+        assert!(
+            check.status.success(),
+            "{experiment}: {said}{}",
+            String::from_utf8_lossy(&check.stderr)
+        );
+        let result: serde_json::Value = serde_json::from_str(said.trim()).unwrap();
+        assert_eq!(result["images"], 10000);
+        assert_eq!(result["logits_compared"], 10000);
+    }
+}

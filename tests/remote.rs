@@ -139,13 +139,13 @@ fn bad_addresses_tokens_and_flags_are_refused_with_clear_messages() {
     let bad = token_file(dir.path(), "bad", "a-wrong-token");
     let worker = Worker::start(&["--token-file", s(&good)]);
 
-    // A wrong token, and none: refused by the worker, exit 75 (a worker's failure).
+    // A wrong token, and none: refused by the worker.
     for extra in [vec!["--token-file", s(&bad)], vec![]] {
         let mut extra = extra;
         extra.extend(["--remote", worker.url.as_str()]);
         let out = run(&xavier(&artifacts, &extra));
         let text = output_text(&out);
-        assert_eq!(out.status.code(), Some(75), "{text}");
+        assert_eq!(out.status.code(), Some(1), "{text}");
         assert!(
             text.contains(&format!("the worker at {} refused", worker.url)),
             "{text}"
@@ -168,32 +168,28 @@ fn bad_addresses_tokens_and_flags_are_refused_with_clear_messages() {
     let nobody = format!("ws://127.0.0.1:{}", free_port());
     let out = run(&xavier(&artifacts, &["--remote", &nobody]));
     let text = output_text(&out);
-    assert_eq!(out.status.code(), Some(75), "{text}");
+    assert_eq!(out.status.code(), Some(1), "{text}");
     assert!(
         text.contains(&format!("cannot reach the worker at {nobody}")),
         "{text}"
     );
 
     // Flags that cannot work together, and addresses that are not worker addresses.
-    let cases: [(&[&str], &str); 8] = [
+    let cases: [(&[&str], &str); 7] = [
         (&["--remote", "http://a:1"], "not a worker address"),
         (
             &["--remote", "ws://a:1", "--backend", "flex"],
             "drop one of the two",
         ),
-        (
-            &["--token-file", s(&good)],
-            "use it with --remote or --workers",
-        ),
+        (&["--token-file", s(&good)], "use it with --remote"),
         (
             &["--group", "init", "--jobs", "0"],
             "--jobs must be at least 1",
         ),
         (
-            &["--group", "init", "--workers", "ws://a:1,ws://a:1"],
-            "twice",
+            &["--group", "init", "--workers", "ws://a:1"],
+            "--workers is gone. On one machine, train members side by side with --jobs N",
         ),
-        (&["--workers", "ws://a:1"], "use it with --group"),
         (&["--seeds", "1"], "use it with --group"),
         (
             &["--group", "init", "--jobs", "2", "--remote", "ws://a:1"],
@@ -292,226 +288,4 @@ fn a_run_on_a_worker_writes_the_same_files_here_and_matches_the_local_run() {
         (eval["accuracy"].as_f64().unwrap() - ra).abs() < 1e-9,
         "{eval}"
     );
-}
-
-/// A group of 2 experiments x 2 seeds spread over two workers, one of which is killed in the
-/// middle of a member's run: the member continues on the other worker from its checkpoint,
-/// and the group ends with every member once, the same rows as the group trained locally in
-/// two processes (`--jobs 2`).
-#[test]
-fn a_group_over_two_workers_survives_a_killed_worker_with_every_member_once() {
-    let dir = tempfile::tempdir().unwrap();
-    let experiments = dir.path().join("experiments");
-    std::fs::create_dir_all(experiments.join("groups")).unwrap();
-    for e in ["xavier", "nn"] {
-        std::fs::copy(
-            repo().join(format!("experiments/{e}.toml")),
-            experiments.join(format!("{e}.toml")),
-        )
-        .unwrap();
-    }
-    std::fs::write(
-        experiments.join("groups/pair.toml"),
-        "description = \"two by two\"\nexperiments = [\"xavier\", \"nn\"]\nseeds = [1, 2]\n",
-    )
-    .unwrap();
-    let token = token_file(dir.path(), "token", "group-token");
-    let a = Worker::start(&["--token-file", s(&token)]);
-    let mut b = Worker::start(&["--token-file", s(&token)]);
-    let group = |artifacts: &Path, extra: &[&str]| -> Vec<String> {
-        let mut args: Vec<String> = [
-            "--experiments",
-            s(&experiments),
-            "--artifacts",
-            s(artifacts),
-            "train",
-            "--group",
-            "pair",
-            "--epochs",
-            "3",
-            "--train-size",
-            "5000",
-            "--test-size",
-            "1000",
-            "--json",
-        ]
-        .map(String::from)
-        .to_vec();
-        args.extend(extra.iter().map(|a| a.to_string()));
-        args
-    };
-
-    let remote_artifacts = dir.path().join("remote");
-    let workers = format!("{},{}", a.url, b.url);
-    let args = group(
-        &remote_artifacts,
-        &["--workers", &workers, "--token-file", s(&token)],
-    );
-    let args: Vec<&str> = args.iter().map(String::as_str).collect();
-    let mut child = command(repo(), &args)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let stdout = BufReader::new(child.stdout.take().unwrap());
-    let mut stderr = child.stderr.take().unwrap();
-    // A group that hangs fails the test instead of blocking it.
-    let group_pid = child.id();
-    let watchdog = Arc::new(std::sync::atomic::AtomicBool::new(false));
-    {
-        let done = Arc::clone(&watchdog);
-        std::thread::spawn(move || {
-            let start = Instant::now();
-            while !done.load(std::sync::atomic::Ordering::SeqCst) {
-                if start.elapsed() > Duration::from_secs(300) {
-                    let _ = std::process::Command::new("kill")
-                        .args(["-KILL", &group_pid.to_string()])
-                        .status();
-                    return;
-                }
-                std::thread::sleep(Duration::from_millis(200));
-            }
-        });
-    }
-    let stderr = std::thread::spawn(move || {
-        let mut text = String::new();
-        stderr.read_to_string(&mut text).unwrap();
-        text
-    });
-    // Read the group's events; once a member on b has a complete epoch-1 checkpoint, kill b.
-    let start = Instant::now();
-    let mut lines = Vec::new();
-    let mut on_b: Option<PathBuf> = None;
-    let mut killed = None;
-    for line in stdout.lines() {
-        let line = line.unwrap();
-        let event: Value = serde_json::from_str(&line).unwrap();
-        if event["event"] == "opened" && event["slot"] == b.url.as_str() && killed.is_none() {
-            on_b = Some(PathBuf::from(event["run"].as_str().unwrap()));
-        }
-        if event["event"] == "epoch"
-            && event["slot"] == b.url.as_str()
-            && killed.is_none()
-            && let Some(run) = &on_b
-        {
-            let deadline = Instant::now() + Duration::from_secs(30);
-            while !["model", "optim", "scheduler"]
-                .iter()
-                .all(|k| run.join(format!("checkpoint/{k}-1.bpk")).is_file())
-            {
-                assert!(
-                    Instant::now() < deadline,
-                    "no epoch-1 checkpoint in {}",
-                    run.display()
-                );
-                std::thread::sleep(Duration::from_millis(10));
-            }
-            assert!(
-                !run.join("report.json").exists(),
-                "{} finished before worker b could be killed in its middle",
-                run.display()
-            );
-            b.kill();
-            killed = Some(run.clone());
-        }
-        lines.push(event);
-    }
-    assert!(
-        start.elapsed() < Duration::from_secs(300),
-        "the group hung and was killed"
-    );
-    let status = child.wait().unwrap();
-    watchdog.store(true, std::sync::atomic::Ordering::SeqCst);
-    let stderr = stderr.join().unwrap();
-    assert!(status.success(), "the group failed:\n{stderr}");
-    let killed = killed.expect("no member ever trained on worker b");
-
-    // The worker's failure was noticed, and the member went on elsewhere.
-    let lost: Vec<&Value> = lines.iter().filter(|e| e["event"] == "slot-lost").collect();
-    assert_eq!(lost.len(), 1, "{lost:?}\n{stderr}");
-    assert_eq!(lost[0]["slot"], b.url.as_str());
-    let summary_line = lines.last().unwrap();
-    assert_eq!(summary_line["event"], "group");
-    let summary = json(Path::new(summary_line["summary"].as_str().unwrap()));
-    assert_eq!(summary["backend"], "remote");
-    assert!(summary.get("missing").is_none(), "{summary}");
-    let runs = summary["runs"].as_array().unwrap();
-    let members: BTreeSet<(String, u64)> = runs
-        .iter()
-        .map(|r| {
-            (
-                r["experiment"].as_str().unwrap().to_string(),
-                r["seed"].as_u64().unwrap(),
-            )
-        })
-        .collect();
-    assert_eq!(runs.len(), 4);
-    assert_eq!(members.len(), 4, "a member twice: {members:?}");
-    // The killed member's run was continued, not started over: one run folder, resumed.
-    let continued = runs
-        .iter()
-        .find(|r| Path::new(r["run"].as_str().unwrap()) == killed)
-        .unwrap_or_else(|| panic!("{} is not in the summary: {runs:?}", killed.display()));
-    let report = json(&Path::new(continued["run"].as_str().unwrap()).join("report.json"));
-    assert!(
-        report["resumed_from_epoch"]
-            .as_u64()
-            .is_some_and(|e| e >= 1),
-        "{report}"
-    );
-    assert!(
-        lines.iter().any(|e| e["event"] == "opened"
-            && e["slot"] == a.url.as_str()
-            && Path::new(e["run"].as_str().unwrap()) == killed),
-        "the killed member did not continue on worker a"
-    );
-    // Exactly one completed run per member on disk: none recorded twice.
-    for e in ["xavier", "nn"] {
-        let completed = std::fs::read_dir(remote_artifacts.join(e))
-            .unwrap()
-            .flatten()
-            .filter(|d| d.file_name() != "latest")
-            .filter(|d| {
-                std::fs::read(d.path().join("report.json"))
-                    .ok()
-                    .and_then(|b| serde_json::from_slice::<Value>(&b).ok())
-                    .is_some_and(|r| r["status"] == "completed")
-            })
-            .count();
-        assert_eq!(completed, 2, "{e}");
-    }
-
-    // The same group in two local processes: the same rows.
-    let local_artifacts = dir.path().join("local");
-    let local = events(&ok_stdout(run(&group(&local_artifacts, &["--jobs", "2"]))));
-    let local_summary = json(Path::new(
-        local.last().unwrap()["summary"].as_str().unwrap(),
-    ));
-    assert_eq!(local_summary["backend"], "flex");
-    let rows = |s: &Value| -> Vec<(String, u64)> {
-        s["rows"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|r| {
-                (
-                    r["experiment"].as_str().unwrap().to_string(),
-                    r["test_accuracy"]["n"].as_u64().unwrap(),
-                )
-            })
-            .collect()
-    };
-    assert_eq!(rows(&summary), rows(&local_summary));
-    for (r, l) in summary["rows"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .zip(local_summary["rows"].as_array().unwrap())
-    {
-        println!(
-            "{}: workers {:.2} %, local processes {:.2} %",
-            r["experiment"], r["test_accuracy"]["mean"], l["test_accuracy"]["mean"]
-        );
-    }
-    drop(a);
 }

@@ -108,7 +108,10 @@ fn confusion_rows_sum_to_the_class_counts_and_agree_with_the_report() {
         artifacts.path().to_str().unwrap(),
     ]);
     let data = DataOptions {
-        dir: Some(repo().join("data/mnist")),
+        places: lab10_data::Places {
+            dir: Some(repo().join("data/mnist")),
+            ..Default::default()
+        },
         ..DataOptions::default()
     };
     let device = BackendKind::Flex.device().unwrap();

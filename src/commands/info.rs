@@ -60,14 +60,16 @@ pub fn summary(g: &Global, args: SummaryArgs) -> Result<()> {
     Ok(())
 }
 
-pub fn datasets() -> Result<()> {
+pub fn datasets(g: &Global) -> Result<()> {
+    let places = g.places();
     for spec in KNOWN {
         println!("{} - {}", spec.name, spec.title);
-        match lab10_data::fetch::find(spec) {
+        match places.find(spec) {
             Some(found) => println!("  found: {} ({})", found.dir.display(), found.source),
             None => println!(
                 "  not found locally; looked in {}",
-                lab10_data::fetch::search_path(spec)
+                places
+                    .search_path(spec)
                     .iter()
                     .map(|(d, _)| d.display().to_string())
                     .collect::<Vec<_>>()

@@ -1,17 +1,22 @@
-//! `lab10 export` and `lab10 import`: weights to and from PyTorch's layout (safetensors).
+//! `lab10 export` and `lab10 import`: weights to and from PyTorch's layout (safetensors), and
+//! out to ONNX.
+
+use std::path::Path;
 
 use anyhow::{Context, Result};
-use lab10_runs::{BackendKind, Compute, RunDir, SavedModel};
+use lab10_runs::{BackendKind, Compute, OnnxFacts, RunDir, SavedModel};
 
-use crate::cli::{ExportArgs, Global, ImportArgs};
+use crate::cli::{ExportArgs, ExportFormat, Global, ImportArgs};
 
 pub fn export(g: &Global, args: ExportArgs) -> Result<()> {
     let ExportArgs {
         target,
         out,
+        format,
         force,
         experiment,
     } = args;
+    let format = export_format(out.as_deref(), format)?;
     let device = BackendKind::default_compiled()
         .context("no backend compiled in")?
         .device()?;
@@ -22,10 +27,33 @@ pub fn export(g: &Global, args: ExportArgs) -> Result<()> {
         .then(|| RunDir::open(&target))
         .transpose()?;
     let out = out.unwrap_or_else(|| match &run {
-        Some(run) => run.file("model.safetensors"),
-        None => target.with_extension("safetensors"),
+        Some(run) => run.file(&format!("model.{}", format.extension())),
+        None => target.with_extension(format.extension()),
     });
     let model = saved.load(&device)?;
+    if format == ExportFormat::Onnx {
+        let weights = std::fs::read(&saved.path)
+            .with_context(|| format!("cannot read {}", saved.path.display()))?;
+        let facts = OnnxFacts {
+            producer_version: env!("CARGO_PKG_VERSION").into(),
+            commit: g.provenance().build_commit,
+            test_accuracy: run.as_ref().and_then(|r| r.report().ok()).map(|r| r.test_accuracy),
+            weights_sha256: lab10_data::idx::sha256_hex(&weights),
+        };
+        let nodes = lab10_runs::export_onnx(&model, &saved.experiment, &facts, &out, force)?;
+        println!(
+            "wrote {} (ONNX, opset {}: input '{}' float32 [batch, {}] raw pixels 0-255; \
+             outputs '{}' and '{}' [batch, {}]; {nodes} nodes)",
+            out.display(),
+            lab10_runs::onnx::OPSET,
+            lab10_runs::onnx::INPUT,
+            saved.experiment.model.inputs,
+            lab10_runs::onnx::LOGITS,
+            lab10_runs::onnx::PROBABILITIES,
+            saved.experiment.model.classes,
+        );
+        return Ok(());
+    }
     let architecture = lab10_runs::export(
         &model,
         &saved.experiment,
@@ -44,6 +72,33 @@ pub fn export(g: &Global, args: ExportArgs) -> Result<()> {
         architecture.dataset
     );
     Ok(())
+}
+
+/// The format `--format` names, else the one `--out`'s extension names (safetensors when
+/// there is no --out). A file named for one format is never filled with another.
+fn export_format(out: Option<&Path>, format: Option<ExportFormat>) -> Result<ExportFormat> {
+    let named = out.and_then(|o| o.extension()).map(|e| e.to_string_lossy().to_lowercase());
+    let by_name = match named.as_deref() {
+        Some("onnx") => Some(ExportFormat::Onnx),
+        Some("safetensors") => Some(ExportFormat::Safetensors),
+        _ => None,
+    };
+    match (format, by_name, out) {
+        (Some(f), Some(n), Some(out)) if f != n => anyhow::bail!(
+            "--out {} names {} but --format says {}; make them agree",
+            out.display(),
+            n.extension(),
+            f.extension()
+        ),
+        (Some(f), _, _) => Ok(f),
+        (None, Some(n), _) => Ok(n),
+        (None, None, None) => Ok(ExportFormat::Safetensors),
+        (None, None, Some(out)) => anyhow::bail!(
+            "lab10 export writes safetensors or ONNX, and --out {} names neither: end it in \
+             .safetensors or .onnx, or pass --format safetensors|onnx",
+            out.display()
+        ),
+    }
 }
 
 pub fn import(g: &Global, args: ImportArgs) -> Result<()> {

@@ -1,7 +1,7 @@
 //! `lab10 eval` and `lab10 predict`: a saved model on the test set.
 
 use anyhow::{Context, Result};
-use lab10_runs::{SavedModel, catch_worker_loss, draw_digit, sample_predictions};
+use lab10_runs::{SavedModel, draw_digit, sample_predictions};
 
 use crate::cli::{EvalArgs, Global, PredictArgs};
 
@@ -14,21 +14,17 @@ pub fn eval(g: &Global, args: EvalArgs) -> Result<()> {
         logits,
         remote,
     } = args;
-    let backend = g.compute(&remote)?;
-    let compute = backend.open()?;
-    let device = compute.device.clone();
+    let compute = g.compute(&remote)?;
+    let opened = compute.open()?;
+    let device = opened.device.clone();
     let experiment = experiment.map(|n| g.catalog().get(&n)).transpose()?;
     let saved = SavedModel::open(&g.run_targets().resolve(&target)?, experiment)?;
     let data = saved.test_data(&g.data()?, test_size)?;
-    let eval = match backend.worker() {
-        None => saved.evaluate(&data.data, &device)?,
-        // A worker that goes away mid-evaluation is reported as such.
-        Some(url) => catch_worker_loss(url, || saved.evaluate(&data.data, &device))?,
-    };
+    let eval = saved.evaluate(&data.data, &device)?;
     if json {
         let mut value = serde_json::to_value(&eval)?;
-        value["backend"] = backend.name().into();
-        value["device"] = compute.description.clone().into();
+        value["backend"] = compute.name().into();
+        value["device"] = opened.description.clone().into();
         value["dataset"] = data.record.name.clone().into();
         value["trained_on"] = data.trained_on.clone().into();
         value["cross_dataset"] = data.is_cross().into();
@@ -43,8 +39,8 @@ pub fn eval(g: &Global, args: EvalArgs) -> Result<()> {
         "model: {} (experiment '{}')\nbackend: {} - {}\ndata: {} - {} ({})",
         saved.path.display(),
         saved.experiment.name,
-        backend.name(),
-        compute.description,
+        compute.name(),
+        opened.description,
         data.label(),
         data.record.dir.display(),
         data.record.source

@@ -1,24 +1,22 @@
 //! `lab10 train` (one experiment, a resumed run, or a --group) and `lab10 ensemble`.
 
 use anyhow::Result;
-use lab10_runs::{
-    Compute, Experiment, Overrides, RunDir, SavedModel, Stop, WorkerUrl, dataset_root,
-};
+use lab10_runs::{Experiment, Overrides, RunDir, SavedModel, Stop, dataset_root};
 use lab10_train::{
-    EnsembleOptions, GroupOptions, MemberSlots, Members, ensemble_members, find_completed_run,
+    EnsembleOptions, GroupOptions, Jobs, StudyMode, ensemble_members, find_completed_run,
     find_unfinished_run, get_group, group_members, run_ensemble, run_group,
 };
 
-use crate::cli::{EnsembleArgs, Global, RemoteArgs, TrainArgs};
-use crate::launcher::ProcessSlots;
-use crate::slurm;
+use crate::cli::{EnsembleArgs, Global, RemoteArgs, StudyArgs, TrainArgs};
+use crate::{jobs, slurm};
 
 pub fn train(g: &Global, args: TrainArgs, stop: &Stop) -> Result<()> {
+    args.study.refuse_workers()?;
     refuse_group_flags(&args)?;
     if let Some(name) = args.group.clone() {
         return train_group(g, args, &name, stop);
     }
-    let overrides = args.settings.overrides();
+    let overrides = args.overrides;
     let name = args
         .experiment
         .expect("clap requires an experiment without --group");
@@ -63,19 +61,19 @@ pub fn train(g: &Global, args: TrainArgs, stop: &Stop) -> Result<()> {
     Ok(())
 }
 
-/// clap's `requires = "group"` lets these through beside an experiment, which conflicts with
-/// --group: say so instead of silently training one run.
+/// The study flags are for a group of runs: beside an experiment, say so instead of silently
+/// training one run.
 fn refuse_group_flags(args: &TrainArgs) -> Result<()> {
     if args.group.is_some() {
         return Ok(());
     }
+    let s = &args.study;
     let group_only = [
         ("--seeds", args.seeds.is_some()),
-        ("--no-reuse", args.no_reuse),
-        ("--workers", args.workers.is_some()),
-        ("--jobs", args.jobs.is_some()),
-        ("--slurm", args.slurm.slurm),
-        ("--collect", args.slurm.collect),
+        ("--no-reuse", s.no_reuse),
+        ("--jobs", s.jobs.is_some()),
+        ("--slurm", s.slurm.slurm),
+        ("--collect", s.slurm.collect),
     ];
     match group_only.iter().find(|(_, set)| *set) {
         Some((flag, _)) => anyhow::bail!(
@@ -86,19 +84,19 @@ fn refuse_group_flags(args: &TrainArgs) -> Result<()> {
     }
 }
 
-/// `lab10 train --group NAME`: here, side by side (--workers, --jobs), or on Slurm.
+/// `lab10 train --group NAME`: here, side by side (--jobs), or on Slurm.
 fn train_group(g: &Global, args: TrainArgs, name: &str, stop: &Stop) -> Result<()> {
     let catalog = g.catalog();
     let group = get_group(&catalog, name)?;
-    let overrides = args.settings.overrides();
-    if args.slurm.slurm {
-        let opts = GroupOptions {
-            train: g.train_options(g.backend()?.into(), None, stop, args.json)?,
-            overrides,
-            seeds: args.seeds.clone(),
-            mode: Members::Train { reuse: true },
-            slots: None,
-        };
+    let (compute, jobs) = study_compute(g, &args.study, &args.remote, args.json, stop)?;
+    let opts = GroupOptions {
+        train: g.train_options(compute, None, stop, args.json)?,
+        overrides: args.overrides.clone(),
+        seeds: args.seeds.clone(),
+        mode: study_mode(&args.study),
+        jobs,
+    };
+    if args.study.slurm.slurm {
         let planned = group_members(&group, &catalog, &opts)?;
         let job = slurm::Job {
             study: slurm::Study::Group {
@@ -108,27 +106,11 @@ fn train_group(g: &Global, args: TrainArgs, name: &str, stop: &Stop) -> Result<(
             members: &planned.members,
             runs: &planned.artifacts,
             backend: g.backend()?,
-            settings: &args.settings,
-            reuse: !args.no_reuse,
+            overrides: &args.overrides,
+            reuse: !args.study.no_reuse,
         };
-        return slurm::submit(g, &job, &args.slurm);
+        return slurm::submit(g, &job, &args.study.slurm);
     }
-    let (slots, compute) = study_compute(
-        g,
-        args.workers,
-        args.jobs,
-        &args.remote,
-        args.json,
-        stop,
-        false,
-    )?;
-    let opts = GroupOptions {
-        train: g.train_options(compute, None, stop, args.json)?,
-        overrides,
-        seeds: args.seeds,
-        mode: study_mode(args.slurm.collect, args.no_reuse),
-        slots,
-    };
     let (dir, summary) = run_group(&group, &catalog, &opts)?;
     if args.json {
         let written = serde_json::json!({"event": "group", "summary": dir.join("summary.json")});
@@ -163,25 +145,29 @@ fn own_run(g: &Global, member: &Experiment) -> Result<Own> {
     })
 }
 
-/// Train (reusing finished identical runs unless `no_reuse`), or only collect (`--collect`).
-fn study_mode(collect: bool, no_reuse: bool) -> Members {
-    if collect {
-        Members::Collect
+/// Train (reusing finished identical runs unless `--no-reuse`), or only collect (`--collect`).
+fn study_mode(study: &StudyArgs) -> StudyMode {
+    if study.slurm.collect {
+        StudyMode::Collect
     } else {
-        Members::Train { reuse: !no_reuse }
+        StudyMode::Train {
+            reuse: !study.no_reuse,
+        }
     }
 }
 
 pub fn ensemble(g: &Global, args: EnsembleArgs, stop: &Stop) -> Result<()> {
+    args.study.refuse_workers()?;
     let experiment = g.catalog().get(&args.experiment)?;
-    if args.slurm.slurm {
-        let opts = EnsembleOptions {
-            train: g.train_options(g.backend()?.into(), None, stop, args.json)?,
-            overrides: args.settings.overrides(),
-            members: args.members,
-            mode: Members::Train { reuse: true },
-            slots: None,
-        };
+    let (compute, jobs) = study_compute(g, &args.study, &args.remote, args.json, stop)?;
+    let opts = EnsembleOptions {
+        train: g.train_options(compute, None, stop, args.json)?,
+        overrides: args.overrides.clone(),
+        members: args.members,
+        mode: study_mode(&args.study),
+        jobs,
+    };
+    if args.study.slurm.slurm {
         let (base, members) = ensemble_members(&experiment, &opts)?;
         let runs = dataset_root(&g.artifacts, &base.dataset);
         let job = slurm::Job {
@@ -192,28 +178,11 @@ pub fn ensemble(g: &Global, args: EnsembleArgs, stop: &Stop) -> Result<()> {
             members: &members,
             runs: &runs,
             backend: g.backend()?,
-            settings: &args.settings,
-            reuse: !args.no_reuse,
+            overrides: &args.overrides,
+            reuse: !args.study.no_reuse,
         };
-        return slurm::submit(g, &job, &args.slurm);
+        return slurm::submit(g, &job, &args.study.slurm);
     }
-    // With --workers the members train there; the ensemble is scored on this machine.
-    let (slots, compute) = study_compute(
-        g,
-        args.workers,
-        args.jobs,
-        &args.remote,
-        args.json,
-        stop,
-        true,
-    )?;
-    let opts = EnsembleOptions {
-        train: g.train_options(compute, None, stop, args.json)?,
-        overrides: args.settings.overrides(),
-        members: args.members,
-        mode: study_mode(args.slurm.collect, args.no_reuse),
-        slots,
-    };
     let (dir, report) = run_ensemble(&experiment, &opts)?;
     if args.json {
         let written = serde_json::json!({"event": "ensemble", "report": dir.join("ensemble.json")});
@@ -224,29 +193,26 @@ pub fn ensemble(g: &Global, args: EnsembleArgs, stop: &Stop) -> Result<()> {
     Ok(())
 }
 
-/// Where a group's or an ensemble's members compute: side by side on --workers or --jobs
-/// (then this process computes only what comes after, on --backend), or here / on --remote.
+/// Where a study computes: its members here or on --remote one after another, or side by side
+/// in `--jobs` local processes (then this process computes only what comes after, on
+/// --backend). A Slurm submission plans on --backend.
 fn study_compute(
     g: &Global,
-    workers: Option<Vec<WorkerUrl>>,
-    jobs: Option<usize>,
+    study: &StudyArgs,
     remote: &RemoteArgs,
     json: bool,
     stop: &Stop,
-    scores_here: bool,
-) -> Result<(Option<Box<dyn MemberSlots>>, Compute)> {
-    let slots = ProcessSlots::from_flags(
-        g,
-        workers,
-        jobs,
-        remote.token_file.clone(),
-        json,
-        stop,
-        scores_here,
-    )?;
-    let compute = match &slots {
-        Some(_) => g.backend()?.into(),
-        None => g.compute(remote)?,
-    };
-    Ok((slots, compute))
+) -> Result<(lab10_runs::Compute, Option<Jobs>)> {
+    match study.jobs {
+        Some(n) => {
+            if remote.token_file.is_some() {
+                anyhow::bail!("--token-file is for --remote, not --jobs");
+            }
+            let backend = g.backend()?;
+            let jobs = jobs::local_jobs(g, n, backend, !study.no_reuse, json, stop)?;
+            Ok((backend.into(), Some(jobs)))
+        }
+        None if study.slurm.slurm => Ok((g.backend()?.into(), None)),
+        None => Ok((g.compute(remote)?, None)),
+    }
 }

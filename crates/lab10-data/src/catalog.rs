@@ -17,7 +17,7 @@ pub struct DatasetSpec {
     pub digests: [&'static str; 4],
     /// Class names, by label.
     pub classes: [&'static str; 10],
-    /// Base URLs that serve `<file>.gz`, tried in order (`LAB10_<NAME>_MIRRORS` overrides).
+    /// Base URLs that serve `<file>.gz`, tried in order (`fetch::Places::mirrors` overrides).
     pub mirrors: &'static [&'static str],
     /// Folders where a system package installs the files, searched after `data/<name>/`.
     pub system_dirs: &'static [&'static str],
@@ -102,27 +102,6 @@ impl DatasetSpec {
             .expect("one of the four files");
         self.digests[i]
     }
-
-    /// The environment variable that overrides the mirrors (`LAB10_FASHION_MNIST_MIRRORS`).
-    pub fn mirrors_var(&self) -> String {
-        format!(
-            "LAB10_{}_MIRRORS",
-            self.name.to_ascii_uppercase().replace('-', "_")
-        )
-    }
-
-    /// The mirrors from [`Self::mirrors_var`] (comma-separated base URLs), else the built-in ones.
-    pub fn mirrors(&self) -> Vec<String> {
-        match std::env::var(self.mirrors_var()) {
-            Ok(list) => list
-                .split(',')
-                .map(str::trim)
-                .filter(|s| !s.is_empty())
-                .map(String::from)
-                .collect(),
-            Err(_) => self.mirrors.iter().map(|s| s.to_string()).collect(),
-        }
-    }
 }
 
 /// The known dataset whose digests these are (files named as in [`MnistFile::ALL`]); files
@@ -160,7 +139,6 @@ mod tests {
             err.contains("cifar10") && err.contains("mnist, fashion-mnist"),
             "{err}"
         );
-        assert_eq!(FASHION_MNIST.mirrors_var(), "LAB10_FASHION_MNIST_MIRRORS");
         assert_eq!(class_names("fashion-mnist")[9], "Ankle boot");
         assert_eq!(class_names(CUSTOM)[3], "3");
     }

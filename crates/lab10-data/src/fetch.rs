@@ -1,11 +1,13 @@
-//! Where a dataset's files come from. In order: an explicit folder (`--data-dir` or
-//! `LAB10_DATA_DIR`), `data/<name>/` under the current directory (the repository ships MNIST
+//! Where a dataset's files come from. In order: an explicit folder ([`Places::dir`], the CLI's
+//! `--data-dir`), `data/<name>/` under the current directory (the repository ships MNIST
 //! there), the folders a system package installs into (Fashion-MNIST: Debian's
 //! `dataset-fashion-mnist`), the user cache (`~/.cache/lab10/<name>`, or
-//! `$LAB10_CACHE_DIR/<name>`); failing all of those, the standard .gz files are downloaded from
-//! the dataset's mirrors into the cache, each one verified against its known digest before it
-//! is atomically moved into place.
+//! `<`[`Places::cache`]`>/<name>`); failing all of those, the standard .gz files are downloaded
+//! from the dataset's mirrors (or [`Places::mirrors`]) into the cache, each one verified
+//! against its known digest before it is atomically moved into place. The library reads no
+//! environment variable: the CLI's flags do (clap's `env`).
 
+use std::collections::BTreeMap;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
@@ -26,93 +28,114 @@ pub struct DataLocation {
     pub source: String,
 }
 
-/// `--data-dir`, else `LAB10_DATA_DIR`: a folder the user named. It must hold all four files;
-/// nothing else is searched then.
-pub fn explicit_dir(explicit: Option<&Path>) -> Result<Option<DataLocation>, DataError> {
-    let Some(dir) = explicit
-        .map(Path::to_path_buf)
-        .or_else(|| std::env::var_os("LAB10_DATA_DIR").map(PathBuf::from))
-    else {
-        return Ok(None);
-    };
-    if !dir.is_dir() {
-        return Err(DataError::io(
-            &dir,
-            std::io::Error::new(
-                std::io::ErrorKind::NotFound,
-                "no such data directory (check --data-dir / LAB10_DATA_DIR)",
-            ),
-        ));
-    }
-    if let Some(file) = first_missing(&dir) {
-        return Err(DataError::MissingFile {
+/// Where datasets are looked for and fetched from beyond the built-in places: what the CLI's
+/// `--data-dir`, `--cache-dir` and mirror flags (or their environment variables) say.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Places {
+    /// A folder that must hold all four files; nothing else is searched then.
+    pub dir: Option<PathBuf>,
+    /// The download cache's root (`<root>/<name>`) instead of `<user cache>/lab10`.
+    pub cache: Option<PathBuf>,
+    /// Base URLs that serve `<file>.gz`, by dataset name, instead of the dataset's own.
+    pub mirrors: BTreeMap<String, Vec<String>>,
+}
+
+impl Places {
+    /// [`Self::dir`], checked: it must hold all four files.
+    pub fn explicit_dir(&self) -> Result<Option<DataLocation>, DataError> {
+        let Some(dir) = self.dir.clone() else {
+            return Ok(None);
+        };
+        if !dir.is_dir() {
+            return Err(DataError::io(
+                &dir,
+                std::io::Error::new(
+                    std::io::ErrorKind::NotFound,
+                    "no such data directory (check --data-dir / LAB10_DATA_DIR)",
+                ),
+            ));
+        };
+        if let Some(file) = first_missing(&dir) {
+            return Err(DataError::MissingFile {
+                dir,
+                name: file.name,
+            });
+        }
+        Ok(Some(DataLocation {
             dir,
-            name: file.name,
-        });
+            source: "--data-dir".into(),
+        }))
     }
-    Ok(Some(DataLocation {
-        dir,
-        source: "--data-dir".into(),
-    }))
-}
 
-/// The folders searched for `spec`, in order, each with its source label (no download).
-pub fn search_path(spec: &DatasetSpec) -> Vec<(PathBuf, String)> {
-    let mut places = vec![(
-        PathBuf::from("data").join(spec.name),
-        format!("./data/{}", spec.name),
-    )];
-    places.extend(
-        spec.system_dirs
+    /// The folders searched for `spec`, in order, each with its source label (no download).
+    pub fn search_path(&self, spec: &DatasetSpec) -> Vec<(PathBuf, String)> {
+        let mut places = vec![(
+            PathBuf::from("data").join(spec.name),
+            format!("./data/{}", spec.name),
+        )];
+        places.extend(
+            spec.system_dirs
+                .iter()
+                .map(|d| (PathBuf::from(d), "system".to_string())),
+        );
+        places.extend(self.cache_dir(spec).map(|d| (d, "cache".to_string())));
+        places
+    }
+
+    /// The first folder of [`Self::search_path`] that holds all four files, without
+    /// downloading.
+    pub fn find(&self, spec: &DatasetSpec) -> Option<DataLocation> {
+        self.search_path(spec)
+            .into_iter()
+            .find(|(dir, _)| first_missing(dir).is_none())
+            .map(|(dir, source)| DataLocation { dir, source })
+    }
+
+    /// Finds (or downloads) `spec`'s files, following the lookup order in the module docs.
+    pub fn locate(&self, spec: &DatasetSpec) -> Result<DataLocation, DataError> {
+        if let Some(location) = self.explicit_dir()? {
+            return Ok(location);
+        }
+        if let Some(location) = self.find(spec) {
+            return Ok(location);
+        }
+        let searched = self
+            .search_path(spec)
             .iter()
-            .map(|d| (PathBuf::from(d), "system".to_string())),
-    );
-    places.extend(cache_dir(spec).map(|d| (d, "cache".to_string())));
-    places
-}
-
-/// The first folder of [`search_path`] that holds all four files, without downloading.
-pub fn find(spec: &DatasetSpec) -> Option<DataLocation> {
-    search_path(spec)
-        .into_iter()
-        .find(|(dir, _)| first_missing(dir).is_none())
-        .map(|(dir, source)| DataLocation { dir, source })
-}
-
-/// Finds (or downloads) `spec`'s files, following the lookup order in the module docs.
-pub fn locate(spec: &DatasetSpec, explicit: Option<&Path>) -> Result<DataLocation, DataError> {
-    if let Some(location) = explicit_dir(explicit)? {
-        return Ok(location);
+            .map(|(d, _)| format!("  {}", d.display()))
+            .collect::<Vec<_>>()
+            .join("\n");
+        let not_found = |download: String| DataError::NotFound {
+            dataset: spec.name,
+            searched: searched.clone(),
+            download,
+            how_to_get: spec.how_to_get,
+        };
+        let cache = self
+            .cache_dir(spec)
+            .ok_or_else(|| not_found("no user cache directory on this system".into()))?;
+        download_missing(&cache, spec, &self.mirrors_for(spec)).map_err(not_found)?;
+        Ok(DataLocation {
+            dir: cache,
+            source: "downloaded".into(),
+        })
     }
-    if let Some(location) = find(spec) {
-        return Ok(location);
-    }
-    let searched = search_path(spec)
-        .iter()
-        .map(|(d, _)| format!("  {}", d.display()))
-        .collect::<Vec<_>>()
-        .join("\n");
-    let not_found = |download: String| DataError::NotFound {
-        dataset: spec.name,
-        searched: searched.clone(),
-        download,
-        how_to_get: spec.how_to_get,
-    };
-    let cache = cache_dir(spec)
-        .ok_or_else(|| not_found("no user cache directory on this system".into()))?;
-    download_missing(&cache, spec, &spec.mirrors()).map_err(not_found)?;
-    Ok(DataLocation {
-        dir: cache,
-        source: "downloaded".into(),
-    })
-}
 
-/// `$LAB10_CACHE_DIR/<name>`, else `<user cache>/lab10/<name>`.
-pub fn cache_dir(spec: &DatasetSpec) -> Option<PathBuf> {
-    std::env::var_os("LAB10_CACHE_DIR")
-        .map(PathBuf::from)
-        .or_else(|| dirs::cache_dir().map(|d| d.join("lab10")))
-        .map(|root| root.join(spec.name))
+    /// `<cache>/<name>`, else `<user cache>/lab10/<name>`.
+    pub fn cache_dir(&self, spec: &DatasetSpec) -> Option<PathBuf> {
+        self.cache
+            .clone()
+            .or_else(|| dirs::cache_dir().map(|d| d.join("lab10")))
+            .map(|root| root.join(spec.name))
+    }
+
+    /// The mirrors `spec` is downloaded from: [`Self::mirrors`]' for it, else its own.
+    pub fn mirrors_for(&self, spec: &DatasetSpec) -> Vec<String> {
+        match self.mirrors.get(spec.name) {
+            Some(list) => list.clone(),
+            None => spec.mirrors.iter().map(|s| s.to_string()).collect(),
+        }
+    }
 }
 
 fn first_missing(dir: &Path) -> Option<MnistFile> {
@@ -178,21 +201,28 @@ mod tests {
 
     #[test]
     fn the_lookup_order_is_local_folder_then_system_package_then_cache() {
-        let order: Vec<String> = search_path(&FASHION_MNIST)
+        let places = Places::default();
+        let order: Vec<String> = places
+            .search_path(&FASHION_MNIST)
             .into_iter()
             .map(|(_, source)| source)
             .collect();
         assert_eq!(order[..2], ["./data/fashion-mnist", "system"]);
         assert_eq!(
-            search_path(&FASHION_MNIST)[1].0,
+            places.search_path(&FASHION_MNIST)[1].0,
             Path::new("/usr/share/datasets/fashion-mnist")
         );
         // MNIST has no system package; the repository ships it in data/mnist.
-        let mnist = search_path(&MNIST);
+        let mnist = places.search_path(&MNIST);
         assert_eq!(mnist[0].0, Path::new("data/mnist"));
         assert!(mnist.iter().all(|(_, s)| s != "system"));
-        if let Some(cache) = cache_dir(&FASHION_MNIST) {
+        if let Some(cache) = places.cache_dir(&FASHION_MNIST) {
             assert!(cache.ends_with("fashion-mnist"));
         }
+        let cache = Places {
+            cache: Some("/c".into()),
+            ..Places::default()
+        };
+        assert_eq!(cache.cache_dir(&MNIST).unwrap(), Path::new("/c/mnist"));
     }
 }

@@ -18,6 +18,6 @@ pub use batcher::{MnistBatch, MnistBatcher, PixelScale};
 pub use catalog::{CUSTOM, DatasetSpec, FASHION_MNIST, KNOWN, MNIST, class_names};
 pub use dataset::{MnistDataset, MnistItem};
 pub use error::DataError;
-pub use fetch::{DataLocation, locate};
+pub use fetch::{DataLocation, Places};
 pub use mnist::{IMAGE_PIXELS, IMAGE_SIDE, Mnist, MnistFile, NUM_CLASSES, Split};
 pub use source::{DataRecord, DataRequest, LoadedData, Wanted};

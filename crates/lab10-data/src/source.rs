@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::catalog::{CUSTOM, DatasetSpec, MNIST, identify};
 use crate::error::DataError;
-use crate::fetch::{DataLocation, explicit_dir, locate};
+use crate::fetch::{DataLocation, Places};
 use crate::mnist::{Mnist, MnistFile, Split};
 
 /// What a run was trained on: written into its `experiment.toml` and `report.json`.
@@ -59,8 +59,8 @@ impl Wanted {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DataRequest {
     pub wanted: Wanted,
-    /// `--data-dir` (`LAB10_DATA_DIR` is read when this is `None`).
-    pub dir: Option<PathBuf>,
+    /// Where to look and download from (`--data-dir`, `--cache-dir`, mirrors).
+    pub places: Places,
     /// Refuse files that match no known dataset (off with `--no-verify`).
     pub verify: bool,
 }
@@ -69,7 +69,7 @@ impl Default for DataRequest {
     fn default() -> Self {
         Self {
             wanted: Wanted::Known(&MNIST),
-            dir: None,
+            places: Places::default(),
             verify: true,
         }
     }
@@ -113,12 +113,12 @@ impl DataRequest {
 
     fn locate(&self) -> Result<DataLocation, DataError> {
         match &self.wanted {
-            Wanted::Known(spec) => locate(spec, self.dir.as_deref()),
+            Wanted::Known(spec) => self.places.locate(spec),
             Wanted::Run(record) if record.is_known() => {
-                locate(DatasetSpec::by_name(&record.name)?, self.dir.as_deref())
+                self.places.locate(DatasetSpec::by_name(&record.name)?)
             }
             Wanted::Run(record) => {
-                if let Some(location) = explicit_dir(self.dir.as_deref())? {
+                if let Some(location) = self.places.explicit_dir()? {
                     return Ok(location);
                 }
                 let missing = MnistFile::ALL
@@ -204,7 +204,7 @@ mod tests {
     fn request(wanted: Wanted, verify: bool) -> DataRequest {
         DataRequest {
             wanted,
-            dir: None,
+            places: Places::default(),
             verify,
         }
     }

@@ -3,7 +3,7 @@
 use std::path::Path;
 
 use flate2::{Compression, write::GzEncoder};
-use lab10_data::{DataError, DataRequest, MNIST, Mnist, Wanted};
+use lab10_data::{DataError, DataRequest, MNIST, Mnist, Places, Wanted};
 use std::io::Write;
 
 fn idx(dims: &[u32], data: &[u8]) -> Vec<u8> {
@@ -35,7 +35,10 @@ fn write_split(dir: &Path, n: u32, m: u32, side: u32) {
 fn load(dir: &Path, verify: bool) -> Result<Mnist, DataError> {
     let request = DataRequest {
         wanted: Wanted::Known(&MNIST),
-        dir: Some(dir.to_path_buf()),
+        places: Places {
+            dir: Some(dir.to_path_buf()),
+            ..Places::default()
+        },
         verify,
     };
     request.load(false).map(|d| d.test)
@@ -68,7 +71,10 @@ fn unverified_files_are_recorded_as_custom_with_their_digests_and_folder() {
     write_split(dir.path(), 3, 3, 28);
     let request = DataRequest {
         wanted: Wanted::Known(&MNIST),
-        dir: Some(dir.path().to_path_buf()),
+        places: Places {
+            dir: Some(dir.path().to_path_buf()),
+            ..Places::default()
+        },
         verify: false,
     };
     let loaded = request.load(true).unwrap();

@@ -1,9 +1,7 @@
 //! The data a run reads: what the command line says about it, and the splits it trains,
 //! validates and tests on.
 
-use std::path::PathBuf;
-
-use lab10_data::{DataRecord, DataRequest, DatasetSpec, Mnist, MnistDataset, Wanted};
+use lab10_data::{DataRecord, DataRequest, DatasetSpec, Mnist, MnistDataset, Places, Wanted};
 
 use crate::config::experiment::{Experiment, TrainingConfig};
 use crate::error::{Error, Result};
@@ -13,8 +11,9 @@ use crate::error::{Error, Result};
 pub struct DataOptions {
     /// `--dataset`: overrides the experiment's (or, for eval, the run's) dataset.
     pub dataset: Option<&'static DatasetSpec>,
-    /// `--data-dir`; `None` follows the lookup order of [`lab10_data::locate`].
-    pub dir: Option<PathBuf>,
+    /// Where to look and download from (`--data-dir`, `--cache-dir`, mirrors); the lookup
+    /// order is [`lab10_data::Places::locate`]'s.
+    pub places: Places,
     /// Refuse files that match no known dataset (off with `--no-verify`).
     pub verify: bool,
 }
@@ -23,7 +22,7 @@ impl Default for DataOptions {
     fn default() -> Self {
         Self {
             dataset: None,
-            dir: None,
+            places: Places::default(),
             verify: true,
         }
     }
@@ -48,7 +47,7 @@ impl DataOptions {
         };
         Ok(DataRequest {
             wanted,
-            dir: self.dir.clone(),
+            places: self.places.clone(),
             verify: self.verify,
         })
     }

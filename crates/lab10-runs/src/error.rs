@@ -50,19 +50,6 @@ pub enum Error {
     #[error("the worker at {url} refused this client: {message}")]
     WorkerRefused { url: String, message: String },
 
-    /// The worker went away (or broke the session) while a run was using it.
-    #[error("lost the worker at {url} during the run: {message}")]
-    WorkerLost { url: String, message: String },
-
-    /// A member's process on a worker failed for the worker's sake (it said so with exit
-    /// status 75); `message` is what that process said.
-    #[error("{message}")]
-    WorkerFailed { url: String, message: String },
-
-    /// Every worker of a group or an ensemble failed.
-    #[error("no worker is left to train on:\n  {0}")]
-    NoWorkerLeft(String),
-
     #[error("{path}: {message}")]
     Checkpoint { path: PathBuf, message: String },
 
@@ -101,29 +88,13 @@ pub enum Error {
 }
 
 impl Error {
-    /// A failure of a worker (unreachable, refusing, gone), not of the run: another worker
-    /// may do the same work.
-    pub fn is_worker_failure(&self) -> bool {
-        matches!(
-            self,
-            Error::WorkerUnreachable { .. }
-                | Error::WorkerRefused { .. }
-                | Error::WorkerLost { .. }
-                | Error::WorkerFailed { .. }
-                | Error::NoWorkerLeft(_)
-        )
-    }
-
     /// The same error with `tail` added to its message (what a study says after it ended:
     /// how many members are done, where its summary is). Keeps the kind, hence the exit status.
     pub fn with_tail(mut self, tail: &str) -> Self {
         match &mut self {
             Error::Stopped { message, .. }
             | Error::WorkerUnreachable { message, .. }
-            | Error::WorkerRefused { message, .. }
-            | Error::WorkerLost { message, .. }
-            | Error::WorkerFailed { message, .. }
-            | Error::NoWorkerLeft(message) => {
+            | Error::WorkerRefused { message, .. } => {
                 message.push('\n');
                 message.push_str(tail);
                 self

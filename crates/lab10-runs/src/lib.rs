@@ -21,11 +21,12 @@ mod store;
 pub use config::experiment::{
     Experiment, ExperimentCatalog, Overrides, TrainingConfig, reference_for, toml_stems,
 };
-pub use config::optimizer::{Optimiser, OptimizerConfig};
+pub use config::optimizer::{OptimizerConfig, OptimizerSettings};
 pub use config::pretrain::PretrainConfig;
 pub use data::{DataOptions, Splits, load_splits, load_test};
 pub use error::{Error, Result};
 pub use eval::interop::{export, import_run};
+pub use eval::onnx::{self, OnnxFacts, export_onnx};
 pub use eval::saved::{Prediction, SavedModel, TestData, draw_digit, sample_predictions};
 pub use evaluate::{ClassAccuracy, EVAL_BATCH, Evaluation, evaluate};
 pub use markdown::markdown_table;
@@ -33,8 +34,7 @@ pub use runtime::backend::{BackendKind, ComputeDevice};
 pub use runtime::compute::Compute;
 pub use runtime::cpu::on_compute_pool;
 pub use runtime::remote::{
-    Access, REMOTE_FEATURE, RemoteTarget, Worker, WorkerUrl, catch_loss as catch_worker_loss,
-    is_session_loss, new_token, read_token_file, root_cause,
+    Access, REMOTE_FEATURE, RemoteTarget, Worker, WorkerUrl, new_token, read_token_file,
 };
 pub use stop::{Stop, StopReason, WatchGuard};
 pub use store::checkpoint::AtomicFileCheckpointer;

@@ -10,7 +10,7 @@ mod run;
 mod studies;
 
 pub use run::{Event, Progress, Reused, TrainOptions, TrainOutcome, train};
-pub use studies::Members;
+pub use studies::StudyMode;
 pub use studies::ensemble::{
     EnsembleOptions, EnsembleReport, average, ensemble_members, probabilities, run_ensemble, score,
 };
@@ -18,5 +18,6 @@ pub use studies::group::{
     GroupOptions, GroupSummary, StudyMembers, experiments_by_topic, get_group, group_members,
     group_names, run_group,
 };
-pub use studies::parallel::{MemberSlots, SlotFailure};
+pub use studies::jobs::{Jobs, MemberProcess};
+pub use studies::member::StudyMember;
 pub use studies::reuse::{find_completed_run, find_unfinished_run};

@@ -65,16 +65,51 @@ pub struct TrainingConfig {
     pub gradient_norms: bool,
 }
 
-/// Command-line overrides of an experiment's settings.
-#[derive(Debug, Clone, Default, PartialEq)]
+/// Overrides of an experiment's settings: declared once, as the flags clap derives (`lab10
+/// train`, `ensemble` and groups flatten them) and as what [`Experiment::apply`] applies.
+#[derive(Debug, Clone, Default, PartialEq, clap::Args)]
 pub struct Overrides {
+    /// Epochs to train (instead of the experiment's)
+    #[arg(long, value_name = "N", allow_negative_numbers = true)]
     pub epochs: Option<usize>,
+    /// Batch size (instead of the experiment's)
+    #[arg(long, value_name = "N", allow_negative_numbers = true)]
     pub batch_size: Option<usize>,
+    /// Learning rate
+    #[arg(long = "lr", value_name = "LR", allow_negative_numbers = true)]
     pub learning_rate: Option<f64>,
+    /// Seed of initialisation, shuffling and dropout (ensemble: the first member's)
+    #[arg(long, value_name = "N", allow_negative_numbers = true)]
     pub seed: Option<u64>,
+    /// Validate on the last N training images instead of the test set
+    #[arg(long, value_name = "N", allow_negative_numbers = true)]
     pub holdout: Option<usize>,
+    /// Train on the first N training images only
+    #[arg(long, value_name = "N", allow_negative_numbers = true)]
     pub train_size: Option<usize>,
+    /// Validate/test on the first N test images only
+    #[arg(long, value_name = "N", allow_negative_numbers = true)]
     pub test_size: Option<usize>,
+}
+
+impl Overrides {
+    /// The same overrides as command-line flags, for a command run elsewhere (a Slurm job).
+    pub fn to_args(&self) -> Vec<String> {
+        let flags: [(&str, Option<String>); 7] = [
+            ("--epochs", self.epochs.map(|v| v.to_string())),
+            ("--batch-size", self.batch_size.map(|v| v.to_string())),
+            ("--lr", self.learning_rate.map(|v| v.to_string())),
+            ("--seed", self.seed.map(|v| v.to_string())),
+            ("--holdout", self.holdout.map(|v| v.to_string())),
+            ("--train-size", self.train_size.map(|v| v.to_string())),
+            ("--test-size", self.test_size.map(|v| v.to_string())),
+        ];
+        flags
+            .into_iter()
+            .filter_map(|(flag, value)| Some([flag.to_string(), value?]))
+            .flatten()
+            .collect()
+    }
 }
 
 impl Experiment {
@@ -179,20 +214,17 @@ pub struct ExperimentCatalog {
 }
 
 impl ExperimentCatalog {
-    /// `explicit`, else `LAB10_EXPERIMENTS_DIR`, else `./experiments`, else `fallback` (the
+    /// `explicit` (`--experiments`), else `./experiments`, else `fallback` (the
     /// repository's folder, baked in at build time, so the binary works from anywhere).
     pub fn locate(explicit: Option<&Path>, fallback: &Path) -> Self {
-        let dir = explicit
-            .map(Path::to_path_buf)
-            .or_else(|| std::env::var_os("LAB10_EXPERIMENTS_DIR").map(PathBuf::from))
-            .unwrap_or_else(|| {
-                let local = PathBuf::from("experiments");
-                if local.is_dir() {
-                    local
-                } else {
-                    fallback.to_path_buf()
-                }
-            });
+        let dir = explicit.map(Path::to_path_buf).unwrap_or_else(|| {
+            let local = PathBuf::from("experiments");
+            if local.is_dir() {
+                local
+            } else {
+                fallback.to_path_buf()
+            }
+        });
         Self { dir }
     }
 

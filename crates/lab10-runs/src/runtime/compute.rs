@@ -3,7 +3,7 @@
 
 use crate::error::Error;
 use crate::runtime::backend::{BackendKind, ComputeDevice};
-use crate::runtime::remote::{RemoteTarget, WorkerUrl};
+use crate::runtime::remote::RemoteTarget;
 
 /// Where a command computes: a backend of this machine (`--backend`), or the device a
 /// `lab10 worker` serves (`--remote ws://host:port`).
@@ -29,14 +29,6 @@ impl Compute {
         match self {
             Compute::Local(kind) => kind.open(),
             Compute::Remote(target) => target.open(),
-        }
-    }
-
-    /// The worker's address, for a remote device.
-    pub fn worker(&self) -> Option<&WorkerUrl> {
-        match self {
-            Compute::Local(_) => None,
-            Compute::Remote(target) => Some(&target.url),
         }
     }
 }

@@ -176,52 +176,6 @@ impl RemoteTarget {
     }
 }
 
-/// Runs `work`, turning the panics of Burn's remote client whose session with the worker has
-/// broken off (a read that never came back) into [`Error::WorkerLost`]: that is the worker's
-/// failure, not the run's. Any other panic stays a panic.
-pub fn catch_loss<T>(url: &WorkerUrl, work: impl FnOnce() -> Result<T, Error>) -> Result<T, Error> {
-    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(work)) {
-        Ok(result) => result,
-        Err(panic) => {
-            let message = panic
-                .downcast_ref::<String>()
-                .cloned()
-                .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
-                .unwrap_or_default();
-            if !is_session_loss(&message) {
-                std::panic::resume_unwind(panic);
-            }
-            Err(Error::WorkerLost {
-                url: url.to_string(),
-                message: format!("its session broke off ({})", root_cause(&message)),
-            })
-        }
-    }
-}
-
-/// Whether an error or panic of Burn's remote client says that its session is gone: what
-/// burn-remote 0.22.1 says when a request or a read finds the connection closed.
-pub fn is_session_loss(text: &str) -> bool {
-    [
-        "Failed to read tensor",
-        "Service call failed",
-        "RecvError",
-        "response channel closed",
-        "Failed to open a remote session",
-    ]
-    .iter()
-    .any(|needle| text.contains(needle))
-}
-
-/// The innermost cause of a multi-line error from Burn (its last line that is not a
-/// "Caused by:" heading): `Failed to read tensor: RecvError(())`.
-pub fn root_cause(text: &str) -> &str {
-    text.lines()
-        .map(str::trim)
-        .rfind(|l| !l.is_empty() && *l != "Caused by:")
-        .unwrap_or(text)
-}
-
 /// How `lab10 worker` lets clients in.
 #[derive(Debug, Clone)]
 pub enum Access {

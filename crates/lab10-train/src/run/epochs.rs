@@ -1,6 +1,10 @@
-//! Where a run's per-epoch numbers are collected: the metrics burn-train reports become one
-//! [`EpochRecord`] per epoch, kept in the run's [`History`] (`metrics.csv` / `metrics.json`),
-//! and how far training got is kept in a [`Position`]. Display is the renderer's job.
+//! Where a run's per-epoch numbers come from: Burn's own hooks. [`EpochLogger`] is the
+//! learner's `MetricLogger` (registered with `SupervisedTraining::with_metric_logger`): the one
+//! place where "a metric was measured" is seen. It turns burn-train's metric updates into one
+//! [`EpochRecord`] per epoch and hands it to the run's [`History`] (`metrics.csv` /
+//! `metrics.json`) and to the caller's [`Progress`] (the lines, JSON and whatever comes next).
+//! [`EpochClock`] is the learner's progress logger: how far training got ([`Position`]), how
+//! long each epoch took, and, under Burn's TUI, Ctrl-C kept a signal.
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -8,8 +12,9 @@ use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use burn::train::Interrupter;
+use burn::train::logger::{MetricLogger, TrainingProgressLogger};
+use burn::train::metric::store::{EpochSummary, MetricsUpdate, Split};
 use burn::train::metric::{MetricDefinition, MetricId, NumericEntry};
-use burn::train::renderer::MetricState;
 use lab10_runs::{EpochRecord, Result, metrics};
 
 use super::divergence::Divergence;
@@ -69,6 +74,118 @@ impl History {
     }
 }
 
+/// When each epoch started and how long its training split took, by epoch (1-based): written
+/// by the [`EpochClock`], read by the [`EpochLogger`], which Burn calls from another thread
+/// and a little later.
+#[derive(Clone, Default)]
+pub(crate) struct EpochTimes(Arc<Mutex<HashMap<usize, (Instant, Option<f64>)>>>);
+
+impl EpochTimes {
+    fn start(&self, epoch: usize) {
+        let mut times = self.0.lock().expect("epoch times lock");
+        times.insert(epoch, (Instant::now(), None));
+    }
+
+    fn end_training(&self, epoch: usize) {
+        let mut times = self.0.lock().expect("epoch times lock");
+        if let Some((start, train)) = times.get_mut(&epoch) {
+            *train = Some(start.elapsed().as_secs_f64());
+        }
+    }
+
+    /// The training split's seconds and the whole epoch's so far.
+    fn seconds(&self, epoch: usize) -> (f64, f64) {
+        let times = self.0.lock().expect("epoch times lock");
+        times
+            .get(&epoch)
+            .map_or((f64::NAN, f64::NAN), |(start, train)| {
+                (train.unwrap_or(f64::NAN), start.elapsed().as_secs_f64())
+            })
+    }
+}
+
+/// The learner's progress logger: the epoch in progress and the images of it trained on (for a
+/// stop's report), each epoch's timings, and under Burn's TUI Ctrl-C kept a signal.
+pub(crate) struct EpochClock {
+    /// The epoch in progress (1-based).
+    epoch: usize,
+    in_train_split: bool,
+    position: Arc<Mutex<Position>>,
+    times: EpochTimes,
+    tui: bool,
+}
+
+impl EpochClock {
+    pub fn new(
+        resumed_after: Option<usize>,
+        position: Arc<Mutex<Position>>,
+        times: EpochTimes,
+        tui: bool,
+    ) -> Self {
+        Self {
+            epoch: resumed_after.unwrap_or(0) + 1,
+            in_train_split: false,
+            position,
+            times,
+            tui,
+        }
+    }
+}
+
+impl TrainingProgressLogger for EpochClock {
+    fn start(&mut self, _: usize, _: usize, _: Option<usize>, _: Option<&str>) {}
+
+    fn update_epoch(&mut self, epoch: usize) {
+        self.epoch = epoch + 1;
+    }
+
+    fn start_split(&mut self, split: &str, _: usize) {
+        self.in_train_split = split.eq_ignore_ascii_case("train");
+        if self.in_train_split {
+            self.times.start(self.epoch);
+            let mut at = self.position.lock().expect("position lock");
+            at.epoch = self.epoch;
+            at.items = 0;
+        }
+    }
+
+    fn update_split(&mut self, items_processed: usize) {
+        if self.in_train_split {
+            let mut at = self.position.lock().expect("position lock");
+            at.items = items_processed;
+            at.first_step_at.get_or_insert_with(Instant::now);
+        }
+        if self.tui {
+            keep_ctrl_c_a_signal();
+        }
+    }
+
+    fn end_split(&mut self) {
+        if self.in_train_split {
+            self.times.end_training(self.epoch);
+        }
+    }
+
+    fn end(&mut self) {}
+
+    fn log_event_training(&mut self, _: String) {}
+}
+
+/// Burn's TUI puts the terminal in raw mode, where Ctrl-C is a key press, not SIGINT, and the
+/// TUI only knows its own 'q' menu. Turning the terminal's ISIG flag back on (everything else
+/// of raw mode stays) makes Ctrl-C stop training as it does without the TUI. Called as
+/// training progresses, since the TUI's thread enters raw mode on its own schedule.
+fn keep_ctrl_c_a_signal() {
+    use rustix::termios::{LocalModes, OptionalActions, tcgetattr, tcsetattr};
+    let out = std::io::stdout();
+    if let Ok(mut termios) = tcgetattr(&out)
+        && !termios.local_modes.contains(LocalModes::ISIG)
+    {
+        termios.local_modes.insert(LocalModes::ISIG);
+        let _ = tcsetattr(&out, OptionalActions::Now, &termios);
+    }
+}
+
 #[derive(Default)]
 struct EpochValues {
     train_loss: Option<f64>,
@@ -79,64 +196,51 @@ struct EpochValues {
     gradient_norms: Vec<f64>,
 }
 
-/// Turns burn-train's metric updates and progress into epoch records and a position.
-pub(crate) struct EpochCollector {
+/// The learner's metric logger: every metric burn-train measures passes here. A training loss
+/// that is not finite stops the learner ([`Divergence`]); each epoch's final values become its
+/// [`EpochRecord`], sent to the caller's [`Progress`] and kept in the run's [`History`].
+pub(crate) struct EpochLogger {
     names: HashMap<MetricId, String>,
     values: EpochValues,
-    epoch_start: Option<Instant>,
-    train_seconds: f64,
-    in_train_split: bool,
-    /// The epoch in progress (1-based).
-    epoch: usize,
     history: History,
-    position: Arc<Mutex<Position>>,
+    times: EpochTimes,
+    progress: Arc<dyn Progress>,
+    total_epochs: usize,
+    valid_label: &'static str,
     divergence: Divergence,
     interrupter: Interrupter,
 }
 
-impl EpochCollector {
+/// What an [`EpochLogger`] reports to.
+pub(crate) struct EpochSinks {
+    pub history: History,
+    pub progress: Arc<dyn Progress>,
+    pub total_epochs: usize,
+    pub valid_label: &'static str,
+}
+
+impl EpochLogger {
     pub fn new(
-        history: History,
-        resumed_after: Option<usize>,
-        position: Arc<Mutex<Position>>,
+        sinks: EpochSinks,
+        times: EpochTimes,
         divergence: Divergence,
         interrupter: Interrupter,
     ) -> Self {
         Self {
             names: HashMap::new(),
             values: EpochValues::default(),
-            epoch_start: None,
-            train_seconds: 0.0,
-            in_train_split: false,
-            epoch: resumed_after.unwrap_or(0) + 1,
-            history,
-            position,
+            history: sinks.history,
+            times,
+            progress: sinks.progress,
+            total_epochs: sinks.total_epochs,
+            valid_label: sinks.valid_label,
             divergence,
             interrupter,
         }
     }
 
-    pub fn register(&mut self, definition: &MetricDefinition) {
-        self.names
-            .insert(definition.metric_id.clone(), definition.name.to_string());
-    }
-
-    /// A metric update of the training (`train`) or validation split.
-    pub fn update(&mut self, state: &MetricState, train: bool) {
-        let MetricState::Numeric(entry, Some(value)) = state else {
-            return;
-        };
-        let Some(name) = self.names.get(&entry.metric_id) else {
-            return;
-        };
-        if train && name == "Loss" {
-            self.divergence
-                .watch(value.current(), self.epoch, &self.interrupter);
-        }
-        // Keep the epoch's final value of each metric (burn-train sends it once, at split end).
-        let &NumericEntry::Final(value) = value else {
-            return;
-        };
+    /// Keeps the epoch's final value of a metric (burn-train sends it once, at split end).
+    fn keep(&mut self, name: &str, value: f64, train: bool) {
         let v = &mut self.values;
         if let Some(layer) = gradient_norms::layer_of(name) {
             if v.gradient_norms.len() <= layer {
@@ -145,7 +249,7 @@ impl EpochCollector {
             v.gradient_norms[layer] = value;
             return;
         }
-        let slot = match (name.as_str(), train) {
+        let slot = match (name, train) {
             ("Loss", true) => &mut v.train_loss,
             ("Accuracy", true) => &mut v.train_accuracy,
             ("Loss", false) => &mut v.valid_loss,
@@ -155,53 +259,70 @@ impl EpochCollector {
         *slot = Some(value);
     }
 
-    pub fn start_split(&mut self, split: &str) {
-        self.in_train_split = split.eq_ignore_ascii_case("train");
-        if self.in_train_split {
-            self.epoch_start = Some(Instant::now());
-            let mut at = self.position.lock().expect("position lock");
-            at.epoch = self.epoch;
-            at.items = 0;
-        }
-    }
-
-    pub fn update_split(&mut self, items_processed: usize) {
-        if self.in_train_split {
-            let mut at = self.position.lock().expect("position lock");
-            at.items = items_processed;
-            at.first_step_at.get_or_insert_with(Instant::now);
-        }
-    }
-
-    pub fn end_split(&mut self) {
-        if self.in_train_split {
-            self.train_seconds = self
-                .epoch_start
-                .map_or(f64::NAN, |s| s.elapsed().as_secs_f64());
-        }
-    }
-
-    /// Epoch `epoch` (1-based) ended: its record (see [`Self::keep`]).
-    pub fn end_epoch(&mut self, epoch: usize) -> EpochRecord {
-        self.epoch = epoch + 1;
+    /// Epoch `epoch` (1-based) ended: its record, shown and kept.
+    fn end_epoch(&mut self, epoch: usize) {
         let v = std::mem::take(&mut self.values);
-        EpochRecord {
+        let (train_seconds, epoch_seconds) = self.times.seconds(epoch);
+        let record = EpochRecord {
             epoch,
             train_loss: v.train_loss.unwrap_or(f64::NAN),
             train_accuracy: v.train_accuracy.unwrap_or(f64::NAN),
             valid_loss: v.valid_loss.unwrap_or(f64::NAN),
             valid_accuracy: v.valid_accuracy.unwrap_or(f64::NAN),
-            train_seconds: self.train_seconds,
-            epoch_seconds: self
-                .epoch_start
-                .take()
-                .map_or(f64::NAN, |s| s.elapsed().as_secs_f64()),
+            train_seconds,
+            epoch_seconds,
             gradient_norms: v.gradient_norms,
+        };
+        // Shown first, then written to the metrics files (whose warning, if any, follows).
+        self.progress.event(Event::Epoch {
+            record: record.clone(),
+            epochs: self.total_epochs,
+            valid_label: self.valid_label.to_string(),
+        });
+        self.history.push(record, self.progress.as_ref());
+    }
+}
+
+impl MetricLogger for EpochLogger {
+    fn log(&mut self, update: MetricsUpdate, epoch: usize, split: &Split) {
+        let train = matches!(split, Split::Train);
+        for numeric in update.entries_numeric {
+            let (Some(name), Some(value)) = (
+                self.names.get(&numeric.entry.metric_id),
+                numeric.numeric_entry,
+            ) else {
+                continue;
+            };
+            let name = name.clone();
+            if train && name == "Loss" {
+                self.divergence
+                    .watch(value.current(), epoch, &self.interrupter);
+            }
+            if let NumericEntry::Final(value) = value {
+                self.keep(&name, value, train);
+            }
         }
     }
 
-    /// Adds an ended epoch's record to the history (and the run's metrics files).
-    pub fn keep(&self, record: EpochRecord, progress: &dyn Progress) {
-        self.history.push(record, progress);
+    /// The records are the run's files (metrics.json); Burn reads its own logger's.
+    fn read_numeric(
+        &mut self,
+        name: &str,
+        _: usize,
+        _: &Split,
+    ) -> std::result::Result<Vec<NumericEntry>, String> {
+        Err(format!("lab10's epoch logger keeps no points of {name}"))
+    }
+
+    fn log_metric_definition(&mut self, definition: MetricDefinition) {
+        self.names
+            .insert(definition.metric_id.clone(), definition.name.to_string());
+    }
+
+    /// The validation split ends an epoch.
+    fn log_epoch_summary(&mut self, summary: EpochSummary) {
+        if matches!(summary.split, Split::Valid) {
+            self.end_epoch(summary.epoch_number);
+        }
     }
 }

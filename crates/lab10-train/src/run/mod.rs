@@ -13,29 +13,29 @@ use std::sync::{Arc, Mutex};
 
 use burn::data::dataloader::DataLoaderBuilder;
 use burn::prelude::*;
+use burn::train::logger::FileMetricLogger;
 use burn::train::metric::{AccuracyMetric, LossMetric};
-use burn::train::{Interrupter, Learner, SupervisedTraining};
+use burn::train::{Learner, SupervisedTraining};
 use lab10_data::MnistBatcher;
 use lab10_models::Mlp;
 use lab10_runs::{
     AtomicFileCheckpointer, CHECKPOINT_DIR, Clock, Compute, ComputeDevice, DataOptions, EVAL_BATCH,
     EXPERIMENT_FILE, Error, Experiment, Interruption, MODEL_FILE, Provenance, REPORT_FILE, Report,
-    Result, RunDir, RunEnd, RunLock, RunStatus, Splits, Stop, StopReason, Trained,
-    catch_worker_loss, dataset_root, is_session_loss, load_splits, root_cause,
-    save_model_atomically,
+    Result, RunDir, RunEnd, RunLock, RunStatus, Splits, Stop, StopReason, Trained, dataset_root,
+    load_splits, save_model_atomically,
 };
 
 use divergence::Divergence;
-use epochs::{EpochCollector, History, Position};
+use epochs::{EpochClock, EpochLogger, EpochSinks, EpochTimes, History, Position};
 use gradient_norms::GradientNormMetric;
 use pretrain::pretrain;
 pub use progress::{Event, Progress, Reused};
-use renderer::EpochRenderer;
+use renderer::Quiet;
 
 #[derive(Clone)]
 pub struct TrainOptions {
-    /// A local backend, or a worker's device (`--remote`).
-    pub backend: Compute,
+    /// Where the tensors live: a local backend, or a worker's device (`--remote`).
+    pub compute: Compute,
     pub data: DataOptions,
     /// The artifacts root (`artifacts/` by default).
     pub artifacts: PathBuf,
@@ -56,20 +56,11 @@ pub struct TrainOutcome {
 
 /// Trains `experiment` (or resumes `opts.resume`) and writes every artifact of the run.
 pub fn train(experiment: &Experiment, opts: &TrainOptions) -> Result<TrainOutcome> {
-    match opts.backend.worker() {
-        None => train_here(experiment, opts),
-        // Burn's remote client panics when its worker goes away mid-run; that is a worker's
-        // failure, reported as one (the run folder keeps its last checkpoint).
-        Some(url) => catch_worker_loss(url, || train_here(experiment, opts)),
-    }
-}
-
-fn train_here(experiment: &Experiment, opts: &TrainOptions) -> Result<TrainOutcome> {
     let clock = Clock::start();
     refuse_if_stopped(&opts.stop, &experiment.name)?;
     // A resumed run is claimed first: a second writer is refused before any work.
     let resume_lock = opts.resume.as_ref().map(RunDir::lock).transpose()?;
-    let compute = opts.backend.open()?;
+    let compute = opts.compute.open()?;
     let (experiment, splits) = load_data(experiment, opts)?;
     let opened = open_run(&experiment, opts, resume_lock)?;
     announce(&experiment, opts, &compute, &opened);
@@ -91,7 +82,7 @@ fn train_here(experiment: &Experiment, opts: &TrainOptions) -> Result<TrainOutco
         experiment: &experiment,
         record: &splits.record,
         test: &splits.test,
-        backend: &opts.backend,
+        backend: &opts.compute,
         compute: &compute,
         provenance: &opts.provenance,
         clock: &clock,
@@ -194,7 +185,7 @@ fn open_run(
         }
         _ => {
             let root = dataset_root(&opts.artifacts, &experiment.dataset);
-            let label = format!("{}-s{}", opts.backend.name(), t.seed);
+            let label = format!("{}-s{}", opts.compute.name(), t.seed);
             let (run, lock) = RunDir::start(&root, experiment, &label)?;
             run.mark_latest()?;
             OpenedRun {
@@ -225,7 +216,7 @@ fn announce(
     let t = &experiment.training;
     opts.progress.event(Event::Opened {
         run: opened.run.path.clone(),
-        backend: opts.backend.name().to_string(),
+        backend: opts.compute.name().to_string(),
         device: compute.description.clone(),
         params: experiment.model.num_params(),
         optimizer: experiment.optimizer.label(),
@@ -287,36 +278,27 @@ fn fit(
     clock: &Clock,
 ) -> Result<Fitted> {
     let run = &opened.run;
-    let training = supervised_training(experiment, splits, opened);
-    let shared = Shared {
-        position: Arc::new(Mutex::new(Position::default())),
-        divergence: Divergence::default(),
-        interrupter: training.interrupter(),
+    let position = Arc::new(Mutex::new(Position::default()));
+    let divergence = Divergence::default();
+    let sinks = EpochSinks {
+        history,
+        progress: Arc::clone(&opts.progress),
+        total_epochs: experiment.training.epochs,
+        valid_label: splits.valid_label,
     };
-    let renderer = epoch_renderer(opts, opened, history, splits, &shared);
-    let Shared {
-        position,
-        divergence,
-        interrupter,
-    } = shared;
-    let watch = opts.stop.watch(interrupter);
+    let training = with_epoch_hooks(
+        supervised_training(experiment, splits, opened),
+        opts,
+        opened,
+        sinks,
+        (&position, &divergence),
+    );
+    let watch = opts.stop.watch(training.interrupter());
     // Everything before the first training step: data, verification, model, pre-training.
     let setup_seconds = clock.started.elapsed().as_secs_f64();
     let optimizer = &experiment.optimizer;
     let learner = Learner::new(model, optimizer.init(), optimizer.learning_rate());
-    let training = training.renderer(Box::new(renderer));
-    let result = match opts.backend.worker() {
-        None => training.launch(learner),
-        Some(url) => {
-            catch_worker_loss(url, || Ok(training.launch(learner))).map_err(|e| match e {
-                Error::WorkerLost { url, message } => Error::WorkerLost {
-                    url,
-                    message: format!("{message}. {}", resumable(experiment, run)),
-                },
-                other => other,
-            })?
-        }
-    };
+    let result = training.launch(learner);
     // The TUI holds the terminal until its renderer is dropped: release it before going on.
     // (burn-train's TUI resets its interrupter at the end, so `interrupted` may be lost there;
     // the stop request is ours to keep.)
@@ -329,7 +311,7 @@ fn fit(
     drop(renderer);
     drop(watch);
     if let Some(error) = error {
-        return Err(learner_failure(&error, opts, experiment, run));
+        return Err(learner_failure(&error, experiment, run));
     }
     let position = *position.lock().expect("position lock");
     Ok(Fitted {
@@ -378,63 +360,48 @@ fn supervised_training(
     training
 }
 
-/// What the epoch collector shares with the training: where it stands (for a stop's report),
-/// a divergence it saw, and the learner's interrupter (which a divergence or a stop uses).
-struct Shared {
-    position: Arc<Mutex<Position>>,
-    divergence: Divergence,
-    interrupter: Interrupter,
-}
-
-/// What shows and records each epoch: the epoch collector (metrics, checkpoints' positions,
-/// divergence) behind Burn's TUI on a terminal, or behind progress events.
-fn epoch_renderer(
+/// Burn's hooks on `training`: the metric logger every epoch's numbers pass through to
+/// `sinks` (beside Burn's own file logger, which Burn reads back), the progress logger that knows where
+/// training stands, and the renderer (Burn's TUI on a terminal, else [`Quiet`]). `watched`:
+/// where a stop's report and a divergence are kept.
+fn with_epoch_hooks(
+    training: SupervisedTraining<Mlp>,
     opts: &TrainOptions,
     opened: &OpenedRun,
-    history: History,
-    splits: &Splits,
-    shared: &Shared,
-) -> EpochRenderer {
-    let collector = EpochCollector::new(
-        history,
-        opened.resumed_after,
-        Arc::clone(&shared.position),
-        shared.divergence.clone(),
-        shared.interrupter.clone(),
-    );
-    let tui = opts.progress.tui().then(|| {
-        burn::train::renderer::default_renderer(shared.interrupter.clone(), opened.resumed_after)
-    });
-    EpochRenderer::new(
-        collector,
-        tui,
-        Arc::clone(&opts.progress),
-        splits.valid_label,
-    )
+    sinks: EpochSinks,
+    watched: (&Arc<Mutex<Position>>, &Divergence),
+) -> SupervisedTraining<Mlp> {
+    let (position, divergence) = watched;
+    let interrupter = training.interrupter();
+    let times = EpochTimes::default();
+    let tui = opts.progress.tui();
+    let renderer = match tui {
+        true => burn::train::renderer::default_renderer(interrupter.clone(), opened.resumed_after),
+        false => Box::new(Quiet),
+    };
+    training
+        .with_metric_logger(FileMetricLogger::new(&opened.run.path))
+        .with_metric_logger(EpochLogger::new(
+            sinks,
+            times.clone(),
+            divergence.clone(),
+            interrupter,
+        ))
+        .with_progress_logger(EpochClock::new(
+            opened.resumed_after,
+            Arc::clone(position),
+            times,
+            tui,
+        ))
+        .renderer(renderer)
 }
 
-/// The error that ended the learner. On a worker's device, the learner's event errors are
-/// reads of tensors that never came back: the worker went away (its checkpoint and data errors
-/// are this machine's).
+/// The error that ended the learner.
 fn learner_failure(
     error: &burn::train::TrainingError,
-    opts: &TrainOptions,
     experiment: &Experiment,
     run: &RunDir,
 ) -> Error {
-    if let (Some(url), burn::train::TrainingError::EventProcessor(_)) =
-        (opts.backend.worker(), error)
-        && is_session_loss(&error.to_string())
-    {
-        return Error::WorkerLost {
-            url: url.to_string(),
-            message: format!(
-                "its session broke off ({}). {}",
-                root_cause(&error.to_string()),
-                resumable(experiment, run)
-            ),
-        };
-    }
     Error::Training(format!("{error}. {}", resumable(experiment, run)))
 }
 

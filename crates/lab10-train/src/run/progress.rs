@@ -19,7 +19,7 @@ pub trait Progress: Send + Sync {
 
 /// In JSON (`lab10 train --json`): `{"event": "opened", "run": ..., ...}`, one per line. The
 /// same lines read back give the same events: a group's members trained in child processes
-/// (`--workers`, `--jobs`) send theirs to the group this way.
+/// (`--jobs`) send theirs to the group this way.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "event", rename_all = "kebab-case")]
 pub enum Event {
@@ -61,7 +61,7 @@ pub enum Event {
         reconstruction_error: f64,
         seconds: f64,
     },
-    /// An epoch ended (not sent while Burn's TUI shows the epochs).
+    /// An epoch ended (sent while Burn's TUI shows the epochs too).
     Epoch {
         record: EpochRecord,
         epochs: usize,
@@ -85,18 +85,6 @@ pub enum Event {
         label: String,
         /// None when the member is trained.
         reused: Option<Reused>,
-        /// Where it trains, when a study spreads its members (`--workers`, `--jobs`).
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        on: Option<String>,
-    },
-    /// A worker failed while training a member (unreachable, refused, gone): the worker takes
-    /// no more members, and the member goes back to the queue, to continue from its run's last
-    /// checkpoint (`run`) on another worker.
-    SlotLost {
-        label: String,
-        slot: String,
-        message: String,
-        run: Option<PathBuf>,
     },
 }
 
@@ -239,10 +227,9 @@ mod tests {
                 Event::Member {
                     label: "[1/4] xavier seed 1".into(),
                     reused: Some(Reused {
-                        run: run.clone(),
+                        run,
                         test_accuracy: 97.25,
                     }),
-                    on: None,
                 },
                 &["label", "reused"],
             ),
@@ -250,18 +237,8 @@ mod tests {
                 Event::Member {
                     label: "[2/4] xavier seed 2".into(),
                     reused: None,
-                    on: Some("process 1 (flex)".into()),
                 },
-                &["label", "reused", "on"],
-            ),
-            (
-                Event::SlotLost {
-                    label: "[3/4] nn seed 1".into(),
-                    slot: "ws://127.0.0.1:3001".into(),
-                    message: "the worker at ws://127.0.0.1:3001 is gone".into(),
-                    run: Some(run),
-                },
-                &["label", "slot", "message", "run"],
+                &["label", "reused"],
             ),
         ]
     }
@@ -309,7 +286,6 @@ mod tests {
             "warning",
             "member",
             "member",
-            "slot-lost",
         ];
         let events = every_event();
         assert_eq!(events.len(), names.len());
@@ -343,7 +319,6 @@ mod tests {
         let trained_here = Event::Member {
             label: "[1/2] xavier seed 1".into(),
             reused: None,
-            on: None,
         };
         assert_eq!(
             serde_json::to_string(&trained_here).unwrap(),
@@ -355,7 +330,6 @@ mod tests {
                 run: "/a/run".into(),
                 test_accuracy: 97.25,
             }),
-            on: None,
         };
         assert_eq!(
             serde_json::to_string(&reused).unwrap(),

@@ -10,13 +10,14 @@ use lab10_data::atomic::write_atomically;
 use lab10_data::{MnistBatcher, MnistDataset, PixelScale};
 use lab10_models::Mlp;
 use lab10_runs::{
-    EVAL_BATCH, Error, Experiment, MODEL_FILE, Overrides, Result, RunDir, catch_worker_loss,
-    create_unique_dir, dataset_root, load_model, load_test, markdown_table, utc_now, utc_stamp,
+    EVAL_BATCH, Error, Experiment, MODEL_FILE, Overrides, Result, RunDir, create_unique_dir,
+    dataset_root, load_model, load_test, markdown_table, utc_now, utc_stamp,
 };
 use serde::{Deserialize, Serialize};
 
-use super::parallel::MemberSlots;
-use super::{Members, Spread, train_members};
+use super::jobs::Jobs;
+use super::member::StudyMember;
+use super::{Spread, StudyMode, train_members};
 use crate::run::TrainOptions;
 
 /// Softmax probabilities of `model` for every image of `data`: `[images, classes]`.
@@ -146,10 +147,10 @@ pub struct EnsembleOptions {
     pub members: usize,
     /// Train the members (reusing finished identical runs or not), or only collect finished
     /// ones.
-    pub mode: Members,
-    /// Train members side by side there (`--workers`, `--jobs`) instead of one after another
-    /// in this process.
-    pub slots: Option<Box<dyn MemberSlots>>,
+    pub mode: StudyMode,
+    /// Train the members side by side in processes of their own (`--jobs`) instead of one
+    /// after another in this process.
+    pub jobs: Option<Jobs>,
 }
 
 /// Trains (or reuses) `members` runs of `experiment` with seeds `seed, seed+1, ...`, then
@@ -161,14 +162,12 @@ pub fn run_ensemble(
 ) -> Result<(PathBuf, EnsembleReport)> {
     let (base, members) = ensemble_members(experiment, opts)?;
     let artifacts = dataset_root(&opts.train.artifacts, &base.dataset);
-    let slots = opts.slots.as_deref();
-    let backend = slots.map_or(opts.train.backend.name(), |s| s.backend());
     let outcome = train_members(
         &members,
         &opts.train,
         &artifacts,
         opts.mode,
-        slots,
+        opts.jobs.as_ref(),
         &mut |_| Ok(()),
     )?;
     if let Some(ended) = outcome.ended {
@@ -176,7 +175,7 @@ pub fn run_ensemble(
             .iter()
             .zip(&outcome.results)
             .filter(|(_, r)| r.is_none())
-            .map(|((e, _), _)| e.training.seed.to_string())
+            .map(|(m, _)| m.experiment.training.seed.to_string())
             .collect();
         let done = opts.members - missing.len();
         let tail = format!(
@@ -191,13 +190,13 @@ pub fn run_ensemble(
     let runs: Vec<(u64, RunDir, bool)> = members
         .iter()
         .zip(outcome.results)
-        .map(|((e, _), r)| {
+        .map(|(m, r)| {
             let f = r.expect("every member finished when nothing ended the study");
-            (e.training.seed, f.run, f.reused)
+            (m.experiment.training.seed, f.run, f.reused)
         })
         .collect();
 
-    let report = score_ensemble(&base, opts, backend, runs)?;
+    let report = score_ensemble(&base, opts, runs)?;
     let dir = write_ensemble(&report, &artifacts, opts.members)?;
     Ok((dir, report))
 }
@@ -206,7 +205,7 @@ pub fn run_ensemble(
 pub fn ensemble_members(
     experiment: &Experiment,
     opts: &EnsembleOptions,
-) -> Result<(Experiment, Vec<(Experiment, String)>)> {
+) -> Result<(Experiment, Vec<StudyMember>)> {
     if opts.members == 0 {
         return Err(Error::Invalid("--members must be at least 1".into()));
     }
@@ -218,14 +217,20 @@ pub fn ensemble_members(
 }
 
 /// The members: `base` with seeds `seed, seed+1, ...`, each with its progress label.
-fn seeded_members(base: &Experiment, n: usize) -> Vec<(Experiment, String)> {
+fn seeded_members(base: &Experiment, n: usize) -> Vec<StudyMember> {
     let first_seed = base.training.seed;
     (0..n)
         .map(|k| {
-            let mut e = base.clone();
-            e.training.seed = first_seed + k as u64;
-            let label = format!("[{}/{}] {} seed {}", k + 1, n, e.name, e.training.seed);
-            (e, label)
+            let mut experiment = base.clone();
+            experiment.training.seed = first_seed + k as u64;
+            let label = format!(
+                "[{}/{}] {} seed {}",
+                k + 1,
+                n,
+                experiment.name,
+                experiment.training.seed
+            );
+            StudyMember { experiment, label }
         })
         .collect()
 }
@@ -235,10 +240,10 @@ fn seeded_members(base: &Experiment, n: usize) -> Vec<(Experiment, String)> {
 fn score_ensemble(
     base: &Experiment,
     opts: &EnsembleOptions,
-    backend: &str,
     runs: Vec<(u64, RunDir, bool)>,
 ) -> Result<EnsembleReport> {
-    let compute = opts.train.backend.open()?;
+    let backend = opts.train.compute.name();
+    let compute = opts.train.compute.open()?;
     let device = compute.device;
     let (_, test) = load_test(&opts.train.data.request_for(base)?, &base.training)?;
     let labels = &test.mnist().labels;
@@ -246,13 +251,7 @@ fn score_ensemble(
     let mut members = Vec::with_capacity(runs.len());
     for (seed, run, reused) in runs {
         let model = load_model(&run.file(MODEL_FILE), base, &device)?;
-        let p = match opts.train.backend.worker() {
-            None => probabilities(&model, &test, base.training.pixels, &device),
-            // Scored on the worker of --remote: losing it is its failure, not a panic.
-            Some(url) => catch_worker_loss(url, || {
-                Ok(probabilities(&model, &test, base.training.pixels, &device))
-            })?,
-        };
+        let p = probabilities(&model, &test, base.training.pixels, &device);
         let (test_accuracy, test_loss) = score(p.clone(), labels);
         members.push(Member {
             seed,

@@ -19,9 +19,10 @@ use lab10_runs::{
 };
 use serde::{Deserialize, Serialize};
 
-use super::parallel::MemberSlots;
-use super::reuse::Finished;
-use super::{Members, Spread, train_members};
+use super::jobs::Jobs;
+use super::member::Finished;
+use super::member::StudyMember;
+use super::{Spread, StudyMode, train_members};
 use crate::run::TrainOptions;
 
 pub const GROUPS_DIR: &str = "groups";
@@ -280,7 +281,7 @@ impl GroupSummary {
         ));
         if !self.missing.is_empty() {
             out.push_str(&format!(
-                "**Incomplete: the group ended early (stopped, or its workers failed); missing \
+                "**Incomplete: the group ended early (stopped, or a member failed); missing \
                  {}.**\n\n",
                 self.missing.join(", ")
             ));
@@ -357,10 +358,10 @@ pub struct GroupOptions {
     pub seeds: Option<Vec<u64>>,
     /// Train the members (reusing finished identical runs or not), or only collect finished
     /// ones.
-    pub mode: Members,
-    /// Train members side by side there (`--workers`, `--jobs`) instead of one after another
-    /// in this process.
-    pub slots: Option<Box<dyn MemberSlots>>,
+    pub mode: StudyMode,
+    /// Train the members side by side in processes of their own (`--jobs`) instead of one
+    /// after another in this process.
+    pub jobs: Option<Jobs>,
 }
 
 /// Every experiment of `group` (`--seeds` and the overrides applied, the dataset set) with
@@ -390,9 +391,14 @@ pub fn group_members(
             })
         })
         .enumerate()
-        .map(|(i, e)| {
-            let label = format!("[{}/{n}] {} seed {}", i + 1, e.name, e.training.seed);
-            (e, label)
+        .map(|(i, experiment)| {
+            let label = format!(
+                "[{}/{n}] {} seed {}",
+                i + 1,
+                experiment.name,
+                experiment.training.seed
+            );
+            StudyMember { experiment, label }
         })
         .collect();
     Ok(StudyMembers {
@@ -407,8 +413,8 @@ pub fn group_members(
 pub struct StudyMembers {
     /// Where their runs are: the artifacts folder of their dataset.
     pub artifacts: PathBuf,
-    /// `(experiment with its seed, label)`, in order.
-    pub members: Vec<(Experiment, String)>,
+    /// In order.
+    pub members: Vec<StudyMember>,
     /// The group's experiments (overrides applied), for its table's rows.
     pub experiments: Vec<Experiment>,
     /// The group, with `--seeds` applied.
@@ -428,15 +434,14 @@ pub fn run_group(
         experiments,
         group,
     } = group_members(group, catalog, opts)?;
-    let slots = opts.slots.as_deref();
-    let backend = slots.map_or(opts.train.backend.name(), |s| s.backend());
+    let backend = opts.train.compute.name();
     let dir = summary_dir(&artifacts, &group.name, backend)?;
     let total = members.len();
     let summarise = |results: &[Option<Finished>], missing: Vec<String>| -> Result<GroupSummary> {
         let runs = results
             .iter()
             .zip(&members)
-            .filter_map(|(r, (e, _))| r.as_ref().map(|f| (e, f)))
+            .filter_map(|(r, m)| r.as_ref().map(|f| (&m.experiment, f)))
             .map(|(e, f)| MemberRun::new(&e.name, &f.run, &f.report, f.reused))
             .collect::<Result<Vec<_>>>()?;
         Ok(GroupSummary::new(
@@ -452,7 +457,7 @@ pub fn run_group(
         &opts.train,
         &artifacts,
         opts.mode,
-        slots,
+        opts.jobs.as_ref(),
         &mut |results| write_summary(&dir, &summarise(results, Vec::new())?),
     )?;
     let missing = outcome.missing(&members);

@@ -1,38 +1,40 @@
 //! Many runs compared: groups (experiments x seeds, one summary table) and ensembles (members
 //! with consecutive seeds, their averaged softmax). What both need is here: their members
-//! trained one after another, or side by side (`parallel.rs`), a finished identical run reused
-//! instead of trained again (`reuse.rs`), and the spread of a few numbers.
+//! trained one after another, or side by side in processes of their own (`jobs.rs`), a
+//! finished identical run reused instead of trained again (`reuse.rs`), and the spread of a
+//! few numbers.
 
 pub mod ensemble;
 pub mod group;
-pub mod parallel;
+pub mod jobs;
+pub mod member;
 pub mod reuse;
 
 use std::path::Path;
 
-use lab10_runs::{Error, Experiment, Result};
+use lab10_runs::{Error, Result};
 use serde::{Deserialize, Serialize};
 
 use crate::run::{Event, TrainOptions, train};
-use parallel::{Done, MemberSlots, train_in_parallel};
-use reuse::{Finished, reuse_finished};
+use jobs::{Jobs, train_side_by_side};
+use member::{Finished, OnFinished, Outcome, StudyMember};
+use reuse::reuse_finished;
 
-/// A finished run of `experiment` for a group or an ensemble: an identical finished run under
-/// `artifacts` when `reuse` allows, else a new one (none once a stop was asked for); `label`
-/// names it in the progress events.
+/// A finished run of `member` for a group or an ensemble: an identical finished run under
+/// `artifacts` when `reuse` allows, else a new one (none once a stop was asked for).
 fn train_or_reuse(
-    experiment: &Experiment,
+    member: &StudyMember,
     opts: &TrainOptions,
     artifacts: &Path,
     reuse: bool,
-    label: &str,
 ) -> Result<Finished> {
     if let Some(finished) = reuse
-        .then(|| reuse_finished(experiment, opts, artifacts, opts.backend.name(), label))
+        .then(|| reuse_finished(member, opts, artifacts, opts.compute.name()))
         .flatten()
     {
         return Ok(finished);
     }
+    let label = &member.label;
     if let Some(reason) = opts.stop.requested() {
         return Err(Error::Stopped {
             reason,
@@ -40,11 +42,10 @@ fn train_or_reuse(
         });
     }
     opts.progress.event(Event::Member {
-        label: label.to_string(),
+        label: label.clone(),
         reused: None,
-        on: None,
     });
-    let outcome = train(experiment, opts)?;
+    let outcome = train(&member.experiment, opts)?;
     Ok(Finished {
         run: outcome.run,
         report: outcome.report,
@@ -54,7 +55,7 @@ fn train_or_reuse(
 
 /// What a study does with its members.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Members {
+pub enum StudyMode {
     /// Trains each member, or, with `reuse`, takes a finished identical run where one exists.
     Train { reuse: bool },
     /// Trains none: takes each member's finished identical run, and names the members that
@@ -62,14 +63,14 @@ pub enum Members {
     Collect,
 }
 
-impl Members {
+impl StudyMode {
     /// What to do about members still missing when the study ended.
     pub(crate) fn to_finish(self) -> &'static str {
         match self {
-            Members::Train { .. } => {
+            StudyMode::Train { .. } => {
                 "Run the same command again to finish it: finished members are reused."
             }
-            Members::Collect => {
+            StudyMode::Collect => {
                 "Their runs are not finished: see their logs, then collect again (the same \
                  command) once they are."
             }
@@ -77,54 +78,33 @@ impl Members {
     }
 }
 
-/// What became of a study's members.
-pub(crate) struct Outcome {
-    /// In member order; `None` for a member not trained.
-    pub results: Vec<Option<Finished>>,
-    /// Why members are missing: a stop, a failed member, every worker gone.
-    pub ended: Option<Error>,
-}
-
-impl Outcome {
-    /// The members not trained, as `xavier seed 778`.
-    pub fn missing(&self, members: &[(Experiment, String)]) -> Vec<String> {
-        members
-            .iter()
-            .zip(&self.results)
-            .filter(|(_, r)| r.is_none())
-            .map(|((e, _), _)| format!("{} seed {}", e.name, e.training.seed))
-            .collect()
-    }
-}
-
-/// Trains (or reuses) every member (`(experiment with its seed, label)`): one after another
-/// in this process, or side by side on `slots`. `done` is called after each member finishes
-/// with every result so far, so a study can rewrite its summary as it goes.
+/// Trains (or reuses) every member: one after another in this process, or side by side in
+/// processes of their own (`jobs`). `on_finished` is called after each member finishes with
+/// every result so far, so a study can rewrite its summary as it goes.
 pub(crate) fn train_members(
-    members: &[(Experiment, String)],
+    members: &[StudyMember],
     opts: &TrainOptions,
     artifacts: &Path,
-    what: Members,
-    slots: Option<&dyn MemberSlots>,
-    done: &mut Done<'_>,
+    mode: StudyMode,
+    jobs: Option<&Jobs>,
+    on_finished: &mut OnFinished<'_>,
 ) -> Result<Outcome> {
-    let reuse = match what {
-        Members::Train { reuse } => reuse,
-        Members::Collect => return Ok(collect_members(members, opts, artifacts)),
+    let reuse = match mode {
+        StudyMode::Train { reuse } => reuse,
+        StudyMode::Collect => return Ok(collect_members(members, opts, artifacts)),
     };
-    if let Some(slots) = slots {
-        let (results, ended) = train_in_parallel(members, opts, artifacts, reuse, slots, done)?;
-        return Ok(Outcome { results, ended });
+    if let Some(jobs) = jobs {
+        return train_side_by_side(members, opts, artifacts, reuse, jobs, on_finished);
     }
     let mut results: Vec<Option<Finished>> = members.iter().map(|_| None).collect();
-    for (i, (member, label)) in members.iter().enumerate() {
-        match train_or_reuse(member, opts, artifacts, reuse, label) {
+    for (i, member) in members.iter().enumerate() {
+        match train_or_reuse(member, opts, artifacts, reuse) {
             Ok(finished) => {
                 results[i] = Some(finished);
-                done(&results)?;
+                on_finished(&results)?;
             }
-            // A stop, or the worker of --remote gone: the study ends with what it has.
-            Err(e) if matches!(e, Error::Stopped { .. }) || e.is_worker_failure() => {
+            // A stop: the study ends with what it has.
+            Err(e @ Error::Stopped { .. }) => {
                 return Ok(Outcome {
                     results,
                     ended: Some(e),
@@ -141,14 +121,10 @@ pub(crate) fn train_members(
 
 /// Each member's finished identical run, trained by someone else; the members without one are
 /// missing, and end the study.
-fn collect_members(
-    members: &[(Experiment, String)],
-    opts: &TrainOptions,
-    artifacts: &Path,
-) -> Outcome {
+fn collect_members(members: &[StudyMember], opts: &TrainOptions, artifacts: &Path) -> Outcome {
     let results: Vec<Option<Finished>> = members
         .iter()
-        .map(|(member, label)| reuse_finished(member, opts, artifacts, opts.backend.name(), label))
+        .map(|member| reuse_finished(member, opts, artifacts, opts.compute.name()))
         .collect();
     let missing = results.iter().filter(|r| r.is_none()).count();
     let ended = (missing > 0).then(|| {

@@ -1,10 +1,11 @@
 //! A finished identical run reused instead of trained again, for the members of a group or an
-//! ensemble (one after another or side by side), and [`Finished`], what a member ends with.
+//! ensemble (one after another or side by side).
 
 use std::path::Path;
 
 use lab10_runs::{EXPERIMENT_FILE, Experiment, Report, RunDir};
 
+use super::member::{Finished, StudyMember};
 use crate::run::{Event, Reused, TrainOptions};
 
 /// A finished run of exactly `experiment` (same model, optimiser, data, seed and epochs) on
@@ -58,32 +59,22 @@ pub fn find_unfinished_run(
 /// A finished identical run of `member` under `artifacts` on `backend`, announced as reused
 /// (the `Member` event); `None` when there is none.
 pub(crate) fn reuse_finished(
-    member: &Experiment,
+    member: &StudyMember,
     opts: &TrainOptions,
     artifacts: &Path,
     backend: &str,
-    label: &str,
 ) -> Option<Finished> {
-    let (run, report) = find_completed_run(artifacts, member, backend)?;
+    let (run, report) = find_completed_run(artifacts, &member.experiment, backend)?;
     opts.progress.event(Event::Member {
-        label: label.to_string(),
+        label: member.label.clone(),
         reused: Some(Reused {
             run: run.path.clone(),
             test_accuracy: report.test_accuracy,
         }),
-        on: None,
     });
     Some(Finished {
         run,
         report,
         reused: true,
     })
-}
-
-/// A member's finished run.
-pub(crate) struct Finished {
-    pub run: RunDir,
-    pub report: Report,
-    /// Taken from an earlier identical run instead of trained.
-    pub reused: bool,
 }

@@ -3,7 +3,9 @@
 use burn::optim::{AdaGradConfig, ModuleOptimizer};
 use serde::{Deserialize, Serialize};
 
-use super::common::{Optimiser, decay, is_zero, keras_epsilon, l2_label, non_negative, positive};
+use super::common::{
+    OptimizerSettings, decay, is_zero, keras_epsilon, l2_label, non_negative, positive,
+};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -15,7 +17,7 @@ pub struct AdaGrad {
     pub l2: f32,
 }
 
-impl Optimiser for AdaGrad {
+impl OptimizerSettings for AdaGrad {
     fn learning_rate(&self) -> f64 {
         self.learning_rate
     }

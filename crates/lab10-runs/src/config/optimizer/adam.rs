@@ -4,7 +4,7 @@ use burn::optim::{AdamConfig, ModuleOptimizer};
 use serde::{Deserialize, Serialize};
 
 use super::common::{
-    Optimiser, beta1, beta2, check_moments, decay, epsilon, is_zero, l2_label, non_negative,
+    OptimizerSettings, beta1, beta2, check_moments, decay, epsilon, is_zero, l2_label, non_negative,
 };
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -24,7 +24,7 @@ pub struct Adam {
     pub l2: f32,
 }
 
-impl Optimiser for Adam {
+impl OptimizerSettings for Adam {
     fn learning_rate(&self) -> f64 {
         self.learning_rate
     }

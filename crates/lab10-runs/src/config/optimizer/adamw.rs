@@ -4,7 +4,7 @@
 use burn::optim::{AdamWConfig, ModuleOptimizer};
 use serde::{Deserialize, Serialize};
 
-use super::common::{Optimiser, beta1, beta2, check_moments, epsilon, non_negative};
+use super::common::{OptimizerSettings, beta1, beta2, check_moments, epsilon, non_negative};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -25,7 +25,7 @@ fn weight_decay() -> f32 {
     0.004
 }
 
-impl Optimiser for AdamW {
+impl OptimizerSettings for AdamW {
     fn learning_rate(&self) -> f64 {
         self.learning_rate
     }

@@ -1,11 +1,11 @@
-//! What the optimisers share: the [`Optimiser`] trait each one's settings implement, and the
+//! What the optimisers share: the [`OptimizerSettings`] trait each one's settings implement, and the
 //! serde defaults and checks of their settings.
 
 use burn::optim::ModuleOptimizer;
 use burn::optim::decay::WeightDecayConfig;
 
 /// What every optimiser's settings do: build Burn's optimiser, and say and check themselves.
-pub trait Optimiser {
+pub trait OptimizerSettings {
     fn learning_rate(&self) -> f64;
     fn set_learning_rate(&mut self, lr: f64);
     /// Burn's optimiser with these settings.

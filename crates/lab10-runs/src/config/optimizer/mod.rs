@@ -5,7 +5,7 @@
 //! momentum damps by 0.1 and its RMSProp adds momentum 0.9 by default; Keras and PyTorch do
 //! neither), so a name means what a reader of the lesson expects.
 //!
-//! A new optimiser: a file here with its settings struct implementing [`Optimiser`] (in
+//! A new optimiser: a file here with its settings struct implementing [`OptimizerSettings`] (in
 //! `common.rs`, with the defaults and checks the optimisers share), one variant in
 //! [`OptimizerConfig`] and one line in each of its two `match`es.
 
@@ -22,7 +22,7 @@ use serde::{Deserialize, Serialize};
 pub use adagrad::AdaGrad;
 pub use adam::Adam;
 pub use adamw::AdamW;
-pub use common::Optimiser;
+pub use common::OptimizerSettings;
 pub use rmsprop::RmsProp;
 pub use sgd::Sgd;
 
@@ -45,7 +45,7 @@ pub enum OptimizerConfig {
 
 impl OptimizerConfig {
     /// The chosen optimiser's settings.
-    pub fn settings(&self) -> &dyn Optimiser {
+    pub fn settings(&self) -> &dyn OptimizerSettings {
         match self {
             Self::Sgd(o) => o,
             Self::Adagrad(o) => o,
@@ -55,7 +55,7 @@ impl OptimizerConfig {
         }
     }
 
-    fn settings_mut(&mut self) -> &mut dyn Optimiser {
+    fn settings_mut(&mut self) -> &mut dyn OptimizerSettings {
         match self {
             Self::Sgd(o) => o,
             Self::Adagrad(o) => o,

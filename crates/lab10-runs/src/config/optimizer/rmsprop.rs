@@ -4,7 +4,7 @@ use burn::optim::{ModuleOptimizer, RmsPropConfig};
 use serde::{Deserialize, Serialize};
 
 use super::common::{
-    Optimiser, decay, fraction, is_zero, keras_epsilon, l2_label, non_negative, positive,
+    OptimizerSettings, decay, fraction, is_zero, keras_epsilon, l2_label, non_negative, positive,
 };
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -27,7 +27,7 @@ fn rho() -> f32 {
     0.9
 }
 
-impl Optimiser for RmsProp {
+impl OptimizerSettings for RmsProp {
     fn learning_rate(&self) -> f64 {
         self.learning_rate
     }

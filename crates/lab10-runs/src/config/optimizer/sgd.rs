@@ -4,7 +4,7 @@ use burn::optim::momentum::MomentumConfig;
 use burn::optim::{ModuleOptimizer, SgdConfig};
 use serde::{Deserialize, Serialize};
 
-use super::common::{Optimiser, decay, fraction, is_zero, l2_label, non_negative};
+use super::common::{OptimizerSettings, decay, fraction, is_zero, l2_label, non_negative};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -19,7 +19,7 @@ pub struct Sgd {
     pub l2: f32,
 }
 
-impl Optimiser for Sgd {
+impl OptimizerSettings for Sgd {
     fn learning_rate(&self) -> f64 {
         self.learning_rate
     }

@@ -1,0 +1,45 @@
+//! What a study's member is ([`StudyMember`]) and what it ends with ([`Finished`], an
+//! [`Outcome`]): what the ways of training members (`mod.rs`, `jobs.rs`) and of reusing
+//! finished runs (`reuse.rs`) share.
+
+use lab10_runs::{Error, Experiment, Report, Result, RunDir};
+
+/// One member of a group or an ensemble: its experiment (seed, dataset and overrides set) and
+/// the label its progress events carry ("[2/6] xavier seed 778").
+#[derive(Debug, Clone)]
+pub struct StudyMember {
+    pub experiment: Experiment,
+    pub label: String,
+}
+
+/// What a study does after each of its members finishes, given every result so far: it
+/// rewrites its summary.
+pub(crate) type OnFinished<'f> = dyn FnMut(&[Option<Finished>]) -> Result<()> + Send + 'f;
+
+/// What became of a study's members.
+pub(crate) struct Outcome {
+    /// In member order; `None` for a member not trained.
+    pub results: Vec<Option<Finished>>,
+    /// Why members are missing: a stop, a failed member.
+    pub ended: Option<Error>,
+}
+
+impl Outcome {
+    /// The members not trained, as `xavier seed 778`.
+    pub fn missing(&self, members: &[StudyMember]) -> Vec<String> {
+        members
+            .iter()
+            .zip(&self.results)
+            .filter(|(_, r)| r.is_none())
+            .map(|(m, _)| format!("{} seed {}", m.experiment.name, m.experiment.training.seed))
+            .collect()
+    }
+}
+
+/// A member's finished run.
+pub(crate) struct Finished {
+    pub run: RunDir,
+    pub report: Report,
+    /// Taken from an earlier identical run instead of trained.
+    pub reused: bool,
+}

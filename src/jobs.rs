@@ -1,0 +1,228 @@
+//! `--jobs N`: each member of a group or an ensemble trained by a child `lab10 train` on this
+//! machine, at most N at a time (the queue is lab10-train's [`Jobs`]). This file starts one
+//! child with the member's command line (src/member.rs, the same as a Slurm task's), shows its
+//! events through src/printer.rs with the member's label, and tells from its exit status how
+//! it ended.
+//!
+//! Children run in their own process group: Ctrl-C reaches this process only, which passes
+//! one stop request on to each child (they save what is complete and exit).
+
+use std::io::{BufRead, BufReader};
+use std::os::unix::process::CommandExt;
+use std::path::PathBuf;
+use std::process::{ChildStderr, Command, ExitStatus, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use anyhow::{Context, Result};
+use lab10_runs::{BackendKind, Error, Stop, StopReason};
+use lab10_train::{Event, Jobs, MemberProcess, StudyMember};
+
+use crate::cli::Global;
+use crate::member::{MemberCommand, write_member_file};
+use crate::printer::Printer;
+
+/// The children running now, for an immediate exit (a second Ctrl-C) to take them along.
+static CHILDREN: std::sync::Mutex<Vec<u32>> = std::sync::Mutex::new(Vec::new());
+
+/// Kills every child still running (SIGKILL): this process is exiting at once.
+pub fn kill_children() {
+    let children = CHILDREN.lock().map(|c| c.clone()).unwrap_or_default();
+    for pid in children {
+        signal(pid, libc::SIGKILL);
+    }
+}
+
+fn signal(pid: u32, signal: libc::c_int) {
+    // SAFETY: kill(2) with the PID of a child not yet waited for (so not reused) and a plain
+    // signal number has no memory effects.
+    unsafe {
+        libc::kill(pid as libc::pid_t, signal);
+    }
+}
+
+/// `--jobs N` as lab10-train's [`Jobs`]: N child processes on `backend`.
+pub fn local_jobs(
+    g: &Global,
+    jobs: usize,
+    backend: BackendKind,
+    reuse: bool,
+    json: bool,
+    stop: &Stop,
+) -> Result<Jobs> {
+    if jobs == 0 {
+        anyhow::bail!("--jobs must be at least 1");
+    }
+    let process = ChildProcess {
+        command: MemberCommand::new(g, backend, reuse)?,
+        printer: Printer::new(json),
+        stop: stop.clone(),
+        files: tempfile::Builder::new()
+            .prefix("lab10-members-")
+            .tempdir()
+            .context("cannot create a temporary folder for the members' experiment files")?,
+        written: AtomicUsize::new(0),
+    };
+    Ok(Jobs {
+        count: jobs,
+        process: Box::new(process),
+    })
+}
+
+/// A member trained by a child `lab10 train`.
+struct ChildProcess {
+    command: MemberCommand,
+    /// Shows the children's progress, each line with its member's label.
+    printer: Printer,
+    stop: Stop,
+    /// The members' experiment files.
+    files: tempfile::TempDir,
+    written: AtomicUsize,
+}
+
+impl MemberProcess for ChildProcess {
+    fn train(&self, member: &StudyMember) -> lab10_runs::Result<PathBuf> {
+        self.run_child(member)
+            .unwrap_or_else(|e| Err(Error::Training(format!("{e:#}"))))
+    }
+}
+
+impl ChildProcess {
+    /// Starts the child, shows its progress until it exits, and reaps it. The outer error:
+    /// the child could not be started.
+    fn run_child(&self, member: &StudyMember) -> Result<lab10_runs::Result<PathBuf>> {
+        let index = self.written.fetch_add(1, Ordering::SeqCst);
+        let file = write_member_file(self.files.path(), index, &member.experiment)?;
+        let mut child = Command::new(&self.command.exe)
+            .args(self.command.train_args(file.into()))
+            .arg("--json")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .process_group(0)
+            .spawn()
+            .with_context(|| format!("cannot start {}", self.command.exe.display()))?;
+        let pid = child.id();
+        CHILDREN.lock().expect("children lock").push(pid);
+        let ended = Arc::new(AtomicBool::new(false));
+        let forward = forward_stop(pid, self.stop.clone(), Arc::clone(&ended));
+        let label = &member.label;
+        let errors = pass_on_stderr(child.stderr.take().expect("piped"), label.clone());
+        let mut run = None;
+        for_each_line(
+            child.stdout.take().expect("piped"),
+            |line| match serde_json::from_str::<Event>(line) {
+                Ok(event) => {
+                    self.printer.member(label, &event);
+                    if let Event::Opened { run: opened, .. } = event {
+                        run = Some(opened);
+                    }
+                }
+                Err(_) => self.printer.member_line(label, line),
+            },
+        );
+        // The child has closed its stdout: it is exiting. Stop forwarding before it is
+        // reaped, so that no signal can reach a reused PID.
+        ended.store(true, Ordering::SeqCst);
+        let _ = forward.join();
+        let status = child.wait();
+        CHILDREN
+            .lock()
+            .expect("children lock")
+            .retain(|&p| p != pid);
+        let message = errors.join().unwrap_or_default();
+        let status = status.with_context(|| format!("{label}: cannot wait for its process"))?;
+        let stopping = self.stop.requested().is_some();
+        Ok(match failure_of(status, stopping, label, message) {
+            Some(error) => Err(error),
+            None => run.ok_or_else(|| {
+                Error::Training(format!("{label}: the child said nothing of its run folder"))
+            }),
+        })
+    }
+}
+
+/// What a child's exit status says of its member (`message`: why it failed, in its own
+/// words); `None`: it finished. `stopping`: this process has passed a stop request on to it.
+fn failure_of(status: ExitStatus, stopping: bool, label: &str, message: String) -> Option<Error> {
+    // A child killed by the stop request passed on before it could catch it.
+    let killed_by = std::os::unix::process::ExitStatusExt::signal(&status)
+        .filter(|_| stopping)
+        .and_then(|signal| match signal {
+            libc::SIGINT => Some(StopReason::Interrupt),
+            libc::SIGTERM => Some(StopReason::Terminate),
+            _ => None,
+        });
+    if let Some(reason) = killed_by {
+        return Some(Error::Stopped {
+            reason,
+            message: format!("{label} stopped by {}", reason.signal_name()),
+        });
+    }
+    let stopped = [StopReason::Interrupt, StopReason::Terminate]
+        .into_iter()
+        .find(|reason| status.code() == Some(i32::from(reason.exit_code())));
+    match (status.code(), stopped) {
+        (Some(0), _) => None,
+        (_, Some(reason)) => Some(Error::Stopped { reason, message }),
+        _ if message.is_empty() => Some(Error::Training(format!("it {status}"))),
+        _ => Some(Error::Training(format!("{message} (it {status})"))),
+    }
+}
+
+/// Passes a child's standard error on as it comes, each line after the member's label; the
+/// thread returns why the child failed: what it said from its last line starting "error: "
+/// on, without that prefix (everything it said if no line does).
+fn pass_on_stderr(stderr: ChildStderr, label: String) -> JoinHandle<String> {
+    std::thread::spawn(move || {
+        let mut said: Vec<String> = Vec::new();
+        for_each_line(stderr, |line| {
+            eprintln!("{label}: {line}");
+            if line.starts_with("error: ") {
+                said.clear();
+            }
+            said.push(line.to_string());
+        });
+        let message = said.join("\n");
+        message
+            .strip_prefix("error: ")
+            .map_or(message.clone(), str::to_string)
+    })
+}
+
+/// Calls `f` with every line `pipe` gives until its end, invalid UTF-8 replaced: a child
+/// whose pipe is not drained would block.
+fn for_each_line(pipe: impl std::io::Read, mut f: impl FnMut(&str)) {
+    let mut reader = BufReader::new(pipe);
+    let mut buffer = Vec::new();
+    loop {
+        buffer.clear();
+        match reader.read_until(b'\n', &mut buffer) {
+            Ok(0) | Err(_) => return,
+            Ok(_) => {
+                let line = String::from_utf8_lossy(&buffer);
+                f(line.trim_end_matches(['\n', '\r']));
+            }
+        }
+    }
+}
+
+/// Passes a stop request of this process on to the child, once: it stops after its current
+/// step and saves what is complete.
+fn forward_stop(pid: u32, stop: Stop, ended: Arc<AtomicBool>) -> JoinHandle<()> {
+    std::thread::spawn(move || {
+        while !ended.load(Ordering::SeqCst) {
+            if let Some(reason) = stop.requested() {
+                let signal_number = match reason {
+                    StopReason::Terminate => libc::SIGTERM,
+                    _ => libc::SIGINT,
+                };
+                signal(pid, signal_number);
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    })
+}
