@@ -37,7 +37,10 @@ pub fn export(g: &Global, args: ExportArgs) -> Result<()> {
         let facts = OnnxFacts {
             producer_version: env!("CARGO_PKG_VERSION").into(),
             commit: g.provenance().build_commit,
-            test_accuracy: run.as_ref().and_then(|r| r.report().ok()).map(|r| r.test_accuracy),
+            test_accuracy: run
+                .as_ref()
+                .and_then(|r| r.report().ok())
+                .map(|r| r.test_accuracy),
             weights_sha256: lab10_data::idx::sha256_hex(&weights),
         };
         let nodes = lab10_runs::export_onnx(&model, &saved.experiment, &facts, &out, force)?;
@@ -77,7 +80,9 @@ pub fn export(g: &Global, args: ExportArgs) -> Result<()> {
 /// The format `--format` names, else the one `--out`'s extension names (safetensors when
 /// there is no --out). A file named for one format is never filled with another.
 fn export_format(out: Option<&Path>, format: Option<ExportFormat>) -> Result<ExportFormat> {
-    let named = out.and_then(|o| o.extension()).map(|e| e.to_string_lossy().to_lowercase());
+    let named = out
+        .and_then(|o| o.extension())
+        .map(|e| e.to_string_lossy().to_lowercase());
     let by_name = match named.as_deref() {
         Some("onnx") => Some(ExportFormat::Onnx),
         Some("safetensors") => Some(ExportFormat::Safetensors),

@@ -94,7 +94,8 @@ fn graph(model: &Mlp, experiment: &Experiment) -> Result<proto::GraphProto> {
     let scale = experiment.training.pixels.factor();
     if scale != 1.0 {
         g.initializer.push(tensor("input_scale", &[], vec![scale]));
-        g.node.push(node("Mul", &[&x, "input_scale"], "scaled", vec![]));
+        g.node
+            .push(node("Mul", &[&x, "input_scale"], "scaled", vec![]));
         x = "scaled".into();
     }
     let activation = match experiment.model.activation {
@@ -107,15 +108,23 @@ fn graph(model: &Mlp, experiment: &Experiment) -> Result<proto::GraphProto> {
     for (j, layer) in layers.enumerate() {
         let [fan_in, fan_out] = layer.weight.val().dims();
         let weight = format!("layer{j}.weight");
-        g.initializer
-            .push(tensor(&weight, &[fan_in, fan_out], values(layer.weight.val())?));
+        g.initializer.push(tensor(
+            &weight,
+            &[fan_in, fan_out],
+            values(layer.weight.val())?,
+        ));
         let mut inputs = vec![x.as_str(), weight.as_str()];
         let bias = format!("layer{j}.bias");
         if let Some(b) = &layer.bias {
-            g.initializer.push(tensor(&bias, &[fan_out], values(b.val())?));
+            g.initializer
+                .push(tensor(&bias, &[fan_out], values(b.val())?));
             inputs.push(&bias);
         }
-        let out = if j == last { LOGITS.to_string() } else { format!("linear{j}") };
+        let out = if j == last {
+            LOGITS.to_string()
+        } else {
+            format!("linear{j}")
+        };
         g.node.push(node("Gemm", &inputs, &out, vec![]));
         x = out;
         if j < last {
@@ -129,7 +138,8 @@ fn graph(model: &Mlp, experiment: &Experiment) -> Result<proto::GraphProto> {
         r#type: proto::ATTRIBUTE_INT,
         i: 1,
     };
-    g.node.push(node("Softmax", &[LOGITS], PROBABILITIES, vec![axis]));
+    g.node
+        .push(node("Softmax", &[LOGITS], PROBABILITIES, vec![axis]));
     Ok(g)
 }
 
@@ -152,7 +162,10 @@ fn metadata(experiment: &Experiment, facts: &OnnxFacts) -> Vec<proto::StringStri
         ("test_accuracy", facts.test_accuracy.map(|a| a.to_string())),
         ("weights_sha256", Some(facts.weights_sha256.clone())),
         ("classes", Some(classes)),
-        ("input", Some("pixels: float32 [batch, 784], raw values 0-255".into())),
+        (
+            "input",
+            Some("pixels: float32 [batch, 784], raw values 0-255".into()),
+        ),
     ];
     pairs
         .into_iter()
@@ -165,7 +178,12 @@ fn metadata(experiment: &Experiment, facts: &OnnxFacts) -> Vec<proto::StringStri
         .collect()
 }
 
-fn node(op: &str, inputs: &[&str], output: &str, attribute: Vec<proto::AttributeProto>) -> proto::NodeProto {
+fn node(
+    op: &str,
+    inputs: &[&str],
+    output: &str,
+    attribute: Vec<proto::AttributeProto>,
+) -> proto::NodeProto {
     proto::NodeProto {
         input: inputs.iter().map(|s| s.to_string()).collect(),
         output: vec![output.into()],

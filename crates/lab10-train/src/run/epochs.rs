@@ -78,7 +78,10 @@ impl History {
 /// by the [`EpochClock`], read by the [`EpochLogger`], which Burn calls from another thread
 /// and a little later.
 #[derive(Clone, Default)]
-pub(crate) struct EpochTimes(Arc<Mutex<HashMap<usize, (Instant, Option<f64>)>>>);
+pub(crate) struct EpochTimes(Arc<Mutex<HashMap<usize, EpochTime>>>);
+
+/// When an epoch started, and its training split's seconds once that ended.
+type EpochTime = (Instant, Option<f64>);
 
 impl EpochTimes {
     fn start(&self, epoch: usize) {
