@@ -1,15 +1,16 @@
 //! Datasets by name: every run records its data, is evaluated on it by default, and lives apart
 //! from runs on other data; files of no known dataset need `--no-verify` and are then `custom`.
 //!
-//! Fashion-MNIST comes from Debian's `dataset-fashion-mnist` (`.ci/run` installs it); without
-//! it, the Fashion-MNIST tests say so and skip, except in CI, where they fail.
+//! Fashion-MNIST comes from Debian's `dataset-fashion-mnist` (`.ci/run` installs it): the tests
+//! that read it are ignored by the README's test command and run by the complete suite
+//! (`-- --include-ignored`), where its absence fails them.
 
 mod common;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use common::{command, json, ok_stdout, output_text, refused, repo, run_folder};
+use common::{command, json, needs, ok_stdout, output_text, refused, repo, run_folder};
 use serde_json::Value;
 
 const FASHION_DIR: &str = "/usr/share/datasets/fashion-mnist";
@@ -34,20 +35,6 @@ const FASHION_DIGESTS: [(&str, &str); 4] = [
 
 fn s(p: &Path) -> &str {
     p.to_str().unwrap()
-}
-
-fn fashion_installed() -> bool {
-    let found = Path::new(FASHION_DIR)
-        .join("t10k-images-idx3-ubyte.gz")
-        .is_file();
-    if !found {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "Fashion-MNIST is missing in CI: .ci/run must install dataset-fashion-mnist"
-        );
-        eprintln!("SKIPPED: Fashion-MNIST not installed (apt-get install dataset-fashion-mnist)");
-    }
-    found
 }
 
 fn lab10(cwd: &Path, args: &[&str]) -> std::process::Output {
@@ -77,10 +64,9 @@ fn eval_json(cwd: &Path, run: &Path, extra: &[&str]) -> Value {
 }
 
 #[test]
+#[ignore = "needs Fashion-MNIST: apt-get install dataset-fashion-mnist"]
 fn a_fashion_run_records_its_data_lives_apart_and_is_evaluated_on_fashion_by_default() {
-    if !fashion_installed() {
-        return;
-    }
+    needs::fashion_mnist();
     let artifacts = tempfile::tempdir().unwrap();
     let a = s(artifacts.path());
     let run = train(
@@ -192,10 +178,9 @@ fn a_fashion_run_records_its_data_lives_apart_and_is_evaluated_on_fashion_by_def
 /// Fashion-MNIST with `--jobs 2` trains and evaluates every member on Fashion-MNIST, and
 /// `--slurm-dry-run` writes member files and a command line that say Fashion-MNIST too.
 #[test]
+#[ignore = "needs Fashion-MNIST: apt-get install dataset-fashion-mnist"]
 fn a_fashion_group_trains_every_member_on_fashion_with_jobs_and_on_slurm() {
-    if !fashion_installed() {
-        return;
-    }
+    needs::fashion_mnist();
     let dir = tempfile::tempdir().unwrap();
     let experiments = dir.path().join("experiments");
     std::fs::create_dir_all(experiments.join("groups")).unwrap();
@@ -276,10 +261,9 @@ fn a_fashion_group_trains_every_member_on_fashion_with_jobs_and_on_slurm() {
 }
 
 #[test]
+#[ignore = "needs Fashion-MNIST: apt-get install dataset-fashion-mnist"]
 fn the_dataset_flag_beats_the_experiment_file_which_beats_the_default() {
-    if !fashion_installed() {
-        return;
-    }
+    needs::fashion_mnist();
     let artifacts = tempfile::tempdir().unwrap();
     let a = s(artifacts.path());
     let shipped = std::fs::read_to_string(repo().join("experiments/softmax.toml")).unwrap();

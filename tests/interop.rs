@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use common::{command, data_dir, files_under, json, ok_stdout, refused, repo, run_folder};
+use common::{command, data_dir, files_under, json, needs, ok_stdout, refused, repo, run_folder};
 use safetensors::tensor::TensorView;
 use safetensors::{Dtype, SafeTensors};
 
@@ -152,24 +152,21 @@ fn export_then_import_round_trips_and_numpy_agrees() {
         "{report}"
     );
     assert_eq!(report["status"], "completed");
+}
 
-    // A real client: the safetensors library and NumPy, on the same 1,000 test images.
-    let python = std::env::var("PYTHON").unwrap_or_else(|_| "python3".into());
-    let has_libs = Command::new(&python)
-        .args(["-c", "import numpy, safetensors"])
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !has_libs {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "CI must install numpy and safetensors (pip)"
-        );
-        eprintln!("SKIPPED the NumPy check: pip install numpy safetensors");
-        return;
-    }
+/// A real client: the safetensors library and NumPy compute the exported model's forward pass
+/// on 1,000 test images (scripts/check-export.py) and agree with `lab10 eval`.
+#[test]
+#[ignore = "needs Python's numpy and safetensors: pip install numpy safetensors"]
+fn numpy_computes_what_lab10_computes_from_the_exported_file() {
+    needs::python(&["numpy", "safetensors"]);
+    let artifacts = tempfile::tempdir().unwrap();
+    let run = trained(artifacts.path(), "dropout");
+    let out = artifacts.path().join("dropout.safetensors");
+    ok_stdout(lab10(&["export", s(&run), "--out", s(&out)]));
     let eval = artifacts.path().join("eval.json");
-    std::fs::write(&eval, &original).unwrap();
-    let check = Command::new(&python)
+    std::fs::write(&eval, eval_json(&run)).unwrap();
+    let check = Command::new("python3")
         .arg(repo().join("scripts/check-export.py"))
         .args([s(&out), s(&eval), s(&data_dir()), "--test-size", "1000"])
         .output()
@@ -294,13 +291,10 @@ fn paths_under(dir: &Path) -> Vec<PathBuf> {
     files_under(dir).into_iter().map(|(p, _)| p).collect()
 }
 
-/// ONNX: each of the five lesson models (short runs) and a Fashion-MNIST run, exported with
-/// `--out model.onnx`, passes onnx's full check, and ONNX Runtime fed raw pixels gives lab10's
-/// logits and exactly its accuracy on all 10,000 test images, in batches of 1, 7 and 10,000
-/// (scripts/check-onnx.py). An existing file is kept without --force, and an --out named for
-/// no format lab10 writes is refused, with nothing written.
+/// `--out model.onnx` writes ONNX; an existing file is kept without --force, and an --out named
+/// for no format lab10 writes (or against --format) is refused, with nothing written.
 #[test]
-fn onnx_exports_run_in_onnx_runtime_as_lab10_runs_them() {
+fn onnx_export_keeps_files_and_refuses_other_formats() {
     let artifacts = tempfile::tempdir().unwrap();
     let run = trained(artifacts.path(), "softmax");
     let out = artifacts.path().join("softmax.onnx");
@@ -337,39 +331,24 @@ fn onnx_exports_run_in_onnx_runtime_as_lab10_runs_them() {
         "safetensors",
     ]));
     assert!(err.contains("make them agree"), "{err}");
+}
 
-    let python = std::env::var("PYTHON").unwrap_or_else(|_| "python3".into());
-    let has_libs = Command::new(&python)
-        .args(["-c", "import numpy, onnx, onnxruntime"])
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !has_libs {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "CI must install onnx and onnxruntime (pip)"
-        );
-        eprintln!("SKIPPED the ONNX Runtime check: pip install onnx onnxruntime");
-        return;
-    }
-    let fashion = Path::new("/usr/share/datasets/fashion-mnist");
+/// ONNX Runtime: each of the five lesson models (short runs) and a Fashion-MNIST run, exported
+/// as ONNX, passes onnx's full check, and ONNX Runtime fed raw pixels gives lab10's logits and
+/// exactly its accuracy on all 10,000 test images, in batches of 1, 7 and 10,000
+/// (scripts/check-onnx.py).
+#[test]
+#[ignore = "needs onnx, onnxruntime (pip install numpy onnx onnxruntime) and Fashion-MNIST"]
+fn onnx_runtime_runs_every_exported_model_as_lab10_does() {
+    needs::python(&["numpy", "onnx", "onnxruntime"]);
+    let fashion = needs::fashion_mnist();
+    let artifacts = tempfile::tempdir().unwrap();
     let mut models: Vec<(&str, Vec<&str>, PathBuf)> =
         ["softmax", "nn", "xavier", "deep", "dropout"]
             .into_iter()
             .map(|e| (e, vec![], data_dir()))
             .collect();
-    if fashion.join("t10k-images-idx3-ubyte.gz").is_file() {
-        models.push((
-            "dropout",
-            vec!["--dataset", "fashion-mnist"],
-            fashion.to_path_buf(),
-        ));
-    } else {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "CI must install dataset-fashion-mnist"
-        );
-        eprintln!("SKIPPED the Fashion-MNIST ONNX check: apt-get install dataset-fashion-mnist");
-    }
+    models.push(("dropout", vec!["--dataset", "fashion-mnist"], fashion));
     for (experiment, extra, data) in models {
         let mut args = vec!["train", experiment, "--epochs", "1", "--train-size", "3000"];
         args.extend(["--test-size", "1000", "--artifacts", s(artifacts.path())]);
@@ -380,7 +359,7 @@ fn onnx_exports_run_in_onnx_runtime_as_lab10_runs_them() {
         let eval = run.join("eval.json");
         let logits = ok_stdout(lab10(&["eval", s(&run), "--json", "--logits", "10000"]));
         std::fs::write(&eval, logits).unwrap();
-        let check = Command::new(&python)
+        let check = Command::new("python3")
             .arg(repo().join("scripts/check-onnx.py"))
             .args([s(&out), s(&eval), s(&data)])
             .output()

@@ -10,7 +10,7 @@ use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 use common::{
-    command, cpu_backends, epochs_in, json, ok_stdout, refused, repo, run_folder, run_line,
+    command, cpu_backends, epochs_in, json, needs, ok_stdout, refused, repo, run_folder, run_line,
 };
 use serde_json::Value;
 
@@ -101,17 +101,6 @@ fn bad_data_is_refused_naming_the_file_the_fault_and_the_fix_and_artifacts_stay_
     let artifacts = artifacts_with_a_run();
     let before = snapshot(artifacts.path());
     bad_data_cases(&repo().join("data/mnist"), "mnist", artifacts.path());
-    // The same faults in Fashion-MNIST's files (Debian's dataset-fashion-mnist; CI has it).
-    let fashion = Path::new("/usr/share/datasets/fashion-mnist");
-    if fashion.join("t10k-images-idx3-ubyte.gz").is_file() {
-        bad_data_cases(fashion, "fashion-mnist", artifacts.path());
-    } else {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "CI must install dataset-fashion-mnist"
-        );
-        eprintln!("SKIPPED the Fashion-MNIST cases: dataset-fashion-mnist is not installed");
-    }
     assert_eq!(
         snapshot(artifacts.path()),
         before,
@@ -159,6 +148,21 @@ fn bad_data_is_refused_naming_the_file_the_fault_and_the_fix_and_artifacts_stay_
 }
 
 /// Every kind of broken file, in a copy of `source`, given as `--dataset dataset`.
+/// The same faults in Fashion-MNIST's files (Debian's dataset-fashion-mnist; CI has it).
+#[test]
+#[ignore = "needs Fashion-MNIST: apt-get install dataset-fashion-mnist"]
+fn bad_fashion_mnist_files_are_refused_the_same_way() {
+    let fashion = needs::fashion_mnist();
+    let artifacts = artifacts_with_a_run();
+    let before = snapshot(artifacts.path());
+    bad_data_cases(&fashion, "fashion-mnist", artifacts.path());
+    assert_eq!(
+        snapshot(artifacts.path()),
+        before,
+        "a refused run changed earlier artifacts"
+    );
+}
+
 fn bad_data_cases(source: &Path, dataset: &str, artifacts: &Path) {
     let images = gunzip(&source.join("t10k-images-idx3-ubyte.gz"));
     let labels = gunzip(&source.join("t10k-labels-idx1-ubyte.gz"));

@@ -11,7 +11,7 @@ use std::process::{Child, Stdio};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
-use common::{command, data_dir, ok_stdout, refused, repo};
+use common::{command, data_dir, needs, ok_stdout, refused, repo};
 use serde_json::{Value, json};
 
 /// softmax, xavier and dropout, one epoch on the full training set (a few seconds on flex):
@@ -445,24 +445,11 @@ fn serve_refuses_what_it_cannot_serve() {
 
 /// The page in headless Chromium, driven by Playwright (tests/browser/draw.py): strokes drawn
 /// with the mouse, every model's bars, "random test digit", a screenshot. Needs `chromium` and
-/// Python's `playwright` (`.ci/run` installs both); elsewhere it says SKIPPED, in CI it fails.
+/// Python's `playwright` (`.ci/run` installs both).
 #[test]
+#[ignore = "needs chromium and Python's playwright: apt-get install chromium; pip install playwright"]
 fn a_person_draws_digits_in_a_real_browser() {
-    let ready = std::process::Command::new("python3")
-        .args([
-            "-c",
-            "import playwright.sync_api, shutil, sys; sys.exit(shutil.which('chromium') is None)",
-        ])
-        .status()
-        .is_ok_and(|s| s.success());
-    if !ready {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "CI must have chromium and Python's playwright (see .ci/run)"
-        );
-        eprintln!("SKIPPED: needs chromium and `pip install playwright`");
-        return;
-    }
+    needs::browser();
     let server = Server::start(&[]);
     let shot = repo().join("target/serve-page.png");
     let out = std::process::Command::new("python3")

@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Stdio};
 use std::sync::OnceLock;
 
-use common::{command, data_dir, ok_stdout, output_text, refused, repo};
+use common::{command, data_dir, needs, ok_stdout, output_text, refused, repo};
 use serde_json::{Value, json};
 
 /// softmax, xavier and dropout, one epoch each (a few seconds on flex), and the test split's
@@ -270,10 +270,10 @@ fn newest(dir: &Path) -> std::time::SystemTime {
         .unwrap_or(std::time::UNIX_EPOCH)
 }
 
-/// Whether the browser test can run here: a WebAssembly build (scripts/build-wasm.sh) newer
-/// than the sources it is made of, Chromium and Python's playwright. CI has them all
-/// (.ci/run); elsewhere it says SKIPPED.
-fn browser_ready() -> Option<PathBuf> {
+/// The WebAssembly build (scripts/build-wasm.sh), newer than the sources it is made of, with
+/// Chromium and Python's playwright: what the browser test needs (CI has them all, .ci/run).
+fn browser_ready() -> PathBuf {
+    needs::browser();
     let wasm = repo().join(lab10_site::DEFAULT_WASM_DIR);
     let built = lab10_site::WASM_FILES
         .iter()
@@ -293,27 +293,13 @@ fn browser_ready() -> Option<PathBuf> {
     .map(|d| newest(&repo().join(d)))
     .max()
     .unwrap();
-    let built = built.is_some_and(|b| b >= sources);
-    let browser = std::process::Command::new("python3")
-        .args([
-            "-c",
-            "import playwright.sync_api, shutil, sys; sys.exit(shutil.which('chromium') is None)",
-        ])
-        .status()
-        .is_ok_and(|s| s.success());
-    if built && browser {
-        return Some(wasm);
+    if !built.is_some_and(|b| b >= sources) {
+        needs::missing(
+            "a WebAssembly build of the site newer than its sources",
+            "bash scripts/build-wasm.sh",
+        );
     }
-    assert!(
-        std::env::var_os("CI").is_none(),
-        "CI must have a fresh WebAssembly build of the site (bash scripts/build-wasm.sh), \
-         chromium and Python's playwright (see .ci/run)"
-    );
-    eprintln!(
-        "SKIPPED: needs `bash scripts/build-wasm.sh` (a build newer than its sources: {built}) \
-         and chromium with `pip install playwright` (found: {browser})"
-    );
-    None
+    wasm
 }
 
 /// A running `lab10 serve` of `runs`, stopped when dropped.
@@ -397,10 +383,9 @@ fn max_difference(a: &[f64], b: &[f64]) -> f64 {
 /// (tests/browser/site.py): 20 real test digits read through the page's form, a 7 drawn with
 /// the mouse, a copy with a corrupt and a missing weights file, and the page opened as a file.
 #[test]
+#[ignore = "needs `bash scripts/build-wasm.sh`, chromium and Python's playwright"]
 fn the_site_runs_the_models_in_a_real_browser_as_lab10_does() {
-    let Some(wasm) = browser_ready() else {
-        return;
-    };
+    let wasm = browser_ready();
     const DIGITS: usize = 20;
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("site");

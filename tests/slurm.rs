@@ -2,8 +2,9 @@
 //! slurm-client and munge, which `.ci/run` installs), started and stopped by
 //! `scripts/slurm-local.sh`. A group submitted as a job array gives the same summary as the
 //! same group run here; a member sent Slurm's pre-timeout SIGUSR1 requeues itself and resumes
-//! its own run, every epoch trained once; a refused submission leaves nothing behind. Where
-//! Slurm cannot be started, the cluster test says so and skips, except in CI, where it fails.
+//! its own run, every epoch trained once; a refused submission leaves nothing behind. The
+//! cluster test is ignored by the README's test command and run by the complete suite
+//! (`-- --include-ignored`), where a Slurm that cannot start fails it.
 
 mod common;
 
@@ -11,7 +12,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
-use common::{command, data_dir, epochs_in, json, ok_stdout, output_text, refused, repo};
+use common::{command, data_dir, epochs_in, json, needs, ok_stdout, output_text, refused, repo};
 use serde_json::Value;
 
 fn s(p: &Path) -> &str {
@@ -137,7 +138,7 @@ struct Cluster {
 }
 
 impl Cluster {
-    fn start() -> Option<Self> {
+    fn start() -> Self {
         let state = tempfile::Builder::new()
             .prefix("lab10-slurm-")
             .tempdir()
@@ -155,15 +156,12 @@ impl Cluster {
                 .arg("stop")
                 .arg(state.path())
                 .status();
-            let why = output_text(&out);
-            assert!(
-                std::env::var_os("CI").is_none(),
-                "Slurm must start in CI (.ci/run installs it):\n{why}"
+            needs::missing(
+                &format!("a one-node Slurm cluster:\n{}", output_text(&out)),
+                "apt-get install slurmctld slurmd slurm-client munge",
             );
-            eprintln!("skipped: no Slurm cluster could be started here:\n{why}");
-            return None;
         }
-        Some(Self { state })
+        Self { state }
     }
 
     fn conf(&self) -> PathBuf {
@@ -231,10 +229,9 @@ fn only_summary(artifacts: &Path, group: &str) -> Value {
 }
 
 #[test]
+#[ignore = "needs Slurm: apt-get install slurmctld slurmd slurm-client munge (started by the test)"]
 fn a_group_and_a_preempted_member_run_on_a_real_slurm_cluster() {
-    let Some(cluster) = Cluster::start() else {
-        return;
-    };
+    let cluster = Cluster::start();
     let dir = tempfile::tempdir().unwrap();
     experiments(dir.path());
     let conf = cluster.conf();

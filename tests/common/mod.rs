@@ -144,3 +144,64 @@ pub fn table_row(markdown: &str, first: &str) -> Option<Vec<String>> {
         })
         .find(|cells| cells.first().map(String::as_str) == Some(first))
 }
+
+/// What a test needs beyond Rust: a browser, Python packages, Fashion-MNIST, a program, root,
+/// Slurm, the site's WebAssembly build. Such a test is `#[ignore = "needs ..."]`, so the
+/// README's test command counts it as ignored, with that reason, instead of passing it
+/// unchecked; the complete suite runs it (`-- --include-ignored`, as `.ci/run` does), and there
+/// a missing prerequisite fails the test, naming what to install. These are the checks, one
+/// per prerequisite.
+pub mod needs {
+    use std::path::PathBuf;
+    use std::process::Command;
+
+    /// Fails the test: `what` is missing; `install` says how to get it.
+    pub fn missing(what: &str, install: &str) -> ! {
+        panic!("missing prerequisite: {what} ({install})")
+    }
+
+    /// Python 3 with these modules importable.
+    pub fn python(modules: &[&str]) {
+        let ok = Command::new("python3")
+            .args(["-c", &format!("import {}", modules.join(", "))])
+            .output()
+            .is_ok_and(|o| o.status.success());
+        if !ok {
+            missing(
+                &format!("Python modules {}", modules.join(", ")),
+                &format!("pip install {}", modules.join(" ")),
+            );
+        }
+    }
+
+    /// Debian's Chromium and Python's Playwright, which drives it.
+    pub fn browser() {
+        if !program_runs("chromium", "--version") {
+            missing("chromium", "apt-get install chromium");
+        }
+        python(&["playwright"]);
+    }
+
+    /// Debian's dataset-fashion-mnist: the folder that holds its four files.
+    pub fn fashion_mnist() -> PathBuf {
+        let dir = PathBuf::from("/usr/share/datasets/fashion-mnist");
+        if !dir.join("t10k-images-idx3-ubyte.gz").is_file() {
+            missing("Fashion-MNIST", "apt-get install dataset-fashion-mnist");
+        }
+        dir
+    }
+
+    /// A program on PATH that answers `arg` (e.g. `--version`).
+    pub fn program(name: &str, arg: &str, install: &str) {
+        if !program_runs(name, arg) {
+            missing(name, install);
+        }
+    }
+
+    fn program_runs(name: &str, arg: &str) -> bool {
+        Command::new(name)
+            .arg(arg)
+            .output()
+            .is_ok_and(|o| o.status.success())
+    }
+}
