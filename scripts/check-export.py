@@ -12,30 +12,15 @@ Needs: pip install numpy safetensors
 """
 
 import argparse
-import gzip
 import json
 import os
 import sys
 
 import numpy as np
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from mnist_idx import find, read_idx  # noqa: E402
 from safetensors import safe_open
-
-
-def read_idx(path):
-    opener = gzip.open if path.endswith(".gz") else open
-    with opener(path, "rb") as f:
-        raw = f.read()
-    ndim = raw[3]
-    dims = [int.from_bytes(raw[4 + 4 * i:8 + 4 * i], "big") for i in range(ndim)]
-    return np.frombuffer(raw, dtype=np.uint8, offset=4 + 4 * ndim).reshape(dims)
-
-
-def find(data_dir, name):
-    for candidate in (name + ".gz", name):
-        path = os.path.join(data_dir, candidate)
-        if os.path.exists(path):
-            return path
-    sys.exit(f"{name}(.gz) not found in {data_dir}")
 
 
 def main():

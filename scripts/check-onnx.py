@@ -14,12 +14,14 @@ Needs: pip install onnx onnxruntime numpy
 """
 
 import argparse
-import gzip
 import json
 import os
 import sys
 
 import numpy as np
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from mnist_idx import find, read_idx  # noqa: E402
 import onnx
 import onnxruntime as ort
 
@@ -28,23 +30,6 @@ import onnxruntime as ort
 # whose activations are large (`nn`'s normal(0, 1) weights) a logit near 0 is the difference of
 # large sums, so its error scales with the image's logits, not with its own size.
 TOLERANCE = 1e-4
-
-
-def read_idx(path):
-    opener = gzip.open if path.endswith(".gz") else open
-    with opener(path, "rb") as f:
-        raw = f.read()
-    ndim = raw[3]
-    dims = [int.from_bytes(raw[4 + 4 * i:8 + 4 * i], "big") for i in range(ndim)]
-    return np.frombuffer(raw, dtype=np.uint8, offset=4 + 4 * ndim).reshape(dims)
-
-
-def find(data_dir, name):
-    for candidate in (name, name + ".gz"):
-        path = os.path.join(data_dir, candidate)
-        if os.path.exists(path):
-            return path
-    sys.exit(f"{name} not in {data_dir}")
 
 
 def main():

@@ -22,7 +22,7 @@ use cli::{Cli, Command};
 
 // The CPU backends allocate a fresh buffer for most tensor ops; glibc's malloc hands buffers
 // this size back to the kernel and faults them in again every step. mimalloc keeps them:
-// `deep`'s step is ~10 % shorter (bench/README.md).
+// `deep`'s step is measured with and without it in bench/README.md.
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 

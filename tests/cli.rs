@@ -107,6 +107,23 @@ fn user_mistakes_get_one_clear_message() {
         err.contains("learning_rate must be a positive number"),
         "{err}"
     );
+
+    // --workers is retired: it names what does its work, and is not in the help.
+    for args in [
+        &["train", "--group", "init", "--workers", "ws://a:1"][..],
+        &["ensemble", "xavier", "--workers", "ws://a:1,ws://b:1"],
+    ] {
+        let err = refused(lab10(args));
+        assert!(
+            err.contains("--jobs N") && err.contains("--remote") && err.contains("--slurm"),
+            "{err}"
+        );
+    }
+    let help = ok(lab10(&["train", "--help"]));
+    assert!(
+        !help.contains("--workers") && help.contains("--jobs"),
+        "{help}"
+    );
 }
 
 #[test]
