@@ -1,8 +1,10 @@
 //! `lab10`: the lab-10 MNIST experiments by name. A thin layer: `cli.rs` parses the flags, a
 //! function per command in `commands/` calls the libraries (`lab10-train` to train, `lab10-runs`
 //! for what runs leave on disk) and prints what came back,
-//! `printer.rs` shows a run's progress, `signals.rs` turns Ctrl-C into a stop request. Errors
-//! print one line and exit non-zero.
+//! `printer.rs` shows a run's progress, `signals.rs` turns Ctrl-C into a stop request,
+//! `member.rs` builds a study member's file and command line, which `jobs.rs` runs as a child
+//! process (`--jobs`) and `slurm.rs` puts in a job array (`--slurm`). Errors print one line
+//! and exit non-zero.
 
 mod cli;
 mod commands;

@@ -143,8 +143,7 @@ fn a_site_holds_the_runs_models_digits_and_report_and_is_replaced_only_with_forc
     }
     let index = std::fs::read_to_string(out.join("index.html")).unwrap();
     for needle in [
-        "data-model=\"softmax\"",
-        "data-model=\"dropout\"",
+        "id=\"models\"",
         "src=\"site.js\"",
         "report/index.html",
         "report/accuracy.png",

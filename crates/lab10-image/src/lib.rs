@@ -5,8 +5,18 @@
 //! drawing never depends on where they run.
 //!
 //! - [`prepare`]: a drawing into MNIST's format (the one place lab10 does it).
+//! - [`page`]: the drawing page's script and style (`www/`), which `lab10 serve` and `lab10 site`
+//!   both serve.
 
 pub mod prepare;
+
+/// The drawing page that `lab10 serve` and `lab10 site` share: the pad, the 28x28 image the
+/// models read, the table of models and their probability bars (`www/pad.js`, an ES module),
+/// and the stylesheet of both pages. Each page adds only where a prediction comes from.
+pub mod page {
+    pub const PAD_SCRIPT: &str = include_str!("../www/pad.js");
+    pub const STYLE: &str = include_str!("../www/style.css");
+}
 
 pub use prepare::{mnistify, mnistify_canvas};
 

@@ -6,7 +6,7 @@ use std::time::Duration;
 use axum::extract::rejection::{JsonRejection, QueryRejection};
 use axum::extract::{DefaultBodyLimit, Query, State};
 use axum::http::{StatusCode, header};
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use lab10_data::IMAGE_PIXELS;
@@ -35,13 +35,25 @@ impl Default for Options {
     }
 }
 
+/// The page: its HTML and its own script; the drawing pad, the table and the style are
+/// lab10-image's, shared with `lab10 site`.
 const PAGE: &str = include_str!("page.html");
+const SCRIPT: &str = include_str!("serve.js");
 
 /// The whole service over `served`.
 pub fn router(served: Arc<Served>, options: Options) -> Router {
     let timeout = options.request_timeout;
     Router::new()
-        .route("/", get(page))
+        .route("/", get(|| asset("text/html; charset=utf-8", PAGE)))
+        .route("/serve.js", get(|| asset(JAVASCRIPT, SCRIPT)))
+        .route(
+            "/pad.js",
+            get(|| asset(JAVASCRIPT, lab10_image::page::PAD_SCRIPT)),
+        )
+        .route(
+            "/style.css",
+            get(|| asset("text/css; charset=utf-8", lab10_image::page::STYLE)),
+        )
         .route("/healthz", get(|| async { Json(json!({"status": "ok"})) }))
         .route("/api/models", get(models))
         .route("/api/predict", post(predict))
@@ -109,13 +121,16 @@ impl From<JsonRejection> for ApiError {
     }
 }
 
-async fn page() -> impl IntoResponse {
+const JAVASCRIPT: &str = "text/javascript; charset=utf-8";
+
+/// A file of the page, never cached (a new `lab10` serves new files).
+async fn asset(content_type: &'static str, body: &'static str) -> impl IntoResponse {
     (
         [
-            (header::CONTENT_TYPE, "text/html; charset=utf-8"),
+            (header::CONTENT_TYPE, content_type),
             (header::CACHE_CONTROL, "no-store"),
         ],
-        Html(PAGE),
+        body,
     )
 }
 

@@ -14,9 +14,10 @@ use tempfile::TempDir;
 use crate::manifest::MANIFEST;
 
 /// Everything `lab10 site` writes at the top of its folder.
-pub const SITE_ENTRIES: [&str; 8] = [
+pub const SITE_ENTRIES: [&str; 9] = [
     "index.html",
     "site.js",
+    "pad.js",
     "style.css",
     MANIFEST,
     crate::manifest::DIGITS_FILE,

@@ -6,7 +6,8 @@
 //! - [`manifest`]: `site.json`, what the page's script reads (models, test digits).
 //! - [`page`]: `index.html`, the page itself.
 //! - [`folder`]: the output folder, built beside its place and swapped in whole.
-//! - `www/`: the page's script and style, copied as they are.
+//! - `www/site.js`: the page's script, copied as it is, beside lab10-image's `pad.js` and
+//!   `style.css` (the drawing page `lab10 serve` shares).
 //!
 //! The WebAssembly module is not built here: scripts/build-wasm.sh builds it (for wasm32, with
 //! wasm-bindgen) into `target/site-wasm`, and [`write_site`] copies it in.
@@ -32,8 +33,9 @@ pub const DEFAULT_DIGITS: usize = 300;
 /// The page's heading unless `--title` says otherwise.
 pub const DEFAULT_TITLE: &str = "ML lab 10: NN, ReLU, Xavier, Dropout and Adam";
 
+/// The site's own script; the drawing pad, the table and the style are lab10-image's, shared
+/// with `lab10 serve`.
 const SCRIPT: &str = include_str!("../www/site.js");
-const STYLE: &str = include_str!("../www/style.css");
 
 /// What to write and where.
 #[derive(Debug, Clone)]
@@ -74,6 +76,57 @@ pub fn write_site(
     device: &Device,
     options: &Options,
 ) -> Result<Written, Error> {
+    check_options(targets, options)?;
+    let wasm = read_wasm(&options.wasm)?;
+    let (runs, saved) = load_runs(targets, data, device)?;
+    let staging = folder::staging(&options.out)?;
+    let root = staging.path();
+    let disambiguate = runs.iter().enumerate().any(|(i, a)| {
+        runs[..i]
+            .iter()
+            .any(|b| b.report.experiment == a.report.experiment)
+    });
+    let mut models = Vec::new();
+    for (run, saved) in runs.iter().zip(&saved) {
+        let key = run.key(disambiguate);
+        let weights = format!("models/{key}/model.bpk");
+        let bytes = std::fs::read(&saved.path).map_err(|e| Error::read(&saved.path, e))?;
+        put(root, &weights, &bytes)?;
+        let experiment = saved.experiment.to_toml();
+        put(
+            root,
+            &format!("models/{key}/experiment.toml"),
+            experiment.as_bytes(),
+        )?;
+        models.push(SiteModel::new(run, saved, disambiguate, weights, &bytes));
+    }
+    let digits = write_digits(root, &runs[0], options.digits)?;
+    let report_files = lab10_report::write_report(&runs, &root.join("report"))?;
+    let manifest = Manifest::new(&options.title, &runs[0], models, digits);
+    for (name, bytes) in WASM_FILES.iter().zip(&wasm) {
+        put(root, &format!("wasm/{name}"), bytes)?;
+    }
+    put(root, "site.js", SCRIPT.as_bytes())?;
+    put(root, "pad.js", lab10_image::page::PAD_SCRIPT.as_bytes())?;
+    put(root, "style.css", lab10_image::page::STYLE.as_bytes())?;
+    let index = page::index(&manifest, &runs, disambiguate, &report_files, root);
+    put(root, "index.html", index.as_bytes())?;
+    // Last: a folder with site.json is a finished site (and one --force may replace).
+    let json = serde_json::to_string_pretty(&manifest).expect("serialisable");
+    put(root, MANIFEST, json.as_bytes())?;
+    let mut files = Vec::new();
+    list_files(root, Path::new(""), &mut files)?;
+    files.sort();
+    folder::swap_in(staging, &options.out, options.force)?;
+    Ok(Written {
+        out: options.out.clone(),
+        manifest,
+        files,
+    })
+}
+
+/// What can be refused before anything is read: `out`, no runs, an empty title, no digits.
+fn check_options(targets: &[PathBuf], options: &Options) -> Result<(), Error> {
     folder::check_out(&options.out, options.force)?;
     if targets.is_empty() {
         return Err(Error::Invalid("no runs to put on the site".into()));
@@ -88,8 +141,15 @@ pub fn write_site(
             "--digits must be at least 1 (the test digits the page offers)".into(),
         ));
     }
-    let wasm = read_wasm(&options.wasm)?;
+    Ok(())
+}
 
+/// Every run loaded and evaluated, all of one dataset, with its saved model.
+fn load_runs(
+    targets: &[PathBuf],
+    data: &DataOptions,
+    device: &Device,
+) -> Result<(Vec<RunData>, Vec<SavedModel>), Error> {
     let mut runs: Vec<RunData> = Vec::new();
     let mut saved: Vec<SavedModel> = Vec::new();
     for target in targets {
@@ -111,75 +171,29 @@ pub fn write_site(
         saved.push(SavedModel::open(&run.run.path, None)?);
         runs.push(run);
     }
+    Ok((runs, saved))
+}
 
-    let staging = folder::staging(&options.out)?;
-    let root = staging.path();
-    let put = |name: &str, bytes: &[u8]| -> Result<(), Error> {
-        let path = root.join(name);
-        if let Some(parent) = path.parent() {
-            std::fs::create_dir_all(parent).map_err(|e| Error::write(parent, e))?;
-        }
-        std::fs::write(&path, bytes).map_err(|e| Error::write(&path, e))
-    };
-
-    let disambiguate = runs.iter().enumerate().any(|(i, a)| {
-        runs[..i]
-            .iter()
-            .any(|b| b.report.experiment == a.report.experiment)
-    });
-    let mut models = Vec::new();
-    for (run, saved) in runs.iter().zip(&saved) {
-        let key = run.key(disambiguate);
-        let weights = format!("models/{key}/model.bpk");
-        let bytes = std::fs::read(&saved.path).map_err(|e| Error::read(&saved.path, e))?;
-        put(&weights, &bytes)?;
-        put(
-            &format!("models/{key}/experiment.toml"),
-            saved.experiment.to_toml().as_bytes(),
-        )?;
-        models.push(SiteModel::new(run, saved, disambiguate, weights, &bytes));
-    }
-
-    let test = runs[0].test.mnist();
-    let count = options.digits.min(test.len());
+/// The first `count` test images of `run`'s dataset (784 bytes each) and their labels.
+fn write_digits(root: &Path, run: &RunData, count: usize) -> Result<Digits, Error> {
+    let test = run.test.mnist();
+    let count = count.min(test.len());
     let pixels: Vec<u8> = (0..count).flat_map(|i| test.image(i).to_vec()).collect();
-    put(manifest::DIGITS_FILE, &pixels)?;
-    let digits = Digits {
+    put(root, manifest::DIGITS_FILE, &pixels)?;
+    Ok(Digits {
         file: manifest::DIGITS_FILE.into(),
         count,
         labels: test.labels[..count].to_vec(),
-    };
-
-    let report_dir = root.join("report");
-    let report_files = lab10_report::write_report(&runs, &report_dir)?;
-
-    let manifest = Manifest::new(&options.title, &runs[0], models, digits);
-    for (name, bytes) in WASM_FILES.iter().zip(&wasm) {
-        put(&format!("wasm/{name}"), bytes)?;
-    }
-    put("site.js", SCRIPT.as_bytes())?;
-    put("style.css", STYLE.as_bytes())?;
-    put(
-        "index.html",
-        page::index(&manifest, &runs, disambiguate, &report_files, root).as_bytes(),
-    )?;
-    // Last: a folder with site.json is a finished site (and one --force may replace).
-    put(
-        MANIFEST,
-        serde_json::to_string_pretty(&manifest)
-            .expect("serialisable")
-            .as_bytes(),
-    )?;
-
-    let mut files = Vec::new();
-    list_files(root, Path::new(""), &mut files)?;
-    files.sort();
-    folder::swap_in(staging, &options.out, options.force)?;
-    Ok(Written {
-        out: options.out.clone(),
-        manifest,
-        files,
     })
+}
+
+/// Writes `bytes` to `name` under the staging folder `root`.
+fn put(root: &Path, name: &str, bytes: &[u8]) -> Result<(), Error> {
+    let path = root.join(name);
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent).map_err(|e| Error::write(parent, e))?;
+    }
+    std::fs::write(&path, bytes).map_err(|e| Error::write(&path, e))
 }
 
 /// The two files of the WebAssembly build, or how to make them.

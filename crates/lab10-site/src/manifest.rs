@@ -36,6 +36,8 @@ pub struct SiteModel {
     pub run_id: String,
     /// Its experiment's `[model]` table: the architecture the weights are loaded into.
     pub architecture: MlpConfig,
+    /// The layers' widths as people write them: `784-256-256-10`.
+    pub widths: String,
     /// What a [0, 1] pixel is multiplied by before the model reads it (the experiment's
     /// `pixels`: 1 for `unit`, 255 for `raw`).
     pub input_scale: f32,
@@ -76,6 +78,7 @@ impl SiteModel {
             experiment: run.report.experiment.clone(),
             run_id: run.report.run_id.clone(),
             architecture: model.clone(),
+            widths: model.widths_text(),
             input_scale: 255.0 * saved.experiment.training.pixels.factor(),
             weights,
             weights_bytes: weights_bytes.len(),
@@ -84,11 +87,6 @@ impl SiteModel {
             test_accuracy: Some(run.report.test_accuracy).filter(|a| a.is_finite()),
             params: model.num_params(),
         }
-    }
-
-    /// `784-256-256-10`.
-    pub fn widths(&self) -> String {
-        self.architecture.widths_text()
     }
 }
 

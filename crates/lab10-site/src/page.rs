@@ -1,9 +1,9 @@
-//! `index.html`: the drawing pad and one row per model (filled in by `site.js` as the models
-//! read), then the lesson's table and curves from the report. Every text is escaped (maud).
+//! `index.html`: the drawing pad and the table of models (its rows built by `pad.js`, shared
+//! with `lab10 serve`), then the lesson's table and curves from the report. Every text is
+//! escaped (maud).
 
 use std::path::{Path, PathBuf};
 
-use lab10_models::summary::thousands;
 use lab10_report::RunData;
 use lab10_report::page::{TABLE_HEADER, table_row};
 use maud::{DOCTYPE, Markup, PreEscaped, html};
@@ -71,8 +71,9 @@ pub fn index(
                 link rel="icon" href="data:,";
                 script { (PreEscaped(BOOT)) }
                 script type="module" src="site.js"
-                    onerror="lab10Failed('The script of this page (site.js, or wasm/lab10_site_wasm.js) \
-                    could not be loaded: write the site again with `lab10 site --force`.')" {}
+                    onerror="lab10Failed('The script of this page (site.js, pad.js or \
+                    wasm/lab10_site_wasm.js) could not be loaded: write the site again with \
+                    `lab10 site --force`.')" {}
             }
             body data-state="loading" {
                 header {
@@ -89,7 +90,7 @@ pub fn index(
                 }
                 div.layout {
                     (pad(manifest))
-                    (readings(manifest))
+                    (readings())
                 }
                 (lesson(runs, disambiguate, &curves))
                 footer {
@@ -132,7 +133,8 @@ fn pad(manifest: &Manifest) -> Markup {
     }
 }
 
-fn readings(manifest: &Manifest) -> Markup {
+/// The table of models: its rows are pad.js's, as on `lab10 serve`'s page.
+fn readings() -> Markup {
     html! {
         section.panel.readings {
             table #models {
@@ -142,36 +144,7 @@ fn readings(manifest: &Manifest) -> Markup {
                         th { "probabilities" } th {}
                     }
                 }
-                tbody {
-                    @for m in &manifest.models {
-                        tr.model data-model=(m.label) {
-                            td.name title=(m.description) {
-                                (m.label) br;
-                                span.small { (m.widths()) ", " (thousands(m.params)) " parameters" }
-                            }
-                            td.acc {
-                                @match m.test_accuracy {
-                                    Some(a) => { (format!("{a:.2} %")) }
-                                    None => { "n/a" }
-                                }
-                            }
-                            td.predicted { "\u{2013}" }
-                            td {
-                                div.bars {
-                                    @for (k, class) in manifest.classes.iter().enumerate() {
-                                        div.bar title=(class) {
-                                            div.fill style="height:0%" {}
-                                            div.digit {
-                                                @if class.len() <= 2 { (class) } @else { (k) }
-                                            }
-                                        }
-                                    }
-                                }
-                            }
-                            td.conf {}
-                        }
-                    }
-                }
+                tbody {}
             }
         }
     }

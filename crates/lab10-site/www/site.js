@@ -1,15 +1,16 @@
-// The page of `lab10 site`. The models and the preparation of a drawing are Rust, compiled to
-// WebAssembly (crates/lab10-site/wasm): this script only loads them, draws, and shows what
-// they answer. Everything it needs is in this folder (site.json, wasm/, models/, digits.bin).
+// The page of `lab10 site`: the shared drawing page (pad.js, as `lab10 serve`'s) with its
+// predictions from the models in this browser. The models and the preparation of a drawing are
+// Rust, compiled to WebAssembly (crates/lab10-site/wasm): this script only loads them and shows
+// what they answer. Everything it needs is in this folder (site.json, wasm/, models/,
+// digits.bin).
 import init, { Models, prepare } from "./wasm/lab10_site_wasm.js";
+import { Pad, modelRows, showRow, showSeen } from "./pad.js";
 
 const statusBox = document.getElementById("status");
-const pad = document.getElementById("pad");
-const ctx = pad.getContext("2d", { willReadFrequently: true });
-const seen = document.getElementById("seen").getContext("2d");
+const seenCanvas = document.getElementById("seen");
 const sampleLabel = document.getElementById("sample-label");
 const digitInput = document.getElementById("digit");
-const rows = [...document.querySelectorAll("tr.model")];
+let rows = [];
 
 // What the page did, for people and for the tests and benchmarks that drive it. Timings are
 // performance.now(): milliseconds since the page's navigation started.
@@ -71,9 +72,21 @@ async function addModel(models, m, row, body) {
   }
 }
 
+// One row per model of the manifest, in its order.
+function buildRows(manifest) {
+  rows = modelRows(document.querySelector("#models tbody"), manifest.models.map((m) => ({
+    key: m.label,
+    label: m.label,
+    title: m.description,
+    detail: `${m.widths}, ${m.params.toLocaleString("en-US")} parameters`,
+    accuracy: m.test_accuracy,
+  })), manifest.classes);
+}
+
 async function load() {
   const manifest = await (await fetchOk("site.json")).json();
   lab10.manifest = manifest;
+  buildRows(manifest);
   try {
     await init();
   } catch (e) {
@@ -114,12 +127,7 @@ let site = null;
 // Every loaded model's probabilities for one 28x28 image (a Float32Array of [0, 1] values),
 // shown in the table; the result is also kept in `lab10.last`.
 function show(input) {
-  const image = seen.createImageData(28, 28);
-  for (let i = 0; i < 784; i++) {
-    const v = input ? Math.round(input[i] * 255) : 0;
-    image.data.set([v, v, v, 255], 4 * i);
-  }
-  seen.putImageData(image, 0, 0);
+  showSeen(seenCanvas, input);
   const classes = site.manifest.classes;
   const n = classes.length;
   const all = input ? site.models.predict(input) : null;
@@ -127,18 +135,7 @@ function show(input) {
   site.loaded.forEach((modelIndex, j) => {
     const tr = rows[modelIndex];
     const p = all ? Array.from(all.subarray(j * n, (j + 1) * n)) : null;
-    let predicted = -1;
-    if (p) predicted = p.reduce((best, v, k) => (v > p[best] ? k : best), 0);
-    tr.querySelectorAll(".bar").forEach((bar, k) => {
-      const v = p ? p[k] : 0;
-      bar.dataset.p = String(v);
-      bar.classList.toggle("top", k === predicted);
-      bar.querySelector(".fill").style.height = (100 * v).toFixed(1) + "%";
-      bar.title = `${classes[k]}: ${(100 * v).toFixed(1)} %`;
-    });
-    tr.dataset.predicted = p ? String(predicted) : "";
-    tr.querySelector(".predicted").textContent = p ? classes[predicted] : "\u2013";
-    tr.querySelector(".conf").textContent = p ? (100 * p[predicted]).toFixed(1) + " %" : "";
+    const predicted = showRow(tr, p, classes);
     result.models.push({ model: tr.dataset.model, probabilities: p, predicted });
   });
   lab10.last = result;
@@ -147,62 +144,38 @@ function show(input) {
   }
 }
 
-// Drawing: black strokes 18 px wide on a transparent 280x280 canvas, as on `lab10 serve`'s
-// page; the ink is the canvas's alpha channel.
-let drawing = false;
-let lastPoint = null;
-let pending = null;
-
-function predictDrawing() {
-  if (pending !== null) return;
-  pending = requestAnimationFrame(() => {
-    pending = null;
-    const rgba = ctx.getImageData(0, 0, pad.width, pad.height).data;
-    const input = prepare(new Uint8Array(rgba.buffer), pad.width, pad.height);
-    show(input.length ? input : null);
-  });
-}
-
-function point(event) {
-  const r = pad.getBoundingClientRect();
-  return {
-    x: (event.clientX - r.left) * pad.width / r.width,
-    y: (event.clientY - r.top) * pad.height / r.height,
-  };
-}
-
 // Forgets the test digit shown (its label), and a drawing's prediction not made yet.
 function forgetSample() {
-  if (pending !== null) cancelAnimationFrame(pending);
-  pending = null;
+  pad.cancel();
   sampleLabel.textContent = "";
   sampleLabel.classList.remove("error");
   delete sampleLabel.dataset.label;
   delete sampleLabel.dataset.index;
 }
 
+// A drawing: prepared as MNIST was made by the same Rust code as `lab10 serve`'s.
+const pad = new Pad(document.getElementById("pad"), {
+  onInk() {
+    if (!site) return;
+    const rgba = pad.rgba();
+    const input = prepare(new Uint8Array(rgba.buffer), pad.canvas.width, pad.canvas.height);
+    show(input.length ? input : null);
+  },
+  onStroke() {
+    if (sampleLabel.dataset.index !== undefined || sampleLabel.textContent) forgetSample();
+  },
+});
+
 function clearPad() {
   forgetSample();
-  ctx.clearRect(0, 0, pad.width, pad.height);
-  ctx.lineWidth = 18;
-  ctx.lineCap = "round";
-  ctx.lineJoin = "round";
-  ctx.strokeStyle = "#000";
-  ctx.fillStyle = "#000";
+  pad.clear();
   if (site) show(null);
 }
 
 function showDigit(index) {
   const pixels = site.digits.subarray(784 * index, 784 * (index + 1));
   clearPad();
-  const image = ctx.createImageData(280, 280);
-  for (let y = 0; y < 280; y++) {
-    for (let x = 0; x < 280; x++) {
-      const v = pixels[Math.floor(y / 10) * 28 + Math.floor(x / 10)];
-      image.data.set([0, 0, 0, v], 4 * (y * 280 + x));
-    }
-  }
-  ctx.putImageData(image, 0, 0);
+  pad.showDigit((i) => pixels[i]);
   const label = site.manifest.digits.labels[index];
   sampleLabel.textContent = `test image #${index}: ${site.manifest.classes[label]}`;
   sampleLabel.dataset.label = String(label);
@@ -214,33 +187,6 @@ function showDigit(index) {
 }
 
 function wire() {
-  pad.addEventListener("pointerdown", (event) => {
-    drawing = true;
-    if (sampleLabel.dataset.index !== undefined || sampleLabel.textContent) forgetSample();
-    pad.setPointerCapture(event.pointerId);
-    lastPoint = point(event);
-    ctx.beginPath();
-    ctx.arc(lastPoint.x, lastPoint.y, 9, 0, 2 * Math.PI);
-    ctx.fill();
-    predictDrawing();
-  });
-  pad.addEventListener("pointermove", (event) => {
-    if (!drawing) return;
-    const p = point(event);
-    ctx.beginPath();
-    ctx.moveTo(lastPoint.x, lastPoint.y);
-    ctx.lineTo(p.x, p.y);
-    ctx.stroke();
-    lastPoint = p;
-    predictDrawing();
-  });
-  for (const type of ["pointerup", "pointercancel"]) {
-    pad.addEventListener(type, () => {
-      if (!drawing) return;
-      drawing = false;
-      predictDrawing();
-    });
-  }
   document.getElementById("clear").addEventListener("click", clearPad);
   document.getElementById("random").addEventListener("click", () => {
     showDigit(Math.floor(Math.random() * site.manifest.digits.count));
