@@ -292,7 +292,7 @@ fn browser_ready() -> PathBuf {
     .map(|d| newest(&repo().join(d)))
     .max()
     .unwrap();
-    if !built.is_some_and(|b| b >= sources) {
+    if built.is_none_or(|b| b < sources) {
         needs::missing(
             "a WebAssembly build of the site newer than its sources",
             "bash scripts/build-wasm.sh",
