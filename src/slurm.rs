@@ -88,12 +88,12 @@ pub fn submit(g: &Global, job: &Job, args: &SlurmArgs) -> Result<()> {
              scripts without submitting"
         );
     }
-    let todo: Vec<&Experiment> = job
-        .members
-        .iter()
-        .map(|m| &m.experiment)
-        .filter(|e| !(job.reuse && find_completed_run(job.runs, e, job.backend.name()).is_some()))
-        .collect();
+    let mut todo: Vec<&Experiment> = Vec::new();
+    for e in job.members.iter().map(|m| &m.experiment) {
+        if !(job.reuse && find_completed_run(job.runs, e, job.backend.name())?.is_some()) {
+            todo.push(e);
+        }
+    }
     let folder = JobFolder::new(g, job)?;
     let dir = folder.write(&todo, args)?;
     let done = job.members.len() - todo.len();

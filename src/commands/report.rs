@@ -25,7 +25,7 @@ pub fn report(g: &Global, args: ReportArgs) -> Result<()> {
             .flat_map(|d| names.iter().map(|n| dataset_root(&g.artifacts, d).join(n)))
         {
             let latest = dir.join("latest");
-            match RunDir::latest_completed(&dir) {
+            match RunDir::latest_completed(&dir)? {
                 Some(run) => {
                     if latest.exists()
                         && RunDir::open(&latest).ok().map(|r| r.id()) != Some(run.id())

@@ -70,12 +70,12 @@ pub fn serve(g: &Global, args: ServeArgs) -> Result<()> {
 fn newest_completed_runs(g: &Global) -> Result<Vec<PathBuf>> {
     let dataset = g.dataset.as_deref().unwrap_or(lab10_data::MNIST.name);
     let root = dataset_root(&g.artifacts, dataset);
-    let runs: Vec<PathBuf> = experiments_by_topic(&g.catalog())
-        .into_iter()
-        .flat_map(|(_, names)| names)
-        .filter_map(|name| RunDir::latest_completed(&root.join(name)))
-        .map(|run| run.path)
-        .collect();
+    let mut runs: Vec<PathBuf> = Vec::new();
+    for (_, names) in experiments_by_topic(&g.catalog()) {
+        for name in names {
+            runs.extend(RunDir::latest_completed(&root.join(name))?.map(|run| run.path));
+        }
+    }
     if runs.is_empty() {
         anyhow::bail!(
             "no completed {dataset} runs under {}; train some first, e.g. \

@@ -67,7 +67,7 @@ fn newest_lesson_runs(g: &Global) -> Result<Vec<PathBuf>> {
     let lesson = lab10_train::get_group(&g.catalog(), LESSON)?;
     let (mut runs, mut missing) = (Vec::new(), Vec::new());
     for name in &lesson.experiments {
-        match RunDir::latest_completed(&root.join(name)) {
+        match RunDir::latest_completed(&root.join(name))? {
             Some(run) => runs.push(run.path),
             None => missing.push(name.as_str()),
         }

@@ -136,7 +136,7 @@ fn own_run(g: &Global, member: &Experiment) -> Result<Own> {
     member.dataset = spec.name.to_string();
     let runs = dataset_root(&g.artifacts, &member.dataset);
     let backend = g.backend()?.name();
-    if let Some((run, _)) = find_completed_run(&runs, &member, backend) {
+    if let Some((run, _)) = find_completed_run(&runs, &member, backend)? {
         return Ok(Own::Finished(run.path));
     }
     Ok(match find_unfinished_run(&runs, &member, backend) {

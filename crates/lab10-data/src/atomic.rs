@@ -10,7 +10,8 @@ use std::sync::Mutex;
 /// Ctrl-C) can remove them first: see [`remove_pending`].
 static PENDING: Mutex<BTreeSet<PathBuf>> = Mutex::new(BTreeSet::new());
 
-/// Writes `bytes` to a temporary file beside `path`, syncs it, and renames it over `path`.
+/// Writes `bytes` to a temporary file beside `path`, syncs it, renames it over `path`, and syncs
+/// the folder (so that the rename, too, survives a power loss).
 pub fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     let dir = match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p,
@@ -30,10 +31,20 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
         }
         tmp.as_file().sync_all()?;
         tmp.persist(path).map_err(|e| e.error)?;
-        Ok(())
+        sync_dir(dir)
     })();
     pending().remove(&tmp_path);
     result
+}
+
+/// Syncs a folder's entries (its renames and new files) to disk; a no-op where folders cannot
+/// be opened as files.
+pub fn sync_dir(dir: &Path) -> std::io::Result<()> {
+    #[cfg(unix)]
+    std::fs::File::open(dir)?.sync_all()?;
+    #[cfg(not(unix))]
+    let _ = dir;
+    Ok(())
 }
 
 fn pending() -> std::sync::MutexGuard<'static, BTreeSet<PathBuf>> {

@@ -34,7 +34,7 @@ impl RunData {
         let test = saved.test_data(&data, Some(report.test_images))?;
         let evaluation = saved.evaluate(&test.data, device)?;
         Ok(Self {
-            metrics: metrics::read(&run.path)?,
+            metrics: metrics::read(&run)?,
             run,
             report,
             evaluation,

@@ -53,6 +53,14 @@ pub enum Error {
     #[error("{path}: {message}")]
     Checkpoint { path: PathBuf, message: String },
 
+    /// A file that does not match its folder's manifest (`SHA256SUMS`), or that it lacks.
+    #[error(
+        "{path} is damaged: {message}. Nothing was computed from it. `lab10 verify` checks the \
+         whole run; resume the run from a checkpoint that verifies (`lab10 train NAME --resume \
+         RUN`), or train it again"
+    )]
+    Damaged { path: PathBuf, message: String },
+
     #[error(
         "cannot write {path}: {source}. Check that the artifacts directory is writable (--artifacts)."
     )]
@@ -107,6 +115,13 @@ impl Error {
         Self::Write {
             path: path.into(),
             source,
+        }
+    }
+
+    pub fn damaged(path: impl Into<PathBuf>, message: impl Into<String>) -> Self {
+        Self::Damaged {
+            path: path.into(),
+            message: message.into(),
         }
     }
 

@@ -362,7 +362,7 @@ pub fn import_run(
     let root = dataset_root(artifacts, &experiment.dataset);
     let (run, _lock) = RunDir::start(&root, &experiment, "import")?;
     let model_path = run.file(MODEL_FILE);
-    save_model_atomically(&model, &run, &model_path)?;
+    save_model_atomically(&model, &run, MODEL_FILE)?;
     let end = RunEnd {
         run: &run,
         experiment: &experiment,

@@ -1,28 +1,35 @@
-//! Checkpoints that are complete or absent. burn-train's learner saves the model, optimiser
-//! and scheduler records of every finished epoch through three checkpointers; these write each
-//! file atomically (temporary file, then rename), so a full disk or a kill leaves no torn file,
-//! and [`crate::store::run_dir::RunDir::last_checkpoint`] only offers an epoch whose three files are
-//! all there.
-
-use std::path::PathBuf;
+//! Checkpoints that are complete or absent, and checked when loaded. burn-train's learner saves
+//! the model, optimiser and scheduler records of every finished epoch through three
+//! checkpointers; these write each file atomically (temporary file, then rename) and record it
+//! in the run's `SHA256SUMS`, so a full disk or a kill leaves no torn file,
+//! [`crate::store::run_dir::RunDir::last_checkpoint`] only offers an epoch whose three files are
+//! all there and recorded, and a resume loads only bytes that match the manifest.
 
 use burn::train::checkpoint::{Checkpoint, Checkpointer, CheckpointerError};
-use lab10_data::atomic::write_atomically;
 
-/// Burn's file layout (`<dir>/<name>-<epoch>.bpk`), written atomically.
+use crate::store::manifest::read_checked;
+use crate::store::run_dir::{CHECKPOINT_DIR, RunDir};
+
+/// Burn's file layout (`<run>/checkpoint/<name>-<epoch>.bpk`), written atomically and recorded
+/// in the run's manifest.
 pub struct AtomicFileCheckpointer {
-    dir: PathBuf,
+    run: RunDir,
     name: &'static str,
 }
 
 impl AtomicFileCheckpointer {
-    pub fn new(dir: PathBuf, name: &'static str) -> Self {
-        Self { dir, name }
+    pub fn new(run: RunDir, name: &'static str) -> Self {
+        Self { run, name }
     }
 
-    fn path(&self, epoch: usize) -> PathBuf {
-        self.dir.join(format!("{}-{epoch}.bpk", self.name))
+    /// `checkpoint/<name>-<epoch>.bpk`, relative to the run folder.
+    fn file(&self, epoch: usize) -> String {
+        format!("{CHECKPOINT_DIR}/{}-{epoch}.bpk", self.name)
     }
+}
+
+fn io_error(e: crate::error::Error) -> CheckpointerError {
+    CheckpointerError::IOError(std::io::Error::other(e.to_string()))
 }
 
 impl<R: Checkpoint> Checkpointer<R> for AtomicFileCheckpointer {
@@ -30,26 +37,17 @@ impl<R: Checkpoint> Checkpointer<R> for AtomicFileCheckpointer {
         let bytes = record
             .checkpoint_into_bytes()
             .map_err(CheckpointerError::Record)?;
-        std::fs::create_dir_all(&self.dir).map_err(CheckpointerError::IOError)?;
-        let path = self.path(epoch);
-        write_atomically(&path, &bytes).map_err(|e| {
-            CheckpointerError::IOError(std::io::Error::new(
-                e.kind(),
-                format!("cannot write {}: {e}", path.display()),
-            ))
-        })
+        std::fs::create_dir_all(self.run.checkpoint_dir()).map_err(CheckpointerError::IOError)?;
+        self.run.write(&self.file(epoch), &bytes).map_err(io_error)
     }
 
     fn delete(&self, epoch: usize) -> Result<(), CheckpointerError> {
-        match std::fs::remove_file(self.path(epoch)) {
-            Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
-                Err(CheckpointerError::IOError(e))
-            }
-            _ => Ok(()),
-        }
+        self.run.remove(&self.file(epoch)).map_err(io_error)
     }
 
     fn restore(&self, epoch: usize) -> Result<R, CheckpointerError> {
-        R::load(self.path(epoch))
+        let (bytes, _) = read_checked(&self.run.file(&self.file(epoch))).map_err(io_error)?;
+        R::checkpoint_from_bytes(burn::tensor::Bytes::from_bytes_vec(bytes))
+            .map_err(CheckpointerError::Record)
     }
 }

@@ -101,6 +101,9 @@ impl RunEnd<'_> {
         let test = model.map(|path| self.test_saved(path)).transpose()?;
         let eval_seconds = eval_start.elapsed().as_secs_f64();
         let report = self.report(trained, source, test, eval_seconds);
+        // The files written along the way (metrics, Burn's logs) are recorded first; the
+        // report, recorded last, makes the run finished.
+        self.run.record_unlisted(&[REPORT_FILE])?;
         self.run.write(
             REPORT_FILE,
             &serde_json::to_vec_pretty(&report).expect("report serialises"),

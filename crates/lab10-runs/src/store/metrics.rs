@@ -1,5 +1,6 @@
 //! Per-epoch metrics, written after every epoch as `metrics.csv` (with a header) and
-//! `metrics.json`, so an interrupted run still has every finished epoch on disk.
+//! `metrics.json`, so an interrupted run still has every finished epoch on disk, and as a
+//! snapshot beside each checkpoint (what a resume reads).
 
 use std::path::Path;
 
@@ -7,6 +8,8 @@ use lab10_data::atomic::write_atomically;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
+use crate::store::manifest::read_checked;
+use crate::store::run_dir::{CHECKPOINT_DIR, RunDir};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct EpochRecord {
@@ -77,25 +80,60 @@ fn csv_bytes(records: &[EpochRecord]) -> Vec<u8> {
 pub const CSV_FILE: &str = "metrics.csv";
 pub const JSON_FILE: &str = "metrics.json";
 
-pub fn write(dir: &Path, records: &[EpochRecord]) -> Result<()> {
-    let bytes = csv_bytes(records);
-    let csv_path = dir.join(CSV_FILE);
-    write_atomically(&csv_path, &bytes).map_err(|e| Error::write(&csv_path, e))?;
-    let json_path = dir.join(JSON_FILE);
+/// Writes the metrics of the epochs so far: `metrics.csv` and `metrics.json` for whoever watches
+/// the run (atomically; recorded in the manifest when the run finishes, since they change every
+/// epoch), and `checkpoint/metrics-<epoch>.json`, written once and recorded at once, which a
+/// resume from that epoch's checkpoint reads back (checked).
+pub fn write(run: &RunDir, records: &[EpochRecord]) -> Result<()> {
     let json = serde_json::to_vec_pretty(records).expect("metrics serialise");
-    write_atomically(&json_path, &json).map_err(|e| Error::write(&json_path, e))
+    for (name, bytes) in [(CSV_FILE, csv_bytes(records)), (JSON_FILE, json.clone())] {
+        let path = run.file(name);
+        write_atomically(&path, &bytes).map_err(|e| Error::write(&path, e))?;
+    }
+    match records.iter().map(|r| r.epoch).max() {
+        Some(epoch) => {
+            let dir = run.checkpoint_dir();
+            std::fs::create_dir_all(&dir).map_err(|e| Error::write(&dir, e))?;
+            run.write(&snapshot_file(epoch), &json)
+        }
+        None => Ok(()),
+    }
 }
 
-/// The metrics of an earlier (possibly interrupted) run; empty if it wrote none.
-pub fn read(dir: &Path) -> Result<Vec<EpochRecord>> {
-    let path = dir.join(JSON_FILE);
-    match std::fs::read(&path) {
-        Ok(bytes) => serde_json::from_slice(&bytes).map_err(|e| Error::Checkpoint {
-            path,
+/// The metrics a run had when `epoch` was checkpointed.
+pub fn snapshot_file(epoch: usize) -> String {
+    format!("{CHECKPOINT_DIR}/metrics-{epoch}.json")
+}
+
+/// The metrics of a finished run (`metrics.json`, checked against the manifest); empty if it
+/// wrote none.
+pub fn read(run: &RunDir) -> Result<Vec<EpochRecord>> {
+    read_file(&run.file(JSON_FILE))
+}
+
+/// The metrics of the epochs up to `epoch`, from that epoch's snapshot (checked), or from
+/// `metrics.json` in a run of an earlier lab10, which wrote no snapshots.
+pub fn read_at_checkpoint(run: &RunDir, epoch: usize) -> Result<Vec<EpochRecord>> {
+    let snapshot = run.file(&snapshot_file(epoch));
+    let mut records = if snapshot.is_file() {
+        read_file(&snapshot)?
+    } else {
+        read_file(&run.file(JSON_FILE))?
+    };
+    records.retain(|r| r.epoch <= epoch);
+    Ok(records)
+}
+
+fn read_file(path: &Path) -> Result<Vec<EpochRecord>> {
+    match read_checked(path) {
+        Ok((bytes, _)) => serde_json::from_slice(&bytes).map_err(|e| Error::Checkpoint {
+            path: path.to_path_buf(),
             message: format!("unreadable metrics ({e})"),
         }),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Vec::new()),
-        Err(e) => Err(Error::read(path, e)),
+        Err(Error::Read { source, .. }) if source.kind() == std::io::ErrorKind::NotFound => {
+            Ok(Vec::new())
+        }
+        Err(e) => Err(e),
     }
 }
 

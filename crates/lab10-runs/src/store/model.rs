@@ -5,26 +5,23 @@ use burn::prelude::*;
 
 use crate::config::experiment::Experiment;
 use crate::error::{Error, Result};
+use crate::store::manifest::read_checked;
 use crate::store::run_dir::RunDir;
 
-/// Saves `model` as `path` (burnpack) so that a reader sees the whole model or none.
-pub fn save_model_atomically(
-    model: &lab10_models::Mlp,
-    run: &RunDir,
-    path: &std::path::Path,
-) -> Result<()> {
-    let tmp = run.file(&format!(".model-tmp-{}.bpk", std::process::id()));
-    model
+/// Saves `model` as the run's file `name` (burnpack), written atomically (a reader sees the
+/// whole model or none) and recorded in the run's manifest.
+pub fn save_model_atomically(model: &lab10_models::Mlp, run: &RunDir, name: &str) -> Result<()> {
+    let path = run.file(name);
+    let bytes = model
         .clone()
-        .save_file(&tmp)
-        .map_err(|e| Error::write(path, std::io::Error::other(e.to_string())))
-        .and_then(|()| std::fs::rename(&tmp, path).map_err(|e| Error::write(path, e)))
-        .inspect_err(|_| {
-            let _ = std::fs::remove_file(&tmp);
-        })
+        .into_record()
+        .into_bytes()
+        .map_err(|e| Error::write(&path, std::io::Error::other(e.to_string())))?;
+    run.write(name, &bytes)
 }
 
-/// Builds `experiment`'s model on `device` and loads weights from `path`. A file of another
+/// Builds `experiment`'s model on `device` and loads weights from `path`, checked against the
+/// manifest of the run it belongs to (a damaged file is refused by name). A file of another
 /// architecture is refused with the shapes of both.
 pub fn load_model(
     path: &std::path::Path,
@@ -37,14 +34,13 @@ pub fn load_model(
             message: "no such model file".into(),
         });
     }
-    experiment
-        .model
-        .init(device)
-        .try_load_file(path)
-        .map_err(|e| Error::Checkpoint {
-            path: path.to_path_buf(),
-            message: describe_load_error(&e, experiment),
-        })
+    let (bytes, _) = read_checked(path)?;
+    let loaded = burn::store::ModuleRecord::from_bytes(burn::tensor::Bytes::from_bytes_vec(bytes))
+        .and_then(|record| experiment.model.init(device).try_load_record(record));
+    loaded.map_err(|e| Error::Checkpoint {
+        path: path.to_path_buf(),
+        message: describe_load_error(&e, experiment),
+    })
 }
 
 /// Burn's load error, said for a user: an unreadable file, or one whose tensors do not fit the

@@ -3,7 +3,8 @@
 //! `artifacts/<dataset>/<experiment>/` (see [`dataset_root`]), so they never share `latest`.
 //!
 //! One process at a time writes a run folder: it holds the folder's lock ([`RunDir::lock`])
-//! for as long as it trains. Readers need no lock: every file is written atomically.
+//! for as long as it trains. Readers need no lock: every file is written atomically and
+//! recorded in the folder's `SHA256SUMS` ([`crate::store::manifest`]), which readers check.
 
 use std::path::{Path, PathBuf};
 
@@ -11,6 +12,7 @@ use lab10_data::atomic::write_atomically;
 
 use crate::config::experiment::Experiment;
 use crate::error::{Error, Result};
+use crate::store::manifest::{MANIFEST_FILE, Manifest, read_checked};
 use crate::store::report::Report;
 
 pub const EXPERIMENT_FILE: &str = "experiment.toml";
@@ -102,12 +104,16 @@ impl RunDir {
     }
 
     /// The runs in `experiment_dir` that finished (their report says `completed`), newest
-    /// first, each with its report.
-    pub fn completed_runs(experiment_dir: &Path) -> impl Iterator<Item = (Self, Report)> {
-        Self::runs(experiment_dir).into_iter().filter_map(|run| {
-            let report = run.report().ok()?;
-            report.is_completed().then_some((run, report))
-        })
+    /// first, each with its report; a run whose report is damaged is an error in its place
+    /// (never skipped in silence). Runs without a report (unfinished) are left out.
+    pub fn completed_runs(experiment_dir: &Path) -> impl Iterator<Item = Result<(Self, Report)>> {
+        Self::runs(experiment_dir)
+            .into_iter()
+            .filter_map(|run| match run.report() {
+                Ok(report) => report.is_completed().then_some(Ok((run, report))),
+                Err(e @ Error::Damaged { .. }) => Some(Err(e)),
+                Err(_) => None,
+            })
     }
 
     /// Every run folder in `experiment_dir`, finished or not, newest first (run ids start
@@ -124,23 +130,58 @@ impl RunDir {
         paths.into_iter().rev().map(|path| Self { path }).collect()
     }
 
-    /// The run's `report.json`: every finished run has one, and so has one that stopped or
-    /// diverged; a run killed before its end has none.
+    /// The run's `report.json`, checked against the manifest: every finished run has one, and
+    /// so has one that stopped or diverged; a run killed before its end has none.
     pub fn report(&self) -> Result<Report> {
         let path = self.file(REPORT_FILE);
-        let bytes = std::fs::read(&path).map_err(|e| Error::read(&path, e))?;
+        let (bytes, _) = read_checked(&path)?;
         serde_json::from_slice(&bytes).map_err(|e| Error::Checkpoint {
             path,
             message: format!("unreadable report ({e}); was the run finished?"),
         })
     }
 
-    /// The newest run in `experiment_dir` that finished: `latest` may be a run that diverged
-    /// or was stopped.
-    pub fn latest_completed(experiment_dir: &Path) -> Option<Self> {
+    /// The newest run in `experiment_dir` that finished (`latest` may be a run that diverged
+    /// or was stopped); an error if that run's report is damaged.
+    pub fn latest_completed(experiment_dir: &Path) -> Result<Option<Self>> {
         Self::completed_runs(experiment_dir)
             .next()
-            .map(|(run, _)| run)
+            .transpose()
+            .map(|found| found.map(|(run, _)| run))
+    }
+
+    /// Makes a run to be resumed unfinished again: its manifest keeps the experiment and the
+    /// checkpoints, and forgets the files the resumed run rewrites (metrics, model, report,
+    /// Burn's logs), which are recorded anew when it finishes.
+    pub fn reopen(&self) -> Result<()> {
+        let Some(manifest) = self.manifest()? else {
+            return Ok(());
+        };
+        let rewritten = manifest.entries.keys().filter(|name| {
+            *name != EXPERIMENT_FILE && !name.starts_with(&format!("{CHECKPOINT_DIR}/"))
+        });
+        Manifest::update(&self.path, rewritten.map(|n| (n.as_str(), None)))
+    }
+
+    /// Records in the manifest every file of the run it does not list yet, but `except`.
+    pub fn record_unlisted(&self, except: &[&str]) -> Result<()> {
+        let listed = self.manifest()?.unwrap_or_default().entries;
+        let mut files = Vec::new();
+        for name in crate::store::manifest::files_in(&self.path)? {
+            if !listed.contains_key(&name) && !except.contains(&name.as_str()) {
+                let path = self.file(&name);
+                files.push((name, std::fs::read(&path).map_err(|e| Error::read(&path, e))?));
+            }
+        }
+        Manifest::update(
+            &self.path,
+            files.iter().map(|(n, b)| (n.as_str(), Some(b.as_slice()))),
+        )
+    }
+
+    /// The run's manifest; `None` for a run written by an earlier lab10.
+    pub fn manifest(&self) -> Result<Option<Manifest>> {
+        Manifest::read(&self.path)
     }
 
     pub fn id(&self) -> String {
@@ -160,16 +201,24 @@ impl RunDir {
         self.path.join(CHECKPOINT_DIR)
     }
 
-    /// The last epoch whose model, optimiser and scheduler checkpoints are all on disk (each
-    /// file is written atomically, so a file that is there is whole).
+    /// The last epoch whose model, optimiser and scheduler checkpoints are all on disk and
+    /// recorded in the manifest (each file is written atomically, then recorded; a run of an
+    /// earlier lab10, without a manifest, needs the files only).
     pub fn last_checkpoint(&self) -> Option<usize> {
         let dir = self.checkpoint_dir();
+        let manifest = self.manifest().ok().flatten();
         self.checkpoint_epochs()
             .into_iter()
             .filter(|n| {
-                CHECKPOINT_PARTS
-                    .iter()
-                    .all(|k| dir.join(format!("{k}-{n}.bpk")).is_file())
+                let listed = |name: &str| {
+                    manifest.as_ref().is_none_or(|m| {
+                        m.entries.contains_key(&format!("{CHECKPOINT_DIR}/{name}"))
+                    })
+                };
+                CHECKPOINT_PARTS.iter().all(|k| {
+                    let name = format!("{k}-{n}.bpk");
+                    dir.join(&name).is_file() && listed(&name)
+                }) && (manifest.is_none() || listed(&format!("metrics-{n}.json")))
             })
             .max()
     }
@@ -250,17 +299,62 @@ impl RunDir {
         std::fs::rename(&tmp, &link).map_err(|e| Error::write(&link, e))
     }
 
+    /// Writes the run's file `name` atomically and records it in the manifest.
     pub fn write(&self, name: &str, bytes: &[u8]) -> Result<()> {
+        self.write_all(&[(name, bytes)])
+    }
+
+    /// Writes several files of the run, each atomically, then records them in the manifest at
+    /// once. A listed file that changes is unlisted first, so that a kill between its rename and
+    /// the manifest's update leaves a file that is not part of the run, never one that seems
+    /// damaged.
+    pub fn write_all(&self, files: &[(&str, &[u8])]) -> Result<()> {
+        if let Some(manifest) = self.manifest()? {
+            let changing: Vec<&str> = files
+                .iter()
+                .filter(|(name, bytes)| {
+                    manifest
+                        .entries
+                        .get(*name)
+                        .is_some_and(|h| *h != lab10_data::idx::sha256_hex(bytes))
+                })
+                .map(|(name, _)| *name)
+                .collect();
+            if !changing.is_empty() {
+                Manifest::update(&self.path, changing.into_iter().map(|n| (n, None)))?;
+            }
+        }
+        for (name, bytes) in files {
+            let path = self.file(name);
+            write_atomically(&path, bytes).map_err(|e| Error::write(&path, e))?;
+        }
+        Manifest::update(
+            &self.path,
+            files.iter().map(|&(name, bytes)| (name, Some(bytes))),
+        )
+    }
+
+    /// Removes the run's file `name`: first from the manifest, then from the disk, so that a
+    /// kill in between leaves a file that is not part of the run, never a listed one missing.
+    pub fn remove(&self, name: &str) -> Result<()> {
+        if self.file(MANIFEST_FILE).is_file() {
+            Manifest::update(&self.path, [(name, None)])?;
+        }
         let path = self.file(name);
-        write_atomically(&path, bytes).map_err(|e| Error::write(&path, e))
+        match std::fs::remove_file(&path) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(Error::write(&path, e)),
+            _ => Ok(()),
+        }
     }
 }
 
-/// `("model", 3)` for `model-3.bpk`.
+/// `("model", 3)` for `model-3.bpk`, `("metrics", 3)` for the metrics snapshot
+/// `metrics-3.json`.
 fn checkpoint_epoch(file_name: &str) -> Option<(&str, usize)> {
-    let (part, rest) = file_name.strip_suffix(".bpk")?.rsplit_once('-')?;
-    CHECKPOINT_PARTS
-        .contains(&part)
+    let stem = (file_name.strip_suffix(".bpk"))
+        .or_else(|| file_name.strip_suffix(".json").filter(|s| s.starts_with("metrics-")))?;
+    let (part, rest) = stem.rsplit_once('-')?;
+    (CHECKPOINT_PARTS.contains(&part) || part == "metrics")
         .then_some(())
         .and_then(|()| rest.parse().ok().map(|n| (part, n)))
 }

@@ -60,7 +60,7 @@ impl RunTargets {
             }
             return Ok(target.to_path_buf());
         };
-        RunDir::latest_completed(&dir)
+        RunDir::latest_completed(&dir)?
             .map(|run| run.path)
             .ok_or_else(|| {
                 Error::Invalid(format!(

@@ -7,7 +7,6 @@
 //! long each epoch took, and, under Burn's TUI, Ctrl-C kept a signal.
 
 use std::collections::HashMap;
-use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
@@ -15,7 +14,7 @@ use burn::train::Interrupter;
 use burn::train::logger::{MetricLogger, TrainingProgressLogger};
 use burn::train::metric::store::{EpochSummary, MetricsUpdate, Split};
 use burn::train::metric::{MetricDefinition, MetricId, NumericEntry};
-use lab10_runs::{EpochRecord, Result, metrics};
+use lab10_runs::{EpochRecord, Result, RunDir, metrics};
 
 use super::divergence::Divergence;
 use super::gradient_norms;
@@ -35,17 +34,20 @@ pub(crate) struct Position {
 #[derive(Clone)]
 pub(crate) struct History {
     records: Arc<Mutex<Vec<EpochRecord>>>,
-    dir: PathBuf,
+    run: RunDir,
 }
 
 impl History {
-    /// The run's records up to `last_checkpoint` (later epochs are redone, so dropped).
-    pub fn resume(dir: PathBuf, last_checkpoint: Option<usize>) -> Result<Self> {
-        let mut records = metrics::read(&dir)?;
-        records.retain(|r| Some(r.epoch) <= last_checkpoint);
+    /// The run's records up to `last_checkpoint`, as they were when it was saved (later epochs
+    /// are redone).
+    pub fn resume(run: RunDir, last_checkpoint: Option<usize>) -> Result<Self> {
+        let records = match last_checkpoint {
+            Some(epoch) => metrics::read_at_checkpoint(&run, epoch)?,
+            None => Vec::new(),
+        };
         Ok(Self {
             records: Arc::new(Mutex::new(records)),
-            dir,
+            run,
         })
     }
 
@@ -54,7 +56,7 @@ impl History {
         let mut records = self.records.lock().expect("history lock");
         records.retain(|r| r.epoch != record.epoch);
         records.push(record);
-        if let Err(e) = metrics::write(&self.dir, &records) {
+        if let Err(e) = metrics::write(&self.run, &records) {
             progress.event(Event::Warning {
                 message: e.to_string(),
             });

@@ -4,6 +4,7 @@
 mod divergence;
 mod epochs;
 pub(crate) mod gradient_norms;
+mod loader;
 mod pretrain;
 mod progress;
 mod renderer;
@@ -19,15 +20,16 @@ use burn::train::{Learner, SupervisedTraining};
 use lab10_data::MnistBatcher;
 use lab10_models::Mlp;
 use lab10_runs::{
-    AtomicFileCheckpointer, CHECKPOINT_DIR, Clock, Compute, ComputeDevice, DataOptions, EVAL_BATCH,
+    AtomicFileCheckpointer, Clock, Compute, ComputeDevice, DataOptions, EVAL_BATCH,
     EXPERIMENT_FILE, Error, Experiment, Interruption, MODEL_FILE, Provenance, REPORT_FILE, Report,
     Result, RunDir, RunEnd, RunLock, RunStatus, Splits, Stop, StopReason, Trained, dataset_root,
-    load_splits, save_model_atomically,
+    load_splits, read_checked, save_model_atomically,
 };
 
 use divergence::Divergence;
 use epochs::{EpochClock, EpochLogger, EpochSinks, EpochTimes, History, Position};
 use gradient_norms::GradientNormMetric;
+use loader::Resumable;
 use pretrain::pretrain;
 pub use progress::{Event, Progress, Reused};
 use renderer::Quiet;
@@ -64,13 +66,13 @@ pub fn train(experiment: &Experiment, opts: &TrainOptions) -> Result<TrainOutcom
     let (experiment, splits) = load_data(experiment, opts)?;
     let opened = open_run(&experiment, opts, resume_lock)?;
     announce(&experiment, opts, &compute, &opened);
-    let history = History::resume(opened.run.path.clone(), opened.resumed_after)?;
+    let history = History::resume(opened.run.clone(), opened.resumed_after)?;
     let model = initial_model(&experiment, &splits, &compute.device, &opened, opts)?;
     let fitted = fit(
         &experiment,
         opts,
         &splits,
-        &opened,
+        (&opened, &compute.device),
         model,
         history.clone(),
         &clock,
@@ -170,12 +172,19 @@ fn open_run(
                           first epoch ended); start a new run instead"
                     .into(),
             })?;
+            refuse_if_finished(run, epoch, t.epochs)?;
+            // What the resume loads must match the manifest: refused by name before any work.
+            for part in ["model", "optim", "scheduler"] {
+                read_checked(&run.checkpoint_dir().join(format!("{part}-{epoch}.bpk")))?;
+            }
             // A set that a failed save left incomplete is not a checkpoint.
             for file in run.incomplete_checkpoint_files() {
                 opts.progress
                     .event(Event::RemovingIncomplete { file: file.clone() });
-                std::fs::remove_file(&file).map_err(|e| Error::write(&file, e))?;
+                let name = file.strip_prefix(&run.path).unwrap_or(&file);
+                run.remove(&name.to_string_lossy())?;
             }
+            run.reopen()?;
             run.write(EXPERIMENT_FILE, experiment.to_toml().as_bytes())?;
             OpenedRun {
                 run: run.clone(),
@@ -195,16 +204,22 @@ fn open_run(
             }
         }
     };
-    if let Some(epoch) = opened.resumed_after
-        && epoch >= t.epochs
-    {
+    Ok(opened)
+}
+
+/// A run that finished is not resumed: it can only be trained further (`--epochs`). One whose
+/// epochs are all checkpointed but that was stopped while finishing is finished by the resume.
+fn refuse_if_finished(run: &RunDir, epoch: usize, epochs: usize) -> Result<()> {
+    let finished = run
+        .report()
+        .is_ok_and(|r| !matches!(r.status, RunStatus::Interrupted));
+    if epoch > epochs || (epoch == epochs && finished) {
         return Err(Error::Invalid(format!(
-            "{} already finished epoch {epoch} of {}; pass --epochs N with N > {epoch} to train further",
-            opened.run.path.display(),
-            t.epochs
+            "{} already finished epoch {epoch} of {epochs}; pass --epochs N with N > {epoch} to train further",
+            run.path.display(),
         )));
     }
-    Ok(opened)
+    Ok(())
 }
 
 fn announce(
@@ -272,7 +287,7 @@ fn fit(
     experiment: &Experiment,
     opts: &TrainOptions,
     splits: &Splits,
-    opened: &OpenedRun,
+    (opened, device): (&OpenedRun, &Device),
     model: Mlp,
     history: History,
     clock: &Clock,
@@ -287,7 +302,7 @@ fn fit(
         valid_label: splits.valid_label,
     };
     let training = with_epoch_hooks(
-        supervised_training(experiment, splits, opened),
+        supervised_training(experiment, splits, opened, device),
         opts,
         opened,
         sinks,
@@ -329,24 +344,30 @@ fn supervised_training(
     experiment: &Experiment,
     splits: &Splits,
     opened: &OpenedRun,
+    device: &Device,
 ) -> SupervisedTraining<Mlp> {
     let t = &experiment.training;
     let batcher = MnistBatcher::new(t.pixels);
-    let train_loader = DataLoaderBuilder::new(batcher)
-        .batch_size(t.batch_size)
-        .shuffle(t.seed)
-        .build(splits.train.clone());
+    let train_loader = Arc::new(Resumable::new(
+        DataLoaderBuilder::new(batcher)
+            .batch_size(t.batch_size)
+            .shuffle(t.seed)
+            .build(splits.train.clone()),
+        device.clone(),
+        t.seed,
+        opened.resumed_after.map_or(1, |n| n + 1),
+    ));
     let valid_loader = DataLoaderBuilder::new(batcher)
         .batch_size(EVAL_BATCH)
         .build(splits.valid.clone());
-    let checkpoints = opened.run.path.join(CHECKPOINT_DIR);
+    let run = &opened.run;
     let mut training = SupervisedTraining::new(&opened.run.path, train_loader, valid_loader)
         .metrics((AccuracyMetric::new(), LossMetric::new()))
         .num_epochs(t.epochs)
         .with_custom_checkpointers(
-            AtomicFileCheckpointer::new(checkpoints.clone(), "model"),
-            AtomicFileCheckpointer::new(checkpoints.clone(), "optim"),
-            AtomicFileCheckpointer::new(checkpoints, "scheduler"),
+            AtomicFileCheckpointer::new(run.clone(), "model"),
+            AtomicFileCheckpointer::new(run.clone(), "optim"),
+            AtomicFileCheckpointer::new(run.clone(), "scheduler"),
         )
         .with_application_logger(None);
     if t.gradient_norms {
@@ -522,7 +543,7 @@ fn final_model(fitted: &Fitted, ending: &Ending, run: &RunDir) -> Result<Option<
         (None, Some(_)) => None,
         (None, None) => {
             let path = run.file(MODEL_FILE);
-            save_model_atomically(&fitted.model, run, &path)?;
+            save_model_atomically(&fitted.model, run, MODEL_FILE)?;
             Some(path)
         }
         (Some(_), _) => run

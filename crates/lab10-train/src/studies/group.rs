@@ -160,7 +160,7 @@ pub struct MemberRun {
 
 impl MemberRun {
     fn new(experiment: &str, run: &RunDir, report: &Report, reused: bool) -> Result<Self> {
-        let history: Vec<EpochRecord> = metrics::read(&run.path)?;
+        let history: Vec<EpochRecord> = metrics::read(run)?;
         let first = history.first();
         let gradient_ratio = first.and_then(|r| {
             let g = &r.gradient_norms;

@@ -57,6 +57,7 @@ pub(crate) fn train_side_by_side(
         let backend = opts.compute.name();
         match reuse
             .then(|| reuse_finished(member, opts, artifacts, backend))
+            .transpose()?
             .flatten()
         {
             Some(finished) => pool.results[index] = Some(finished),

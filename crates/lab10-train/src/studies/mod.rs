@@ -30,6 +30,7 @@ fn train_or_reuse(
 ) -> Result<Finished> {
     if let Some(finished) = reuse
         .then(|| reuse_finished(member, opts, artifacts, opts.compute.name()))
+        .transpose()?
         .flatten()
     {
         return Ok(finished);
@@ -122,16 +123,25 @@ pub(crate) fn train_members(
 /// Each member's finished identical run, trained by someone else; the members without one are
 /// missing, and end the study.
 fn collect_members(members: &[StudyMember], opts: &TrainOptions, artifacts: &Path) -> Outcome {
-    let results: Vec<Option<Finished>> = members
-        .iter()
-        .map(|member| reuse_finished(member, opts, artifacts, opts.compute.name()))
-        .collect();
+    let mut damaged = None;
+    let mut results: Vec<Option<Finished>> = Vec::new();
+    for member in members {
+        match reuse_finished(member, opts, artifacts, opts.compute.name()) {
+            Ok(found) => results.push(found),
+            Err(e) => {
+                damaged.get_or_insert(e);
+                results.push(None);
+            }
+        }
+    }
     let missing = results.iter().filter(|r| r.is_none()).count();
-    let ended = (missing > 0).then(|| {
-        Error::Invalid(format!(
-            "{missing} of {} members have no finished run yet",
-            members.len()
-        ))
+    let ended = damaged.or_else(|| {
+        (missing > 0).then(|| {
+            Error::Invalid(format!(
+                "{missing} of {} members have no finished run yet",
+                members.len()
+            ))
+        })
     });
     Outcome { results, ended }
 }

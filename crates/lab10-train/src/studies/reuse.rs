@@ -3,26 +3,35 @@
 
 use std::path::Path;
 
-use lab10_runs::{EXPERIMENT_FILE, Experiment, Report, RunDir};
+use lab10_runs::{EXPERIMENT_FILE, Error, Experiment, Health, Report, Result, RunDir, health};
 
 use super::member::{Finished, StudyMember};
 use crate::run::{Event, Reused, TrainOptions};
 
 /// A finished run of exactly `experiment` (same model, optimiser, data, seed and epochs) on
 /// `backend`, if one exists under `artifacts`: groups and ensembles reuse it instead of
-/// training again. Runs that diverged or stopped early do not count.
+/// training again. Runs that diverged or stopped early do not count; a damaged one (its report,
+/// or any file its manifest lists) is an error naming the file, never reused nor skipped.
 pub fn find_completed_run(
     artifacts: &Path,
     experiment: &Experiment,
     backend: &str,
-) -> Option<(RunDir, Report)> {
-    RunDir::completed_runs(&artifacts.join(&experiment.name)).find(|(run, report)| {
+) -> Result<Option<(RunDir, Report)>> {
+    for found in RunDir::completed_runs(&artifacts.join(&experiment.name)) {
+        let (run, report) = found?;
         // Imported weights were not trained with these settings: never reuse them.
-        report.source.is_none()
+        if report.source.is_none()
             && report.backend == backend
             && report.epochs == experiment.training.epochs
-            && has_settings(run, experiment)
-    })
+            && has_settings(&run, experiment)
+        {
+            if let Health::Damaged { file, detail } = health(&run.path) {
+                return Err(Error::damaged(file, detail));
+            }
+            return Ok(Some((run, report)));
+        }
+    }
+    Ok(None)
 }
 
 /// Whether `run` was made with exactly `experiment`'s settings (its resolved experiment.toml).
@@ -63,8 +72,10 @@ pub(crate) fn reuse_finished(
     opts: &TrainOptions,
     artifacts: &Path,
     backend: &str,
-) -> Option<Finished> {
-    let (run, report) = find_completed_run(artifacts, &member.experiment, backend)?;
+) -> Result<Option<Finished>> {
+    let Some((run, report)) = find_completed_run(artifacts, &member.experiment, backend)? else {
+        return Ok(None);
+    };
     opts.progress.event(Event::Member {
         label: member.label.clone(),
         reused: Some(Reused {
@@ -72,9 +83,9 @@ pub(crate) fn reuse_finished(
             test_accuracy: report.test_accuracy,
         }),
     });
-    Some(Finished {
+    Ok(Some(Finished {
         run,
         report,
         reused: true,
-    })
+    }))
 }
