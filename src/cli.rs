@@ -121,6 +121,9 @@ pub enum Command {
     Backends,
     /// List the datasets, where each was found (or how to get it)
     Datasets,
+    /// Check runs against their SHA256SUMS (every run, group and ensemble under --artifacts
+    /// when none is named): ok, unfinished, damaged or unverified; exits 1 if any is damaged
+    Verify(VerifyArgs),
 }
 
 #[derive(Args)]
@@ -254,6 +257,20 @@ pub struct SlurmArgs {
     /// without one (what the --slurm summary job runs)
     #[arg(long, conflicts_with_all = ["jobs", "no_reuse"])]
     pub collect: bool,
+}
+
+#[derive(Args)]
+pub struct VerifyArgs {
+    /// Experiment names (their newest completed run), run folders or artifacts/<experiment>
+    /// folders [default: every run, group and ensemble under --artifacts]
+    pub targets: Vec<PathBuf>,
+    /// One JSON object per folder: {"path", "state", ...}
+    #[arg(long)]
+    pub json: bool,
+    /// Give a run written without a manifest (by an earlier lab10) one, after checking that it
+    /// loads and evaluates to the test accuracy its report records
+    #[arg(long)]
+    pub seal: bool,
 }
 
 /// Where a command computes when not on this machine's --backend.

@@ -71,5 +71,6 @@ fn run(cli: Cli, stop: Stop) -> Result<()> {
         Command::Worker(args) => commands::worker(g, args),
         Command::Backends => commands::backends(),
         Command::Datasets => commands::datasets(g),
+        Command::Verify(args) => commands::verify(g, args),
     }
 }

@@ -23,6 +23,7 @@ pub fn export(g: &Global, args: ExportArgs) -> Result<()> {
     let experiment = experiment.map(|n| g.catalog().get(&n)).transpose()?;
     let target = g.run_targets().resolve(&target)?;
     let saved = SavedModel::open(&target, experiment)?;
+    super::note_unverified(&saved.path);
     let run = (!target.is_file())
         .then(|| RunDir::open(&target))
         .transpose()?;
@@ -32,8 +33,7 @@ pub fn export(g: &Global, args: ExportArgs) -> Result<()> {
     });
     let model = saved.load(&device)?;
     if format == ExportFormat::Onnx {
-        let weights = std::fs::read(&saved.path)
-            .with_context(|| format!("cannot read {}", saved.path.display()))?;
+        let (weights, _) = lab10_runs::read_checked(&saved.path)?;
         let facts = OnnxFacts {
             producer_version: env!("CARGO_PKG_VERSION").into(),
             commit: g.provenance().build_commit,

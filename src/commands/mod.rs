@@ -8,6 +8,7 @@ mod saved;
 mod serve;
 mod site;
 mod train;
+mod verify;
 mod worker;
 
 pub use info::{backends, datasets, list, summary};
@@ -17,4 +18,12 @@ pub use saved::{eval, predict};
 pub use serve::serve;
 pub use site::site;
 pub use train::{ensemble, train};
+pub use verify::verify;
 pub use worker::worker;
+
+/// One line on stderr for a model or run that no manifest speaks for (see `lab10 verify`).
+fn note_unverified(path: &std::path::Path) {
+    if let Some(note) = lab10_runs::unverified_note(path) {
+        eprintln!("{note}");
+    }
+}

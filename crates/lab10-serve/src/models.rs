@@ -55,7 +55,12 @@ impl Served {
         for target in runs {
             let run = RunDir::open(target)?;
             let saved = SavedModel::open(&run.path, None)?;
-            let report = run.report().ok();
+            // A report that is damaged stops the server; one that is missing shows no accuracy.
+            let report = match run.report() {
+                Ok(report) => Some(report),
+                Err(e @ lab10_runs::Error::Damaged { .. }) => return Err(e),
+                Err(_) => None,
+            };
             let dataset = saved.experiment.dataset.clone();
             let info = ModelInfo {
                 experiment: saved.experiment.name.clone(),

@@ -90,7 +90,7 @@ pub fn write_site(
     for (run, saved) in runs.iter().zip(&saved) {
         let key = run.key(disambiguate);
         let weights = format!("models/{key}/model.bpk");
-        let bytes = std::fs::read(&saved.path).map_err(|e| Error::read(&saved.path, e))?;
+        let (bytes, _) = lab10_runs::read_checked(&saved.path)?;
         put(root, &weights, &bytes)?;
         let experiment = saved.experiment.to_toml();
         put(

@@ -11,7 +11,7 @@ use crate::data::{DataOptions, load_test};
 use crate::error::{Error, Result};
 use crate::evaluate::{Evaluation, evaluate};
 use crate::store::model::load_model;
-use crate::store::run_dir::{EXPERIMENT_FILE, MODEL_FILE, RunDir};
+use crate::store::run_dir::{MODEL_FILE, RunDir};
 
 /// A model file and the experiment that describes its architecture and input scaling.
 pub struct SavedModel {
@@ -40,7 +40,7 @@ impl SavedModel {
                     },
                     other => other,
                 })?;
-                Experiment::load(&run.file(EXPERIMENT_FILE))?
+                run.experiment()?
             }
         };
         Ok(Self { path, experiment })

@@ -174,6 +174,21 @@ fn owner(path: &Path) -> Option<(PathBuf, String)> {
         .then(|| (grand.to_path_buf(), format!("{sub}/{file}")))
 }
 
+/// For a file no manifest speaks for: the line that says it is read unverified.
+pub fn unverified_note(path: &Path) -> Option<String> {
+    let file = match path.is_dir() {
+        true => path.join("experiment.toml"),
+        false => path.to_path_buf(),
+    };
+    owner(&file).is_none().then(|| {
+        format!(
+            "note: {} has no {MANIFEST_FILE} (written by an earlier lab10, or outside a run), so \
+             it is read unverified; `lab10 verify --seal RUN` checks a run and adds one",
+            path.display()
+        )
+    })
+}
+
 /// What is known of a file's bytes after [`read_checked`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Trust {

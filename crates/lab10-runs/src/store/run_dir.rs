@@ -179,6 +179,17 @@ impl RunDir {
         )
     }
 
+    /// The run's resolved experiment (`experiment.toml`), checked against the manifest.
+    pub fn experiment(&self) -> Result<Experiment> {
+        let path = self.file(EXPERIMENT_FILE);
+        let (bytes, _) = read_checked(&path)?;
+        let text = String::from_utf8(bytes).map_err(|_| Error::ExperimentFile {
+            path: path.clone(),
+            message: "not UTF-8 text".into(),
+        })?;
+        Experiment::parse(&text, "experiment", &path)
+    }
+
     /// The run's manifest; `None` for a run written by an earlier lab10.
     pub fn manifest(&self) -> Result<Option<Manifest>> {
         Manifest::read(&self.path)

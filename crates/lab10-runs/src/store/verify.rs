@@ -99,3 +99,23 @@ pub fn health(dir: &Path) -> Health {
         status,
     }
 }
+
+/// Every folder under `artifacts` that holds results (a run's `experiment.toml`, or a
+/// manifest: groups, ensembles), sorted; links (`latest`) are not followed.
+pub fn result_folders(artifacts: &Path) -> Vec<PathBuf> {
+    let mut found = Vec::new();
+    let mut stack = vec![artifacts.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        if dir.join(EXPERIMENT_FILE).is_file() || dir.join(MANIFEST_FILE).is_file() {
+            found.push(dir);
+            continue;
+        }
+        for entry in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
+            if entry.file_type().is_ok_and(|t| t.is_dir()) {
+                stack.push(entry.path());
+            }
+        }
+    }
+    found.sort();
+    found
+}

@@ -6,7 +6,6 @@ use std::path::{Path, PathBuf};
 
 use burn::data::dataloader::DataLoaderBuilder;
 use burn::prelude::*;
-use lab10_data::atomic::write_atomically;
 use lab10_data::{MnistBatcher, MnistDataset, PixelScale};
 use lab10_models::Mlp;
 use lab10_runs::{
@@ -282,14 +281,15 @@ fn score_ensemble(
 /// `ensemble.json` and `ensemble.md` in a new folder of `<artifacts>/ensembles/<experiment>/`.
 fn write_ensemble(report: &EnsembleReport, artifacts: &Path, n: usize) -> Result<PathBuf> {
     let dir = ensemble_dir(artifacts, &report.experiment, &report.backend, n)?;
-    let json = dir.join("ensemble.json");
-    write_atomically(
-        &json,
-        &serde_json::to_vec_pretty(report).expect("report serialises"),
-    )
-    .map_err(|e| Error::write(&json, e))?;
-    let md = dir.join("ensemble.md");
-    write_atomically(&md, report.markdown().as_bytes()).map_err(|e| Error::write(&md, e))?;
+    // Written as a run's files are: atomically, recorded in the folder's SHA256SUMS.
+    let folder = RunDir { path: dir.clone() };
+    folder.write_all(&[
+        (
+            "ensemble.json",
+            &serde_json::to_vec_pretty(report).expect("report serialises"),
+        ),
+        ("ensemble.md", report.markdown().as_bytes()),
+    ])?;
     Ok(dir)
 }
 

@@ -11,7 +11,6 @@
 
 use std::path::{Path, PathBuf};
 
-use lab10_data::atomic::write_atomically;
 use lab10_runs::{
     EpochRecord, Error, Experiment, ExperimentCatalog, Overrides, Report, Result, RunDir,
     create_unique_dir, dataset_root, markdown_table, metrics, reference_for, toml_stems, utc_now,
@@ -343,12 +342,17 @@ pub fn summary_dir(artifacts: &Path, group: &str, backend: &str) -> Result<PathB
     )
 }
 
+/// `summary.md` and `summary.json`, written as a run's files are: atomically, recorded in the
+/// folder's SHA256SUMS.
 fn write_summary(dir: &Path, summary: &GroupSummary) -> Result<()> {
-    let md = dir.join("summary.md");
-    write_atomically(&md, summary.markdown().as_bytes()).map_err(|e| Error::write(&md, e))?;
-    let json = dir.join("summary.json");
     let bytes = serde_json::to_vec_pretty(summary).expect("summary serialises");
-    write_atomically(&json, &bytes).map_err(|e| Error::write(&json, e))
+    RunDir {
+        path: dir.to_path_buf(),
+    }
+    .write_all(&[
+        ("summary.md", summary.markdown().as_bytes()),
+        ("summary.json", &bytes),
+    ])
 }
 
 pub struct GroupOptions {

@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use lab10_runs::{EXPERIMENT_FILE, Error, Experiment, Health, Report, Result, RunDir, health};
+use lab10_runs::{Error, Experiment, Health, Report, Result, RunDir, health};
 
 use super::member::{Finished, StudyMember};
 use crate::run::{Event, Reused, TrainOptions};
@@ -36,7 +36,7 @@ pub fn find_completed_run(
 
 /// Whether `run` was made with exactly `experiment`'s settings (its resolved experiment.toml).
 fn has_settings(run: &RunDir, experiment: &Experiment) -> bool {
-    Experiment::load(&run.file(EXPERIMENT_FILE))
+    run.experiment()
         .is_ok_and(|resolved| resolved.same_settings(experiment))
 }
 

@@ -1,0 +1,94 @@
+//! `lab10 verify`: every file a run's SHA256SUMS lists read and hashed, as `git fsck` or
+//! `restic check` do; `--seal` gives a run of an earlier lab10 its manifest once it is shown to
+//! evaluate to what its report says.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Result, bail};
+use lab10_runs::{Health, Manifest, RunDir, SavedModel, health, result_folders};
+
+use crate::cli::{Global, RemoteArgs, VerifyArgs};
+
+pub fn verify(g: &Global, args: VerifyArgs) -> Result<()> {
+    let folders: Vec<PathBuf> = if args.targets.is_empty() {
+        result_folders(&g.artifacts)
+    } else {
+        let targets = g.run_targets();
+        let mut folders = Vec::new();
+        for target in &args.targets {
+            folders.push(RunDir::open(&targets.resolve(target)?)?.path);
+        }
+        folders
+    };
+    if folders.is_empty() {
+        bail!(
+            "no runs under {}; train one first (`lab10 train softmax`) or name run folders",
+            g.artifacts.display()
+        );
+    }
+    let mut damaged = 0;
+    for dir in &folders {
+        let mut state = health(dir);
+        let mut sealed = None;
+        if args.seal && state == Health::Unverified {
+            sealed = Some(seal(g, dir));
+            if let Some(Ok(())) = sealed {
+                state = health(dir);
+            }
+        }
+        damaged += usize::from(state.is_damaged());
+        if args.json {
+            let mut value = serde_json::to_value(&state)?;
+            value["path"] = dir.display().to_string().into();
+            if let Some(result) = &sealed {
+                value["sealed"] = result.is_ok().into();
+                if let Err(why) = result {
+                    value["not_sealed"] = why.to_string().into();
+                }
+            }
+            println!("{value}");
+        } else {
+            let seal_note = match &sealed {
+                Some(Ok(())) => " (sealed now)".to_string(),
+                Some(Err(why)) => format!(" (not sealed: {why})"),
+                None => String::new(),
+            };
+            println!("{}: {}{seal_note}", dir.display(), state.describe());
+        }
+    }
+    if damaged > 0 {
+        bail!("{damaged} of {} folders are damaged", folders.len());
+    }
+    Ok(())
+}
+
+/// Writes a manifest for a finished run without one, once its model evaluates on its test
+/// images to exactly the accuracy its report records.
+fn seal(g: &Global, dir: &Path) -> Result<()> {
+    let run = RunDir {
+        path: dir.to_path_buf(),
+    };
+    let report = match run.report() {
+        Ok(report) if report.is_completed() => report,
+        Ok(report) => bail!("the run did not finish ({})", report.status),
+        Err(e) => bail!("{e}"),
+    };
+    let compute = g.compute(&RemoteArgs::default())?;
+    let opened = compute.open()?;
+    let saved = SavedModel::open(dir, None)?;
+    let data = saved.test_data(&g.data()?, Some(report.test_images))?;
+    let eval = saved.evaluate(&data.data, &opened.device)?;
+    if eval.accuracy != report.test_accuracy {
+        bail!(
+            "its model evaluates to {:.2}% on {} test images on {}, its report records {:.2}% \
+             (on {})",
+            eval.accuracy,
+            eval.images,
+            compute.name(),
+            report.test_accuracy,
+            report.backend
+        );
+    }
+    Manifest::seal(dir)?;
+    Ok(())
+}
