@@ -342,6 +342,62 @@ fn a_full_disk_fails_clearly_and_offers_no_half_checkpoint() {
     assert_eq!(files_under(&artifacts.join("softmax")), earlier);
 }
 
+#[test]
+#[ignore = "needs root, to mount a small tmpfs"]
+fn a_disk_that_fills_mid_run_keeps_the_last_checkpoint_and_resume_completes_once_freed() {
+    let mount = tempfile::tempdir().unwrap();
+    let mounted = Command::new("mount")
+        .args(["-t", "tmpfs", "-o", "size=5m", "tmpfs", s(mount.path())])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !mounted {
+        needs::missing("a tmpfs mount", "run the test as root");
+    }
+    struct Unmount<'a>(&'a Path);
+    impl Drop for Unmount<'_> {
+        fn drop(&mut self) {
+            let _ = Command::new("umount").arg(self.0).status();
+        }
+    }
+    let _unmount = Unmount(mount.path());
+    let artifacts = mount.path();
+    // One epoch's checkpoint of xavier (3.3 MB) fits in 5 MB, the second does not.
+    let args = [
+        "train", "xavier", "--epochs", "2", "--train-size", "500", "--test-size", "200",
+        "--artifacts", s(artifacts),
+    ];
+    let err = refused(command(repo(), &args).output().unwrap());
+    assert!(
+        err.contains("No space left on device")
+            && err.contains("The last complete checkpoint is epoch 1"),
+        "{err}"
+    );
+    let run = artifacts.join("xavier/latest").canonicalize().unwrap();
+    let verify = ok_stdout(
+        command(repo(), &["--artifacts", s(artifacts), "verify", s(&run)])
+            .output()
+            .unwrap(),
+    );
+    assert!(verify.contains("resumable from epoch 1"), "{verify}");
+    let remount = Command::new("mount")
+        .args(["-o", "remount,size=32m", s(mount.path())])
+        .status()
+        .unwrap();
+    assert!(remount.success());
+    let out = ok_stdout(
+        command(repo(), &["train", "xavier", "--resume", s(&run)])
+            .output()
+            .unwrap(),
+    );
+    assert!(out.contains("resuming after epoch 1"), "{out}");
+    let verify = ok_stdout(
+        command(repo(), &["--artifacts", s(artifacts), "verify", s(&run)])
+            .output()
+            .unwrap(),
+    );
+    assert!(verify.contains(": ok"), "{verify}");
+}
+
 /// Commands other than training exit at once on Ctrl-C, with 130, leaving no temporary file.
 #[test]
 fn other_commands_exit_at_once_on_ctrl_c_without_temporary_files() {

@@ -26,7 +26,7 @@ pub fn verify(g: &Global, args: VerifyArgs) -> Result<()> {
             g.artifacts.display()
         );
     }
-    let mut damaged = 0;
+    let mut damaged = Vec::new();
     for dir in &folders {
         let mut state = health(dir);
         let mut sealed = None;
@@ -36,7 +36,9 @@ pub fn verify(g: &Global, args: VerifyArgs) -> Result<()> {
                 state = health(dir);
             }
         }
-        damaged += usize::from(state.is_damaged());
+        if let Health::Damaged { file, .. } = &state {
+            damaged.push(file.display().to_string());
+        }
         if args.json {
             let mut value = serde_json::to_value(&state)?;
             value["path"] = dir.display().to_string().into();
@@ -56,8 +58,13 @@ pub fn verify(g: &Global, args: VerifyArgs) -> Result<()> {
             println!("{}: {}{seal_note}", dir.display(), state.describe());
         }
     }
-    if damaged > 0 {
-        bail!("{damaged} of {} folders are damaged", folders.len());
+    if !damaged.is_empty() {
+        bail!(
+            "{} of {} folders are damaged: {}",
+            damaged.len(),
+            folders.len(),
+            damaged.join(", ")
+        );
     }
     Ok(())
 }
