@@ -225,3 +225,10 @@ fn text(event: &Event) -> (Stream, String) {
         } => (Stream::Out, format!("{label}: training")),
     }
 }
+
+/// One line on stderr for a model or run that no manifest speaks for (see `lab10 verify`).
+pub fn note_unverified(path: &std::path::Path) {
+    if let Some(note) = lab10_runs::unverified_note(path) {
+        eprintln!("{note}");
+    }
+}

@@ -23,7 +23,7 @@ pub fn export(g: &Global, args: ExportArgs) -> Result<()> {
     let experiment = experiment.map(|n| g.catalog().get(&n)).transpose()?;
     let target = g.run_targets().resolve(&target)?;
     let saved = SavedModel::open(&target, experiment)?;
-    super::note_unverified(&saved.path);
+    crate::printer::note_unverified(&saved.path);
     let run = (!target.is_file())
         .then(|| RunDir::open(&target))
         .transpose()?;

@@ -21,9 +21,3 @@ pub use train::{ensemble, train};
 pub use verify::verify;
 pub use worker::worker;
 
-/// One line on stderr for a model or run that no manifest speaks for (see `lab10 verify`).
-fn note_unverified(path: &std::path::Path) {
-    if let Some(note) = lab10_runs::unverified_note(path) {
-        eprintln!("{note}");
-    }
-}

@@ -19,7 +19,7 @@ pub fn eval(g: &Global, args: EvalArgs) -> Result<()> {
     let device = opened.device.clone();
     let experiment = experiment.map(|n| g.catalog().get(&n)).transpose()?;
     let saved = SavedModel::open(&g.run_targets().resolve(&target)?, experiment)?;
-    super::note_unverified(&saved.path);
+    crate::printer::note_unverified(&saved.path);
     let data = saved.test_data(&g.data()?, test_size)?;
     let eval = saved.evaluate(&data.data, &device)?;
     if json {
@@ -77,7 +77,7 @@ pub fn predict(g: &Global, args: PredictArgs) -> Result<()> {
     let device = g.backend()?.device()?;
     let experiment = experiment.map(|n| g.catalog().get(&n)).transpose()?;
     let saved = SavedModel::open(&g.run_targets().resolve(&target)?, experiment)?;
-    super::note_unverified(&saved.path);
+    crate::printer::note_unverified(&saved.path);
     let data = saved.test_data(&g.data()?, None)?;
     let eval = saved.evaluate(&data.data, &device)?;
     let classes = lab10_data::class_names(&data.record.name);
