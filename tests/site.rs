@@ -223,7 +223,7 @@ fn a_site_holds_the_runs_models_digits_and_report_and_is_replaced_only_with_forc
 fn a_run_that_cannot_be_loaded_is_named_and_nothing_is_written() {
     let tmp = tempfile::tempdir().unwrap();
     let wasm = stand_in_wasm(tmp.path());
-    // A copy of the xavier run whose model file is cut short.
+    // A copy of the xavier run (its SHA256SUMS too) whose model file is cut short.
     let broken = tmp.path().join("broken-run");
     std::fs::create_dir(&broken).unwrap();
     for entry in std::fs::read_dir(run_of("xavier")).unwrap() {
@@ -245,6 +245,8 @@ fn a_run_that_cannot_be_loaded_is_named_and_nothing_is_written() {
         wasm.to_str().unwrap(),
     ]));
     assert!(err.contains(broken.to_str().unwrap()), "{err}");
+    // Refused by its SHA256SUMS, before Burn reads it.
+    assert!(err.contains("model.bpk is damaged"), "{err}");
     assert!(!out.exists());
     assert_eq!(leftovers(tmp.path()), Vec::<String>::new());
 
