@@ -61,10 +61,15 @@ fn fingerprint(run: &Path, scratch: &Path) -> (BTreeMap<String, Vec<u8>>, Vec<Ve
         .unwrap()
         .iter()
         .map(|r| {
-            ["train_loss", "train_accuracy", "valid_loss", "valid_accuracy"]
-                .iter()
-                .map(|k| r[k].as_f64().unwrap())
-                .collect()
+            [
+                "train_loss",
+                "train_accuracy",
+                "valid_loss",
+                "valid_accuracy",
+            ]
+            .iter()
+            .map(|k| r[k].as_f64().unwrap())
+            .collect()
         })
         .collect();
     let report = json(&run.join("report.json"));
@@ -79,7 +84,14 @@ fn fingerprint(run: &Path, scratch: &Path) -> (BTreeMap<String, Vec<u8>>, Vec<Ve
 fn a_fresh_run_checks_with_sha256sum_and_every_reader_refuses_a_damaged_file_by_name() {
     let artifacts = tempfile::tempdir().unwrap();
     let a = artifacts.path();
-    let small = ["--train-size", "2000", "--test-size", "500", "--artifacts", s(a)];
+    let small = [
+        "--train-size",
+        "2000",
+        "--test-size",
+        "500",
+        "--artifacts",
+        s(a),
+    ];
     let mut args = vec!["train", "softmax", "--epochs", "2"];
     args.extend(small);
     ok_stdout(lab(&args));
@@ -103,7 +115,10 @@ fn a_fresh_run_checks_with_sha256sum_and_every_reader_refuses_a_damaged_file_by_
         "checkpoint/optim-2.bpk",
         "checkpoint/metrics-2.json",
     ] {
-        assert!(listed.contains(&format!("  {file}\n")), "{file} not in\n{listed}");
+        assert!(
+            listed.contains(&format!("  {file}\n")),
+            "{file} not in\n{listed}"
+        );
     }
     let (code, states) = verify(a);
     assert_eq!(code, Some(0));
@@ -127,8 +142,14 @@ fn a_fresh_run_checks_with_sha256sum_and_every_reader_refuses_a_damaged_file_by_
         let out = lab(&args);
         let all = output_text(&out);
         let err = refused(out);
-        assert!(err.contains("model.bpk") && err.contains("damaged"), "{reader:?}: {err}");
-        assert!(!all.contains("accuracy") && !all.contains('%'), "{reader:?}: {all}");
+        assert!(
+            err.contains("model.bpk") && err.contains("damaged"),
+            "{reader:?}: {err}"
+        );
+        assert!(
+            !all.contains("accuracy") && !all.contains('%'),
+            "{reader:?}: {all}"
+        );
     }
     assert!(!out_file.exists());
     std::fs::write(&model, &pristine).unwrap();
@@ -138,9 +159,19 @@ fn a_fresh_run_checks_with_sha256sum_and_every_reader_refuses_a_damaged_file_by_
         let path = run.join(file);
         let pristine = std::fs::read(&path).unwrap();
         damage(&path);
-        let out = lab(&["--artifacts", s(a), "report", s(&run), "--out", s(&a.join("r"))]);
+        let out = lab(&[
+            "--artifacts",
+            s(a),
+            "report",
+            s(&run),
+            "--out",
+            s(&a.join("r")),
+        ]);
         let err = refused(out);
-        assert!(err.contains(file) && err.contains("damaged"), "{file}: {err}");
+        assert!(
+            err.contains(file) && err.contains("damaged"),
+            "{file}: {err}"
+        );
         std::fs::write(&path, pristine).unwrap();
     }
 
@@ -157,11 +188,19 @@ fn a_fresh_run_checks_with_sha256sum_and_every_reader_refuses_a_damaged_file_by_
         "--epochs",
         "3",
     ]));
-    assert!(err.contains("optim-2.bpk") && err.contains("damaged"), "{err}");
+    assert!(
+        err.contains("optim-2.bpk") && err.contains("damaged"),
+        "{err}"
+    );
     assert_eq!(verify(a).0, Some(1));
     let (_, states) = verify(a);
     assert_eq!(states[s(&run)]["state"], "damaged");
-    assert!(states[s(&run)]["file"].as_str().unwrap().ends_with("optim-2.bpk"));
+    assert!(
+        states[s(&run)]["file"]
+            .as_str()
+            .unwrap()
+            .ends_with("optim-2.bpk")
+    );
 
     // A run of an earlier lab10 (no manifest) still loads, said to be unverified, and
     // `verify --seal` gives it one once it evaluates to its recorded accuracy.
@@ -174,6 +213,35 @@ fn a_fresh_run_checks_with_sha256sum_and_every_reader_refuses_a_damaged_file_by_
     assert!(out.status.success(), "{}", output_text(&out));
     assert!(String::from_utf8_lossy(&out.stderr).contains("unverified"));
     assert_eq!(verify(a).1[s(&old)]["state"], "unverified");
+    // One without snapshots of its metrics either is resumed (trained further) and recorded.
+    let older = old.with_file_name("older");
+    let copy = Command::new("cp")
+        .args(["-r", s(&old), s(&older)])
+        .status()
+        .unwrap();
+    assert!(copy.success());
+    for e in std::fs::read_dir(older.join("checkpoint"))
+        .unwrap()
+        .flatten()
+    {
+        if e.file_name().to_string_lossy().starts_with("metrics-") {
+            std::fs::remove_file(e.path()).unwrap();
+        }
+    }
+    let resumed = lab(&[
+        "--artifacts",
+        s(a),
+        "train",
+        "xavier",
+        "--resume",
+        s(&older),
+        "--epochs",
+        "2",
+    ]);
+    assert!(String::from_utf8_lossy(&resumed.stderr).contains("no SHA256SUMS"));
+    ok_stdout(resumed);
+    assert_eq!(common::epochs_in(&older), vec![1, 2]);
+    assert_eq!(verify(a).1[s(&older)]["state"], "ok");
     let sealed = ok_stdout(lab(&["--artifacts", s(a), "verify", "--seal", s(&old)]));
     assert!(sealed.contains("ok (sealed now)"), "{sealed}");
     let sums = Command::new("sha256sum")
@@ -186,19 +254,18 @@ fn a_fresh_run_checks_with_sha256sum_and_every_reader_refuses_a_damaged_file_by_
 
 /// Where a kill landed, told from what it left.
 fn moment(dir: &Path) -> String {
-    let Some(run) = std::fs::read_dir(dir.join("xavier"))
-        .ok()
-        .and_then(|d| {
-            d.flatten()
-                .filter(|e| e.file_type().is_ok_and(|t| t.is_dir()))
-                .map(|e| e.path())
-                .find(|p| !p.file_name().unwrap().to_string_lossy().starts_with('.'))
-        })
-    else {
+    let Some(run) = std::fs::read_dir(dir.join("xavier")).ok().and_then(|d| {
+        d.flatten()
+            .filter(|e| e.file_type().is_ok_and(|t| t.is_dir()))
+            .map(|e| e.path())
+            .find(|p| !p.file_name().unwrap().to_string_lossy().starts_with('.'))
+    }) else {
         return "before the run folder".into();
     };
     let names: Vec<String> = walk(&run);
-    let tmp = names.iter().any(|n| n.contains("/.tmp-") || n.starts_with(".tmp-"));
+    let tmp = names
+        .iter()
+        .any(|n| n.contains("/.tmp-") || n.starts_with(".tmp-"));
     let sums = std::fs::read_to_string(run.join("SHA256SUMS")).unwrap_or_default();
     let epochs = (1..=3)
         .filter(|n| sums.contains(&format!("checkpoint/model-{n}.bpk")))
@@ -300,7 +367,11 @@ fn killed_at_32_moments_a_run_verifies_resumes_bit_identically_or_is_refused() {
         let outcome = match states.values().next() {
             None => "no run folder".to_string(),
             Some(state) => {
-                assert_ne!(code, Some(1), "kill {k} ({hit}) left a damaged run: {state}");
+                assert_ne!(
+                    code,
+                    Some(1),
+                    "kill {k} ({hit}) left a damaged run: {state}"
+                );
                 let run = PathBuf::from(state["path"].as_str().unwrap());
                 match state["state"].as_str().unwrap() {
                     "ok" => {
@@ -308,7 +379,14 @@ fn killed_at_32_moments_a_run_verifies_resumes_bit_identically_or_is_refused() {
                         "complete, identical".to_string()
                     }
                     "unfinished" if state["resumable_from"].is_u64() => {
-                        ok_stdout(lab(&["--artifacts", s(&dir), "train", "xavier", "--resume", s(&run)]));
+                        ok_stdout(lab(&[
+                            "--artifacts",
+                            s(&dir),
+                            "train",
+                            "xavier",
+                            "--resume",
+                            s(&run),
+                        ]));
                         assert_eq!(
                             fingerprint(&run, &dir),
                             reference,
@@ -348,25 +426,51 @@ fn a_killed_export_leaves_the_earlier_file_or_the_whole_new_one() {
     let artifacts = tempfile::tempdir().unwrap();
     let a = artifacts.path();
     ok_stdout(lab(&[
-        "--artifacts", s(a), "train", "deep", "--epochs", "1", "--train-size", "1000",
-        "--test-size", "200",
+        "--artifacts",
+        s(a),
+        "train",
+        "deep",
+        "--epochs",
+        "1",
+        "--train-size",
+        "1000",
+        "--test-size",
+        "200",
     ]));
     let out = a.join("deep.onnx");
     let started = Instant::now();
-    ok_stdout(lab(&["--artifacts", s(a), "export", "deep", "--out", s(&out)]));
+    ok_stdout(lab(&[
+        "--artifacts",
+        s(a),
+        "export",
+        "deep",
+        "--out",
+        s(&out),
+    ]));
     let span = started.elapsed();
     let whole = std::fs::read(&out).unwrap();
     std::fs::remove_file(&out).unwrap();
     for k in 0..12u32 {
         let mut child = command(
             repo(),
-            &["--artifacts", s(a), "export", "deep", "--out", s(&out), "--force"],
+            &[
+                "--artifacts",
+                s(a),
+                "export",
+                "deep",
+                "--out",
+                s(&out),
+                "--force",
+            ],
         )
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-        std::thread::sleep(span.mul_f64(f64::from(k) / 10.0).max(Duration::from_millis(1)));
+        std::thread::sleep(
+            span.mul_f64(f64::from(k) / 10.0)
+                .max(Duration::from_millis(1)),
+        );
         let _ = child.kill();
         child.wait().unwrap();
         if let Ok(bytes) = std::fs::read(&out) {

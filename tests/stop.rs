@@ -363,8 +363,16 @@ fn a_disk_that_fills_mid_run_keeps_the_last_checkpoint_and_resume_completes_once
     let artifacts = mount.path();
     // One epoch's checkpoint of xavier (3.3 MB) fits in 5 MB, the second does not.
     let args = [
-        "train", "xavier", "--epochs", "2", "--train-size", "500", "--test-size", "200",
-        "--artifacts", s(artifacts),
+        "train",
+        "xavier",
+        "--epochs",
+        "2",
+        "--train-size",
+        "500",
+        "--test-size",
+        "200",
+        "--artifacts",
+        s(artifacts),
     ];
     let err = refused(command(repo(), &args).output().unwrap());
     assert!(

@@ -20,4 +20,3 @@ pub use site::site;
 pub use train::{ensemble, train};
 pub use verify::verify;
 pub use worker::worker;
-

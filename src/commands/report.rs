@@ -54,7 +54,9 @@ pub fn report(g: &Global, args: ReportArgs) -> Result<()> {
     } else {
         g.run_targets().resolve_all(&targets)?
     };
-    targets.iter().for_each(|run| crate::printer::note_unverified(run));
+    targets
+        .iter()
+        .for_each(|run| crate::printer::note_unverified(run));
     let device = g.backend()?.device()?;
     let data = g.data()?;
     let runs = targets

@@ -22,7 +22,8 @@ pub fn serve(g: &Global, args: ServeArgs) -> Result<()> {
     } else {
         g.run_targets().resolve_all(&targets)?
     };
-    runs.iter().for_each(|run| crate::printer::note_unverified(run));
+    runs.iter()
+        .for_each(|run| crate::printer::note_unverified(run));
     let device = g.backend()?.device()?;
     let served = lab10_serve::Served::load(&runs, &g.data()?, device)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()

@@ -33,7 +33,8 @@ pub fn site(g: &Global, args: SiteArgs) -> Result<()> {
         digits,
         title,
     };
-    runs.iter().for_each(|run| crate::printer::note_unverified(run));
+    runs.iter()
+        .for_each(|run| crate::printer::note_unverified(run));
     let written = lab10_site::write_site(&runs, &g.data()?, &device, &options)?;
     let labels: Vec<&str> = written
         .manifest

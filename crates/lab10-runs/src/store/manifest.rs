@@ -44,7 +44,8 @@ impl Manifest {
 
     /// Lines `<64 hex digits>  <file>` (or ` *<file>`, binary mode), as `sha256sum` writes.
     fn parse(bytes: &[u8]) -> Result<Self, String> {
-        let text = std::str::from_utf8(bytes).map_err(|_| "the manifest is not text".to_string())?;
+        let text =
+            std::str::from_utf8(bytes).map_err(|_| "the manifest is not text".to_string())?;
         let mut entries = BTreeMap::new();
         for (n, line) in text.lines().enumerate() {
             let parsed = line.split_once(' ').and_then(|(hash, rest)| {
@@ -56,7 +57,10 @@ impl Manifest {
                 (hex && !name.is_empty()).then(|| (name.to_string(), hash.to_string()))
             });
             let (name, hash) = parsed.ok_or_else(|| {
-                format!("line {} is not `<sha256>  <file>`: the manifest itself is damaged", n + 1)
+                format!(
+                    "line {} is not `<sha256>  <file>`: the manifest itself is damaged",
+                    n + 1
+                )
             })?;
             entries.insert(name, hash);
         }
@@ -142,7 +146,9 @@ pub fn files_in(dir: &Path) -> Result<Vec<String>> {
         for entry in std::fs::read_dir(&here).map_err(|e| Error::read(&here, e))? {
             let entry = entry.map_err(|e| Error::read(&here, e))?;
             let name = entry.file_name().to_string_lossy().into_owned();
-            let kind = entry.file_type().map_err(|e| Error::read(entry.path(), e))?;
+            let kind = entry
+                .file_type()
+                .map_err(|e| Error::read(entry.path(), e))?;
             if name.starts_with('.') || (rel.as_os_str().is_empty() && name == MANIFEST_FILE) {
                 continue;
             }
@@ -162,12 +168,18 @@ pub fn files_in(dir: &Path) -> Result<Vec<String>> {
 /// and the file's name relative to it; `None` where no folder above has a manifest.
 fn owner(path: &Path) -> Option<(PathBuf, String)> {
     let file = path.file_name()?.to_string_lossy().into_owned();
-    let parent = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let parent = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
     if parent.join(MANIFEST_FILE).is_file() {
         return Some((parent.to_path_buf(), file));
     }
     let sub = parent.file_name()?.to_string_lossy().into_owned();
-    let grand = parent.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let grand = parent
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
     grand
         .join(MANIFEST_FILE)
         .is_file()
@@ -213,8 +225,13 @@ pub fn read_checked(path: &Path) -> Result<(Vec<u8>, Trust)> {
             manifest.check(&dir, &name, &bytes)?;
             Ok((bytes, Trust::Verified))
         }
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound && manifest.entries.contains_key(&name) => {
-            Err(Error::damaged(path, format!("missing, though {MANIFEST_FILE} lists it")))
+        Err(e)
+            if e.kind() == std::io::ErrorKind::NotFound && manifest.entries.contains_key(&name) =>
+        {
+            Err(Error::damaged(
+                path,
+                format!("missing, though {MANIFEST_FILE} lists it"),
+            ))
         }
         Err(e) => Err(Error::read(path, e)),
     }
@@ -249,7 +266,9 @@ mod tests {
         let err = read_checked(&d.join("b.json")).unwrap_err().to_string();
         assert!(err.contains("not part of the run"), "{err}");
         std::fs::remove_file(d.join("checkpoint/model-1.bpk")).unwrap();
-        let err = read_checked(&d.join("checkpoint/model-1.bpk")).unwrap_err().to_string();
+        let err = read_checked(&d.join("checkpoint/model-1.bpk"))
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("missing"), "{err}");
         Manifest::update(d, [("checkpoint/model-1.bpk", None)]).unwrap();
         assert_eq!(Manifest::read(d).unwrap().unwrap().entries.len(), 1);
@@ -258,6 +277,9 @@ mod tests {
         assert!(err.contains("line 1"), "{err}");
         let outside = tempfile::tempdir().unwrap();
         std::fs::write(outside.path().join("m.bpk"), b"x").unwrap();
-        assert_eq!(read_checked(&outside.path().join("m.bpk")).unwrap().1, Trust::Unverified);
+        assert_eq!(
+            read_checked(&outside.path().join("m.bpk")).unwrap().1,
+            Trust::Unverified
+        );
     }
 }

@@ -170,7 +170,10 @@ impl RunDir {
         for name in crate::store::manifest::files_in(&self.path)? {
             if !listed.contains_key(&name) && !except.contains(&name.as_str()) {
                 let path = self.file(&name);
-                files.push((name, std::fs::read(&path).map_err(|e| Error::read(&path, e))?));
+                files.push((
+                    name,
+                    std::fs::read(&path).map_err(|e| Error::read(&path, e))?,
+                ));
             }
         }
         Manifest::update(
@@ -218,18 +221,24 @@ impl RunDir {
     pub fn last_checkpoint(&self) -> Option<usize> {
         let dir = self.checkpoint_dir();
         let manifest = self.manifest().ok().flatten();
+        // A run sealed from an earlier lab10 has no metrics snapshots: none is required there.
+        let snapshots = manifest.as_ref().is_some_and(|m| {
+            m.entries
+                .keys()
+                .any(|k| k.starts_with(&format!("{CHECKPOINT_DIR}/metrics-")))
+        });
         self.checkpoint_epochs()
             .into_iter()
             .filter(|n| {
                 let listed = |name: &str| {
-                    manifest.as_ref().is_none_or(|m| {
-                        m.entries.contains_key(&format!("{CHECKPOINT_DIR}/{name}"))
-                    })
+                    manifest
+                        .as_ref()
+                        .is_none_or(|m| m.entries.contains_key(&format!("{CHECKPOINT_DIR}/{name}")))
                 };
                 CHECKPOINT_PARTS.iter().all(|k| {
                     let name = format!("{k}-{n}.bpk");
                     dir.join(&name).is_file() && listed(&name)
-                }) && (manifest.is_none() || listed(&format!("metrics-{n}.json")))
+                }) && (!snapshots || listed(&format!("metrics-{n}.json")))
             })
             .max()
     }
@@ -362,8 +371,11 @@ impl RunDir {
 /// `("model", 3)` for `model-3.bpk`, `("metrics", 3)` for the metrics snapshot
 /// `metrics-3.json`.
 fn checkpoint_epoch(file_name: &str) -> Option<(&str, usize)> {
-    let stem = (file_name.strip_suffix(".bpk"))
-        .or_else(|| file_name.strip_suffix(".json").filter(|s| s.starts_with("metrics-")))?;
+    let stem = (file_name.strip_suffix(".bpk")).or_else(|| {
+        file_name
+            .strip_suffix(".json")
+            .filter(|s| s.starts_with("metrics-"))
+    })?;
     let (part, rest) = stem.rsplit_once('-')?;
     (CHECKPOINT_PARTS.contains(&part) || part == "metrics")
         .then_some(())

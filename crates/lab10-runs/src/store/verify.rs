@@ -47,7 +47,9 @@ impl Health {
                 None => format!("unfinished ({status}; no checkpoint to resume from)"),
             },
             Health::Damaged { file, detail } => format!("damaged: {} ({detail})", file.display()),
-            Health::Unverified => "unverified (no manifest; `lab10 verify --seal RUN` adds one)".into(),
+            Health::Unverified => {
+                "unverified (no manifest; `lab10 verify --seal RUN` adds one)".into()
+            }
         }
     }
 }
@@ -89,7 +91,13 @@ pub fn health(dir: &Path) -> Health {
         false => "killed or still training".to_string(),
         true => match run.report() {
             Ok(report) if report.is_completed() => return Health::Ok,
-            Ok(report) => report.status.to_string().split(':').next().unwrap_or_default().into(),
+            Ok(report) => report
+                .status
+                .to_string()
+                .split(':')
+                .next()
+                .unwrap_or_default()
+                .into(),
             Err(Error::Checkpoint { message, .. }) => message,
             Err(e) => e.to_string(),
         },

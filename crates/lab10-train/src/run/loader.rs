@@ -29,7 +29,12 @@ pub(crate) struct Resumable<O> {
 }
 
 impl<O> Resumable<O> {
-    pub fn new(inner: Arc<dyn DataLoader<O>>, device: Device, seed: u64, first_epoch: usize) -> Self {
+    pub fn new(
+        inner: Arc<dyn DataLoader<O>>,
+        device: Device,
+        seed: u64,
+        first_epoch: usize,
+    ) -> Self {
         Self {
             inner,
             device,

@@ -21,9 +21,9 @@ use lab10_data::MnistBatcher;
 use lab10_models::Mlp;
 use lab10_runs::{
     AtomicFileCheckpointer, Clock, Compute, ComputeDevice, DataOptions, EVAL_BATCH,
-    EXPERIMENT_FILE, Error, Experiment, Interruption, MODEL_FILE, Provenance, REPORT_FILE, Report,
-    Result, RunDir, RunEnd, RunLock, RunStatus, Splits, Stop, StopReason, Trained, dataset_root,
-    load_splits, read_checked, save_model_atomically,
+    EXPERIMENT_FILE, Error, Experiment, Interruption, MODEL_FILE, Manifest, Provenance,
+    REPORT_FILE, Report, Result, RunDir, RunEnd, RunLock, RunStatus, Splits, Stop, StopReason,
+    Trained, dataset_root, load_splits, read_checked, save_model_atomically,
 };
 
 use divergence::Divergence;
@@ -173,6 +173,18 @@ fn open_run(
                     .into(),
             })?;
             refuse_if_finished(run, epoch, t.epochs)?;
+            // A run of an earlier lab10 has no manifest: its files are recorded as they are
+            // (they cannot be checked), and the resume goes on as for any run.
+            if run.manifest()?.is_none() {
+                opts.progress.event(Event::Warning {
+                    message: format!(
+                        "{} has no SHA256SUMS (written by an earlier lab10): its checkpoint is \
+                         read unverified, and its files are recorded as they are now",
+                        run.path.display()
+                    ),
+                });
+                Manifest::seal(&run.path)?;
+            }
             // What the resume loads must match the manifest: refused by name before any work.
             for part in ["model", "optim", "scheduler"] {
                 read_checked(&run.checkpoint_dir().join(format!("{part}-{epoch}.bpk")))?;
