@@ -48,4 +48,5 @@ pub use store::run_dir::{
     dataset_root,
 };
 pub use store::target::RunTargets;
+pub use store::tensorboard::{Board, TENSORBOARD_DIR};
 pub use store::verify::{Health, health, result_folders};

@@ -15,6 +15,7 @@ use crate::runtime::compute::Compute;
 use crate::store::metrics::EpochRecord;
 use crate::store::model::load_model;
 use crate::store::report::{Interruption, Report, RunStatus, utc_now};
+use crate::store::tensorboard::Board;
 use crate::store::run_dir::{REPORT_FILE, RunDir};
 
 /// What a report says of training for weights that were imported, not trained.
@@ -103,6 +104,16 @@ impl RunEnd<'_> {
         let report = self.report(trained, source, test, eval_seconds);
         // The files written along the way (metrics, Burn's logs) are recorded first; the
         // report, recorded last, makes the run finished.
+        let board = Board {
+            experiment: self.experiment.clone(),
+            backend: self.backend.name().into(),
+            valid_label: trained
+                .and_then(|t| t.validation.split(' ').next())
+                .unwrap_or("test")
+                .into(),
+        };
+        let history = trained.map_or(&[][..], |t| t.history.as_slice());
+        board.write(self.run, history, Some(&report))?;
         self.run.record_unlisted(&[REPORT_FILE])?;
         self.run.write(
             REPORT_FILE,

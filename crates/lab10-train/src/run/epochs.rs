@@ -14,7 +14,7 @@ use burn::train::Interrupter;
 use burn::train::logger::{MetricLogger, TrainingProgressLogger};
 use burn::train::metric::store::{EpochSummary, MetricsUpdate, Split};
 use burn::train::metric::{MetricDefinition, MetricId, NumericEntry};
-use lab10_runs::{EpochRecord, Result, RunDir, metrics};
+use lab10_runs::{Board, EpochRecord, Result, RunDir, metrics};
 
 use super::divergence::Divergence;
 use super::gradient_norms;
@@ -35,12 +35,14 @@ pub(crate) struct Position {
 pub(crate) struct History {
     records: Arc<Mutex<Vec<EpochRecord>>>,
     run: RunDir,
+    /// The run's TensorBoard event file, rewritten with the metrics.
+    board: Board,
 }
 
 impl History {
     /// The run's records up to `last_checkpoint`, as they were when it was saved (later epochs
     /// are redone).
-    pub fn resume(run: RunDir, last_checkpoint: Option<usize>) -> Result<Self> {
+    pub fn resume(run: RunDir, last_checkpoint: Option<usize>, board: Board) -> Result<Self> {
         let records = match last_checkpoint {
             Some(epoch) => metrics::read_at_checkpoint(&run, epoch)?,
             None => Vec::new(),
@@ -48,6 +50,7 @@ impl History {
         Ok(Self {
             records: Arc::new(Mutex::new(records)),
             run,
+            board,
         })
     }
 
@@ -56,7 +59,9 @@ impl History {
         let mut records = self.records.lock().expect("history lock");
         records.retain(|r| r.epoch != record.epoch);
         records.push(record);
-        if let Err(e) = metrics::write(&self.run, &records) {
+        let written = metrics::write(&self.run, &records)
+            .and_then(|()| self.board.write(&self.run, &records, None));
+        if let Err(e) = written {
             progress.event(Event::Warning {
                 message: e.to_string(),
             });

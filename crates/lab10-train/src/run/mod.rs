@@ -20,7 +20,7 @@ use burn::train::{Learner, SupervisedTraining};
 use lab10_data::MnistBatcher;
 use lab10_models::Mlp;
 use lab10_runs::{
-    AtomicFileCheckpointer, Clock, Compute, ComputeDevice, DataOptions, EVAL_BATCH,
+    AtomicFileCheckpointer, Board, Clock, Compute, ComputeDevice, DataOptions, EVAL_BATCH,
     EXPERIMENT_FILE, Error, Experiment, Interruption, MODEL_FILE, Manifest, Provenance,
     REPORT_FILE, Report, Result, RunDir, RunEnd, RunLock, RunStatus, Splits, Stop, StopReason,
     Trained, dataset_root, load_splits, read_checked, save_model_atomically,
@@ -66,7 +66,12 @@ pub fn train(experiment: &Experiment, opts: &TrainOptions) -> Result<TrainOutcom
     let (experiment, splits) = load_data(experiment, opts)?;
     let opened = open_run(&experiment, opts, resume_lock)?;
     announce(&experiment, opts, &compute, &opened);
-    let history = History::resume(opened.run.clone(), opened.resumed_after)?;
+    let board = Board {
+        experiment: experiment.clone(),
+        backend: opts.compute.name().into(),
+        valid_label: splits.valid_label.to_string(),
+    };
+    let history = History::resume(opened.run.clone(), opened.resumed_after, board)?;
     let model = initial_model(&experiment, &splits, &compute.device, &opened, opts)?;
     let fitted = fit(
         &experiment,

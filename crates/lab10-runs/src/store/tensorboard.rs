@@ -1,0 +1,322 @@
+//! TensorBoard event files for every run (`<run>/tensorboard/events.out.tfevents.<run-id>.lab10`),
+//! so that `tensorboard --logdir artifacts` shows every run, group member and ensemble member.
+//! Burn has no TensorBoard writer; the format is small: TFRecord framing (length, masked
+//! CRC-32C of the length, data, masked CRC-32C of the data) around protobuf `Event`s, the few
+//! messages of `tensorboard/compat/proto/{event,summary,tensor}.proto` and the HParams plugin's
+//! `plugin_data.proto` declared below with prost (no `protoc`).
+//!
+//! The file is a function of the run's experiment and its epochs so far, rewritten whole and
+//! atomically after every epoch: each epoch appears once, a resumed run (whose epochs come from
+//! its checkpoint's snapshot) rewrites the same bytes for the epochs before it, and a reader
+//! that follows the file as it grows sees only appended events. It holds:
+//!
+//! - step 0: the HParams plugin's session start (the experiment's settings as hparams);
+//! - step N (epoch N): `train/loss`, `train/accuracy`, `<valid>/loss`, `<valid>/accuracy`
+//!   (`test` or `holdout`), `train/learning_rate`, and `gradient_norm/layer_K` for the
+//!   experiments that record them;
+//! - at the end: `final/test_loss`, `final/test_accuracy` and the session's end (its status).
+
+use std::collections::BTreeMap;
+
+use lab10_data::atomic::write_atomically;
+use prost::Message;
+
+use crate::config::experiment::Experiment;
+use crate::error::{Error, Result};
+use crate::store::metrics::EpochRecord;
+use crate::store::report::{Report, RunStatus};
+use crate::store::run_dir::RunDir;
+
+pub const TENSORBOARD_DIR: &str = "tensorboard";
+
+/// What a run's event file says besides its epochs.
+#[derive(Debug, Clone)]
+pub struct Board {
+    pub experiment: Experiment,
+    pub backend: String,
+    /// `test` or `holdout`: the split the per-epoch evaluation ran on.
+    pub valid_label: String,
+}
+
+impl Board {
+    /// The event file's path relative to the run folder.
+    pub fn file(run: &RunDir) -> String {
+        format!("{TENSORBOARD_DIR}/events.out.tfevents.{}.lab10", run.id())
+    }
+
+    /// Rewrites `run`'s event file from `records` (the epochs so far) and, once the run has
+    /// ended, its `report`.
+    pub fn write(&self, run: &RunDir, records: &[EpochRecord], report: Option<&Report>) -> Result<()> {
+        let bytes = self.events(run, records, report);
+        let dir = run.file(TENSORBOARD_DIR);
+        std::fs::create_dir_all(&dir).map_err(|e| Error::write(&dir, e))?;
+        let path = run.file(&Self::file(run));
+        write_atomically(&path, &bytes).map_err(|e| Error::write(&path, e))
+    }
+
+    fn events(&self, run: &RunDir, records: &[EpochRecord], report: Option<&Report>) -> Vec<u8> {
+        // Wall times from the run's start (its id) and the epochs' durations: the same bytes
+        // whenever the file is rewritten.
+        let start = started(run);
+        let mut out = Vec::new();
+        let mut event = |wall_time: f64, step: i64, what: What| {
+            frame(&mut out, &Event { wall_time, step, what: Some(what) }.encode_to_vec());
+        };
+        event(start, 0, What::FileVersion("brain.Event:2".into()));
+        event(start, 0, What::Summary(self.session_start(start)));
+        let lr = self.experiment.optimizer.learning_rate();
+        let mut at = start;
+        for r in records {
+            at += r.epoch_seconds;
+            let valid = &self.valid_label;
+            let mut values = vec![
+                scalar("train/loss", r.train_loss),
+                scalar("train/accuracy", r.train_accuracy),
+                scalar(&format!("{valid}/loss"), r.valid_loss),
+                scalar(&format!("{valid}/accuracy"), r.valid_accuracy),
+                scalar("train/learning_rate", lr),
+            ];
+            for (k, norm) in r.gradient_norms.iter().enumerate() {
+                values.push(scalar(&format!("gradient_norm/layer_{}", k + 1), *norm));
+            }
+            event(at, r.epoch as i64, What::Summary(Summary { value: values }));
+        }
+        if let Some(report) = report {
+            let step = records.last().map_or(0, |r| r.epoch as i64);
+            let at = at.max(start + report.total_seconds);
+            if report.test_accuracy.is_finite() {
+                let values = vec![
+                    scalar("final/test_loss", report.test_loss),
+                    scalar("final/test_accuracy", report.test_accuracy),
+                ];
+                event(at, step, What::Summary(Summary { value: values }));
+            }
+            let status = match report.status {
+                RunStatus::Completed => 1,
+                RunStatus::Diverged(_) => 2,
+                RunStatus::Interrupted => 0,
+            };
+            let end = PluginData::SessionEndInfo(SessionEndInfo {
+                status,
+                end_time_secs: at,
+            });
+            event(at, step, What::Summary(hparams_summary("_hparams_/session_end_info", end)));
+        }
+        out
+    }
+
+    /// The experiment's settings as the HParams plugin's hparams.
+    fn session_start(&self, start: f64) -> Summary {
+        let e = &self.experiment;
+        let t = &e.training;
+        let text = |s: String| PbValue { kind: Some(Kind::String(s)) };
+        let number = |x: f64| PbValue { kind: Some(Kind::Number(x)) };
+        let hparams: BTreeMap<String, PbValue> = [
+            ("experiment", text(e.name.clone())),
+            ("model", text(e.model.widths_text())),
+            ("activation", text(e.model.activation.name().into())),
+            ("weight_init", text(e.model.weight_init.label())),
+            ("bias_init", text(e.model.bias_init.label())),
+            ("dropout", number(e.model.dropout)),
+            ("optimizer", text(e.optimizer.label())),
+            ("learning_rate", number(e.optimizer.learning_rate())),
+            ("batch_size", number(t.batch_size as f64)),
+            ("epochs", number(t.epochs as f64)),
+            ("seed", number(t.seed as f64)),
+            ("dataset", text(e.dataset.clone())),
+            ("backend", text(self.backend.clone())),
+            (
+                "pretrain",
+                text(e.pretrain.as_ref().map_or("none".into(), |p| p.label())),
+            ),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v))
+        .collect();
+        let info = PluginData::SessionStartInfo(SessionStartInfo {
+            hparams,
+            group_name: String::new(),
+            start_time_secs: start,
+        });
+        hparams_summary("_hparams_/session_start_info", info)
+    }
+}
+
+/// The run's start, in seconds since the Unix epoch, from its id (`<UTC time>-...`).
+fn started(run: &RunDir) -> f64 {
+    let id = run.id();
+    chrono::NaiveDateTime::parse_from_str(id.get(..15).unwrap_or(""), "%Y%m%d-%H%M%S")
+        .map_or(0.0, |t| t.and_utc().timestamp() as f64)
+}
+
+fn scalar(tag: &str, value: f64) -> SummaryValue {
+    SummaryValue {
+        tag: tag.into(),
+        metadata: None,
+        simple_value: Some(value as f32),
+        tensor: None,
+    }
+}
+
+/// A summary of the HParams plugin (its data in the metadata, an empty float tensor as value).
+fn hparams_summary(tag: &str, data: PluginData) -> Summary {
+    let content = HParamsPluginData {
+        version: 0,
+        data: Some(data),
+    };
+    Summary {
+        value: vec![SummaryValue {
+            tag: tag.into(),
+            metadata: Some(SummaryMetadata {
+                plugin_data: Some(SummaryPluginData {
+                    plugin_name: "hparams".into(),
+                    content: content.encode_to_vec(),
+                }),
+            }),
+            simple_value: None,
+            tensor: Some(TensorProto {
+                dtype: 1, // DT_FLOAT
+                tensor_shape: Some(TensorShape {
+                    dim: vec![Dim { size: 0 }],
+                }),
+            }),
+        }],
+    }
+}
+
+/// One TFRecord: length, its masked CRC-32C, the data, its masked CRC-32C.
+fn frame(out: &mut Vec<u8>, data: &[u8]) {
+    let len = (data.len() as u64).to_le_bytes();
+    out.extend_from_slice(&len);
+    out.extend_from_slice(&masked_crc(&len).to_le_bytes());
+    out.extend_from_slice(data);
+    out.extend_from_slice(&masked_crc(data).to_le_bytes());
+}
+
+/// TFRecord's mask of a CRC-32C (so that a CRC of data holding CRCs stays well-mixed).
+fn masked_crc(bytes: &[u8]) -> u32 {
+    let crc = crc32c::crc32c(bytes);
+    crc.rotate_right(15).wrapping_add(0xa282_ead8)
+}
+
+// The messages of TensorBoard's protos that lab10 writes, with their field numbers.
+
+#[derive(Clone, PartialEq, Message)]
+struct Event {
+    #[prost(double, tag = "1")]
+    wall_time: f64,
+    #[prost(int64, tag = "2")]
+    step: i64,
+    #[prost(oneof = "What", tags = "3, 5")]
+    what: Option<What>,
+}
+
+#[derive(Clone, PartialEq, prost::Oneof)]
+enum What {
+    #[prost(string, tag = "3")]
+    FileVersion(String),
+    #[prost(message, tag = "5")]
+    Summary(Summary),
+}
+
+#[derive(Clone, PartialEq, Message)]
+struct Summary {
+    #[prost(message, repeated, tag = "1")]
+    value: Vec<SummaryValue>,
+}
+
+#[derive(Clone, PartialEq, Message)]
+struct SummaryValue {
+    #[prost(string, tag = "1")]
+    tag: String,
+    #[prost(float, optional, tag = "2")]
+    simple_value: Option<f32>,
+    #[prost(message, optional, tag = "8")]
+    tensor: Option<TensorProto>,
+    #[prost(message, optional, tag = "9")]
+    metadata: Option<SummaryMetadata>,
+}
+
+#[derive(Clone, PartialEq, Message)]
+struct SummaryMetadata {
+    #[prost(message, optional, tag = "1")]
+    plugin_data: Option<SummaryPluginData>,
+}
+
+#[derive(Clone, PartialEq, Message)]
+struct SummaryPluginData {
+    #[prost(string, tag = "1")]
+    plugin_name: String,
+    #[prost(bytes = "vec", tag = "2")]
+    content: Vec<u8>,
+}
+
+#[derive(Clone, PartialEq, Message)]
+struct TensorProto {
+    #[prost(int32, tag = "1")]
+    dtype: i32,
+    #[prost(message, optional, tag = "2")]
+    tensor_shape: Option<TensorShape>,
+}
+
+#[derive(Clone, PartialEq, Message)]
+struct TensorShape {
+    #[prost(message, repeated, tag = "2")]
+    dim: Vec<Dim>,
+}
+
+#[derive(Clone, PartialEq, Message)]
+struct Dim {
+    #[prost(int64, tag = "1")]
+    size: i64,
+}
+
+#[derive(Clone, PartialEq, Message)]
+struct HParamsPluginData {
+    #[prost(int32, tag = "1")]
+    version: i32,
+    #[prost(oneof = "PluginData", tags = "3, 4")]
+    data: Option<PluginData>,
+}
+
+#[derive(Clone, PartialEq, prost::Oneof)]
+enum PluginData {
+    #[prost(message, tag = "3")]
+    SessionStartInfo(SessionStartInfo),
+    #[prost(message, tag = "4")]
+    SessionEndInfo(SessionEndInfo),
+}
+
+#[derive(Clone, PartialEq, Message)]
+struct SessionStartInfo {
+    #[prost(btree_map = "string, message", tag = "1")]
+    hparams: BTreeMap<String, PbValue>,
+    #[prost(string, tag = "4")]
+    group_name: String,
+    #[prost(double, tag = "5")]
+    start_time_secs: f64,
+}
+
+#[derive(Clone, PartialEq, Message)]
+struct SessionEndInfo {
+    /// STATUS_UNKNOWN 0, STATUS_SUCCESS 1, STATUS_FAILURE 2.
+    #[prost(int32, tag = "1")]
+    status: i32,
+    #[prost(double, tag = "2")]
+    end_time_secs: f64,
+}
+
+/// `google.protobuf.Value`, the kinds lab10 uses.
+#[derive(Clone, PartialEq, Message)]
+struct PbValue {
+    #[prost(oneof = "Kind", tags = "2, 3")]
+    kind: Option<Kind>,
+}
+
+#[derive(Clone, PartialEq, prost::Oneof)]
+enum Kind {
+    #[prost(double, tag = "2")]
+    Number(f64),
+    #[prost(string, tag = "3")]
+    String(String),
+}

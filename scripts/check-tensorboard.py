@@ -1,0 +1,82 @@
+#!/usr/bin/env python3
+"""Reads a lab10 run's TensorBoard event file with TensorBoard's own reader
+(event_accumulator) and checks it against the run's metrics.json and report.json: one point
+per epoch for every scalar, each equal to metrics.json's value as float32, the HParams
+plugin's session start (the experiment's settings) and end (its status).
+
+    python3 scripts/check-tensorboard.py RUN_FOLDER [--status STATUS_SUCCESS]
+
+Needs `pip install tensorboard`. Prints one line per tag; exit status 1 on any mismatch.
+"""
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+from tensorboard.backend.event_processing import event_accumulator as ea
+from tensorboard.plugins.hparams import api_pb2, plugin_data_pb2
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("run", type=Path)
+    parser.add_argument("--status", default="STATUS_SUCCESS")
+    args = parser.parse_args()
+    metrics = json.loads((args.run / "metrics.json").read_text())
+    report = json.loads((args.run / "report.json").read_text())
+    valid = report["validation"].split(" ")[0]
+    acc = ea.EventAccumulator(str(args.run / "tensorboard"), size_guidance={ea.SCALARS: 0, ea.TENSORS: 0})
+    acc.Reload()
+    problems = []
+    expected = {
+        "train/loss": "train_loss",
+        "train/accuracy": "train_accuracy",
+        f"{valid}/loss": "valid_loss",
+        f"{valid}/accuracy": "valid_accuracy",
+    }
+    for k in range(len(metrics[0]["gradient_norms"]) if metrics and metrics[0].get("gradient_norms") else 0):
+        expected[f"gradient_norm/layer_{k + 1}"] = ("gradient_norms", k)
+    epochs = [r["epoch"] for r in metrics]
+    for tag, key in expected.items():
+        points = acc.Scalars(tag)
+        steps = [p.step for p in points]
+        want = [np.float32(r[key] if isinstance(key, str) else r[key[0]][key[1]]) for r in metrics]
+        got = [np.float32(p.value) for p in points]
+        ok = steps == epochs and got == want
+        print(f"{tag}: {len(points)} points, steps {steps}: {'equal to metrics.json' if ok else 'DIFFERENT'}")
+        if not ok:
+            problems.append(f"{tag}: steps {steps} vs epochs {epochs}; {got} vs {want}")
+    for tag, key in {"final/test_accuracy": "test_accuracy", "final/test_loss": "test_loss"}.items():
+        points = acc.Scalars(tag)
+        ok = len(points) == 1 and np.float32(points[0].value) == np.float32(report[key])
+        print(f"{tag}: {[p.value for p in points]} vs report.json {report[key]}: {'equal' if ok else 'DIFFERENT'}")
+        if not ok:
+            problems.append(tag)
+
+    def plugin_data(tag):
+        content = acc.SummaryMetadata(tag).plugin_data.content
+        return plugin_data_pb2.HParamsPluginData.FromString(content)
+
+    hparams = plugin_data("_hparams_/session_start_info").session_start_info.hparams
+    names = sorted(hparams)
+    print(f"hparams: {', '.join(names)}")
+    for needed in ["model", "activation", "weight_init", "dropout", "optimizer", "learning_rate",
+                   "batch_size", "epochs", "seed", "dataset", "backend"]:
+        if needed not in hparams:
+            problems.append(f"hparam {needed} missing")
+    if hparams["seed"].number_value != report["seed"] or hparams["backend"].string_value != report["backend"]:
+        problems.append("hparams seed/backend differ from report.json")
+    end = plugin_data("_hparams_/session_end_info").session_end_info
+    status = api_pb2.Status.Name(end.status)
+    print(f"session end: {status}")
+    if status != args.status:
+        problems.append(f"session end {status}, expected {args.status}")
+    for p in problems:
+        print("PROBLEM:", p)
+    sys.exit(1 if problems else 0)
+
+
+if __name__ == "__main__":
+    main()

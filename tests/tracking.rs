@@ -1,0 +1,55 @@
+//! Runs where people already look: every run's TensorBoard event file, read back by
+//! TensorBoard's own reader (`scripts/check-tensorboard.py`) and compared with the run's
+//! metrics.json and report.json.
+
+mod common;
+
+use std::path::Path;
+use std::process::Command;
+
+use common::{command, needs, ok_stdout, output_text, repo};
+
+fn s(p: &Path) -> &str {
+    p.to_str().unwrap()
+}
+
+/// `scripts/check-tensorboard.py RUN`: TensorBoard's reader agrees with the run's files.
+fn tensorboard_agrees(run: &Path) -> String {
+    let out = Command::new("python3")
+        .arg(repo().join("scripts/check-tensorboard.py"))
+        .arg(run)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", output_text(&out));
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+#[test]
+#[ignore = "needs Python's tensorboard: pip install tensorboard"]
+fn tensorboards_reader_sees_every_epoch_once_with_the_runs_numbers_and_hparams() {
+    needs::python(&["tensorboard", "numpy"]);
+    let artifacts = tempfile::tempdir().unwrap();
+    let a = artifacts.path();
+    let small = ["--train-size", "2000", "--test-size", "500", "--artifacts", s(a)];
+
+    // Gradient norms per layer (the vanishing-gradient experiments) become scalars too.
+    let mut args = vec!["train", "sigmoid-deep", "--epochs", "2"];
+    args.extend(small);
+    ok_stdout(command(repo(), &args).output().unwrap());
+    let run = a.join("sigmoid-deep/latest").canonicalize().unwrap();
+    let seen = tensorboard_agrees(&run);
+    assert!(seen.contains("gradient_norm/layer_1: 2 points"), "{seen}");
+
+    // Trained for 2 epochs, then resumed to 3: each epoch once, as an uninterrupted run.
+    let mut args = vec!["train", "xavier", "--epochs", "2"];
+    args.extend(small);
+    ok_stdout(command(repo(), &args).output().unwrap());
+    let run = a.join("xavier/latest").canonicalize().unwrap();
+    ok_stdout(
+        command(repo(), &["train", "xavier", "--resume", s(&run), "--epochs", "3"])
+            .output()
+            .unwrap(),
+    );
+    let seen = tensorboard_agrees(&run);
+    assert!(seen.contains("train/loss: 3 points, steps [1, 2, 3]"), "{seen}");
+}
