@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Reads a lab10 run's TensorBoard event file with TensorBoard's own reader
+"""Reads a lab10 run's TensorBoard event file (<artifacts>/tensorboard/<experiment>/<run-id>/) with TensorBoard's own reader
 (event_accumulator) and checks it against the run's metrics.json and report.json: one point
 per epoch for every scalar, each equal to metrics.json's value as float32, the HParams
 plugin's session start (the experiment's settings) and end (its status).
@@ -27,7 +27,9 @@ def main():
     metrics = json.loads((args.run / "metrics.json").read_text())
     report = json.loads((args.run / "report.json").read_text())
     valid = report["validation"].split(" ")[0]
-    acc = ea.EventAccumulator(str(args.run / "tensorboard"), size_guidance={ea.SCALARS: 0, ea.TENSORS: 0})
+    run = args.run.resolve()
+    events = run.parent.parent / "tensorboard" / run.parent.name / run.name
+    acc = ea.EventAccumulator(str(events), size_guidance={ea.SCALARS: 0, ea.TENSORS: 0})
     acc.Reload()
     problems = []
     expected = {

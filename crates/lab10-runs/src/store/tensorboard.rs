@@ -1,9 +1,12 @@
-//! TensorBoard event files for every run (`<run>/tensorboard/events.out.tfevents.<run-id>.lab10`),
-//! so that `tensorboard --logdir artifacts` shows every run, group member and ensemble member.
-//! Burn has no TensorBoard writer; the format is small: TFRecord framing (length, masked
-//! CRC-32C of the length, data, masked CRC-32C of the data) around protobuf `Event`s, the few
-//! messages of `tensorboard/compat/proto/{event,summary,tensor}.proto` and the HParams plugin's
-//! `plugin_data.proto` declared below with prost (no `protoc`).
+//! TensorBoard event files for every run, so that `tensorboard --logdir artifacts` shows every
+//! run, group member and ensemble member, named `tensorboard/<experiment>/<run-id>`. They live
+//! beside the experiment folders (`<artifacts>/tensorboard/<experiment>/<run-id>/`, under the
+//! dataset's folder for other datasets than MNIST), not inside the run folders: TensorBoard
+//! follows links, so a file inside a run would show twice for each experiment's newest run, once
+//! more through its `latest` link. Burn has no TensorBoard writer; the format is small: TFRecord
+//! framing (length, masked CRC-32C of the length, data, masked CRC-32C of the data) around
+//! protobuf `Event`s, the few messages of `tensorboard/compat/proto/{event,summary,tensor}.proto`
+//! and the HParams plugin's `plugin_data.proto` declared below with prost (no `protoc`).
 //!
 //! The file is a function of the run's experiment and its epochs so far, rewritten whole and
 //! atomically after every epoch: each epoch appears once, a resumed run (whose epochs come from
@@ -39,18 +42,21 @@ pub struct Board {
 }
 
 impl Board {
-    /// The event file's path relative to the run folder.
-    pub fn file(run: &RunDir) -> String {
-        format!("{TENSORBOARD_DIR}/events.out.tfevents.{}.lab10", run.id())
+    /// The folder of `run`'s event file: `<dataset root>/tensorboard/<experiment>/<run-id>`.
+    pub fn dir(run: &RunDir) -> std::path::PathBuf {
+        let experiment_dir = run.path.parent().unwrap_or(std::path::Path::new("."));
+        let root = experiment_dir.parent().unwrap_or(std::path::Path::new("."));
+        let experiment = experiment_dir.file_name().unwrap_or_default();
+        root.join(TENSORBOARD_DIR).join(experiment).join(run.id())
     }
 
     /// Rewrites `run`'s event file from `records` (the epochs so far) and, once the run has
     /// ended, its `report`.
     pub fn write(&self, run: &RunDir, records: &[EpochRecord], report: Option<&Report>) -> Result<()> {
         let bytes = self.events(run, records, report);
-        let dir = run.file(TENSORBOARD_DIR);
+        let dir = Self::dir(run);
         std::fs::create_dir_all(&dir).map_err(|e| Error::write(&dir, e))?;
-        let path = run.file(&Self::file(run));
+        let path = dir.join(format!("events.out.tfevents.{}.lab10", run.id()));
         write_atomically(&path, &bytes).map_err(|e| Error::write(&path, e))
     }
 
