@@ -30,7 +30,14 @@ fn tensorboards_reader_sees_every_epoch_once_with_the_runs_numbers_and_hparams()
     needs::python(&["tensorboard", "numpy"]);
     let artifacts = tempfile::tempdir().unwrap();
     let a = artifacts.path();
-    let small = ["--train-size", "2000", "--test-size", "500", "--artifacts", s(a)];
+    let small = [
+        "--train-size",
+        "2000",
+        "--test-size",
+        "500",
+        "--artifacts",
+        s(a),
+    ];
 
     // Gradient norms per layer (the vanishing-gradient experiments) become scalars too.
     let mut args = vec!["train", "sigmoid-deep", "--epochs", "2"];
@@ -46,10 +53,16 @@ fn tensorboards_reader_sees_every_epoch_once_with_the_runs_numbers_and_hparams()
     ok_stdout(command(repo(), &args).output().unwrap());
     let run = a.join("xavier/latest").canonicalize().unwrap();
     ok_stdout(
-        command(repo(), &["train", "xavier", "--resume", s(&run), "--epochs", "3"])
-            .output()
-            .unwrap(),
+        command(
+            repo(),
+            &["train", "xavier", "--resume", s(&run), "--epochs", "3"],
+        )
+        .output()
+        .unwrap(),
     );
     let seen = tensorboard_agrees(&run);
-    assert!(seen.contains("train/loss: 3 points, steps [1, 2, 3]"), "{seen}");
+    assert!(
+        seen.contains("train/loss: 3 points, steps [1, 2, 3]"),
+        "{seen}"
+    );
 }

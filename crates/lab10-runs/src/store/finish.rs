@@ -15,8 +15,8 @@ use crate::runtime::compute::Compute;
 use crate::store::metrics::EpochRecord;
 use crate::store::model::load_model;
 use crate::store::report::{Interruption, Report, RunStatus, utc_now};
-use crate::store::tensorboard::Board;
 use crate::store::run_dir::{REPORT_FILE, RunDir};
+use crate::store::tensorboard::Board;
 
 /// What a report says of training for weights that were imported, not trained.
 const NOT_TRAINED: &str = "none (imported weights)";

@@ -52,7 +52,12 @@ impl Board {
 
     /// Rewrites `run`'s event file from `records` (the epochs so far) and, once the run has
     /// ended, its `report`.
-    pub fn write(&self, run: &RunDir, records: &[EpochRecord], report: Option<&Report>) -> Result<()> {
+    pub fn write(
+        &self,
+        run: &RunDir,
+        records: &[EpochRecord],
+        report: Option<&Report>,
+    ) -> Result<()> {
         let bytes = self.events(run, records, report);
         let dir = Self::dir(run);
         std::fs::create_dir_all(&dir).map_err(|e| Error::write(&dir, e))?;
@@ -66,7 +71,15 @@ impl Board {
         let start = started(run);
         let mut out = Vec::new();
         let mut event = |wall_time: f64, step: i64, what: What| {
-            frame(&mut out, &Event { wall_time, step, what: Some(what) }.encode_to_vec());
+            frame(
+                &mut out,
+                &Event {
+                    wall_time,
+                    step,
+                    what: Some(what),
+                }
+                .encode_to_vec(),
+            );
         };
         event(start, 0, What::FileVersion("brain.Event:2".into()));
         event(start, 0, What::Summary(self.session_start(start)));
@@ -106,7 +119,11 @@ impl Board {
                 status,
                 end_time_secs: at,
             });
-            event(at, step, What::Summary(hparams_summary("_hparams_/session_end_info", end)));
+            event(
+                at,
+                step,
+                What::Summary(hparams_summary("_hparams_/session_end_info", end)),
+            );
         }
         out
     }
@@ -115,8 +132,12 @@ impl Board {
     fn session_start(&self, start: f64) -> Summary {
         let e = &self.experiment;
         let t = &e.training;
-        let text = |s: String| PbValue { kind: Some(Kind::String(s)) };
-        let number = |x: f64| PbValue { kind: Some(Kind::Number(x)) };
+        let text = |s: String| PbValue {
+            kind: Some(Kind::String(s)),
+        };
+        let number = |x: f64| PbValue {
+            kind: Some(Kind::Number(x)),
+        };
         let hparams: BTreeMap<String, PbValue> = [
             ("experiment", text(e.name.clone())),
             ("model", text(e.model.widths_text())),
