@@ -524,3 +524,100 @@ fn the_site_runs_the_models_in_a_real_browser_as_lab10_does() {
         page["file"]
     );
 }
+
+/// `bytes` with every UTC time (`2026-12-06T05:43:53Z`: when a site was written) blanked.
+fn without_times(mut bytes: Vec<u8>) -> Vec<u8> {
+    let shape = b"dddd-dd-ddTdd:dd:ddZ";
+    let fits = |w: &[u8]| {
+        w.iter().zip(shape).all(|(b, s)| {
+            if *s == b'd' {
+                b.is_ascii_digit()
+            } else {
+                b == s
+            }
+        })
+    };
+    for i in 0..bytes.len().saturating_sub(shape.len() - 1) {
+        if fits(&bytes[i..i + shape.len()]) {
+            bytes[i..i + shape.len()].fill(b'-');
+        }
+    }
+    bytes
+}
+
+/// Every file under `dir` (relative) with its bytes, times blanked.
+fn tree(dir: &Path) -> std::collections::BTreeMap<PathBuf, Vec<u8>> {
+    let mut files = std::collections::BTreeMap::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap().flatten() {
+            if e.file_type().unwrap().is_dir() {
+                stack.push(e.path());
+            } else {
+                let rel = e.path().strip_prefix(dir).unwrap().to_path_buf();
+                files.insert(rel, without_times(std::fs::read(e.path()).unwrap()));
+            }
+        }
+    }
+    files
+}
+
+#[test]
+fn a_site_replaced_with_force_and_killed_at_any_moment_is_the_old_site_or_the_new_one() {
+    let tmp = tempfile::tempdir().unwrap();
+    let wasm = stand_in_wasm(tmp.path());
+    let out = tmp.path().join("site");
+    let args = |digits: &'static str| -> Vec<String> {
+        [
+            "softmax",
+            "--out",
+            out.to_str().unwrap(),
+            "--wasm",
+            wasm.to_str().unwrap(),
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .chain(["--digits", digits, "--force"].map(String::from))
+        .collect()
+    };
+    // Two different sites (50 and 60 digits): each kill must leave one of them whole.
+    let build = |digits: &'static str| {
+        let mut all = vec!["site".to_string()];
+        all.extend(args(digits));
+        let all: Vec<&str> = all.iter().map(String::as_str).collect();
+        let started = std::time::Instant::now();
+        ok_stdout(lab10(artifacts(), &all));
+        (tree(&out), started.elapsed())
+    };
+    let (sixty, _) = build("60");
+    let (fifty, span) = build("50");
+    for k in 0..12u32 {
+        let digits = if k % 2 == 0 { "60" } else { "50" };
+        let data = data_dir();
+        let mut all = vec![
+            "--backend".to_string(),
+            "flex".into(),
+            "--artifacts".into(),
+            artifacts().to_str().unwrap().into(),
+            "--data-dir".into(),
+            data.to_str().unwrap().into(),
+            "site".into(),
+        ];
+        all.extend(args(digits));
+        let all: Vec<&str> = all.iter().map(String::as_str).collect();
+        let mut child = command(repo(), &all)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(span.mul_f64(f64::from(k) / 10.0));
+        let _ = child.kill(); // SIGKILL
+        child.wait().unwrap();
+        let now = tree(&out);
+        assert!(
+            now == sixty || now == fifty,
+            "kill {k}: {} is neither the old site nor the new one",
+            out.display()
+        );
+    }
+}
