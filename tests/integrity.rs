@@ -478,3 +478,41 @@ fn a_killed_export_leaves_the_earlier_file_or_the_whole_new_one() {
         }
     }
 }
+
+#[test]
+fn a_dropout_run_trained_further_is_bit_identical_to_one_trained_straight() {
+    // Dropout draws its masks from the backend's RNG: every epoch re-seeds it, so epoch 2 of a
+    // run resumed from its checkpoint sees the masks an uninterrupted run sees.
+    let scratch = tempfile::tempdir().unwrap();
+    let train = |dir: &Path, epochs: &str| {
+        ok_stdout(lab(&[
+            "--artifacts",
+            s(dir),
+            "train",
+            "dropout",
+            "--epochs",
+            epochs,
+            "--train-size",
+            "2000",
+            "--test-size",
+            "500",
+        ]));
+        dir.join("dropout/latest").canonicalize().unwrap()
+    };
+    let straight = train(&scratch.path().join("straight"), "2");
+    let resumed = train(&scratch.path().join("resumed"), "1");
+    ok_stdout(lab(&[
+        "--artifacts",
+        s(&scratch.path().join("resumed")),
+        "train",
+        "dropout",
+        "--resume",
+        s(&resumed),
+        "--epochs",
+        "2",
+    ]));
+    assert_eq!(
+        fingerprint(&resumed, scratch.path()),
+        fingerprint(&straight, scratch.path())
+    );
+}
