@@ -20,6 +20,16 @@ fn s(p: &Path) -> &str {
     p.to_str().unwrap()
 }
 
+/// `sha256sum -c --strict SHA256SUMS` in `dir`: the run checks without lab10.
+fn coreutils_checks(dir: &Path) {
+    let sums = Command::new("sha256sum")
+        .args(["-c", "--strict", "SHA256SUMS"])
+        .current_dir(dir)
+        .output()
+        .unwrap();
+    assert!(sums.status.success(), "{}", output_text(&sums));
+}
+
 /// Flips one bit in the middle of `path`.
 fn damage(path: &Path) {
     let mut bytes = std::fs::read(path).unwrap();
@@ -98,12 +108,7 @@ fn a_fresh_run_checks_with_sha256sum_and_every_reader_refuses_a_damaged_file_by_
     let run = a.join("softmax/latest").canonicalize().unwrap();
 
     // coreutils checks the folder without lab10, and every file the run wrote is listed.
-    let sums = Command::new("sha256sum")
-        .args(["-c", "--strict", "SHA256SUMS"])
-        .current_dir(&run)
-        .output()
-        .unwrap();
-    assert!(sums.status.success(), "{}", output_text(&sums));
+    coreutils_checks(&run);
     let listed = std::fs::read_to_string(run.join("SHA256SUMS")).unwrap();
     for file in [
         "experiment.toml",
@@ -244,12 +249,7 @@ fn a_fresh_run_checks_with_sha256sum_and_every_reader_refuses_a_damaged_file_by_
     assert_eq!(verify(a).1[s(&older)]["state"], "ok");
     let sealed = ok_stdout(lab(&["--artifacts", s(a), "verify", "--seal", s(&old)]));
     assert!(sealed.contains("ok (sealed now)"), "{sealed}");
-    let sums = Command::new("sha256sum")
-        .args(["-c", "--strict", "SHA256SUMS"])
-        .current_dir(&old)
-        .output()
-        .unwrap();
-    assert!(sums.status.success(), "{}", output_text(&sums));
+    coreutils_checks(&old);
 }
 
 /// Where a kill landed, told from what it left.

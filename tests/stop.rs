@@ -276,28 +276,47 @@ fn ctrl_c_under_the_tui_in_a_pseudo_terminal_stops_and_restores_the_terminal() {
     assert_eq!(json(&run.join("report.json"))["status"], "interrupted");
 }
 
+/// A size-limited tmpfs on a temporary folder, unmounted when dropped; a test that cannot mount
+/// it (not root) fails under CI and is ignored otherwise.
+struct Tmpfs {
+    dir: tempfile::TempDir,
+}
+
+impl Tmpfs {
+    fn mount(size: &str) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let mounted = Command::new("mount")
+            .args([
+                "-t",
+                "tmpfs",
+                "-o",
+                &format!("size={size}"),
+                "tmpfs",
+                s(dir.path()),
+            ])
+            .output()
+            .is_ok_and(|o| o.status.success());
+        if !mounted {
+            needs::missing("a tmpfs mount", "run the test as root");
+        }
+        Self { dir }
+    }
+}
+
+impl Drop for Tmpfs {
+    fn drop(&mut self) {
+        let _ = Command::new("umount").arg(self.dir.path()).status();
+    }
+}
+
 /// A full disk: the run fails with a clear message, leaves no half checkpoint offered as
 /// resumable, and an earlier run on the same disk is untouched. Needs root to mount a small
 /// tmpfs (CI runs as root).
 #[test]
 #[ignore = "needs root, to mount a small tmpfs"]
 fn a_full_disk_fails_clearly_and_offers_no_half_checkpoint() {
-    let mount = tempfile::tempdir().unwrap();
-    let mounted = Command::new("mount")
-        .args(["-t", "tmpfs", "-o", "size=2m", "tmpfs", s(mount.path())])
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !mounted {
-        needs::missing("a tmpfs mount", "run the test as root");
-    }
-    struct Unmount<'a>(&'a Path);
-    impl Drop for Unmount<'_> {
-        fn drop(&mut self) {
-            let _ = Command::new("umount").arg(self.0).status();
-        }
-    }
-    let _unmount = Unmount(mount.path());
-    let artifacts = mount.path();
+    let mount = Tmpfs::mount("2m");
+    let artifacts = mount.dir.path();
     let small = [
         "--epochs",
         "1",
@@ -345,22 +364,8 @@ fn a_full_disk_fails_clearly_and_offers_no_half_checkpoint() {
 #[test]
 #[ignore = "needs root, to mount a small tmpfs"]
 fn a_disk_that_fills_mid_run_keeps_the_last_checkpoint_and_resume_completes_once_freed() {
-    let mount = tempfile::tempdir().unwrap();
-    let mounted = Command::new("mount")
-        .args(["-t", "tmpfs", "-o", "size=5m", "tmpfs", s(mount.path())])
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !mounted {
-        needs::missing("a tmpfs mount", "run the test as root");
-    }
-    struct Unmount<'a>(&'a Path);
-    impl Drop for Unmount<'_> {
-        fn drop(&mut self) {
-            let _ = Command::new("umount").arg(self.0).status();
-        }
-    }
-    let _unmount = Unmount(mount.path());
-    let artifacts = mount.path();
+    let mount = Tmpfs::mount("5m");
+    let artifacts = mount.dir.path();
     // One epoch's checkpoint of xavier (3.3 MB) fits in 5 MB, the second does not.
     let args = [
         "train",
@@ -388,7 +393,7 @@ fn a_disk_that_fills_mid_run_keeps_the_last_checkpoint_and_resume_completes_once
     );
     assert!(verify.contains("resumable from epoch 1"), "{verify}");
     let remount = Command::new("mount")
-        .args(["-o", "remount,size=32m", s(mount.path())])
+        .args(["-o", "remount,size=32m", s(mount.dir.path())])
         .status()
         .unwrap();
     assert!(remount.success());
