@@ -124,6 +124,32 @@ pub enum Command {
     /// Check runs against their SHA256SUMS (every run, group and ensemble under --artifacts
     /// when none is named): ok, unfinished, damaged or unverified; exits 1 if any is damaged
     Verify(VerifyArgs),
+    /// MLflow tracking: `lab10 mlflow sync` sends runs to a tracking server (docs/tracking.md)
+    #[command(subcommand)]
+    Mlflow(MlflowCommand),
+}
+
+#[derive(Subcommand)]
+pub enum MlflowCommand {
+    /// Send runs to the MLflow tracking server: those trained without --mlflow, and what a run
+    /// could not send while training (the server away); nothing is sent twice
+    Sync(SyncArgs),
+}
+
+#[derive(Args)]
+pub struct SyncArgs {
+    /// Experiment names (their newest completed run), run folders or artifacts/<experiment>
+    /// folders [default: every run under --artifacts]
+    pub targets: Vec<PathBuf>,
+    /// The tracking server (http://HOST:PORT)
+    #[arg(long, value_name = "URI", env = "MLFLOW_TRACKING_URI", required = true)]
+    pub mlflow: Option<String>,
+    /// The MLflow experiment of runs not sent before [default: lab10/<experiment>]
+    #[arg(long, value_name = "NAME", env = "MLFLOW_EXPERIMENT_NAME")]
+    pub mlflow_experiment: Option<String>,
+    /// One JSON object per run: {"path", "run_id", "points", "artifacts"} or {"path", "error"}
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Args)]
@@ -145,6 +171,8 @@ pub struct TrainArgs {
     /// With --group: how its members are trained
     #[command(flatten)]
     pub study: StudyArgs,
+    #[command(flatten)]
+    pub tracking: TrackingArgs,
     /// Continue an interrupted run from its last checkpoint: the given run folder, or
     /// artifacts/<experiment>/latest when none is given
     #[arg(long, value_name = "RUN", num_args = 0..=1)]
@@ -221,9 +249,49 @@ pub struct EnsembleArgs {
     pub remote: RemoteArgs,
     #[command(flatten)]
     pub study: StudyArgs,
+    #[command(flatten)]
+    pub tracking: TrackingArgs,
     /// Print progress as JSON lines (one object per event, "event" names it) instead of text
     #[arg(long)]
     pub json: bool,
+}
+
+/// MLflow tracking (docs/tracking.md): MLflow's own environment variables work as in its
+/// Python client.
+#[derive(Args, Clone, Default)]
+pub struct TrackingArgs {
+    /// Log the runs to this MLflow tracking server (http://HOST:PORT): params, tags, metrics
+    /// per epoch, artifacts and status; a group's or ensemble's members as nested runs
+    #[arg(long, value_name = "URI", env = "MLFLOW_TRACKING_URI")]
+    pub mlflow: Option<String>,
+    /// The MLflow experiment [default: lab10/<experiment>, lab10/groups/<group>,
+    /// lab10/ensembles/<experiment>]
+    #[arg(
+        long,
+        value_name = "NAME",
+        env = "MLFLOW_EXPERIMENT_NAME",
+        requires = "mlflow"
+    )]
+    pub mlflow_experiment: Option<String>,
+    /// The group's or ensemble's MLflow run the run is nested under (set by lab10 for the
+    /// member processes of --jobs)
+    #[arg(
+        long,
+        value_name = "RUN_ID",
+        env = "LAB10_MLFLOW_PARENT_RUN_ID",
+        hide = true
+    )]
+    pub mlflow_parent: Option<String>,
+}
+
+impl TrackingArgs {
+    pub fn mlflow(&self) -> Option<lab10_runs::mlflow::Mlflow> {
+        self.mlflow.as_ref().map(|uri| lab10_runs::mlflow::Mlflow {
+            uri: uri.clone(),
+            experiment: self.mlflow_experiment.clone(),
+            parent: self.mlflow_parent.clone(),
+        })
+    }
 }
 
 /// A group's or an ensemble's members as a Slurm job array (docs/cluster.md).
@@ -490,6 +558,7 @@ impl Global {
         resume: Option<RunDir>,
         stop: &Stop,
         json: bool,
+        tracking: &TrackingArgs,
     ) -> Result<TrainOptions> {
         Ok(TrainOptions {
             compute,
@@ -499,6 +568,7 @@ impl Global {
             provenance: self.provenance(),
             stop: stop.clone(),
             progress: Arc::new(Printer::new(json)),
+            mlflow: tracking.mlflow(),
         })
     }
 

@@ -17,6 +17,7 @@ use std::thread::JoinHandle;
 use std::time::Duration;
 
 use anyhow::{Context, Result};
+use lab10_runs::mlflow::Mlflow;
 use lab10_runs::{BackendKind, Error, Stop, StopReason};
 use lab10_train::{Event, Jobs, MemberProcess, StudyMember};
 
@@ -83,8 +84,8 @@ struct ChildProcess {
 }
 
 impl MemberProcess for ChildProcess {
-    fn train(&self, member: &StudyMember) -> lab10_runs::Result<PathBuf> {
-        self.run_child(member)
+    fn train(&self, member: &StudyMember, mlflow: Option<&Mlflow>) -> lab10_runs::Result<PathBuf> {
+        self.run_child(member, mlflow)
             .unwrap_or_else(|e| Err(Error::Training(format!("{e:#}"))))
     }
 }
@@ -92,10 +93,32 @@ impl MemberProcess for ChildProcess {
 impl ChildProcess {
     /// Starts the child, shows its progress until it exits, and reaps it. The outer error:
     /// the child could not be started.
-    fn run_child(&self, member: &StudyMember) -> Result<lab10_runs::Result<PathBuf>> {
+    fn run_child(
+        &self,
+        member: &StudyMember,
+        mlflow: Option<&Mlflow>,
+    ) -> Result<lab10_runs::Result<PathBuf>> {
         let index = self.written.fetch_add(1, Ordering::SeqCst);
         let file = write_member_file(self.files.path(), index, &member.experiment)?;
-        let mut child = Command::new(&self.command.exe)
+        let mut command = Command::new(&self.command.exe);
+        // The member's MLflow run, nested under the study's: MLflow's own variables.
+        for (var, value) in [
+            ("MLFLOW_TRACKING_URI", mlflow.map(|m| &m.uri)),
+            (
+                "MLFLOW_EXPERIMENT_NAME",
+                mlflow.and_then(|m| m.experiment.as_ref()),
+            ),
+            (
+                "LAB10_MLFLOW_PARENT_RUN_ID",
+                mlflow.and_then(|m| m.parent.as_ref()),
+            ),
+        ] {
+            match value {
+                Some(value) => command.env(var, value),
+                None => command.env_remove(var),
+            };
+        }
+        let mut child = command
             .args(self.command.train_args(file.into()))
             .arg("--json")
             .stdin(Stdio::null())

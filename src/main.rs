@@ -20,7 +20,7 @@ use anyhow::Result;
 use clap::Parser;
 use lab10_runs::Stop;
 
-use cli::{Cli, Command};
+use cli::{Cli, Command, MlflowCommand};
 
 // The CPU backends allocate a fresh buffer for most tensor ops; glibc's malloc hands buffers
 // this size back to the kernel and faults them in again every step. mimalloc keeps them:
@@ -72,5 +72,6 @@ fn run(cli: Cli, stop: Stop) -> Result<()> {
         Command::Backends => commands::backends(),
         Command::Datasets => commands::datasets(g),
         Command::Verify(args) => commands::verify(g, args),
+        Command::Mlflow(MlflowCommand::Sync(args)) => commands::mlflow_sync(g, args),
     }
 }

@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use anyhow::{Context, Result, bail};
+use lab10_runs::mlflow::Mlflow;
 use lab10_runs::{BackendKind, Experiment, Overrides, StopReason, utc_stamp};
 use lab10_train::{StudyMember, find_completed_run};
 
@@ -32,6 +33,14 @@ pub enum Study<'a> {
 }
 
 impl Study<'_> {
+    /// The kind and name of its MLflow parent run (`groups`, `lesson`).
+    fn mlflow_name(&self) -> (&'static str, &str) {
+        match self {
+            Study::Group { name, .. } => ("groups", name),
+            Study::Ensemble { experiment, .. } => ("ensembles", experiment),
+        }
+    }
+
     fn name(&self) -> String {
         match self {
             Study::Group { name, .. } => format!("group-{name}"),
@@ -75,6 +84,9 @@ pub struct Job<'a> {
     pub backend: BackendKind,
     pub overrides: &'a Overrides,
     pub reuse: bool,
+    /// `--mlflow`: a parent run is made at submission; the members log into it as nested
+    /// runs from their tasks, and the summary job finishes it.
+    pub mlflow: Option<&'a Mlflow>,
 }
 
 /// Writes the job's folder and, unless `--slurm-dry-run`, submits it. A refused submission
@@ -94,8 +106,32 @@ pub fn submit(g: &Global, job: &Job, args: &SlurmArgs) -> Result<()> {
             todo.push(e);
         }
     }
-    let folder = JobFolder::new(g, job)?;
-    let dir = folder.write(&todo, args)?;
+    let mut folder = JobFolder::new(g, job)?;
+    // The study's MLflow run, made now so that every task and the summary job name it.
+    let parent = match (job.mlflow, args.slurm_dry_run) {
+        (Some(mlflow), false) => {
+            let (kind, name) = job.study.mlflow_name();
+            let dataset = job
+                .members
+                .first()
+                .map_or("", |m| m.experiment.dataset.as_str());
+            let parent = mlflow.open_parent(kind, name, dataset, &[])?;
+            folder.env = tracking_env(&mlflow.nested(&parent));
+            Some(parent)
+        }
+        (Some(mlflow), true) => {
+            folder.env = tracking_env(mlflow);
+            None
+        }
+        (None, _) => None,
+    };
+    let dir = match folder.write(&todo, args) {
+        Ok(dir) => dir,
+        Err(e) => {
+            fail_parent(parent.as_ref());
+            return Err(e);
+        }
+    };
     let done = job.members.len() - todo.len();
     if args.slurm_dry_run {
         for script in [ARRAY_SCRIPT, SUMMARY_SCRIPT] {
@@ -121,6 +157,7 @@ pub fn submit(g: &Global, job: &Job, args: &SlurmArgs) -> Result<()> {
         Err(e) => {
             // Nothing runs from this folder: take it away, so no half-made job is left.
             let _ = std::fs::remove_dir_all(&dir);
+            fail_parent(parent.as_ref());
             return Err(e);
         }
     };
@@ -155,6 +192,32 @@ const MEMBERS: &str = "members";
 const LOGS: &str = "logs";
 /// The array script's variable that holds its task's member file.
 const MEMBER_VAR: &str = "$member";
+
+/// MLflow's variables for the job's scripts: the server, the experiment and the parent run.
+fn tracking_env(mlflow: &Mlflow) -> Vec<(&'static str, String)> {
+    let mut env = vec![("MLFLOW_TRACKING_URI", mlflow.uri.clone())];
+    env.extend(
+        mlflow
+            .experiment
+            .clone()
+            .map(|e| ("MLFLOW_EXPERIMENT_NAME", e)),
+    );
+    env.extend(
+        mlflow
+            .parent
+            .clone()
+            .map(|p| ("LAB10_MLFLOW_PARENT_RUN_ID", p)),
+    );
+    env
+}
+
+/// A submission that failed leaves its MLflow parent run FAILED (best effort: the error that
+/// stopped the submission is the one to report).
+fn fail_parent(parent: Option<&lab10_runs::mlflow::TrackedRun>) {
+    if let Some(parent) = parent {
+        let _ = parent.set_status("FAILED", None);
+    }
+}
 
 /// `sbatch --parsable` on the array, then on the summary with `afterany` on it. A refused
 /// summary cancels the array again.
@@ -245,6 +308,8 @@ struct JobFolder {
     settings: Vec<OsString>,
     collect: Vec<OsString>,
     name: String,
+    /// Exported by both scripts (MLflow's variables, with `--mlflow`).
+    env: Vec<(&'static str, String)>,
 }
 
 impl JobFolder {
@@ -265,6 +330,7 @@ impl JobFolder {
                 .collect(),
             collect: job.study.collect_args(),
             name,
+            env: Vec::new(),
         })
     }
 
@@ -311,6 +377,25 @@ impl JobFolder {
         )
     }
 
+    /// `export NAME=value` lines for the job's environment (after the #SBATCH lines).
+    fn exports(&self) -> String {
+        if self.env.is_empty() {
+            return String::new();
+        }
+        let mut s = String::from("# MLflow: the members log as nested runs of the study's run.\n");
+        if !self
+            .env
+            .iter()
+            .any(|(k, _)| *k == "LAB10_MLFLOW_PARENT_RUN_ID")
+        {
+            s += "# (--slurm-dry-run: the study's MLflow run is made at submission.)\n";
+        }
+        for (name, value) in &self.env {
+            s += &format!("export {name}={}\n", shell_word(value));
+        }
+        s
+    }
+
     /// The command line `words` as a line of bash, each word quoted for the shell, except
     /// `$member` (the script's own variable).
     fn shell_line(&self, words: &[OsString]) -> String {
@@ -337,6 +422,7 @@ impl JobFolder {
             members.len().saturating_sub(1),
             args.slurm_signal
         );
+        s += &self.exports();
         s += &format!(
             r#"
 # One task per member: members[task] is its experiment (seed, dataset and overrides set).
@@ -384,6 +470,7 @@ exit "$status"
         args.extend(self.settings.iter().cloned());
         args.extend(["--backend".into(), self.command.backend.name().into()]);
         let mut s = self.header(&format!("lab10-{}-summary", self.name), "summary_%j.out");
+        s += &self.exports();
         s += &format!(
             "\n# The summary from the members' finished runs; the missing ones are named.\n{}\n",
             self.shell_line(&args)

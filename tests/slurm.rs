@@ -12,6 +12,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
+use common::mlflow::{Server, pairs};
 use common::{command, data_dir, epochs_in, json, needs, ok_stdout, output_text, refused, repo};
 use serde_json::Value;
 
@@ -228,8 +229,25 @@ fn only_summary(artifacts: &Path, group: &str) -> Value {
     json(&dirs[0].join("summary.json"))
 }
 
+/// A study's MLflow parent run and its nested runs.
+fn parent_and_members(server: &Server, experiment: &str) -> (Value, Vec<Value>) {
+    let (parents, members): (Vec<Value>, Vec<Value>) = server
+        .runs(experiment)
+        .into_iter()
+        .partition(|r| !pairs(&r["data"]["tags"]).contains_key("mlflow.parentRunId"));
+    assert_eq!(parents.len(), 1, "{parents:?}");
+    let parent = parents.into_iter().next().unwrap();
+    for m in &members {
+        assert_eq!(
+            pairs(&m["data"]["tags"])["mlflow.parentRunId"],
+            parent["info"]["run_id"].as_str().unwrap()
+        );
+    }
+    (parent, members)
+}
+
 #[test]
-#[ignore = "needs Slurm: apt-get install slurmctld slurmd slurm-client munge (started by the test)"]
+#[ignore = "needs Slurm: apt-get install slurmctld slurmd slurm-client munge (started by the test), and pip install mlflow"]
 fn a_group_and_a_preempted_member_run_on_a_real_slurm_cluster() {
     let cluster = Cluster::start();
     let dir = tempfile::tempdir().unwrap();
@@ -255,12 +273,16 @@ fn a_group_and_a_preempted_member_run_on_a_real_slurm_cluster() {
         .unwrap_or_default();
     assert!(left.is_empty(), "left behind: {left:?}");
 
-    // The group through Slurm: the same rows as the same group here.
+    // The group through Slurm: the same rows as the same group here; with --mlflow, the
+    // members log from their tasks as nested runs of the run made at submission, which the
+    // summary job finishes.
+    let mlflow = Server::start(&dir.path().join("mlflow"));
+    let uri = mlflow.uri();
     let local = dir.path().join("local");
     ok_stdout(lab10(dir.path(), &local, GROUP).output().unwrap());
     let slurm = dir.path().join("slurm");
     let mut args = GROUP.to_vec();
-    args.push("--slurm");
+    args.extend(["--slurm", "--mlflow", &uri]);
     let out = ok_stdout(with_slurm(&slurm, &args));
     assert!(
         out.contains("submitted job array") && out.contains("squeue"),
@@ -274,6 +296,19 @@ fn a_group_and_a_preempted_member_run_on_a_real_slurm_cluster() {
         rows(&only_summary(&slurm, "tiny")),
         rows(&only_summary(&local, "tiny"))
     );
+    let (parent, members) = parent_and_members(&mlflow, "lab10/groups/tiny");
+    assert_eq!(parent["info"]["status"], "FINISHED", "{parent}");
+    assert_eq!(members.len(), 4, "{members:?}");
+    for member in &members {
+        assert_eq!(member["info"]["status"], "FINISHED", "{member}");
+        let id = member["info"]["run_id"].as_str().unwrap();
+        let steps: Vec<i64> = mlflow
+            .history(id, "train/loss")
+            .iter()
+            .map(|p| p.0)
+            .collect();
+        assert_eq!(steps, [1]);
+    }
 
     // An ensemble of one `deep` member, sent SIGUSR1 once its first epoch is checkpointed:
     // it requeues itself, resumes its own run, and trains every epoch once.
@@ -292,6 +327,8 @@ fn a_group_and_a_preempted_member_run_on_a_real_slurm_cluster() {
             "--test-size",
             "500",
             "--slurm",
+            "--mlflow",
+            &uri,
         ],
     ));
     let array = out
@@ -334,6 +371,18 @@ fn a_group_and_a_preempted_member_run_on_a_real_slurm_cluster() {
         "{report}"
     );
     assert_eq!(epochs_in(&run), vec![1, 2, 3, 4, 5, 6], "{log}");
+    // Stopped (KILLED), requeued and resumed into the same MLflow run: each epoch once.
+    let (parent, members) = parent_and_members(&mlflow, "lab10/ensembles/deep");
+    assert_eq!(parent["info"]["status"], "FINISHED", "{parent}");
+    assert_eq!(members.len(), 1, "{members:?}");
+    assert_eq!(members[0]["info"]["status"], "FINISHED");
+    let id = members[0]["info"]["run_id"].as_str().unwrap();
+    let steps: Vec<i64> = mlflow
+        .history(id, "train/loss")
+        .iter()
+        .map(|p| p.0)
+        .collect();
+    assert_eq!(steps, [1, 2, 3, 4, 5, 6], "{log}");
     let member_runs = std::fs::read_dir(&runs)
         .unwrap()
         .filter(|e| e.as_ref().unwrap().file_name() != "latest")

@@ -3,6 +3,7 @@
 
 mod info;
 mod interop;
+mod mlflow;
 mod report;
 mod saved;
 mod serve;
@@ -13,6 +14,7 @@ mod worker;
 
 pub use info::{backends, datasets, list, summary};
 pub use interop::{export, import};
+pub use mlflow::mlflow_sync;
 pub use report::report;
 pub use saved::{eval, predict};
 pub use serve::serve;

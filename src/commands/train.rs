@@ -56,7 +56,7 @@ pub fn train(g: &Global, args: TrainArgs, stop: &Stop) -> Result<()> {
     let compute = g.compute(&args.remote)?;
     lab10_train::train(
         &experiment,
-        &g.train_options(compute, resume, stop, args.json)?,
+        &g.train_options(compute, resume, stop, args.json, &args.tracking)?,
     )?;
     Ok(())
 }
@@ -90,7 +90,7 @@ fn train_group(g: &Global, args: TrainArgs, name: &str, stop: &Stop) -> Result<(
     let group = get_group(&catalog, name)?;
     let (compute, jobs) = study_compute(g, &args.study, &args.remote, args.json, stop)?;
     let opts = GroupOptions {
-        train: g.train_options(compute, None, stop, args.json)?,
+        train: g.train_options(compute, None, stop, args.json, &args.tracking)?,
         overrides: args.overrides.clone(),
         seeds: args.seeds.clone(),
         mode: study_mode(&args.study),
@@ -108,6 +108,7 @@ fn train_group(g: &Global, args: TrainArgs, name: &str, stop: &Stop) -> Result<(
             backend: g.backend()?,
             overrides: &args.overrides,
             reuse: !args.study.no_reuse,
+            mlflow: opts.train.mlflow.as_ref(),
         };
         return slurm::submit(g, &job, &args.study.slurm);
     }
@@ -161,7 +162,7 @@ pub fn ensemble(g: &Global, args: EnsembleArgs, stop: &Stop) -> Result<()> {
     let experiment = g.catalog().get(&args.experiment)?;
     let (compute, jobs) = study_compute(g, &args.study, &args.remote, args.json, stop)?;
     let opts = EnsembleOptions {
-        train: g.train_options(compute, None, stop, args.json)?,
+        train: g.train_options(compute, None, stop, args.json, &args.tracking)?,
         overrides: args.overrides.clone(),
         members: args.members,
         mode: study_mode(&args.study),
@@ -180,6 +181,7 @@ pub fn ensemble(g: &Global, args: EnsembleArgs, stop: &Stop) -> Result<()> {
             backend: g.backend()?,
             overrides: &args.overrides,
             reuse: !args.study.no_reuse,
+            mlflow: opts.train.mlflow.as_ref(),
         };
         return slurm::submit(g, &job, &args.study.slurm);
     }

@@ -6,6 +6,8 @@ use std::process::{Command, Output};
 
 use serde_json::Value;
 
+pub mod mlflow;
+
 pub fn repo() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
 }
@@ -34,6 +36,9 @@ pub fn command(cwd: &Path, args: &[&str]) -> Command {
         "LAB10_CACHE_DIR",
         "LAB10_MNIST_MIRRORS",
         "LAB10_EXPERIMENTS_DIR",
+        "MLFLOW_TRACKING_URI",
+        "MLFLOW_EXPERIMENT_NAME",
+        "LAB10_MLFLOW_PARENT_RUN_ID",
     ] {
         cmd.env_remove(var);
     }

@@ -77,6 +77,10 @@ pub enum Error {
         source: std::io::Error,
     },
 
+    /// The MLflow tracking server could not be reached, or refused a call.
+    #[error("MLflow: {0}")]
+    Tracking(String),
+
     #[error("training failed: {0}")]
     Training(String),
 

@@ -4,7 +4,7 @@
 //! that finishes every run and the run a command-line name means (`store/`), evaluation
 //! (`evaluate.rs`), saved models at work (`eval/`: evaluation, predictions, PyTorch export and
 //! import), the error type and what a stop means (`error.rs`, `stop.rs`), and Markdown tables
-//! (`markdown.rs`). lab10-train writes runs through this crate; the report, `lab10 serve` and
+//! (`markdown.rs`), and MLflow tracking over its REST API (`mlflow/`). lab10-train writes runs through this crate; the report, `lab10 serve` and
 //! the CLI read them through it. The library never prints. `docs/layout.md` describes every
 //! file; the modules import one another without circles (`scripts/check-module-cycles.py`).
 
@@ -14,6 +14,7 @@ mod error;
 mod eval;
 mod evaluate;
 mod markdown;
+pub mod mlflow;
 mod runtime;
 mod stop;
 mod store;

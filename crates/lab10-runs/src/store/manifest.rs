@@ -43,7 +43,7 @@ impl Manifest {
     }
 
     /// Lines `<64 hex digits>  <file>` (or ` *<file>`, binary mode), as `sha256sum` writes.
-    fn parse(bytes: &[u8]) -> Result<Self, String> {
+    pub(crate) fn parse(bytes: &[u8]) -> Result<Self, String> {
         let text =
             std::str::from_utf8(bytes).map_err(|_| "the manifest is not text".to_string())?;
         let mut entries = BTreeMap::new();

@@ -18,6 +18,8 @@ use crate::store::report::Report;
 pub const EXPERIMENT_FILE: &str = "experiment.toml";
 pub const MODEL_FILE: &str = "model.bpk";
 pub const REPORT_FILE: &str = "report.json";
+/// Which MLflow runs the run is, per tracking server (written by the `mlflow` module).
+pub const MLFLOW_FILE: &str = "mlflow.json";
 pub const CHECKPOINT_DIR: &str = "checkpoint";
 pub const LATEST: &str = "latest";
 pub const LOCK_FILE: &str = ".lock";
@@ -150,15 +152,17 @@ impl RunDir {
             .map(|found| found.map(|(run, _)| run))
     }
 
-    /// Makes a run to be resumed unfinished again: its manifest keeps the experiment and the
-    /// checkpoints, and forgets the files the resumed run rewrites (metrics, model, report,
+    /// Makes a run to be resumed unfinished again: its manifest keeps the experiment, the
+    /// checkpoints and its MLflow runs, and forgets the files the resumed run rewrites (metrics, model, report,
     /// Burn's logs), which are recorded anew when it finishes.
     pub fn reopen(&self) -> Result<()> {
         let Some(manifest) = self.manifest()? else {
             return Ok(());
         };
         let rewritten = manifest.entries.keys().filter(|name| {
-            *name != EXPERIMENT_FILE && !name.starts_with(&format!("{CHECKPOINT_DIR}/"))
+            *name != EXPERIMENT_FILE
+                && *name != MLFLOW_FILE
+                && !name.starts_with(&format!("{CHECKPOINT_DIR}/"))
         });
         Manifest::update(&self.path, rewritten.map(|n| (n.as_str(), None)))
     }

@@ -2,7 +2,7 @@
 //! learner's `MetricLogger` (registered with `SupervisedTraining::with_metric_logger`): the one
 //! place where "a metric was measured" is seen. It turns burn-train's metric updates into one
 //! [`EpochRecord`] per epoch and hands it to the run's [`History`] (`metrics.csv` /
-//! `metrics.json`) and to the caller's [`Progress`] (the lines, JSON and whatever comes next).
+//! `metrics.json`, the TensorBoard event file, the MLflow run) and to the caller's [`Progress`] (the lines, JSON and whatever comes next).
 //! [`EpochClock`] is the learner's progress logger: how far training got ([`Position`]), how
 //! long each epoch took, and, under Burn's TUI, Ctrl-C kept a signal.
 
@@ -19,6 +19,7 @@ use lab10_runs::{Board, EpochRecord, Result, RunDir, metrics};
 use super::divergence::Divergence;
 use super::gradient_norms;
 use super::progress::{Event, Progress};
+use super::tracking::Tracker;
 
 /// How far training got: the epoch in progress (1-based) and the images of it trained on.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -37,12 +38,19 @@ pub(crate) struct History {
     run: RunDir,
     /// The run's TensorBoard event file, rewritten with the metrics.
     board: Board,
+    /// The run's MLflow run, if any: sent the epochs it lacks.
+    tracker: Tracker,
 }
 
 impl History {
     /// The run's records up to `last_checkpoint`, as they were when it was saved (later epochs
     /// are redone).
-    pub fn resume(run: RunDir, last_checkpoint: Option<usize>, board: Board) -> Result<Self> {
+    pub fn resume(
+        run: RunDir,
+        last_checkpoint: Option<usize>,
+        board: Board,
+        tracker: Tracker,
+    ) -> Result<Self> {
         let records = match last_checkpoint {
             Some(epoch) => metrics::read_at_checkpoint(&run, epoch)?,
             None => Vec::new(),
@@ -51,6 +59,7 @@ impl History {
             records: Arc::new(Mutex::new(records)),
             run,
             board,
+            tracker,
         })
     }
 
@@ -66,6 +75,7 @@ impl History {
                 message: e.to_string(),
             });
         }
+        self.tracker.epochs(&records, progress);
     }
 
     pub fn records(&self) -> Vec<EpochRecord> {

@@ -8,6 +8,7 @@ mod loader;
 mod pretrain;
 mod progress;
 mod renderer;
+mod tracking;
 
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
@@ -19,6 +20,7 @@ use burn::train::metric::{AccuracyMetric, LossMetric};
 use burn::train::{Learner, SupervisedTraining};
 use lab10_data::MnistBatcher;
 use lab10_models::Mlp;
+use lab10_runs::mlflow::{Mlflow, RunFacts};
 use lab10_runs::{
     AtomicFileCheckpointer, Board, Clock, Compute, ComputeDevice, DataOptions, EVAL_BATCH,
     EXPERIMENT_FILE, Error, Experiment, Interruption, MODEL_FILE, Manifest, Provenance,
@@ -33,6 +35,7 @@ use loader::Resumable;
 use pretrain::pretrain;
 pub use progress::{Event, Progress, Reused};
 use renderer::Quiet;
+use tracking::Tracker;
 
 #[derive(Clone)]
 pub struct TrainOptions {
@@ -49,6 +52,8 @@ pub struct TrainOptions {
     pub stop: Stop,
     /// Where the run's events go (the CLI prints them).
     pub progress: Arc<dyn Progress>,
+    /// The MLflow tracking server the run is logged to (`--mlflow`), if any.
+    pub mlflow: Option<Mlflow>,
 }
 
 pub struct TrainOutcome {
@@ -62,49 +67,90 @@ pub fn train(experiment: &Experiment, opts: &TrainOptions) -> Result<TrainOutcom
     refuse_if_stopped(&opts.stop, &experiment.name)?;
     // A resumed run is claimed first: a second writer is refused before any work.
     let resume_lock = opts.resume.as_ref().map(RunDir::lock).transpose()?;
+    // An unreachable tracking server is refused before any work.
+    if let Some(mlflow) = &opts.mlflow {
+        mlflow.check()?;
+    }
     let compute = opts.compute.open()?;
     let (experiment, splits) = load_data(experiment, opts)?;
     let opened = open_run(&experiment, opts, resume_lock)?;
     announce(&experiment, opts, &compute, &opened);
+    let facts = RunFacts {
+        backend: opts.compute.name().into(),
+        commit: opts.provenance.build_commit.clone(),
+    };
+    let tracker = Tracker::open(opts.mlflow.as_ref(), &opened.run, &experiment, &facts)?;
+    let trained = train_opened(
+        &experiment,
+        opts,
+        &splits,
+        (&opened, &compute),
+        &tracker,
+        &clock,
+    );
+    if let Err(e) = &trained {
+        tracker.failed(e, opts.progress.as_ref());
+    }
+    trained
+}
+
+/// The run once its folder is open: trained, its model saved and tested, its report written
+/// (and sent to its MLflow run).
+fn train_opened(
+    experiment: &Experiment,
+    opts: &TrainOptions,
+    splits: &Splits,
+    (opened, compute): (&OpenedRun, &ComputeDevice),
+    tracker: &Tracker,
+    clock: &Clock,
+) -> Result<TrainOutcome> {
     let board = Board {
         experiment: experiment.clone(),
         backend: opts.compute.name().into(),
         valid_label: splits.valid_label.to_string(),
     };
-    let history = History::resume(opened.run.clone(), opened.resumed_after, board)?;
-    let model = initial_model(&experiment, &splits, &compute.device, &opened, opts)?;
+    let history = History::resume(
+        opened.run.clone(),
+        opened.resumed_after,
+        board,
+        tracker.clone(),
+    )?;
+    // A resumed run's epochs before its checkpoint, where the server lacks them.
+    tracker.epochs(&history.records(), opts.progress.as_ref());
+    let model = initial_model(experiment, splits, &compute.device, opened, opts)?;
     let fitted = fit(
-        &experiment,
+        experiment,
         opts,
-        &splits,
-        (&opened, &compute.device),
+        splits,
+        (opened, &compute.device),
         model,
         history.clone(),
-        &clock,
+        clock,
     )?;
-    let ending = Ending::of(&experiment, opts, &opened, &fitted, &history);
+    let ending = Ending::of(experiment, opts, opened, &fitted, &history);
     let model_path = final_model(&fitted, &ending, &opened.run)?;
     let end = RunEnd {
         run: &opened.run,
-        experiment: &experiment,
+        experiment,
         record: &splits.record,
         test: &splits.test,
         backend: &opts.compute,
-        compute: &compute,
+        compute,
         provenance: &opts.provenance,
-        clock: &clock,
+        clock,
     };
     let trained = training_facts(
         &ending,
         model_path.as_deref(),
-        &splits,
-        &opened,
+        splits,
+        opened,
         &fitted,
         &history,
-        &clock,
+        clock,
     );
     // Test numbers come from the saved file, exactly as `lab10 eval` will compute them.
     let report = end.finish_trained(model_path.as_deref(), &trained)?;
+    tracker.finish(&report, opts.progress.as_ref());
     ending.check(&opened.run, &report)?;
     opts.progress.event(Event::Tested {
         test_loss: report.test_loss,
@@ -114,7 +160,7 @@ pub fn train(experiment: &Experiment, opts: &TrainOptions) -> Result<TrainOutcom
         run: opened.run.path.clone(),
     });
     Ok(TrainOutcome {
-        run: opened.run,
+        run: opened.run.clone(),
         report,
     })
 }

@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 
 use super::jobs::Jobs;
 use super::member::StudyMember;
-use super::{Spread, StudyMode, train_members};
+use super::{Spread, StudyMode, tracking, train_members};
 use crate::run::TrainOptions;
 
 /// Softmax probabilities of `model` for every image of `data`: `[images, classes]`.
@@ -161,14 +161,25 @@ pub fn run_ensemble(
 ) -> Result<(PathBuf, EnsembleReport)> {
     let (base, members) = ensemble_members(experiment, opts)?;
     let artifacts = dataset_root(&opts.train.artifacts, &base.dataset);
+    let params = [
+        ("experiment", base.name.clone()),
+        ("members", opts.members.to_string()),
+        ("first_seed", base.training.seed.to_string()),
+        ("backend", opts.train.compute.name().to_string()),
+    ];
+    let (train, tracking) =
+        tracking::open(&opts.train, "ensembles", &base.name, &base.dataset, &params)?;
     let outcome = train_members(
         &members,
-        &opts.train,
+        &train,
         &artifacts,
         opts.mode,
         opts.jobs.as_ref(),
         &mut |_| Ok(()),
     )?;
+    if let (Some(tracking), Some(ended)) = (&tracking, &outcome.ended) {
+        tracking.close(&outcome.results, &[], Some(ended), &train);
+    }
     if let Some(ended) = outcome.ended {
         let missing: Vec<String> = members
             .iter()
@@ -186,18 +197,28 @@ pub fn run_ensemble(
         );
         return Err(ended.with_tail(&tail));
     }
+    let results = outcome.results;
     let runs: Vec<(u64, RunDir, bool)> = members
         .iter()
-        .zip(outcome.results)
+        .zip(&results)
         .map(|(m, r)| {
-            let f = r.expect("every member finished when nothing ended the study");
-            (m.experiment.training.seed, f.run, f.reused)
+            let f = r
+                .as_ref()
+                .expect("every member finished when nothing ended the study");
+            (m.experiment.training.seed, f.run.clone(), f.reused)
         })
         .collect();
 
-    let report = score_ensemble(&base, opts, runs)?;
-    let dir = write_ensemble(&report, &artifacts, opts.members)?;
-    Ok((dir, report))
+    let scored = score_ensemble(&base, opts, runs)
+        .and_then(|report| Ok((write_ensemble(&report, &artifacts, opts.members)?, report)));
+    if let Some(tracking) = &tracking {
+        let files = match &scored {
+            Ok((dir, _)) => vec![dir.join("ensemble.json"), dir.join("ensemble.md")],
+            Err(_) => Vec::new(),
+        };
+        tracking.close(&results, &files, scored.as_ref().err(), &train);
+    }
+    scored
 }
 
 /// The ensemble's base experiment (overrides applied, the dataset set) and its members.

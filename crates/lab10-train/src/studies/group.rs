@@ -21,7 +21,7 @@ use serde::{Deserialize, Serialize};
 use super::jobs::Jobs;
 use super::member::Finished;
 use super::member::StudyMember;
-use super::{Spread, StudyMode, train_members};
+use super::{Spread, StudyMode, tracking, train_members};
 use crate::run::TrainOptions;
 
 pub const GROUPS_DIR: &str = "groups";
@@ -456,9 +456,33 @@ pub fn run_group(
             missing,
         ))
     };
+    let dataset = members
+        .first()
+        .map_or_else(String::new, |m| m.experiment.dataset.clone());
+    let seeds: Vec<String> = members
+        .iter()
+        .map(|m| m.experiment.training.seed.to_string())
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    let params = [
+        ("group", group.name.clone()),
+        (
+            "experiments",
+            experiments
+                .iter()
+                .map(|e| e.name.as_str())
+                .collect::<Vec<_>>()
+                .join(","),
+        ),
+        ("seeds", seeds.join(",")),
+        ("members", total.to_string()),
+        ("backend", backend.to_string()),
+    ];
+    let (train, tracking) = tracking::open(&opts.train, "groups", &group.name, &dataset, &params)?;
     let outcome = train_members(
         &members,
-        &opts.train,
+        &train,
         &artifacts,
         opts.mode,
         opts.jobs.as_ref(),
@@ -467,6 +491,10 @@ pub fn run_group(
     let missing = outcome.missing(&members);
     let summary = summarise(&outcome.results, missing.clone())?;
     write_summary(&dir, &summary)?;
+    if let Some(tracking) = &tracking {
+        let files = [dir.join("summary.md"), dir.join("summary.json")];
+        tracking.close(&outcome.results, &files, outcome.ended.as_ref(), &train);
+    }
     let Some(ended) = outcome.ended else {
         return Ok((dir, summary));
     };

@@ -8,6 +8,7 @@ use std::collections::VecDeque;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
+use lab10_runs::mlflow::Mlflow;
 use lab10_runs::{Error, Result, RunDir};
 
 use super::member::{Finished, OnFinished, Outcome, StudyMember};
@@ -18,7 +19,8 @@ use crate::run::{Event, TrainOptions};
 pub trait MemberProcess: Sync {
     /// Trains `member` to its end and returns its finished run's folder. Blocks until the
     /// process ends; a stopped process is [`Error::Stopped`].
-    fn train(&self, member: &StudyMember) -> Result<PathBuf>;
+    /// `mlflow`: the MLflow run it logs to (nested under the study's), if any.
+    fn train(&self, member: &StudyMember, mlflow: Option<&Mlflow>) -> Result<PathBuf>;
 }
 
 /// Members side by side: `count` processes at a time, each started by `process`.
@@ -76,7 +78,10 @@ pub(crate) fn train_side_by_side(
                         label: member.label.clone(),
                         reused: None,
                     });
-                    let outcome = jobs.process.train(member).and_then(|run| finished(&run));
+                    let outcome = jobs
+                        .process
+                        .train(member, opts.mlflow.as_ref())
+                        .and_then(|run| finished(&run));
                     let mut pool = pool.lock().expect("pool lock");
                     match outcome {
                         Ok(finished) => {

@@ -2,13 +2,14 @@
 //! with consecutive seeds, their averaged softmax). What both need is here: their members
 //! trained one after another, or side by side in processes of their own (`jobs.rs`), a
 //! finished identical run reused instead of trained again (`reuse.rs`), and the spread of a
-//! few numbers.
+//! few numbers, and a study's MLflow parent run (`tracking.rs`).
 
 pub mod ensemble;
 pub mod group;
 pub mod jobs;
 pub mod member;
 pub mod reuse;
+mod tracking;
 
 use std::path::Path;
 

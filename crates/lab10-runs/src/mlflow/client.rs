@@ -1,0 +1,225 @@
+//! MLflow's REST API, the few calls lab10 makes (`/api/2.0/mlflow/...` and the server's
+//! artifact proxy, `/api/2.0/mlflow-artifacts/...`), over ureq. Every call has a deadline, so a
+//! server that stops answering costs at most [`TIMEOUT`] per call.
+
+use std::time::Duration;
+
+use serde_json::{Value, json};
+
+use crate::error::{Error, Result};
+
+/// Per request, connection included.
+const TIMEOUT: Duration = Duration::from_secs(20);
+
+/// MLflow's limits on one `runs/log-batch` call.
+pub(crate) const MAX_METRICS_PER_BATCH: usize = 1000;
+pub(crate) const MAX_PARAMS_PER_BATCH: usize = 100;
+
+/// A tracking server, `http://HOST:PORT` (a path prefix is kept: `http://host/mlflow`).
+#[derive(Clone)]
+pub(crate) struct Client {
+    pub uri: String,
+    agent: ureq::Agent,
+}
+
+impl Client {
+    /// The server at `uri`, once it answered: an unreachable one, or a URI MLflow's local
+    /// stores use (`file:`, `sqlite:`, `databricks`), is one error naming it.
+    pub fn connect(uri: &str) -> Result<Self> {
+        let base = uri.trim_end_matches('/').to_string();
+        if !(base.starts_with("http://") || base.starts_with("https://")) {
+            return Err(Error::Invalid(format!(
+                "MLflow tracking URI '{uri}' is not an http(s) server: lab10 logs through a tracking \
+                 server's REST API. Start one (`mlflow server --host 127.0.0.1 --port 5000`) and \
+                 pass --mlflow http://127.0.0.1:5000 (or set MLFLOW_TRACKING_URI to it)"
+            )));
+        }
+        let agent = ureq::Agent::config_builder()
+            .timeout_global(Some(TIMEOUT))
+            .http_status_as_error(false)
+            .build()
+            .new_agent();
+        let client = Self { uri: base, agent };
+        // An MLflow server answers this (and a web server that is not MLflow does not).
+        client
+            .get("experiments/search", &[("max_results", "1")])
+            .map_err(|e| {
+                let e = match e {
+                    Error::Tracking(said) => said,
+                    other => other.to_string(),
+                };
+                Error::Tracking(format!(
+                    "no MLflow tracking server answers at {uri} ({e}). Start it (`mlflow server \
+                     --host 127.0.0.1 --port 5000`) or fix --mlflow / MLFLOW_TRACKING_URI; \
+                     nothing was trained"
+                ))
+            })?;
+        Ok(client)
+    }
+
+    /// `GET /api/2.0/mlflow/<endpoint>?<query>`.
+    pub fn get(&self, endpoint: &str, query: &[(&str, &str)]) -> Result<Value> {
+        let url = format!("{}/api/2.0/mlflow/{endpoint}", self.uri);
+        let mut request = self.agent.get(&url);
+        for (k, v) in query {
+            request = request.query(*k, *v);
+        }
+        answer(&url, request.call())
+    }
+
+    /// `POST /api/2.0/mlflow/<endpoint>` with a JSON body.
+    pub fn post(&self, endpoint: &str, body: &Value) -> Result<Value> {
+        let url = format!("{}/api/2.0/mlflow/{endpoint}", self.uri);
+        let bytes = serde_json::to_vec(body).expect("JSON values serialise");
+        answer(
+            &url,
+            self.agent
+                .post(&url)
+                .header("Content-Type", "application/json")
+                .send(&bytes[..]),
+        )
+    }
+
+    /// Uploads `bytes` as the run's artifact `path` through the server's artifact proxy
+    /// (`mlflow server`'s default, `--serve-artifacts`).
+    pub fn put_artifact(
+        &self,
+        experiment_id: &str,
+        run_id: &str,
+        path: &str,
+        bytes: &[u8],
+    ) -> Result<()> {
+        let url = format!(
+            "{}/api/2.0/mlflow-artifacts/artifacts/{experiment_id}/{run_id}/artifacts/{path}",
+            self.uri
+        );
+        answer(&url, self.agent.put(&url).send(bytes)).map(|_| ())
+    }
+
+    /// The bytes of the run's artifact `path`, if the server holds it.
+    pub fn get_artifact(
+        &self,
+        experiment_id: &str,
+        run_id: &str,
+        path: &str,
+    ) -> Result<Option<Vec<u8>>> {
+        let url = format!(
+            "{}/api/2.0/mlflow-artifacts/artifacts/{experiment_id}/{run_id}/artifacts/{path}",
+            self.uri
+        );
+        let mut response = self
+            .agent
+            .get(&url)
+            .call()
+            .map_err(|e| Error::Tracking(format!("{url}: {e}")))?;
+        match response.status().as_u16() {
+            404 => Ok(None),
+            200 => response
+                .body_mut()
+                .with_config()
+                .limit(1 << 30)
+                .read_to_vec()
+                .map(Some)
+                .map_err(|e| Error::Tracking(format!("{url}: {e}"))),
+            status => Err(Error::Tracking(format!("{url} answered {status}"))),
+        }
+    }
+
+    /// The experiment called `name`, created if the server has none.
+    pub fn experiment_id(&self, name: &str) -> Result<String> {
+        match self.get("experiments/get-by-name", &[("experiment_name", name)]) {
+            Ok(found) => id_of(&found["experiment"]["experiment_id"], "experiment"),
+            Err(Error::Tracking(message)) if message.contains("RESOURCE_DOES_NOT_EXIST") => {
+                let created = self.post("experiments/create", &json!({ "name": name }))?;
+                id_of(&created["experiment_id"], "experiment")
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Every point the server holds of the run's metric `key`: (step, value).
+    pub fn history(&self, run_id: &str, key: &str) -> Result<Vec<(i64, f64)>> {
+        let mut points = Vec::new();
+        let mut token = String::new();
+        loop {
+            let mut query = vec![("run_id", run_id), ("metric_key", key)];
+            if !token.is_empty() {
+                query.push(("page_token", &token));
+            }
+            let page = self.get("metrics/get-history", &query)?;
+            for m in page["metrics"]
+                .as_array()
+                .map(Vec::as_slice)
+                .unwrap_or_default()
+            {
+                points.push((as_i64(&m["step"]), as_f64(&m["value"])));
+            }
+            match page["next_page_token"].as_str() {
+                Some(next) if !next.is_empty() => token = next.to_string(),
+                _ => return Ok(points),
+            }
+        }
+    }
+}
+
+/// The JSON answer of a call, or an error naming the URL and what the server said.
+fn answer(
+    url: &str,
+    response: std::result::Result<ureq::http::Response<ureq::Body>, ureq::Error>,
+) -> Result<Value> {
+    let mut response = response.map_err(|e| Error::Tracking(format!("{url}: {e}")))?;
+    let status = response.status();
+    let text = response
+        .body_mut()
+        .read_to_string()
+        .map_err(|e| Error::Tracking(format!("{url}: {e}")))?;
+    if !status.is_success() {
+        let said: Value = serde_json::from_str(&text).unwrap_or(Value::Null);
+        let message = match (said["error_code"].as_str(), said["message"].as_str()) {
+            (Some(code), Some(message)) => format!("{code}: {message}"),
+            _ => text.chars().take(300).collect(),
+        };
+        return Err(Error::Tracking(format!(
+            "{url} answered {status}: {message}"
+        )));
+    }
+    if text.trim().is_empty() {
+        return Ok(Value::Null);
+    }
+    serde_json::from_str(&text)
+        .map_err(|e| Error::Tracking(format!("{url} answered no JSON ({e}): is it MLflow?")))
+}
+
+fn id_of(value: &Value, what: &str) -> Result<String> {
+    value
+        .as_str()
+        .map(String::from)
+        .ok_or_else(|| Error::Tracking(format!("the MLflow server answered no {what} id")))
+}
+
+/// MLflow writes int64 as JSON strings or numbers, depending on the field.
+pub(crate) fn as_i64(v: &Value) -> i64 {
+    v.as_i64()
+        .or_else(|| v.as_str().and_then(|s| s.parse().ok()))
+        .unwrap_or(0)
+}
+
+/// A metric value: a number, or `"NaN"` / `"Infinity"` / `"-Infinity"` (protobuf's JSON).
+pub(crate) fn as_f64(v: &Value) -> f64 {
+    v.as_f64()
+        .or_else(|| v.as_str().and_then(|s| s.parse().ok()))
+        .unwrap_or(f64::NAN)
+}
+
+/// A metric value as protobuf's JSON writes doubles (JSON has no NaN).
+pub(crate) fn metric_value(v: f64) -> Value {
+    if v.is_finite() {
+        json!(v)
+    } else if v.is_nan() {
+        json!("NaN")
+    } else if v > 0.0 {
+        json!("Infinity")
+    } else {
+        json!("-Infinity")
+    }
+}

@@ -1,0 +1,87 @@
+//! `lab10 mlflow sync`: runs sent to an MLflow tracking server after the fact, each completed
+//! to what the server lacks (lab10-runs' `mlflow` module reconciles, so nothing is sent twice).
+
+use std::path::PathBuf;
+
+use anyhow::{Result, bail};
+use lab10_runs::mlflow::Mlflow;
+use lab10_runs::{EXPERIMENT_FILE, Health, RunDir, health, result_folders};
+
+use crate::cli::{Global, SyncArgs};
+
+pub fn mlflow_sync(g: &Global, args: SyncArgs) -> Result<()> {
+    let mlflow = Mlflow {
+        uri: args.mlflow.clone().expect("clap requires --mlflow"),
+        experiment: args.mlflow_experiment.clone(),
+        parent: None,
+    };
+    mlflow.check()?;
+    let runs: Vec<PathBuf> = if args.targets.is_empty() {
+        // Runs only: groups and ensembles are parents made when they are run with --mlflow.
+        result_folders(&g.artifacts)
+            .into_iter()
+            .filter(|dir| dir.join(EXPERIMENT_FILE).is_file())
+            .collect()
+    } else {
+        let targets = g.run_targets();
+        let mut runs = Vec::new();
+        for target in &args.targets {
+            runs.push(RunDir::open(&targets.resolve(target)?)?.path);
+        }
+        runs
+    };
+    if runs.is_empty() {
+        bail!(
+            "no runs under {}; train one first (`lab10 train softmax`) or name run folders",
+            g.artifacts.display()
+        );
+    }
+    let mut failed = Vec::new();
+    for path in &runs {
+        let synced = match health(path) {
+            Health::Damaged { file, detail } => Err(anyhow::anyhow!(
+                "not sent: {} is damaged ({detail})",
+                file.display()
+            )),
+            _ => RunDir::open(path)
+                .and_then(|run| mlflow.sync(&run))
+                .map_err(anyhow::Error::from),
+        };
+        match (&synced, args.json) {
+            (Ok(s), true) => println!(
+                "{}",
+                serde_json::json!({"path": path, "run_id": s.run_id, "points": s.points,
+                                   "artifacts": s.artifacts})
+            ),
+            (Ok(s), false) if s.points == 0 && s.artifacts == 0 => {
+                println!("{}: up to date (MLflow run {})", path.display(), s.run_id)
+            }
+            (Ok(s), false) => println!(
+                "{}: sent {} metric points and {} files to MLflow run {}",
+                path.display(),
+                s.points,
+                s.artifacts,
+                s.run_id
+            ),
+            (Err(e), true) => {
+                println!(
+                    "{}",
+                    serde_json::json!({"path": path, "error": format!("{e:#}")})
+                )
+            }
+            (Err(e), false) => println!("{}: {e:#}", path.display()),
+        }
+        if synced.is_err() {
+            failed.push(path.display().to_string());
+        }
+    }
+    if !failed.is_empty() {
+        bail!(
+            "{} of {} runs were not sent: {}",
+            failed.len(),
+            runs.len(),
+            failed.join(", ")
+        );
+    }
+    Ok(())
+}
