@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
 """Reads a lab10 run's TensorBoard event file (<artifacts>/tensorboard/<experiment>/<run-id>/) with TensorBoard's own reader
 (event_accumulator) and checks it against the run's metrics.json and report.json: one point
-per epoch for every scalar, each equal to metrics.json's value as float32, the HParams
+per epoch for every scalar, each equal to metrics.json's value as float32 (pretrain.csv's for
+RBM pre-training's), the run's pictures as images (the bytes of confusion.png and
+misclassified.png), the HParams
 plugin's session start (the experiment's settings) and end (its status).
 
     python3 scripts/check-tensorboard.py RUN_FOLDER [--status STATUS_SUCCESS]
@@ -10,6 +12,7 @@ Needs `pip install tensorboard`. Prints one line per tag; exit status 1 on any m
 """
 
 import argparse
+import csv
 import json
 import sys
 from pathlib import Path
@@ -29,7 +32,7 @@ def main():
     valid = report["validation"].split(" ")[0]
     run = args.run.resolve()
     events = run.parent.parent / "tensorboard" / run.parent.name / run.name
-    acc = ea.EventAccumulator(str(events), size_guidance={ea.SCALARS: 0, ea.TENSORS: 0})
+    acc = ea.EventAccumulator(str(events), size_guidance={ea.SCALARS: 0, ea.TENSORS: 0, ea.IMAGES: 0})
     acc.Reload()
     problems = []
     expected = {
@@ -50,10 +53,33 @@ def main():
         print(f"{tag}: {len(points)} points, steps {steps}: {'equal to metrics.json' if ok else 'DIFFERENT'}")
         if not ok:
             problems.append(f"{tag}: steps {steps} vs epochs {epochs}; {got} vs {want}")
+    pretrain = args.run / "pretrain.csv"
+    if pretrain.exists():
+        rows = list(csv.DictReader(pretrain.open()))
+        for layer in sorted({int(r["layer"]) for r in rows}):
+            tag = f"pretrain/layer_{layer}/reconstruction_error"
+            mine = [r for r in rows if int(r["layer"]) == layer]
+            points = acc.Scalars(tag)
+            ok = ([p.step for p in points] == [int(r["epoch"]) for r in mine]
+                  and [np.float32(p.value) for p in points] == [np.float32(float(r["reconstruction_error"])) for r in mine])
+            print(f"{tag}: {len(points)} points: {'equal to pretrain.csv' if ok else 'DIFFERENT'}")
+            if not ok:
+                problems.append(tag)
     for tag, key in {"final/test_accuracy": "test_accuracy", "final/test_loss": "test_loss"}.items():
         points = acc.Scalars(tag)
         ok = len(points) == 1 and np.float32(points[0].value) == np.float32(report[key])
         print(f"{tag}: {[p.value for p in points]} vs report.json {report[key]}: {'equal' if ok else 'DIFFERENT'}")
+        if not ok:
+            problems.append(tag)
+
+    # The run's pictures, as images at the last step: the same PNG bytes as its files.
+    for tag, file in {"images/confusion_matrix": "confusion.png", "images/misclassified": "misclassified.png"}.items():
+        png = (args.run / file).read_bytes() if (args.run / file).exists() else None
+        images = acc.Images(tag) if tag in acc.Tags()["images"] else []
+        ok = png is not None and len(images) == 1 and images[0].encoded_image_string == png \
+            and images[0].step == (epochs[-1] if epochs else 0)
+        print(f"{tag}: {len(images)} image(s){f', {images[0].width}x{images[0].height}' if images else ''}: "
+              f"{'equal to ' + file if ok else 'DIFFERENT'}")
         if not ok:
             problems.append(tag)
 

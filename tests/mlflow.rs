@@ -113,6 +113,8 @@ fn server_equals_folder(server: &Server, run: &Path, status: &str) -> Value {
         "metrics.csv",
         "report.json",
         "model.bpk",
+        "confusion.png",
+        "misclassified.png",
         "SHA256SUMS",
     ] {
         assert!(

@@ -26,7 +26,7 @@ fn tensorboard_agrees(run: &Path) -> String {
 
 #[test]
 #[ignore = "needs Python's tensorboard: pip install tensorboard"]
-fn tensorboards_reader_sees_every_epoch_once_with_the_runs_numbers_and_hparams() {
+fn tensorboards_reader_sees_every_epoch_once_with_the_runs_numbers_pictures_and_hparams() {
     needs::python(&["tensorboard", "numpy"]);
     let artifacts = tempfile::tempdir().unwrap();
     let a = artifacts.path();
@@ -46,6 +46,22 @@ fn tensorboards_reader_sees_every_epoch_once_with_the_runs_numbers_and_hparams()
     let run = a.join("sigmoid-deep/latest").canonicalize().unwrap();
     let seen = tensorboard_agrees(&run);
     assert!(seen.contains("gradient_norm/layer_1: 2 points"), "{seen}");
+    assert!(
+        seen.contains("images/confusion_matrix: 1 image(s)")
+            && seen.contains("images/misclassified: 1 image(s)"),
+        "{seen}"
+    );
+
+    // RBM pre-training's epochs (5 per layer) are scalars of their own.
+    let mut args = vec!["train", "rbm", "--epochs", "1"];
+    args.extend(small);
+    ok_stdout(command(repo(), &args).output().unwrap());
+    let seen = tensorboard_agrees(&a.join("rbm/latest").canonicalize().unwrap());
+    assert!(
+        seen.contains("pretrain/layer_1/reconstruction_error: 5 points: equal to pretrain.csv")
+            && seen.contains("pretrain/layer_2/reconstruction_error: 5 points"),
+        "{seen}"
+    );
 
     // Trained for 2 epochs, then resumed to 3: each epoch once, as an uninterrupted run.
     let mut args = vec!["train", "xavier", "--epochs", "2"];

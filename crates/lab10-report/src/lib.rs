@@ -11,5 +11,5 @@ pub mod render;
 pub mod runs;
 
 pub use confusion::ConfusionMatrix;
-pub use page::write_report;
+pub use page::{test_pictures, write_report};
 pub use runs::RunData;

@@ -3,8 +3,9 @@
 use std::path::{Path, PathBuf};
 
 use base64::Engine;
+use lab10_data::MnistDataset;
 use lab10_data::atomic::write_atomically;
-use lab10_runs::Error;
+use lab10_runs::{Error, Evaluation};
 
 use crate::charts::{Curves, Metric, Series};
 use crate::confusion::{ConfusionMatrix, Heatmap};
@@ -152,49 +153,65 @@ fn curve_figures(
 /// One run's confusion matrix and its most confidently misclassified test images.
 fn run_figures(r: &RunData, disambiguate: bool) -> Result<[Figure; 2], Error> {
     let key = r.key(disambiguate);
-    let labels = &r.test.mnist().labels;
-    let matrix = ConfusionMatrix::new(labels, &r.evaluation.predictions);
+    let label = r.label(disambiguate);
+    let [confusion, digits] = test_pictures(&label, &r.evaluation, &r.test, r.classes)?;
+    Ok([
+        Figure {
+            stem: format!("{key}-confusion"),
+            caption: format!("{label}: confusion matrix"),
+            picture: confusion,
+            svg: true,
+        },
+        Figure {
+            stem: format!("{key}-misclassified"),
+            caption: format!(
+                "{label}: misclassified test {}, most confident first",
+                noun(&r.classes)
+            ),
+            picture: digits,
+            svg: false,
+        },
+    ])
+}
+
+/// A run's test results drawn: the confusion matrix of `evaluation` on `test`, and the most
+/// confidently misclassified images. What the report shows of each run; a finished run keeps
+/// both as PNG in its folder for TensorBoard and MLflow (lab10-train draws them here).
+pub fn test_pictures(
+    label: &str,
+    evaluation: &Evaluation,
+    test: &MnistDataset,
+    classes: [&'static str; 10],
+) -> Result<[Picture; 2], Error> {
+    let labels = &test.mnist().labels;
+    let matrix = ConfusionMatrix::new(labels, &evaluation.predictions);
     let heatmap = Heatmap {
-        title: format!(
-            "{}: confusion matrix ({} test images)",
-            r.label(disambiguate),
-            labels.len()
-        ),
+        title: format!("{label}: confusion matrix ({} test images)", labels.len()),
         matrix: &matrix,
-        classes: r.classes,
+        classes,
     };
-    let confusion = Figure {
-        stem: format!("{key}-confusion"),
-        caption: format!("{}: confusion matrix", r.label(disambiguate)),
-        picture: render(&heatmap).map_err(|e| draw_error("a confusion matrix", e))?,
-        svg: true,
-    };
-    let grid = misclassified(r, disambiguate);
-    let digits = Figure {
-        stem: format!("{key}-misclassified"),
-        caption: format!(
-            "{}: misclassified test {}, most confident first",
-            r.label(disambiguate),
-            noun(r)
-        ),
-        picture: render(&grid).map_err(|e| draw_error("the misclassified digits", e))?,
-        svg: false,
-    };
+    let confusion = render(&heatmap).map_err(|e| draw_error("a confusion matrix", e))?;
+    let grid = misclassified(label, evaluation, test, classes);
+    let digits = render(&grid).map_err(|e| draw_error("the misclassified digits", e))?;
     Ok([confusion, digits])
 }
 
 /// "digits" for MNIST, "images" for datasets with named classes.
-fn noun(r: &RunData) -> &'static str {
-    if r.classes.iter().any(|c| c.len() > 1) {
+fn noun(classes: &[&str; 10]) -> &'static str {
+    if classes.iter().any(|c| c.len() > 1) {
         "images"
     } else {
         "digits"
     }
 }
 
-fn misclassified(r: &RunData, disambiguate: bool) -> DigitGrid {
-    let e = &r.evaluation;
-    let mnist = r.test.mnist();
+fn misclassified(
+    label: &str,
+    e: &Evaluation,
+    test: &MnistDataset,
+    classes: [&'static str; 10],
+) -> DigitGrid {
+    let mnist = test.mnist();
     let mut wrong: Vec<usize> = (0..mnist.len())
         .filter(|&i| e.predictions[i] != mnist.labels[i])
         .collect();
@@ -202,10 +219,9 @@ fn misclassified(r: &RunData, disambiguate: bool) -> DigitGrid {
     wrong.sort_by(|&a, &b| e.confidence[b].total_cmp(&e.confidence[a]));
     DigitGrid {
         title: format!(
-            "{}: {total} of {} test {} misclassified; the {} most confident mistakes",
-            r.label(disambiguate),
+            "{label}: {total} of {} test {} misclassified; the {} most confident mistakes",
             mnist.len(),
-            noun(r),
+            noun(&classes),
             total.min(MISCLASSIFIED_SHOWN)
         ),
         digits: wrong
@@ -219,7 +235,7 @@ fn misclassified(r: &RunData, disambiguate: bool) -> DigitGrid {
             })
             .collect(),
         columns: 10,
-        classes: r.classes,
+        classes,
     }
 }
 

@@ -39,9 +39,9 @@ pub use runtime::remote::{
 };
 pub use stop::{Stop, StopReason, WatchGuard};
 pub use store::checkpoint::AtomicFileCheckpointer;
-pub use store::finish::{Clock, Provenance, RunEnd, Trained};
+pub use store::finish::{Clock, DrawPictures, Pictures, Provenance, RunEnd, Trained};
 pub use store::manifest::{MANIFEST_FILE, Manifest, Trust, read_checked, unverified_note};
-pub use store::metrics::{self, EpochRecord};
+pub use store::metrics::{self, EpochRecord, PretrainRecord};
 pub use store::model::{load_model, save_model_atomically};
 pub use store::report::{Interruption, Report, RunStatus, nan_if_null, utc_now, utc_stamp};
 pub use store::run_dir::{

@@ -372,6 +372,7 @@ pub fn import_run(
         compute: &compute,
         provenance,
         clock: &clock,
+        pictures: None,
     };
     let report = end.finish_imported(&model_path, source)?;
     run.mark_latest()?;

@@ -13,9 +13,10 @@
 //! `training.batch_size`, ...); tags, `lab10.*` (experiment, dataset, backend, seed, commit, run
 //! folder) and MLflow's own (`mlflow.runName`, `mlflow.parentRunId` for a group's or an
 //! ensemble's member); metrics per epoch (step = epoch, the names of the TensorBoard file:
-//! `train/loss`, `test/accuracy`, ...) and the final `final/test_loss` and
-//! `final/test_accuracy`; artifacts, the run's files (experiment.toml, metrics.csv,
-//! report.json, model.bpk, SHA256SUMS); status, FINISHED, KILLED (stopped) or FAILED (diverged,
+//! `train/loss`, `test/accuracy`, ...; `pretrain/layer_K/reconstruction_error` per RBM
+//! pre-training epoch) and the final `final/test_loss` and `final/test_accuracy`; artifacts,
+//! the run's files (experiment.toml, metrics.csv, report.json, model.bpk, pretrain.csv, the
+//! pictures, SHA256SUMS); status, FINISHED, KILLED (stopped) or FAILED (diverged,
 //! or an error).
 
 mod client;
@@ -31,14 +32,25 @@ use crate::error::{Error, Result};
 use crate::store::manifest::{MANIFEST_FILE, Manifest, read_checked};
 use crate::store::metrics::{self, EpochRecord};
 use crate::store::report::{Report, RunStatus};
-use crate::store::run_dir::{EXPERIMENT_FILE, MLFLOW_FILE, MODEL_FILE, REPORT_FILE, RunDir};
+use crate::store::run_dir::{
+    CONFUSION_PNG, EXPERIMENT_FILE, MISCLASSIFIED_PNG, MLFLOW_FILE, MODEL_FILE, PRETRAIN_FILE,
+    REPORT_FILE, RunDir,
+};
 use client::{Client, MAX_METRICS_PER_BATCH, MAX_PARAMS_PER_BATCH, metric_value};
 
 /// Which MLflow runs a run folder is, per tracking server.
 pub const LINK_FILE: &str = MLFLOW_FILE;
 
 /// The run's files sent as artifacts, when they exist, and its SHA256SUMS after them.
-const ARTIFACTS: [&str; 4] = [EXPERIMENT_FILE, "metrics.csv", REPORT_FILE, MODEL_FILE];
+const ARTIFACTS: [&str; 7] = [
+    EXPERIMENT_FILE,
+    "metrics.csv",
+    REPORT_FILE,
+    MODEL_FILE,
+    PRETRAIN_FILE,
+    CONFUSION_PNG,
+    MISCLASSIFIED_PNG,
+];
 
 /// Where runs are logged: `--mlflow URI` (or `MLFLOW_TRACKING_URI`).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -395,8 +407,15 @@ impl TrackedRun {
         };
         let lr = experiment.optimizer.learning_rate();
         let start = started_ms(run);
-        let mut at = start as f64;
         let mut points = Vec::new();
+        // RBM pre-training, before the first epoch: step = its epoch, per layer.
+        let mut at = start as f64;
+        for p in metrics::read_pretrain(run)? {
+            at += p.seconds.max(0.0) * 1000.0;
+            let key = format!("pretrain/layer_{}/reconstruction_error", p.layer);
+            points.push((key, p.epoch as i64, p.reconstruction_error, at as i64));
+        }
+        let mut at = start as f64;
         for r in records {
             at += r.epoch_seconds.max(0.0) * 1000.0;
             let mut values = vec![

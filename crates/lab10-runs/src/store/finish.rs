@@ -8,14 +8,14 @@ use std::time::Instant;
 use lab10_data::{DataRecord, MnistDataset};
 
 use crate::config::experiment::Experiment;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::evaluate::{Evaluation, evaluate};
 use crate::runtime::backend::ComputeDevice;
 use crate::runtime::compute::Compute;
 use crate::store::metrics::EpochRecord;
 use crate::store::model::load_model;
 use crate::store::report::{Interruption, Report, RunStatus, utc_now};
-use crate::store::run_dir::{REPORT_FILE, RunDir};
+use crate::store::run_dir::{CONFUSION_PNG, MISCLASSIFIED_PNG, REPORT_FILE, RunDir};
 use crate::store::tensorboard::Board;
 
 /// What a report says of training for weights that were imported, not trained.
@@ -47,6 +47,27 @@ pub struct Provenance {
     pub build_commit: Option<String>,
 }
 
+/// Draws a finished run's pictures from the test evaluation of its saved model: its confusion
+/// matrix and its most confident mistakes, as PNG (lab10-train's draws them with lab10-report,
+/// as `lab10 report` does). They are written to the run folder (`confusion.png`,
+/// `misclassified.png`) and shown by TensorBoard and MLflow.
+pub trait DrawPictures: Sync {
+    /// `label` names the run in the titles; `dataset` gives the class names.
+    fn draw(
+        &self,
+        label: &str,
+        evaluation: &Evaluation,
+        test: &MnistDataset,
+        dataset: &str,
+    ) -> std::result::Result<Pictures, String>;
+}
+
+/// A run's pictures, PNG.
+pub struct Pictures {
+    pub confusion: Vec<u8>,
+    pub misclassified: Vec<u8>,
+}
+
 /// What the report of a trained run says of its training.
 pub struct Trained {
     pub status: RunStatus,
@@ -76,6 +97,8 @@ pub struct RunEnd<'a> {
     pub compute: &'a ComputeDevice,
     pub provenance: &'a Provenance,
     pub clock: &'a Clock,
+    /// Draws the pictures of the tested model, if any.
+    pub pictures: Option<&'a dyn DrawPictures>,
 }
 
 impl RunEnd<'_> {
@@ -101,6 +124,20 @@ impl RunEnd<'_> {
         let eval_start = Instant::now();
         let test = model.map(|path| self.test_saved(path)).transpose()?;
         let eval_seconds = eval_start.elapsed().as_secs_f64();
+        if let (Some(painter), Some(evaluation)) = (self.pictures, &test) {
+            let drawn = painter
+                .draw(
+                    &self.experiment.name,
+                    evaluation,
+                    self.test,
+                    &self.record.name,
+                )
+                .map_err(|e| Error::Training(format!("cannot draw the run's pictures: {e}")))?;
+            self.run.write_all(&[
+                (CONFUSION_PNG, &drawn.confusion),
+                (MISCLASSIFIED_PNG, &drawn.misclassified),
+            ])?;
+        }
         let report = self.report(trained, source, test, eval_seconds);
         // The files written along the way (metrics, Burn's logs) are recorded first; the
         // report, recorded last, makes the run finished.

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 use crate::store::manifest::read_checked;
-use crate::store::run_dir::{CHECKPOINT_DIR, RunDir};
+use crate::store::run_dir::{CHECKPOINT_DIR, PRETRAIN_FILE, RunDir};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct EpochRecord {
@@ -75,6 +75,42 @@ fn csv_bytes(records: &[EpochRecord]) -> Vec<u8> {
         csv.write_record(row).expect("in-memory CSV");
     }
     csv.into_inner().expect("in-memory CSV")
+}
+
+/// One line of `pretrain.csv`: an RBM pre-training epoch of one layer (1-based both).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PretrainRecord {
+    pub layer: usize,
+    pub epoch: usize,
+    /// Mean squared reconstruction error on a fixed probe of training images.
+    pub reconstruction_error: f64,
+    pub seconds: f64,
+}
+
+/// Writes the run's pre-training log (`pretrain.csv`, recorded at once: it is written once,
+/// before training).
+pub fn write_pretrain(run: &RunDir, records: &[PretrainRecord]) -> Result<()> {
+    let mut csv = csv::Writer::from_writer(Vec::new());
+    for r in records {
+        csv.serialize(r).expect("in-memory CSV");
+    }
+    run.write(PRETRAIN_FILE, &csv.into_inner().expect("in-memory CSV"))
+}
+
+/// The run's pre-training log (checked); empty for a run without pre-training.
+pub fn read_pretrain(run: &RunDir) -> Result<Vec<PretrainRecord>> {
+    let path = run.file(PRETRAIN_FILE);
+    if !path.is_file() {
+        return Ok(Vec::new());
+    }
+    let (bytes, _) = read_checked(&path)?;
+    csv::Reader::from_reader(&bytes[..])
+        .deserialize()
+        .collect::<std::result::Result<Vec<PretrainRecord>, _>>()
+        .map_err(|e| Error::Damaged {
+            path,
+            message: format!("not a pre-training log ({e})"),
+        })
 }
 
 pub const CSV_FILE: &str = "metrics.csv";

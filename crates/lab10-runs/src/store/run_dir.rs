@@ -20,6 +20,12 @@ pub const MODEL_FILE: &str = "model.bpk";
 pub const REPORT_FILE: &str = "report.json";
 /// Which MLflow runs the run is, per tracking server (written by the `mlflow` module).
 pub const MLFLOW_FILE: &str = "mlflow.json";
+/// A finished run's pictures of its test results: the confusion matrix, the most confident
+/// mistakes (drawn by the caller's [`crate::DrawPictures`], written when the run finishes).
+pub const CONFUSION_PNG: &str = "confusion.png";
+pub const MISCLASSIFIED_PNG: &str = "misclassified.png";
+/// RBM pre-training's reconstruction error per layer and epoch (written before training).
+pub const PRETRAIN_FILE: &str = "pretrain.csv";
 pub const CHECKPOINT_DIR: &str = "checkpoint";
 pub const LATEST: &str = "latest";
 pub const LOCK_FILE: &str = ".lock";
@@ -153,7 +159,7 @@ impl RunDir {
     }
 
     /// Makes a run to be resumed unfinished again: its manifest keeps the experiment, the
-    /// checkpoints and its MLflow runs, and forgets the files the resumed run rewrites (metrics, model, report,
+    /// checkpoints, the pre-training log and its MLflow runs, and forgets the files the resumed run rewrites (metrics, model, report,
     /// Burn's logs), which are recorded anew when it finishes.
     pub fn reopen(&self) -> Result<()> {
         let Some(manifest) = self.manifest()? else {
@@ -162,6 +168,7 @@ impl RunDir {
         let rewritten = manifest.entries.keys().filter(|name| {
             *name != EXPERIMENT_FILE
                 && *name != MLFLOW_FILE
+                && *name != PRETRAIN_FILE
                 && !name.starts_with(&format!("{CHECKPOINT_DIR}/"))
         });
         Manifest::update(&self.path, rewritten.map(|n| (n.as_str(), None)))

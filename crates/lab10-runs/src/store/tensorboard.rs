@@ -14,10 +14,14 @@
 //! that follows the file as it grows sees only appended events. It holds:
 //!
 //! - step 0: the HParams plugin's session start (the experiment's settings as hparams);
+//! - RBM pre-training (the `rbm` experiments), step = its epoch:
+//!   `pretrain/layer_K/reconstruction_error`;
 //! - step N (epoch N): `train/loss`, `train/accuracy`, `<valid>/loss`, `<valid>/accuracy`
 //!   (`test` or `holdout`), `train/learning_rate`, and `gradient_norm/layer_K` for the
 //!   experiments that record them;
-//! - at the end: `final/test_loss`, `final/test_accuracy` and the session's end (its status).
+//! - at the end: `final/test_loss`, `final/test_accuracy`, the run's pictures as images
+//!   (`images/confusion_matrix`, `images/misclassified`: `confusion.png` and `misclassified.png`
+//!   of the run folder) and the session's end (its status).
 
 use std::collections::BTreeMap;
 
@@ -26,11 +30,18 @@ use prost::Message;
 
 use crate::config::experiment::Experiment;
 use crate::error::{Error, Result};
-use crate::store::metrics::EpochRecord;
+use crate::store::manifest::read_checked;
+use crate::store::metrics::{self, EpochRecord, PretrainRecord};
 use crate::store::report::{Report, RunStatus};
-use crate::store::run_dir::RunDir;
+use crate::store::run_dir::{CONFUSION_PNG, MISCLASSIFIED_PNG, RunDir};
 
 pub const TENSORBOARD_DIR: &str = "tensorboard";
+
+/// The image tags of a finished run's pictures, and their files in the run folder.
+const PICTURES: [(&str, &str); 2] = [
+    ("images/confusion_matrix", CONFUSION_PNG),
+    ("images/misclassified", MISCLASSIFIED_PNG),
+];
 
 /// What a run's event file says besides its epochs.
 #[derive(Debug, Clone)]
@@ -58,14 +69,32 @@ impl Board {
         records: &[EpochRecord],
         report: Option<&Report>,
     ) -> Result<()> {
-        let bytes = self.events(run, records, report);
+        let pretrain = metrics::read_pretrain(run)?;
+        // A finished run's pictures (the caller wrote them before its report).
+        let mut pictures = Vec::new();
+        if report.is_some() {
+            for (tag, file) in PICTURES {
+                let path = run.file(file);
+                if path.is_file() {
+                    pictures.extend(image(tag, read_checked(&path)?.0));
+                }
+            }
+        }
+        let bytes = self.events(run, &pretrain, records, report, pictures);
         let dir = Self::dir(run);
         std::fs::create_dir_all(&dir).map_err(|e| Error::write(&dir, e))?;
         let path = dir.join(format!("events.out.tfevents.{}.lab10", run.id()));
         write_atomically(&path, &bytes).map_err(|e| Error::write(&path, e))
     }
 
-    fn events(&self, run: &RunDir, records: &[EpochRecord], report: Option<&Report>) -> Vec<u8> {
+    fn events(
+        &self,
+        run: &RunDir,
+        pretrain: &[PretrainRecord],
+        records: &[EpochRecord],
+        report: Option<&Report>,
+        pictures: Vec<SummaryValue>,
+    ) -> Vec<u8> {
         // Wall times from the run's start (its id) and the epochs' durations: the same bytes
         // whenever the file is rewritten.
         let start = started(run);
@@ -83,6 +112,14 @@ impl Board {
         };
         event(start, 0, What::FileVersion("brain.Event:2".into()));
         event(start, 0, What::Summary(self.session_start(start)));
+        // RBM pre-training, before the first epoch: step = its epoch, per layer.
+        let mut at = start;
+        for p in pretrain {
+            at += p.seconds;
+            let tag = format!("pretrain/layer_{}/reconstruction_error", p.layer);
+            let values = vec![scalar(&tag, p.reconstruction_error)];
+            event(at, p.epoch as i64, What::Summary(Summary { value: values }));
+        }
         let lr = self.experiment.optimizer.learning_rate();
         let mut at = start;
         for r in records {
@@ -109,6 +146,9 @@ impl Board {
                     scalar("final/test_accuracy", report.test_accuracy),
                 ];
                 event(at, step, What::Summary(Summary { value: values }));
+            }
+            if !pictures.is_empty() {
+                event(at, step, What::Summary(Summary { value: pictures }));
             }
             let status = match report.status {
                 RunStatus::Completed => 1,
@@ -181,8 +221,31 @@ fn scalar(tag: &str, value: f64) -> SummaryValue {
         tag: tag.into(),
         metadata: None,
         simple_value: Some(value as f32),
+        image: None,
         tensor: None,
     }
+}
+
+/// A PNG as an image summary; `None` for bytes that are not a PNG.
+fn image(tag: &str, png: Vec<u8>) -> Option<SummaryValue> {
+    // The IHDR chunk: width and height, big-endian, at bytes 16 and 20.
+    if png.get(..8) != Some(b"\x89PNG\r\n\x1a\n".as_slice()) {
+        return None;
+    }
+    let word = |at: usize| Some(i32::from_be_bytes(png.get(at..at + 4)?.try_into().ok()?));
+    let (width, height) = (word(16)?, word(20)?);
+    Some(SummaryValue {
+        tag: tag.into(),
+        metadata: None,
+        simple_value: None,
+        image: Some(SummaryImage {
+            height,
+            width,
+            colorspace: 3,
+            encoded_image_string: png,
+        }),
+        tensor: None,
+    })
 }
 
 /// A summary of the HParams plugin (its data in the metadata, an empty float tensor as value).
@@ -201,6 +264,7 @@ fn hparams_summary(tag: &str, data: PluginData) -> Summary {
                 }),
             }),
             simple_value: None,
+            image: None,
             tensor: Some(TensorProto {
                 dtype: 1, // DT_FLOAT
                 tensor_shape: Some(TensorShape {
@@ -258,10 +322,26 @@ struct SummaryValue {
     tag: String,
     #[prost(float, optional, tag = "2")]
     simple_value: Option<f32>,
+    #[prost(message, optional, tag = "4")]
+    image: Option<SummaryImage>,
     #[prost(message, optional, tag = "8")]
     tensor: Option<TensorProto>,
     #[prost(message, optional, tag = "9")]
     metadata: Option<SummaryMetadata>,
+}
+
+/// An encoded image (PNG), as `Summary.Image`.
+#[derive(Clone, PartialEq, Message)]
+struct SummaryImage {
+    #[prost(int32, tag = "1")]
+    height: i32,
+    #[prost(int32, tag = "2")]
+    width: i32,
+    /// 3: RGB.
+    #[prost(int32, tag = "3")]
+    colorspace: i32,
+    #[prost(bytes = "vec", tag = "4")]
+    encoded_image_string: Vec<u8>,
 }
 
 #[derive(Clone, PartialEq, Message)]

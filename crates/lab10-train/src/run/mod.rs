@@ -5,6 +5,7 @@ mod divergence;
 mod epochs;
 pub(crate) mod gradient_norms;
 mod loader;
+mod pictures;
 mod pretrain;
 mod progress;
 mod renderer;
@@ -138,6 +139,7 @@ fn train_opened(
         compute,
         provenance: &opts.provenance,
         clock,
+        pictures: Some(&pictures::ReportPictures),
     };
     let trained = training_facts(
         &ending,
@@ -328,7 +330,7 @@ fn initial_model(
             &splits.train,
             t.seed,
             device,
-            &opened.run.path,
+            &opened.run,
             progress,
         )?;
         model = model.with_pretrained(&rbms);

@@ -2,42 +2,29 @@
 //! trained greedily with CD-1 on the training images as the experiment's `[pretrain]` table
 //! ([`PretrainConfig`]) says, its reconstruction error reported and written to `pretrain.csv`.
 
-use std::path::Path;
 use std::time::Instant;
 
 use burn::prelude::*;
-use lab10_data::atomic::write_atomically;
 use lab10_data::{IMAGE_PIXELS, MnistDataset};
 use lab10_models::MlpConfig;
 use lab10_models::rbm::Rbm;
-use lab10_runs::{Error, PretrainConfig, Result};
+use lab10_runs::{Error, PretrainConfig, PretrainRecord, Result, RunDir, metrics};
 use rand::{SeedableRng, rngs::StdRng, seq::SliceRandom};
 
 use super::progress::{Event, Progress};
 
-pub const PRETRAIN_FILE: &str = "pretrain.csv";
-
 /// Reconstruction error is reported on this many training images (a fixed probe).
 const PROBE: usize = 1000;
 
-/// One line of `pretrain.csv`.
-#[derive(serde::Serialize)]
-struct LogLine {
-    layer: usize,
-    epoch: usize,
-    reconstruction_error: f64,
-    seconds: f64,
-}
-
 /// Pre-trains one RBM per hidden layer of `model` on `train` (on `device`, no autodiff),
-/// reporting and writing (`run_dir/pretrain.csv`) the probe reconstruction error per epoch.
+/// reporting and writing (`pretrain.csv` in `run`) the probe reconstruction error per epoch.
 pub fn pretrain(
     config: &PretrainConfig,
     model: &MlpConfig,
     train: &MnistDataset,
     seed: u64,
     device: &Device,
-    run_dir: &Path,
+    run: &RunDir,
     progress: &dyn Progress,
 ) -> Result<Vec<Rbm>> {
     let PretrainConfig::Rbm {
@@ -90,7 +77,7 @@ pub fn pretrain(
                     layer + 1
                 )));
             }
-            log.push(LogLine {
+            log.push(PretrainRecord {
                 layer: layer + 1,
                 epoch,
                 reconstruction_error: error,
@@ -102,16 +89,6 @@ pub fn pretrain(
         inputs = rbm.hidden_probabilities(inputs);
         rbms.push(rbm);
     }
-    write_log(run_dir, &log)?;
+    metrics::write_pretrain(run, &log)?;
     Ok(rbms)
-}
-
-fn write_log(run_dir: &Path, log: &[LogLine]) -> Result<()> {
-    let mut csv = csv::Writer::from_writer(Vec::new());
-    for p in log {
-        csv.serialize(p).expect("in-memory CSV");
-    }
-    let bytes = csv.into_inner().expect("in-memory CSV");
-    let path = run_dir.join(PRETRAIN_FILE);
-    write_atomically(&path, &bytes).map_err(|e| Error::write(&path, e))
 }
