@@ -72,12 +72,16 @@ def main():
         if not ok:
             problems.append(tag)
 
-    # The run's pictures, as images at the last step: the same PNG bytes as its files.
+    # The run's pictures, as images at the last step: the same PNG bytes as its files (a run
+    # that ended without a model to test, stopped say, has neither).
     for tag, file in {"images/confusion_matrix": "confusion.png", "images/misclassified": "misclassified.png"}.items():
         png = (args.run / file).read_bytes() if (args.run / file).exists() else None
         images = acc.Images(tag) if tag in acc.Tags()["images"] else []
-        ok = png is not None and len(images) == 1 and images[0].encoded_image_string == png \
-            and images[0].step == (epochs[-1] if epochs else 0)
+        if png is None:
+            ok = not images
+        else:
+            ok = len(images) == 1 and images[0].encoded_image_string == png \
+                and images[0].step == (epochs[-1] if epochs else 0)
         print(f"{tag}: {len(images)} image(s){f', {images[0].width}x{images[0].height}' if images else ''}: "
               f"{'equal to ' + file if ok else 'DIFFERENT'}")
         if not ok:

@@ -256,25 +256,20 @@ pub struct EnsembleArgs {
     pub json: bool,
 }
 
-/// MLflow tracking (docs/tracking.md): MLflow's own environment variables work as in its
-/// Python client.
+/// MLflow tracking (docs/tracking.md), by flag or by MLflow's own environment variables.
 #[derive(Args, Clone, Default)]
 pub struct TrackingArgs {
     /// Log the runs to this MLflow tracking server (http://HOST:PORT): params, tags, metrics
-    /// per epoch, artifacts and status; a group's or ensemble's members as nested runs
-    #[arg(long, value_name = "URI", env = "MLFLOW_TRACKING_URI")]
+    /// per epoch, artifacts and status; a group's or ensemble's members as nested runs [env:
+    /// MLFLOW_TRACKING_URI, when it names an http(s) server]
+    #[arg(long, value_name = "URI")]
     pub mlflow: Option<String>,
     /// The MLflow experiment [default: lab10/<experiment>, lab10/groups/<group>,
     /// lab10/ensembles/<experiment>]
-    #[arg(
-        long,
-        value_name = "NAME",
-        env = "MLFLOW_EXPERIMENT_NAME",
-        requires = "mlflow"
-    )]
+    #[arg(long, value_name = "NAME", env = "MLFLOW_EXPERIMENT_NAME")]
     pub mlflow_experiment: Option<String>,
     /// The group's or ensemble's MLflow run the run is nested under (set by lab10 for the
-    /// member processes of --jobs)
+    /// member processes of --jobs and --slurm)
     #[arg(
         long,
         value_name = "RUN_ID",
@@ -285,9 +280,29 @@ pub struct TrackingArgs {
 }
 
 impl TrackingArgs {
+    /// `--mlflow URI` (an error later if it is not a server lab10 can log to), else
+    /// `MLFLOW_TRACKING_URI` when it names an http(s) server: a value for MLflow's own local
+    /// stores (`file:`, `sqlite:`, `databricks`) leaves tracking off, with a note.
     pub fn mlflow(&self) -> Option<lab10_runs::mlflow::Mlflow> {
-        self.mlflow.as_ref().map(|uri| lab10_runs::mlflow::Mlflow {
-            uri: uri.clone(),
+        let uri = match &self.mlflow {
+            Some(uri) => uri.clone(),
+            None => {
+                let uri = std::env::var("MLFLOW_TRACKING_URI").unwrap_or_default();
+                if uri.is_empty() {
+                    return None;
+                }
+                if !(uri.starts_with("http://") || uri.starts_with("https://")) {
+                    eprintln!(
+                        "note: MLFLOW_TRACKING_URI={uri} is not a tracking server lab10 can log \
+                         to (http://HOST:PORT), so this run is not logged to MLflow"
+                    );
+                    return None;
+                }
+                uri
+            }
+        };
+        Some(lab10_runs::mlflow::Mlflow {
+            uri,
             experiment: self.mlflow_experiment.clone(),
             parent: self.mlflow_parent.clone(),
         })

@@ -119,8 +119,8 @@ pub fn submit(g: &Global, job: &Job, args: &SlurmArgs) -> Result<()> {
             folder.env = tracking_env(&mlflow.nested(&parent));
             Some(parent)
         }
-        (Some(mlflow), true) => {
-            folder.env = tracking_env(mlflow);
+        (Some(_), true) => {
+            folder.dry_run_tracking = true;
             None
         }
         (None, _) => None,
@@ -310,6 +310,8 @@ struct JobFolder {
     name: String,
     /// Exported by both scripts (MLflow's variables, with `--mlflow`).
     env: Vec<(&'static str, String)>,
+    /// `--mlflow` with `--slurm-dry-run`: the scripts say the parent run is made at submission.
+    dry_run_tracking: bool,
 }
 
 impl JobFolder {
@@ -331,6 +333,7 @@ impl JobFolder {
             collect: job.study.collect_args(),
             name,
             env: Vec::new(),
+            dry_run_tracking: false,
         })
     }
 
@@ -379,17 +382,16 @@ impl JobFolder {
 
     /// `export NAME=value` lines for the job's environment (after the #SBATCH lines).
     fn exports(&self) -> String {
+        if self.dry_run_tracking {
+            // Without the parent, members submitted by hand would log as runs of their own.
+            return "# --mlflow: when submitted (not in a dry run), the study's MLflow run is \
+                    made and exported here\n"
+                .into();
+        }
         if self.env.is_empty() {
             return String::new();
         }
         let mut s = String::from("# MLflow: the members log as nested runs of the study's run.\n");
-        if !self
-            .env
-            .iter()
-            .any(|(k, _)| *k == "LAB10_MLFLOW_PARENT_RUN_ID")
-        {
-            s += "# (--slurm-dry-run: the study's MLflow run is made at submission.)\n";
-        }
         for (name, value) in &self.env {
             s += &format!("export {name}={}\n", shell_word(value));
         }

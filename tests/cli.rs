@@ -600,3 +600,49 @@ fn without_local_data_it_downloads_into_the_cache_or_says_where_it_looked() {
         "{out}"
     );
 }
+
+#[test]
+fn an_mlflow_server_lab10_cannot_log_to_is_named_before_anything_is_trained() {
+    let artifacts = tempfile::tempdir().unwrap();
+    let a = artifacts.path().to_str().unwrap();
+    let small = [
+        "--train-size",
+        "500",
+        "--test-size",
+        "100",
+        "--artifacts",
+        a,
+    ];
+    let train_with = |extra: &[&str], env: &[(&str, &str)]| {
+        let mut args = vec!["train", "softmax", "--epochs", "1"];
+        args.extend(small);
+        args.extend(extra);
+        lab10_in(repo(), &args, env)
+    };
+
+    // Nothing answers there: one error naming the URI, no run folder.
+    let dead = "http://127.0.0.1:9";
+    let said = refused(train_with(&["--mlflow", dead], &[]));
+    assert!(
+        said.contains(dead) && said.contains("nothing was trained"),
+        "{said}"
+    );
+    // Not a server at all (MLflow's local file store): named, with what to pass instead.
+    let said = refused(train_with(&["--mlflow", "file:./mlruns"], &[]));
+    assert!(
+        said.contains("'file:./mlruns' is not an http(s) server"),
+        "{said}"
+    );
+    assert!(!artifacts.path().join("softmax").exists());
+
+    // The same in MLflow's own variable (set for MLflow's Python client): a note, and the run
+    // trains without MLflow.
+    let out = train_with(&[], &[("MLFLOW_TRACKING_URI", "file:./mlruns")]);
+    let text = ok(out);
+    assert!(
+        text.contains("MLFLOW_TRACKING_URI=file:./mlruns is not a tracking server"),
+        "{text}"
+    );
+    let run = artifacts.path().join("softmax/latest");
+    assert!(run.join("report.json").is_file() && !run.join("mlflow.json").exists());
+}

@@ -155,22 +155,7 @@ fn a_run_arrives_whole_and_a_resumed_run_continues_it_without_a_duplicate_step()
     let artifacts = dir.path().join("runs");
     let uri = server.uri();
 
-    // Unreachable: one error naming the URI, nothing trained.
-    let dead = "http://127.0.0.1:9";
-    let out = lab10(&args(
-        &["train", "xavier", "--epochs", "2", "--mlflow", dead],
-        small(&artifacts),
-    ));
-    let said = refused(out);
-    assert!(
-        said.contains(dead) && said.contains("nothing was trained"),
-        "{said}"
-    );
-    assert!(
-        !artifacts.join("xavier").exists(),
-        "a run folder for a refused run"
-    );
-
+    // (An unreachable server is refused before training: tests/cli.rs.)
     let out = ok_stdout(lab10(&args(
         &["train", "xavier", "--epochs", "2", "--mlflow", &uri],
         small(&artifacts),
@@ -422,6 +407,21 @@ fn a_server_lost_mid_run_is_one_warning_and_sync_completes_the_same_run_once() {
     server_equals_folder(&server, &history, "FINISHED");
     let said = sync(&[]);
     assert_eq!(said.matches("up to date").count(), 2, "{said}");
+
+    // A run of an earlier lab10 (no SHA256SUMS) is refused until `verify --seal` checked it.
+    let out = ok_stdout(lab10(&args(
+        &["train", "softmax", "--epochs", "1"],
+        small(&artifacts),
+    )));
+    let legacy = run_line(&out).unwrap();
+    std::fs::remove_file(legacy.join("SHA256SUMS")).unwrap();
+    let a = ["mlflow", "sync", "--mlflow", &uri, s(&legacy)];
+    let said = refused(command(repo(), &a).output().unwrap());
+    assert!(
+        said.contains("has no SHA256SUMS") && said.contains("verify --seal"),
+        "{said}"
+    );
+    assert!(!legacy.join("SHA256SUMS").exists() && !legacy.join("mlflow.json").exists());
     assert_eq!(server.runs("lab10/xavier").len(), 1);
     assert_eq!(server.runs("lab10/softmax").len(), 1);
 }

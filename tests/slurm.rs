@@ -97,10 +97,17 @@ fn a_dry_run_writes_the_job_and_prints_it_without_submitting() {
     experiments(dir.path());
     let artifacts = dir.path().join("artifacts");
     let mut args = GROUP.to_vec();
+    // With --mlflow, a dry run makes no MLflow run, so its scripts export none (members
+    // submitted by hand would log as runs of their own): they say so instead.
     args.extend(["--slurm", "--slurm-dry-run", "--slurm-signal", "90"]);
+    args.extend(["--mlflow", "http://127.0.0.1:9"]);
     let out = ok_stdout(lab10(dir.path(), &artifacts, &args).output().unwrap());
     let job = only_job_folder(&artifacts);
     let array = std::fs::read_to_string(job.join("array.sbatch")).unwrap();
+    assert!(
+        !array.contains("export MLFLOW") && array.contains("# --mlflow: when submitted"),
+        "{array}"
+    );
     for line in [
         "#SBATCH --array=0-3",
         "#SBATCH --requeue",

@@ -39,6 +39,11 @@ pub fn mlflow_sync(g: &Global, args: SyncArgs) -> Result<()> {
     let mut failed = Vec::new();
     for path in &runs {
         let synced = match health(path) {
+            // Still training (its lock is held): left alone, sent by a later sync.
+            Health::Unfinished { .. } if is_locked(path) => {
+                println!("{}: skipped, still training", path.display());
+                continue;
+            }
             Health::Damaged { file, detail } => Err(anyhow::anyhow!(
                 "not sent: {} is damaged ({detail})",
                 file.display()
@@ -69,7 +74,7 @@ pub fn mlflow_sync(g: &Global, args: SyncArgs) -> Result<()> {
                     serde_json::json!({"path": path, "error": format!("{e:#}")})
                 )
             }
-            (Err(e), false) => println!("{}: {e:#}", path.display()),
+            (Err(e), false) => eprintln!("{}: {e:#}", path.display()),
         }
         if synced.is_err() {
             failed.push(path.display().to_string());
@@ -84,4 +89,11 @@ pub fn mlflow_sync(g: &Global, args: SyncArgs) -> Result<()> {
         );
     }
     Ok(())
+}
+
+/// Another process holds the run's lock (it is training).
+fn is_locked(path: &std::path::Path) -> bool {
+    RunDir::open(path)
+        .and_then(|run| run.lock().map(drop))
+        .is_err_and(|e| matches!(e, lab10_runs::Error::Locked { .. }))
 }

@@ -1,6 +1,6 @@
 //! MLflow's REST API, the few calls lab10 makes (`/api/2.0/mlflow/...` and the server's
-//! artifact proxy, `/api/2.0/mlflow-artifacts/...`), over ureq. Every call has a deadline, so a
-//! server that stops answering costs at most [`TIMEOUT`] per call.
+//! artifact proxy, `/api/2.0/mlflow-artifacts/...`), over ureq. Every call has deadlines, so a
+//! server that stops answering costs a bounded wait per call.
 
 use std::time::Duration;
 
@@ -8,8 +8,11 @@ use serde_json::{Value, json};
 
 use crate::error::{Error, Result};
 
-/// Per request, connection included.
-const TIMEOUT: Duration = Duration::from_secs(20);
+/// Connecting, and waiting for an answer once the request is sent.
+const CONNECT: Duration = Duration::from_secs(10);
+const ANSWER: Duration = Duration::from_secs(30);
+/// Sending or receiving a body (a model file through a slow link).
+const BODY: Duration = Duration::from_secs(300);
 
 /// MLflow's limits on one `runs/log-batch` call.
 pub(crate) const MAX_METRICS_PER_BATCH: usize = 1000;
@@ -35,7 +38,10 @@ impl Client {
             )));
         }
         let agent = ureq::Agent::config_builder()
-            .timeout_global(Some(TIMEOUT))
+            .timeout_connect(Some(CONNECT))
+            .timeout_recv_response(Some(ANSWER))
+            .timeout_send_body(Some(BODY))
+            .timeout_recv_body(Some(BODY))
             .http_status_as_error(false)
             .build()
             .new_agent();
@@ -50,8 +56,7 @@ impl Client {
                 };
                 Error::Tracking(format!(
                     "no MLflow tracking server answers at {uri} ({e}). Start it (`mlflow server \
-                     --host 127.0.0.1 --port 5000`) or fix --mlflow / MLFLOW_TRACKING_URI; \
-                     nothing was trained"
+                     --host 127.0.0.1 --port 5000`) or fix --mlflow / MLFLOW_TRACKING_URI"
                 ))
             })?;
         Ok(client)
@@ -80,31 +85,20 @@ impl Client {
         )
     }
 
-    /// Uploads `bytes` as the run's artifact `path` through the server's artifact proxy
-    /// (`mlflow server`'s default, `--serve-artifacts`).
-    pub fn put_artifact(
-        &self,
-        experiment_id: &str,
-        run_id: &str,
-        path: &str,
-        bytes: &[u8],
-    ) -> Result<()> {
+    /// Uploads `bytes` as the artifact `path` of the run whose artifacts are at `root` in the
+    /// server's artifact proxy (`mlflow server`'s default, `--serve-artifacts`).
+    pub fn put_artifact(&self, root: &str, path: &str, bytes: &[u8]) -> Result<()> {
         let url = format!(
-            "{}/api/2.0/mlflow-artifacts/artifacts/{experiment_id}/{run_id}/artifacts/{path}",
+            "{}/api/2.0/mlflow-artifacts/artifacts/{root}/{path}",
             self.uri
         );
         answer(&url, self.agent.put(&url).send(bytes)).map(|_| ())
     }
 
     /// The bytes of the run's artifact `path`, if the server holds it.
-    pub fn get_artifact(
-        &self,
-        experiment_id: &str,
-        run_id: &str,
-        path: &str,
-    ) -> Result<Option<Vec<u8>>> {
+    pub fn get_artifact(&self, root: &str, path: &str) -> Result<Option<Vec<u8>>> {
         let url = format!(
-            "{}/api/2.0/mlflow-artifacts/artifacts/{experiment_id}/{run_id}/artifacts/{path}",
+            "{}/api/2.0/mlflow-artifacts/artifacts/{root}/{path}",
             self.uri
         );
         let mut response = self
@@ -125,16 +119,43 @@ impl Client {
         }
     }
 
-    /// The experiment called `name`, created if the server has none.
+    /// The experiment called `name`, created if the server has none (or found again, when
+    /// another process created it meanwhile). A deleted one is an error saying so.
     pub fn experiment_id(&self, name: &str) -> Result<String> {
-        match self.get("experiments/get-by-name", &[("experiment_name", name)]) {
-            Ok(found) => id_of(&found["experiment"]["experiment_id"], "experiment"),
+        let found = match self.get("experiments/get-by-name", &[("experiment_name", name)]) {
+            Ok(found) => found,
             Err(Error::Tracking(message)) if message.contains("RESOURCE_DOES_NOT_EXIST") => {
-                let created = self.post("experiments/create", &json!({ "name": name }))?;
-                id_of(&created["experiment_id"], "experiment")
+                match self.post("experiments/create", &json!({ "name": name })) {
+                    Ok(created) => return self.id_of(&created["experiment_id"], "experiment"),
+                    Err(Error::Tracking(m)) if m.contains("RESOURCE_ALREADY_EXISTS") => {
+                        self.get("experiments/get-by-name", &[("experiment_name", name)])?
+                    }
+                    Err(e) => return Err(e),
+                }
             }
-            Err(e) => Err(e),
+            Err(e) => return Err(e),
+        };
+        let experiment = &found["experiment"];
+        if experiment["lifecycle_stage"] == "deleted" {
+            return Err(Error::Tracking(format!(
+                "the MLflow experiment '{name}' on {} is deleted: restore it (`mlflow \
+                 experiments restore --experiment-id {}`) or log to another one \
+                 (MLFLOW_EXPERIMENT_NAME)",
+                self.uri,
+                experiment["experiment_id"].as_str().unwrap_or("?")
+            )));
         }
+        self.id_of(&experiment["experiment_id"], "experiment")
+    }
+
+    /// An id the server answered, or an error naming the server.
+    pub fn id_of(&self, value: &Value, what: &str) -> Result<String> {
+        value.as_str().map(String::from).ok_or_else(|| {
+            Error::Tracking(format!(
+                "the MLflow server at {} answered no {what} id",
+                self.uri
+            ))
+        })
     }
 
     /// Every point the server holds of the run's metric `key`: (step, value).
@@ -188,13 +209,6 @@ fn answer(
     }
     serde_json::from_str(&text)
         .map_err(|e| Error::Tracking(format!("{url} answered no JSON ({e}): is it MLflow?")))
-}
-
-fn id_of(value: &Value, what: &str) -> Result<String> {
-    value
-        .as_str()
-        .map(String::from)
-        .ok_or_else(|| Error::Tracking(format!("the MLflow server answered no {what} id")))
 }
 
 /// MLflow writes int64 as JSON strings or numbers, depending on the field.

@@ -109,7 +109,7 @@ impl Mlflow {
     }
 
     /// The MLflow run `run`'s folder records for this server and parent, if the server still
-    /// has it; marked running again.
+    /// has it (deleted in MLflow's UI counts as gone: a new run is made).
     fn linked(&self, client: &Client, run: &RunDir) -> Result<Option<TrackedRun>> {
         let Some(link) = Links::read(run)?.find(&client.uri, self.parent.as_deref()) else {
             return Ok(None);
@@ -120,13 +120,18 @@ impl Mlflow {
             Err(Error::Tracking(m)) if m.contains("RESOURCE_DOES_NOT_EXIST") => return Ok(None),
             Err(e) => return Err(e),
         };
+        if got["run"]["info"]["lifecycle_stage"] == "deleted" {
+            return Ok(None);
+        }
         let data = &got["run"]["data"];
         let mut tracked = TrackedRun {
             client: client.clone(),
             experiment_id: link.experiment_id,
+            artifacts: artifact_path(&got["run"]["info"]),
             run_id: link.run_id,
             params: pairs(&data["params"]),
             logged: HashMap::new(),
+            last_timestamp: None,
         };
         for key in data["metrics"]
             .as_array()
@@ -140,7 +145,6 @@ impl Mlflow {
                 .logged
                 .insert(key.to_string(), steps.iter().map(|(s, _)| *s).collect());
         }
-        tracked.set_status("RUNNING", None)?;
         Ok(Some(tracked))
     }
 
@@ -182,11 +186,14 @@ impl Mlflow {
                 "tags": tags.iter().map(|(k, v)| json!({"key": k, "value": v})).collect::<Vec<_>>(),
             }),
         )?;
-        let run_id = created["run"]["info"]["run_id"]
-            .as_str()
-            .ok_or_else(|| Error::Tracking("the MLflow server answered no run id".into()))?
-            .to_string();
+        let info = &created["run"]["info"];
+        let run_id = client.id_of(&info["run_id"], "run")?;
+        let artifacts = artifact_path(info);
+        // A link to a run the server no longer has is replaced.
         let mut links = Links::read(run)?;
+        links
+            .runs
+            .retain(|l| !(l.tracking_uri == client.uri && l.parent_run_id == self.parent));
         links.runs.push(Link {
             tracking_uri: client.uri.clone(),
             experiment_id: experiment_id.clone(),
@@ -198,8 +205,10 @@ impl Mlflow {
             client,
             experiment_id,
             run_id,
+            artifacts,
             params: BTreeMap::new(),
             logged: HashMap::new(),
+            last_timestamp: None,
         })
     }
 
@@ -217,16 +226,16 @@ impl Mlflow {
         let client = Client::connect(&self.uri)?;
         if let Some(id) = &self.parent {
             let got = client.get("runs/get", &[("run_id", id)])?;
+            let info = &got["run"]["info"];
             let held = pairs(&got["run"]["data"]["params"]);
             let tracked = TrackedRun {
+                experiment_id: client.id_of(&info["experiment_id"], "experiment")?,
+                artifacts: artifact_path(info),
                 client,
-                experiment_id: got["run"]["info"]["experiment_id"]
-                    .as_str()
-                    .unwrap_or_default()
-                    .to_string(),
                 run_id: id.clone(),
                 params: held.clone(),
                 logged: HashMap::new(),
+                last_timestamp: None,
             };
             let missing = params
                 .iter()
@@ -254,16 +263,15 @@ impl Mlflow {
                 ],
             }),
         )?;
-        let run_id = created["run"]["info"]["run_id"]
-            .as_str()
-            .ok_or_else(|| Error::Tracking("the MLflow server answered no run id".into()))?
-            .to_string();
+        let info = &created["run"]["info"];
         let tracked = TrackedRun {
+            run_id: client.id_of(&info["run_id"], "run")?,
+            artifacts: artifact_path(info),
             client,
             experiment_id: experiment_id.clone(),
-            run_id,
             params: BTreeMap::new(),
             logged: HashMap::new(),
+            last_timestamp: None,
         };
         tracked.log_params(params.iter().map(|(k, v)| (k.to_string(), v.clone())))?;
         Ok(tracked)
@@ -285,8 +293,22 @@ impl Mlflow {
     /// was sent.
     pub fn sync(&self, run: &RunDir) -> Result<Synced> {
         let _lock = run.lock()?;
+        if run.manifest()?.is_none() {
+            return Err(Error::Invalid(format!(
+                "{} has no SHA256SUMS (written by an earlier lab10), so what would be sent cannot \
+                 be checked: `lab10 verify --seal {}` checks it and records its files; then sync it",
+                run.path.display(),
+                run.path.display()
+            )));
+        }
         let experiment = run.experiment()?;
-        let report = run.report().ok();
+        // No report (killed while training, or its report unrecorded): a killed run.
+        let report = match run.report() {
+            Ok(report) => Some(report),
+            Err(_) if !run.file(REPORT_FILE).is_file() => None,
+            Err(Error::Checkpoint { .. }) => None,
+            Err(e) => return Err(e),
+        };
         let records = match (&report, run.last_checkpoint()) {
             (Some(_), _) => metrics::read(run)?,
             (None, Some(epoch)) => metrics::read_at_checkpoint(run, epoch)?,
@@ -321,7 +343,8 @@ impl Mlflow {
             // Killed while training: what it has, and KILLED.
             None => {
                 synced.artifacts = tracked.send_artifacts(run)?;
-                tracked.set_status("KILLED", Some(now_ms()))?;
+                let end = tracked.last_timestamp.unwrap_or_else(|| started_ms(run));
+                tracked.set_status("KILLED", Some(end))?;
             }
         }
         Ok(synced)
@@ -343,6 +366,11 @@ pub struct TrackedRun {
     client: Client,
     pub experiment_id: String,
     pub run_id: String,
+    /// Where the server's artifact proxy keeps the run's artifacts (`<experiment>/<run>/artifacts`,
+    /// from its `artifact_uri`), or why lab10 cannot send artifacts there.
+    artifacts: std::result::Result<String, String>,
+    /// The timestamp of the last point sent (ms): a killed run's end.
+    last_timestamp: Option<i64>,
     /// The run's params on the server.
     params: BTreeMap<String, String>,
     /// The steps the server holds, per metric.
@@ -361,6 +389,13 @@ impl TrackedRun {
             .get("experiments/get", &[("experiment_id", &self.experiment_id)])
             .ok()?;
         got["experiment"]["name"].as_str().map(String::from)
+    }
+
+    /// The run's folder in the server's artifact proxy.
+    fn artifact_root(&self) -> Result<&str> {
+        self.artifacts
+            .as_deref()
+            .map_err(|why| Error::Tracking(why.clone()))
     }
 
     /// Every setting of `experiment` the server lacks, as params. A setting that changed since
@@ -415,7 +450,6 @@ impl TrackedRun {
             let key = format!("pretrain/layer_{}/reconstruction_error", p.layer);
             points.push((key, p.epoch as i64, p.reconstruction_error, at as i64));
         }
-        let mut at = start as f64;
         for r in records {
             at += r.epoch_seconds.max(0.0) * 1000.0;
             let mut values = vec![
@@ -438,6 +472,9 @@ impl TrackedRun {
 
     /// Sends the points (key, step, value, timestamp in ms) whose step the server lacks.
     fn log_points(&mut self, points: Vec<(String, i64, f64, i64)>) -> Result<usize> {
+        if let Some(last) = points.iter().map(|p| p.3).max() {
+            self.last_timestamp = Some(self.last_timestamp.map_or(last, |t| t.max(last)));
+        }
         let missing: Vec<(String, i64, f64, i64)> = points
             .into_iter()
             .filter(|(key, step, ..)| !self.logged.get(key).is_some_and(|s| s.contains(step)))
@@ -472,14 +509,15 @@ impl TrackedRun {
                 ("final/test_accuracy".into(), step, report.test_accuracy, at),
             ])?;
         }
-        let files = self.send_artifacts(run)?;
+        // The status is set even when the files could not be sent (then the error follows).
+        let files = self.send_artifacts(run);
         let status = match report.status {
             RunStatus::Completed => "FINISHED",
             RunStatus::Interrupted => "KILLED",
             RunStatus::Diverged(_) => "FAILED",
         };
         self.set_status(status, Some(at))?;
-        Ok((points, files))
+        Ok((points, files?))
     }
 
     /// The run's files the server lacks or holds in another version; returns how many were
@@ -490,7 +528,7 @@ impl TrackedRun {
     pub fn send_artifacts(&self, run: &RunDir) -> Result<usize> {
         let held = self
             .client
-            .get_artifact(&self.experiment_id, &self.run_id, MANIFEST_FILE)?;
+            .get_artifact(self.artifact_root()?, MANIFEST_FILE)?;
         let held_entries = held
             .as_deref()
             .and_then(|b| Manifest::parse(b).ok())
@@ -509,19 +547,15 @@ impl TrackedRun {
             }
             let (bytes, _) = read_checked(&path)?;
             self.client
-                .put_artifact(&self.experiment_id, &self.run_id, name, &bytes)?;
+                .put_artifact(self.artifact_root()?, name, &bytes)?;
             sent += 1;
         }
         let path = run.file(MANIFEST_FILE);
         if path.is_file() {
             let bytes = std::fs::read(&path).map_err(|e| Error::read(&path, e))?;
             if held.as_deref() != Some(&bytes[..]) {
-                self.client.put_artifact(
-                    &self.experiment_id,
-                    &self.run_id,
-                    MANIFEST_FILE,
-                    &bytes,
-                )?;
+                self.client
+                    .put_artifact(self.artifact_root()?, MANIFEST_FILE, &bytes)?;
                 sent += 1;
             }
         }
@@ -533,7 +567,7 @@ impl TrackedRun {
         let (bytes, _) = read_checked(path)?;
         let name = path.file_name().unwrap_or_default().to_string_lossy();
         self.client
-            .put_artifact(&self.experiment_id, &self.run_id, &name, &bytes)
+            .put_artifact(self.artifact_root()?, &name, &bytes)
     }
 
     /// MLflow's run status: RUNNING, FINISHED, KILLED or FAILED (with its end time).
@@ -603,7 +637,12 @@ impl Links {
         if !path.is_file() {
             return Ok(Self::default());
         }
-        let (bytes, _) = read_checked(&path)?;
+        let bytes = match read_checked(&path) {
+            Ok((bytes, _)) => bytes,
+            // Written, but a kill came before it was recorded: not part of the run.
+            Err(Error::Checkpoint { .. }) => return Ok(Self::default()),
+            Err(e) => return Err(e),
+        };
         serde_json::from_slice(&bytes).map_err(|e| Error::Damaged {
             path,
             message: format!("not lab10's MLflow link file ({e}); delete it to log the run anew"),
@@ -623,6 +662,28 @@ impl Links {
             None => on_server().next(),
         }
         .cloned()
+    }
+}
+
+/// The run's folder in the server's artifact proxy, from its `artifact_uri`
+/// (`mlflow-artifacts:/1/<run>/artifacts`), or why lab10 cannot send artifacts there.
+fn artifact_path(info: &Value) -> std::result::Result<String, String> {
+    let uri = info["artifact_uri"].as_str().unwrap_or_default();
+    match uri.strip_prefix("mlflow-artifacts:") {
+        // `mlflow-artifacts:/path` or `mlflow-artifacts://host:port/path`.
+        Some(rest) => {
+            let path = match rest.strip_prefix("//") {
+                Some(authority) => authority.split_once('/').map_or("", |(_, p)| p),
+                None => rest.trim_start_matches('/'),
+            };
+            Ok(path.trim_end_matches('/').to_string())
+        }
+        None => Err(format!(
+            "the server keeps this run's artifacts at '{uri}', which lab10 does not write to: \
+             it sends files through the server's artifact proxy (`mlflow server` serves \
+             artifacts by default; do not pass --no-serve-artifacts, and leave \
+             --default-artifact-root unset)"
+        )),
     }
 }
 
@@ -667,5 +728,23 @@ mod tests {
             assert!(back == v || (v.is_nan() && back.is_nan()), "{v} -> {back}");
         }
         assert_eq!(client::as_i64(&json!("12")), 12);
+    }
+
+    #[test]
+    fn the_artifact_path_comes_from_the_runs_artifact_uri() {
+        let info = |uri: &str| json!({ "artifact_uri": uri });
+        assert_eq!(
+            artifact_path(&info("mlflow-artifacts:/1/abc/artifacts")),
+            Ok("1/abc/artifacts".into())
+        );
+        assert_eq!(
+            artifact_path(&info("mlflow-artifacts://host:5000/7/abc/artifacts")),
+            Ok("7/abc/artifacts".into())
+        );
+        assert!(
+            artifact_path(&info("s3://bucket/1/abc"))
+                .unwrap_err()
+                .contains("s3://bucket")
+        );
     }
 }

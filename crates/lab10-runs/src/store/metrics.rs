@@ -97,13 +97,18 @@ pub fn write_pretrain(run: &RunDir, records: &[PretrainRecord]) -> Result<()> {
     run.write(PRETRAIN_FILE, &csv.into_inner().expect("in-memory CSV"))
 }
 
-/// The run's pre-training log (checked); empty for a run without pre-training.
+/// The run's pre-training log (checked); empty for a run without pre-training, or whose log
+/// its manifest does not list (an earlier lab10 recorded it only when the run finished).
 pub fn read_pretrain(run: &RunDir) -> Result<Vec<PretrainRecord>> {
     let path = run.file(PRETRAIN_FILE);
     if !path.is_file() {
         return Ok(Vec::new());
     }
-    let (bytes, _) = read_checked(&path)?;
+    let bytes = match read_checked(&path) {
+        Ok((bytes, _)) => bytes,
+        Err(Error::Checkpoint { .. }) => return Ok(Vec::new()),
+        Err(e) => return Err(e),
+    };
     csv::Reader::from_reader(&bytes[..])
         .deserialize()
         .collect::<std::result::Result<Vec<PretrainRecord>, _>>()

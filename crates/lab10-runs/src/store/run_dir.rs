@@ -171,7 +171,19 @@ impl RunDir {
                 && *name != PRETRAIN_FILE
                 && !name.starts_with(&format!("{CHECKPOINT_DIR}/"))
         });
-        Manifest::update(&self.path, rewritten.map(|n| (n.as_str(), None)))
+        Manifest::update(&self.path, rewritten.map(|n| (n.as_str(), None)))?;
+        // The pictures describe the model the run ended with before: drawn again if it ends
+        // with one now.
+        for picture in [CONFUSION_PNG, MISCLASSIFIED_PNG] {
+            let path = self.file(picture);
+            match std::fs::remove_file(&path) {
+                Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                    return Err(Error::write(&path, e));
+                }
+                _ => {}
+            }
+        }
+        Ok(())
     }
 
     /// Records in the manifest every file of the run it does not list yet, but `except`.

@@ -17,7 +17,7 @@
 //! - RBM pre-training (the `rbm` experiments), step = its epoch:
 //!   `pretrain/layer_K/reconstruction_error`;
 //! - step N (epoch N): `train/loss`, `train/accuracy`, `<valid>/loss`, `<valid>/accuracy`
-//!   (`test` or `holdout`), `train/learning_rate`, and `gradient_norm/layer_K` for the
+//!   (`test`, or `valid` with `--holdout`), `train/learning_rate`, and `gradient_norm/layer_K` for the
 //!   experiments that record them;
 //! - at the end: `final/test_loss`, `final/test_accuracy`, the run's pictures as images
 //!   (`images/confusion_matrix`, `images/misclassified`: `confusion.png` and `misclassified.png`
@@ -48,7 +48,7 @@ const PICTURES: [(&str, &str); 2] = [
 pub struct Board {
     pub experiment: Experiment,
     pub backend: String,
-    /// `test` or `holdout`: the split the per-epoch evaluation ran on.
+    /// `test`, or `valid` with `--holdout`: the split the per-epoch evaluation ran on.
     pub valid_label: String,
 }
 
@@ -70,14 +70,12 @@ impl Board {
         report: Option<&Report>,
     ) -> Result<()> {
         let pretrain = metrics::read_pretrain(run)?;
-        // A finished run's pictures (the caller wrote them before its report).
+        // A finished run's pictures (written and recorded before its report).
         let mut pictures = Vec::new();
         if report.is_some() {
-            for (tag, file) in PICTURES {
-                let path = run.file(file);
-                if path.is_file() {
-                    pictures.extend(image(tag, read_checked(&path)?.0));
-                }
+            let listed = run.manifest()?.unwrap_or_default().entries;
+            for (tag, file) in PICTURES.iter().filter(|(_, f)| listed.contains_key(*f)) {
+                pictures.extend(image(tag, read_checked(&run.file(file))?.0));
             }
         }
         let bytes = self.events(run, &pretrain, records, report, pictures);

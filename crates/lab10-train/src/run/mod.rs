@@ -68,9 +68,13 @@ pub fn train(experiment: &Experiment, opts: &TrainOptions) -> Result<TrainOutcom
     refuse_if_stopped(&opts.stop, &experiment.name)?;
     // A resumed run is claimed first: a second writer is refused before any work.
     let resume_lock = opts.resume.as_ref().map(RunDir::lock).transpose()?;
-    // An unreachable tracking server is refused before any work.
-    if let Some(mlflow) = &opts.mlflow {
-        mlflow.check()?;
+    // An unreachable tracking server is refused before any work; a member of a study (nested
+    // under the study's run) trains on without it, with a warning.
+    let nested = opts.mlflow.as_ref().is_some_and(|m| m.parent.is_some());
+    if let Some(mlflow) = opts.mlflow.as_ref().filter(|_| !nested) {
+        mlflow
+            .check()
+            .map_err(|e| Error::Tracking(format!("{}; nothing was trained", untracked(e))))?;
     }
     let compute = opts.compute.open()?;
     let (experiment, splits) = load_data(experiment, opts)?;
@@ -80,7 +84,20 @@ pub fn train(experiment: &Experiment, opts: &TrainOptions) -> Result<TrainOutcom
         backend: opts.compute.name().into(),
         commit: opts.provenance.build_commit.clone(),
     };
-    let tracker = Tracker::open(opts.mlflow.as_ref(), &opened.run, &experiment, &facts)?;
+    let tracker = match Tracker::open(opts.mlflow.as_ref(), &opened.run, &experiment, &facts) {
+        Ok(tracker) => tracker,
+        Err(e) if nested => {
+            opts.progress.event(Event::Warning {
+                message: format!(
+                    "{e}. Training goes on without MLflow; send the run later with `lab10 mlflow \
+                     sync {}`",
+                    opened.run.path.display()
+                ),
+            });
+            Tracker::default()
+        }
+        Err(e) => return Err(e),
+    };
     let trained = train_opened(
         &experiment,
         opts,
@@ -165,6 +182,14 @@ fn train_opened(
         run: opened.run.clone(),
         report,
     })
+}
+
+/// An MLflow error's own message (without the `MLflow:` its display adds).
+fn untracked(e: Error) -> String {
+    match e {
+        Error::Tracking(message) => message,
+        other => other.to_string(),
+    }
 }
 
 /// A stop asked for before the run began (between a group's members, say) starts nothing.

@@ -35,6 +35,8 @@ impl Tracker {
             return Ok(Self(None));
         };
         let tracked = mlflow.open_run(run, experiment, facts)?;
+        // A run continued (a resume) is running again.
+        tracked.set_status("RUNNING", None)?;
         Ok(Self(Some(Arc::new(Mutex::new(Tracked {
             uri: tracked.uri().to_string(),
             run: Some(tracked),

@@ -167,8 +167,9 @@ pub fn run_ensemble(
         ("first_seed", base.training.seed.to_string()),
         ("backend", opts.train.compute.name().to_string()),
     ];
-    let (train, tracking) =
-        tracking::open(&opts.train, "ensembles", &base.name, &base.dataset, &params)?;
+    let study = ("ensembles", base.name.as_str(), base.dataset.as_str());
+    let strict = matches!(opts.mode, StudyMode::Train { .. });
+    let (train, tracking) = tracking::open(&opts.train, study, &params, strict)?;
     let outcome = train_members(
         &members,
         &train,

@@ -479,7 +479,9 @@ pub fn run_group(
         ("members", total.to_string()),
         ("backend", backend.to_string()),
     ];
-    let (train, tracking) = tracking::open(&opts.train, "groups", &group.name, &dataset, &params)?;
+    let study = ("groups", group.name.as_str(), dataset.as_str());
+    let strict = matches!(opts.mode, StudyMode::Train { .. });
+    let (train, tracking) = tracking::open(&opts.train, study, &params, strict)?;
     let outcome = train_members(
         &members,
         &train,

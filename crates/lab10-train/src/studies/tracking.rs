@@ -4,6 +4,7 @@
 //! its folder, as `lab10 mlflow sync` does), so the parent shows every member.
 
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use lab10_runs::mlflow::{Mlflow, TrackedRun};
 use lab10_runs::{Error, Result};
@@ -11,29 +12,57 @@ use lab10_runs::{Error, Result};
 use super::member::Finished;
 use crate::run::{Event, TrainOptions};
 
-/// The parent run, and the settings its members are logged with.
+/// The parent run, and the settings its members are logged with. Dropped before
+/// [`StudyTracking::close`] (an error ended the study), the parent is FAILED.
 pub(crate) struct StudyTracking {
     parent: TrackedRun,
     nested: Mlflow,
+    closed: AtomicBool,
 }
 
 /// `opts` for the members (their runs nested under a new parent run), and the parent; `opts`
-/// as they are without `--mlflow`.
+/// as they are without `--mlflow`. A server that cannot be reached is an error when `strict`
+/// (a study about to train: nothing is trained), else a warning and the study goes on without
+/// MLflow (collecting members trained elsewhere, or into a parent made at submission).
 pub(crate) fn open(
     opts: &TrainOptions,
-    kind: &str,
-    name: &str,
-    dataset: &str,
+    (kind, name, dataset): (&str, &str, &str),
     params: &[(&str, String)],
+    strict: bool,
 ) -> Result<(TrainOptions, Option<StudyTracking>)> {
     let Some(mlflow) = &opts.mlflow else {
         return Ok((opts.clone(), None));
     };
-    let parent = mlflow.open_parent(kind, name, dataset, params)?;
+    let strict = strict && mlflow.parent.is_none();
+    let parent = match mlflow.open_parent(kind, name, dataset, params) {
+        Ok(parent) => parent,
+        Err(e) if !strict => {
+            opts.progress.event(Event::Warning {
+                message: format!("{e}; the study goes on without MLflow"),
+            });
+            let mut untracked = opts.clone();
+            untracked.mlflow = None;
+            return Ok((untracked, None));
+        }
+        Err(e) => return Err(e),
+    };
     let nested = mlflow.nested(&parent);
     let mut members = opts.clone();
     members.mlflow = Some(nested.clone());
-    Ok((members, Some(StudyTracking { parent, nested })))
+    let tracking = StudyTracking {
+        parent,
+        nested,
+        closed: AtomicBool::new(false),
+    };
+    Ok((members, Some(tracking)))
+}
+
+impl Drop for StudyTracking {
+    fn drop(&mut self) {
+        if !self.closed.load(Ordering::SeqCst) {
+            let _ = self.parent.set_status("FAILED", Some(chrono_now_ms()));
+        }
+    }
 }
 
 impl StudyTracking {
@@ -47,6 +76,7 @@ impl StudyTracking {
         ended: Option<&Error>,
         opts: &TrainOptions,
     ) {
+        self.closed.store(true, Ordering::SeqCst);
         let warn = |e: Error| {
             opts.progress.event(Event::Warning {
                 message: format!(
