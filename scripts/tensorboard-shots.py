@@ -5,8 +5,9 @@ driven by Playwright: no browser download), for docs/tracking.md.
     python3 scripts/tensorboard-shots.py ARTIFACTS OUT_DIR
 
 Starts `tensorboard --logdir ARTIFACTS` on 127.0.0.1, opens its scalars (the per-epoch
-curves, test accuracy) and HParams (the table of runs and their settings) views, and writes
-tensorboard-scalars.png and tensorboard-hparams.png into OUT_DIR. Needs
+curves, test accuracy), HParams (the table of runs and their settings) and images (each run's
+confusion matrix) views, and writes tensorboard-scalars.png, tensorboard-hparams.png and
+tensorboard-images.png into OUT_DIR. Needs
 `pip install tensorboard playwright`.
 """
 
@@ -53,11 +54,14 @@ def main():
             page.goto(f"{url}/#hparams")
             page.wait_for_timeout(6000)
             page.screenshot(path=str(out / "tensorboard-hparams.png"))
+            page.goto(f"{url}/?pinnedCards=%5B%5D#images&tagFilter=confusion")
+            page.wait_for_timeout(6000)
+            page.screenshot(path=str(out / "tensorboard-images.png"))
             browser.close()
     finally:
         board.terminate()
         board.wait()
-    print(f"wrote {out / 'tensorboard-scalars.png'} and {out / 'tensorboard-hparams.png'}")
+    print(f"wrote tensorboard-scalars.png, tensorboard-hparams.png and tensorboard-images.png in {out}")
 
 
 if __name__ == "__main__":

@@ -636,6 +636,32 @@ impl Global {
         }
     }
 
+    /// The folders `targets` name (experiment names, run folders), or when none is named every
+    /// run under --artifacts (and every group and ensemble, unless `runs_only`); none is an
+    /// error that says how to make one.
+    pub fn result_folders(&self, targets: &[PathBuf], runs_only: bool) -> Result<Vec<PathBuf>> {
+        let folders: Vec<PathBuf> = if targets.is_empty() {
+            lab10_runs::result_folders(&self.artifacts)
+                .into_iter()
+                .filter(|dir| !runs_only || dir.join(lab10_runs::EXPERIMENT_FILE).is_file())
+                .collect()
+        } else {
+            let resolver = self.run_targets();
+            let mut folders = Vec::new();
+            for target in targets {
+                folders.push(RunDir::open(&resolver.resolve(target)?)?.path);
+            }
+            folders
+        };
+        if folders.is_empty() {
+            anyhow::bail!(
+                "no runs under {}; train one first (`lab10 train softmax`) or name run folders",
+                self.artifacts.display()
+            );
+        }
+        Ok(folders)
+    }
+
     /// The folder of `experiment`'s runs on the dataset `--dataset` names (or its own).
     pub fn experiment_dir(&self, experiment: &str) -> PathBuf {
         self.run_targets().experiment_dir(experiment)

@@ -7,7 +7,7 @@ mod common;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use common::mlflow::{Server, int, number, pairs};
@@ -198,7 +198,7 @@ fn a_run_arrives_whole_and_a_resumed_run_continues_it_without_a_duplicate_step()
 
 #[test]
 #[ignore = "needs Python's mlflow: pip install mlflow"]
-fn a_group_is_a_parent_with_nested_members_and_ctrl_c_is_killed() {
+fn a_group_is_a_parent_with_nested_members_a_divergence_failed_and_ctrl_c_killed() {
     let dir = tempfile::tempdir().unwrap();
     let server = Server::start(dir.path());
     let artifacts = dir.path().join("runs");
@@ -264,30 +264,24 @@ fn a_group_is_a_parent_with_nested_members_and_ctrl_c_is_killed() {
         summary
     );
 
+    // A divergence: FAILED.
+    let out = lab10(&args(
+        &[
+            "train", "xavier", "--lr", "1e30", "--epochs", "2", "--mlflow", &uri,
+        ],
+        small(&artifacts),
+    ));
+    let said = refused(out);
+    assert!(said.contains("diverged"), "{said}");
+    let diverged = artifacts.join("xavier/latest");
+    assert_eq!(
+        server.run(&run_id_of(&diverged))["info"]["status"],
+        "FAILED"
+    );
+
     // Ctrl-C mid-run: KILLED, with the epochs it finished.
     let log = dir.path().join("stdout.txt");
-    let mut child = command(
-        repo(),
-        &[
-            "train",
-            "xavier",
-            "--epochs",
-            "3",
-            "--train-size",
-            "20000",
-            "--test-size",
-            "1000",
-            "--artifacts",
-            s(&artifacts),
-            "--mlflow",
-            &uri,
-        ],
-    )
-    .stdin(Stdio::null())
-    .stdout(std::fs::File::create(&log).unwrap())
-    .stderr(Stdio::piped())
-    .spawn()
-    .unwrap();
+    let mut child = train_logged(&artifacts, &uri, &log);
     let run = wait_for_checkpoint_1(&log);
     Command::new("kill")
         .args(["-INT", &child.id().to_string()])
@@ -309,6 +303,28 @@ fn a_group_is_a_parent_with_nested_members_and_ctrl_c_is_killed() {
             .map(|&e| e as i64)
             .collect::<Vec<_>>()
     );
+}
+
+/// `lab10 train xavier` for 3 epochs of about a second each with `--mlflow uri`, its stdout
+/// in `log` (for its run folder), its stderr piped.
+fn train_logged(artifacts: &Path, uri: &str, log: &Path) -> Child {
+    let args = [
+        "train",
+        "xavier",
+        "--epochs",
+        "3",
+        "--train-size",
+        "20000",
+        "--test-size",
+        "1000",
+    ];
+    command(repo(), &args)
+        .args(["--artifacts", s(artifacts), "--mlflow", uri])
+        .stdin(Stdio::null())
+        .stdout(std::fs::File::create(log).unwrap())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap()
 }
 
 /// Waits until the run's epoch-1 checkpoint is complete; returns the run folder.
@@ -340,28 +356,7 @@ fn a_server_lost_mid_run_is_one_warning_and_sync_completes_the_same_run_once() {
 
     // The server killed once epoch 1 is in: training goes on and finishes.
     let log = dir.path().join("stdout.txt");
-    let child = command(
-        repo(),
-        &[
-            "train",
-            "xavier",
-            "--epochs",
-            "3",
-            "--train-size",
-            "20000",
-            "--test-size",
-            "1000",
-            "--artifacts",
-            s(&artifacts),
-            "--mlflow",
-            &uri,
-        ],
-    )
-    .stdin(Stdio::null())
-    .stdout(std::fs::File::create(&log).unwrap())
-    .stderr(Stdio::piped())
-    .spawn()
-    .unwrap();
+    let child = train_logged(&artifacts, &uri, &log);
     let run = wait_for_checkpoint_1(&log);
     server.kill();
     let out = child.wait_with_output().unwrap();

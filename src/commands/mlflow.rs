@@ -1,11 +1,9 @@
 //! `lab10 mlflow sync`: runs sent to an MLflow tracking server after the fact, each completed
 //! to what the server lacks (lab10-runs' `mlflow` module reconciles, so nothing is sent twice).
 
-use std::path::PathBuf;
-
 use anyhow::{Result, bail};
 use lab10_runs::mlflow::Mlflow;
-use lab10_runs::{EXPERIMENT_FILE, Health, RunDir, health, result_folders};
+use lab10_runs::{Health, RunDir, health};
 
 use crate::cli::{Global, SyncArgs};
 
@@ -16,26 +14,8 @@ pub fn mlflow_sync(g: &Global, args: SyncArgs) -> Result<()> {
         parent: None,
     };
     mlflow.check()?;
-    let runs: Vec<PathBuf> = if args.targets.is_empty() {
-        // Runs only: groups and ensembles are parents made when they are run with --mlflow.
-        result_folders(&g.artifacts)
-            .into_iter()
-            .filter(|dir| dir.join(EXPERIMENT_FILE).is_file())
-            .collect()
-    } else {
-        let targets = g.run_targets();
-        let mut runs = Vec::new();
-        for target in &args.targets {
-            runs.push(RunDir::open(&targets.resolve(target)?)?.path);
-        }
-        runs
-    };
-    if runs.is_empty() {
-        bail!(
-            "no runs under {}; train one first (`lab10 train softmax`) or name run folders",
-            g.artifacts.display()
-        );
-    }
+    // Runs only: groups and ensembles are parents made when they are run with --mlflow.
+    let runs = g.result_folders(&args.targets, true)?;
     let mut failed = Vec::new();
     for path in &runs {
         let synced = match health(path) {

@@ -2,30 +2,15 @@
 //! `restic check` do; `--seal` gives a run of an earlier lab10 its manifest once it is shown to
 //! evaluate to what its report says.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use anyhow::{Result, bail};
-use lab10_runs::{Health, Manifest, RunDir, SavedModel, health, result_folders};
+use lab10_runs::{Health, Manifest, RunDir, SavedModel, health};
 
 use crate::cli::{Global, RemoteArgs, VerifyArgs};
 
 pub fn verify(g: &Global, args: VerifyArgs) -> Result<()> {
-    let folders: Vec<PathBuf> = if args.targets.is_empty() {
-        result_folders(&g.artifacts)
-    } else {
-        let targets = g.run_targets();
-        let mut folders = Vec::new();
-        for target in &args.targets {
-            folders.push(RunDir::open(&targets.resolve(target)?)?.path);
-        }
-        folders
-    };
-    if folders.is_empty() {
-        bail!(
-            "no runs under {}; train one first (`lab10 train softmax`) or name run folders",
-            g.artifacts.display()
-        );
-    }
+    let folders = g.result_folders(&args.targets, false)?;
     let mut damaged = Vec::new();
     for dir in &folders {
         let mut state = health(dir);

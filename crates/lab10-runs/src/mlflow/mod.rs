@@ -29,7 +29,7 @@ use serde_json::{Value, json};
 
 use crate::config::experiment::Experiment;
 use crate::error::{Error, Result};
-use crate::store::manifest::{MANIFEST_FILE, Manifest, read_checked};
+use crate::store::manifest::{MANIFEST_FILE, Manifest, read_checked, read_if_recorded};
 use crate::store::metrics::{self, EpochRecord};
 use crate::store::report::{Report, RunStatus};
 use crate::store::run_dir::{
@@ -634,14 +634,8 @@ struct Link {
 impl Links {
     fn read(run: &RunDir) -> Result<Self> {
         let path = run.file(LINK_FILE);
-        if !path.is_file() {
+        let Some(bytes) = read_if_recorded(&path)? else {
             return Ok(Self::default());
-        }
-        let bytes = match read_checked(&path) {
-            Ok((bytes, _)) => bytes,
-            // Written, but a kill came before it was recorded: not part of the run.
-            Err(Error::Checkpoint { .. }) => return Ok(Self::default()),
-            Err(e) => return Err(e),
         };
         serde_json::from_slice(&bytes).map_err(|e| Error::Damaged {
             path,

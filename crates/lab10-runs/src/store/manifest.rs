@@ -237,6 +237,20 @@ pub fn read_checked(path: &Path) -> Result<(Vec<u8>, Trust)> {
     }
 }
 
+/// The bytes of a file of a run that may be absent: `None` when there is no such file, or when
+/// the manifest does not list it (written, but a kill came before it was recorded: not part of
+/// the run); else [`read_checked`]'s bytes.
+pub fn read_if_recorded(path: &Path) -> Result<Option<Vec<u8>>> {
+    if !path.is_file() {
+        return Ok(None);
+    }
+    match read_checked(path) {
+        Ok((bytes, _)) => Ok(Some(bytes)),
+        Err(Error::Checkpoint { .. }) => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -8,7 +8,7 @@ use lab10_data::atomic::write_atomically;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
-use crate::store::manifest::read_checked;
+use crate::store::manifest::{read_checked, read_if_recorded};
 use crate::store::run_dir::{CHECKPOINT_DIR, PRETRAIN_FILE, RunDir};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -101,13 +101,8 @@ pub fn write_pretrain(run: &RunDir, records: &[PretrainRecord]) -> Result<()> {
 /// its manifest does not list (an earlier lab10 recorded it only when the run finished).
 pub fn read_pretrain(run: &RunDir) -> Result<Vec<PretrainRecord>> {
     let path = run.file(PRETRAIN_FILE);
-    if !path.is_file() {
+    let Some(bytes) = read_if_recorded(&path)? else {
         return Ok(Vec::new());
-    }
-    let bytes = match read_checked(&path) {
-        Ok((bytes, _)) => bytes,
-        Err(Error::Checkpoint { .. }) => return Ok(Vec::new()),
-        Err(e) => return Err(e),
     };
     csv::Reader::from_reader(&bytes[..])
         .deserialize()
