@@ -519,14 +519,20 @@ fn check_files_whole(dir: &Path, round: usize) {
         } else if name == "experiment.toml" {
             ok_stdout(run(&["summary", s(&path)]));
         } else if name.ends_with(".bpk") && (name.starts_with("model") || name == "model.bpk") {
-            ok_stdout(run(&[
+            let out = run(&[
                 "eval",
                 s(&path),
                 "--experiment",
                 "softmax",
                 "--test-size",
                 "100",
-            ]));
+            ]);
+            // A file written but not yet recorded in SHA256SUMS when the kill came is not part
+            // of the run: refused as such (never as torn or damaged); every other one loads.
+            let err = String::from_utf8_lossy(&out.stderr).into_owned();
+            if !(out.status.code() == Some(1) && err.contains("not part of the run")) {
+                ok_stdout(out);
+            }
         }
     }
 }
