@@ -215,7 +215,7 @@ fn tracking_env(mlflow: &Mlflow) -> Vec<(&'static str, String)> {
 /// stopped the submission is the one to report).
 fn fail_parent(parent: Option<&lab10_runs::mlflow::TrackedRun>) {
     if let Some(parent) = parent {
-        let _ = parent.set_status("FAILED", None);
+        let _ = parent.end_now("FAILED");
     }
 }
 

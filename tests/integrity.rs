@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{command, json, ok_stdout, output_text, refused, repo};
+use common::{command, json, ok_stdout, output_text, refused, repo, small_run};
 use serde_json::Value;
 
 fn lab(args: &[&str]) -> Output {
@@ -94,14 +94,7 @@ fn fingerprint(run: &Path, scratch: &Path) -> (BTreeMap<String, Vec<u8>>, Vec<Ve
 fn a_fresh_run_checks_with_sha256sum_and_every_reader_refuses_a_damaged_file_by_name() {
     let artifacts = tempfile::tempdir().unwrap();
     let a = artifacts.path();
-    let small = [
-        "--train-size",
-        "2000",
-        "--test-size",
-        "500",
-        "--artifacts",
-        s(a),
-    ];
+    let small = small_run(a);
     let mut args = vec!["train", "softmax", "--epochs", "2"];
     args.extend(small);
     ok_stdout(lab(&args));

@@ -7,11 +7,13 @@ mod common;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::{Child, Command};
 
 use common::mlflow::{Server, int, number, pairs};
-use common::{command, json, ok_stdout, output_text, refused, repo, run_line};
+use common::{
+    command, json, ok_stdout, output_text, refused, repo, run_line, small_run, spawn,
+    wait_for_epoch_2, xavier_args,
+};
 use serde_json::Value;
 
 fn s(p: &Path) -> &str {
@@ -126,16 +128,7 @@ fn server_equals_folder(server: &Server, run: &Path, status: &str) -> Value {
 }
 
 fn small(artifacts: &Path) -> Vec<String> {
-    [
-        "--train-size",
-        "2000",
-        "--test-size",
-        "500",
-        "--artifacts",
-        s(artifacts),
-    ]
-    .map(String::from)
-    .to_vec()
+    small_run(artifacts).map(String::from).to_vec()
 }
 
 fn lab10(args: &[String]) -> std::process::Output {
@@ -305,45 +298,17 @@ fn a_group_is_a_parent_with_nested_members_a_divergence_failed_and_ctrl_c_killed
     );
 }
 
-/// `lab10 train xavier` for 3 epochs of about a second each with `--mlflow uri`, its stdout
-/// in `log` (for its run folder), its stderr piped.
+/// `lab10 train xavier` for 3 epochs of about a second each (stop.rs's run) with `--mlflow
+/// uri`, its stdout in `log` (for its run folder), its stderr piped.
 fn train_logged(artifacts: &Path, uri: &str, log: &Path) -> Child {
-    let args = [
-        "train",
-        "xavier",
-        "--epochs",
-        "3",
-        "--train-size",
-        "20000",
-        "--test-size",
-        "1000",
-    ];
-    command(repo(), &args)
-        .args(["--artifacts", s(artifacts), "--mlflow", uri])
-        .stdin(Stdio::null())
-        .stdout(std::fs::File::create(log).unwrap())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap()
+    let mut args = xavier_args(artifacts);
+    args.extend(["--mlflow".into(), uri.into()]);
+    spawn(&args, log)
 }
 
-/// Waits until the run's epoch-1 checkpoint is complete; returns the run folder.
+/// Waits until the run `log` names has its epoch-1 checkpoint complete; returns its folder.
 fn wait_for_checkpoint_1(log: &Path) -> PathBuf {
-    let start = Instant::now();
-    loop {
-        assert!(
-            start.elapsed() < Duration::from_secs(120),
-            "epoch 1 never finished"
-        );
-        if let Some(run) = std::fs::read_to_string(log).ok().and_then(|l| run_line(&l))
-            && ["model", "optim", "scheduler"]
-                .iter()
-                .all(|k| run.join(format!("checkpoint/{k}-1.bpk")).is_file())
-        {
-            return run;
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    wait_for_epoch_2(|| run_line(&std::fs::read_to_string(log).ok()?))
 }
 
 #[test]

@@ -9,57 +9,13 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{command, epochs_in, files_under, json, needs, ok_stdout, refused, repo, run_line};
+use common::{
+    command, epochs_in, files_under, json, needs, ok_stdout, refused, repo, run_line, spawn,
+    wait_for_epoch_2, xavier_args,
+};
 
 fn s(p: &Path) -> &str {
     p.to_str().unwrap()
-}
-
-/// A run long enough to be stopped in the middle of its second epoch (about a second each).
-fn xavier_args(artifacts: &Path) -> Vec<String> {
-    [
-        "train",
-        "xavier",
-        "--epochs",
-        "3",
-        "--train-size",
-        "20000",
-        "--test-size",
-        "1000",
-        "--artifacts",
-        s(artifacts),
-    ]
-    .map(String::from)
-    .to_vec()
-}
-
-fn spawn(args: &[String], stdout: &Path) -> Child {
-    let args: Vec<&str> = args.iter().map(String::as_str).collect();
-    command(repo(), &args)
-        .stdin(Stdio::null())
-        .stdout(std::fs::File::create(stdout).unwrap())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap()
-}
-
-/// Waits until the run's epoch-1 checkpoint is complete (so the run is in epoch 2).
-fn wait_for_epoch_2(run: impl Fn() -> Option<PathBuf>) -> PathBuf {
-    let start = Instant::now();
-    loop {
-        assert!(
-            start.elapsed() < Duration::from_secs(120),
-            "epoch 1 never finished"
-        );
-        if let Some(run) = run()
-            && ["model", "optim", "scheduler"]
-                .iter()
-                .all(|k| run.join(format!("checkpoint/{k}-1.bpk")).is_file())
-        {
-            return run;
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
 }
 
 fn signal(child: &Child, name: &str) {

@@ -7,7 +7,7 @@ mod common;
 use std::path::Path;
 use std::process::Command;
 
-use common::{command, needs, ok_stdout, output_text, repo};
+use common::{command, needs, ok_stdout, output_text, repo, small_run};
 
 fn s(p: &Path) -> &str {
     p.to_str().unwrap()
@@ -30,14 +30,7 @@ fn tensorboards_reader_sees_every_epoch_once_with_the_runs_numbers_pictures_and_
     needs::python(&["tensorboard", "numpy"]);
     let artifacts = tempfile::tempdir().unwrap();
     let a = artifacts.path();
-    let small = [
-        "--train-size",
-        "2000",
-        "--test-size",
-        "500",
-        "--artifacts",
-        s(a),
-    ];
+    let small = small_run(a);
 
     // Gradient norms per layer (the vanishing-gradient experiments) become scalars too.
     let mut args = vec!["train", "sigmoid-deep", "--epochs", "2"];

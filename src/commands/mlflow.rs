@@ -19,18 +19,18 @@ pub fn mlflow_sync(g: &Global, args: SyncArgs) -> Result<()> {
     let mut failed = Vec::new();
     for path in &runs {
         let synced = match health(path) {
-            // Still training (its lock is held): left alone, sent by a later sync.
-            Health::Unfinished { .. } if is_locked(path) => {
-                println!("{}: skipped, still training", path.display());
-                continue;
-            }
             Health::Damaged { file, detail } => Err(anyhow::anyhow!(
                 "not sent: {} is damaged ({detail})",
                 file.display()
             )),
-            _ => RunDir::open(path)
-                .and_then(|run| mlflow.sync(&run))
-                .map_err(anyhow::Error::from),
+            _ => match RunDir::open(path).and_then(|run| mlflow.sync(&run)) {
+                // Still training (its lock is held): left alone, sent by a later sync.
+                Err(lab10_runs::Error::Locked { .. }) => {
+                    println!("{}: skipped, still training", path.display());
+                    continue;
+                }
+                other => other.map_err(anyhow::Error::from),
+            },
         };
         match (&synced, args.json) {
             (Ok(s), true) => println!(
@@ -69,11 +69,4 @@ pub fn mlflow_sync(g: &Global, args: SyncArgs) -> Result<()> {
         );
     }
     Ok(())
-}
-
-/// Another process holds the run's lock (it is training).
-fn is_locked(path: &std::path::Path) -> bool {
-    RunDir::open(path)
-        .and_then(|run| run.lock().map(drop))
-        .is_err_and(|e| matches!(e, lab10_runs::Error::Locked { .. }))
 }

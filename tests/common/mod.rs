@@ -2,7 +2,8 @@
 #![allow(dead_code)] // each test file uses its own subset
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
@@ -209,4 +210,63 @@ pub mod needs {
             .output()
             .is_ok_and(|o| o.status.success())
     }
+}
+
+/// A run long enough to be stopped in the middle of its second epoch (about a second each).
+pub fn xavier_args(artifacts: &Path) -> Vec<String> {
+    [
+        "train",
+        "xavier",
+        "--epochs",
+        "3",
+        "--train-size",
+        "20000",
+        "--test-size",
+        "1000",
+        "--artifacts",
+        artifacts.to_str().unwrap(),
+    ]
+    .map(String::from)
+    .to_vec()
+}
+
+pub fn spawn(args: &[String], stdout: &Path) -> Child {
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    command(repo(), &args)
+        .stdin(Stdio::null())
+        .stdout(std::fs::File::create(stdout).unwrap())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap()
+}
+
+/// Waits until the run's epoch-1 checkpoint is complete (so the run is in epoch 2).
+pub fn wait_for_epoch_2(run: impl Fn() -> Option<PathBuf>) -> PathBuf {
+    let start = Instant::now();
+    loop {
+        assert!(
+            start.elapsed() < Duration::from_secs(120),
+            "epoch 1 never finished"
+        );
+        if let Some(run) = run()
+            && ["model", "optim", "scheduler"]
+                .iter()
+                .all(|k| run.join(format!("checkpoint/{k}-1.bpk")).is_file())
+        {
+            return run;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// The flags of a small, quick run (2,000 training and 500 test images) into `artifacts`.
+pub fn small_run(artifacts: &Path) -> [&str; 6] {
+    [
+        "--train-size",
+        "2000",
+        "--test-size",
+        "500",
+        "--artifacts",
+        artifacts.to_str().unwrap(),
+    ]
 }

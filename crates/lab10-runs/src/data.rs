@@ -75,6 +75,15 @@ pub fn load_test(
     ))
 }
 
+/// The split the per-epoch evaluation runs on: "test" (the lesson's way), or "valid" for a
+/// `holdout` of the training images.
+pub fn valid_label(holdout: usize) -> &'static str {
+    match holdout {
+        0 => "test",
+        _ => "valid",
+    }
+}
+
 pub fn load_splits(request: &DataRequest, config: &TrainingConfig) -> Result<Splits> {
     let data = request.load(true)?;
     let test = MnistDataset::new(limit(data.test, config.test_size));
@@ -83,14 +92,14 @@ pub fn load_splits(request: &DataRequest, config: &TrainingConfig) -> Result<Spl
         config.train_size,
     );
     let (train, valid, valid_label) = match config.holdout {
-        0 => (MnistDataset::new(train), test.clone(), "test"),
+        0 => (MnistDataset::new(train), test.clone(), valid_label(0)),
         h if h < train.len() => {
             // Keras' validation_split convention: the last images are held out.
             let cut = train.len() - h;
             (
                 MnistDataset::new(train.slice(0..cut)),
                 MnistDataset::new(train.slice(cut..train.len())),
-                "valid",
+                valid_label(h),
             )
         }
         h => {

@@ -28,6 +28,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use crate::config::experiment::Experiment;
+use crate::data::valid_label;
 use crate::error::{Error, Result};
 use crate::store::manifest::{MANIFEST_FILE, Manifest, read_checked, read_if_recorded};
 use crate::store::metrics::{self, EpochRecord};
@@ -37,9 +38,6 @@ use crate::store::run_dir::{
     REPORT_FILE, RunDir,
 };
 use client::{Client, MAX_METRICS_PER_BATCH, MAX_PARAMS_PER_BATCH, metric_value};
-
-/// Which MLflow runs a run folder is, per tracking server.
-pub const LINK_FILE: &str = MLFLOW_FILE;
 
 /// The run's files sent as artifacts, when they exist, and its SHA256SUMS after them.
 const ARTIFACTS: [&str; 7] = [
@@ -182,7 +180,7 @@ impl Mlflow {
             &json!({
                 "experiment_id": experiment_id,
                 "run_name": format!("{} {}", experiment.name, run.id()),
-                "start_time": started_ms(run),
+                "start_time": run.started_millis(),
                 "tags": tags.iter().map(|(k, v)| json!({"key": k, "value": v})).collect::<Vec<_>>(),
             }),
         )?;
@@ -343,7 +341,9 @@ impl Mlflow {
             // Killed while training: what it has, and KILLED.
             None => {
                 synced.artifacts = tracked.send_artifacts(run)?;
-                let end = tracked.last_timestamp.unwrap_or_else(|| started_ms(run));
+                let end = tracked
+                    .last_timestamp
+                    .unwrap_or_else(|| run.started_millis());
                 tracked.set_status("KILLED", Some(end))?;
             }
         }
@@ -436,12 +436,9 @@ impl TrackedRun {
         run: &RunDir,
         records: &[EpochRecord],
     ) -> Result<usize> {
-        let valid = match experiment.training.holdout {
-            0 => "test",
-            _ => "valid",
-        };
+        let valid = valid_label(experiment.training.holdout);
         let lr = experiment.optimizer.learning_rate();
-        let start = started_ms(run);
+        let start = run.started_millis();
         let mut points = Vec::new();
         // RBM pre-training, before the first epoch: step = its epoch, per layer.
         let mut at = start as f64;
@@ -501,7 +498,7 @@ impl TrackedRun {
     /// status. Returns the points and artifacts sent.
     pub fn finish(&mut self, run: &RunDir, report: &Report) -> Result<(usize, usize)> {
         let step = report.epoch_seconds.len() as i64;
-        let at = started_ms(run) + (report.total_seconds.max(0.0) * 1000.0) as i64;
+        let at = run.started_millis() + (report.total_seconds.max(0.0) * 1000.0) as i64;
         let mut points = 0;
         if report.test_accuracy.is_finite() {
             points = self.log_points(vec![
@@ -570,6 +567,11 @@ impl TrackedRun {
             .put_artifact(self.artifact_root()?, &name, &bytes)
     }
 
+    /// Ends the run now with `status` (KILLED or FAILED: a stop or an error).
+    pub fn end_now(&self, status: &str) -> Result<()> {
+        self.set_status(status, Some(now_ms()))
+    }
+
     /// MLflow's run status: RUNNING, FINISHED, KILLED or FAILED (with its end time).
     pub fn set_status(&self, status: &str, end_ms: Option<i64>) -> Result<()> {
         let mut body = json!({"run_id": self.run_id, "status": status});
@@ -633,7 +635,7 @@ struct Link {
 
 impl Links {
     fn read(run: &RunDir) -> Result<Self> {
-        let path = run.file(LINK_FILE);
+        let path = run.file(MLFLOW_FILE);
         let Some(bytes) = read_if_recorded(&path)? else {
             return Ok(Self::default());
         };
@@ -645,7 +647,7 @@ impl Links {
 
     fn write(&self, run: &RunDir) -> Result<()> {
         let text = serde_json::to_string_pretty(self).expect("links serialise");
-        run.write(LINK_FILE, text.as_bytes())
+        run.write(MLFLOW_FILE, text.as_bytes())
     }
 
     /// The link to `uri`'s run nested under `parent` (a plain run's: the first to `uri`).
@@ -690,15 +692,8 @@ fn pairs(list: &Value) -> BTreeMap<String, String> {
         .collect()
 }
 
-/// The run's start, from its id (`20261206-070000-...`), in ms since 1970: metric timestamps
-/// are the start plus the epochs' durations, the same whenever they are sent.
-fn started_ms(run: &RunDir) -> i64 {
-    let id = run.id();
-    chrono::NaiveDateTime::parse_from_str(id.get(..15).unwrap_or(""), "%Y%m%d-%H%M%S")
-        .map_or(0, |t| t.and_utc().timestamp_millis())
-}
-
-fn now_ms() -> i64 {
+/// Now, in milliseconds since 1970 (MLflow's times).
+pub fn now_ms() -> i64 {
     chrono::Utc::now().timestamp_millis()
 }
 

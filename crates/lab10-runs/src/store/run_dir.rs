@@ -221,6 +221,15 @@ impl RunDir {
         Manifest::read(&self.path)
     }
 
+    /// When the run started, from its id (`<UTC time>-...`, to the second), in milliseconds
+    /// since 1970 (0 for a folder not named so): the base of the timestamps the trackers write,
+    /// the same whenever they are written.
+    pub fn started_millis(&self) -> i64 {
+        let id = self.id();
+        chrono::NaiveDateTime::parse_from_str(id.get(..15).unwrap_or(""), "%Y%m%d-%H%M%S")
+            .map_or(0, |t| t.and_utc().timestamp_millis())
+    }
+
     pub fn id(&self) -> String {
         self.path
             .canonicalize()

@@ -30,7 +30,7 @@ use prost::Message;
 
 use crate::config::experiment::Experiment;
 use crate::error::{Error, Result};
-use crate::store::manifest::read_checked;
+use crate::store::manifest::read_if_recorded;
 use crate::store::metrics::{self, EpochRecord, PretrainRecord};
 use crate::store::report::{Report, RunStatus};
 use crate::store::run_dir::{CONFUSION_PNG, MISCLASSIFIED_PNG, RunDir};
@@ -73,9 +73,10 @@ impl Board {
         // A finished run's pictures (written and recorded before its report).
         let mut pictures = Vec::new();
         if report.is_some() {
-            let listed = run.manifest()?.unwrap_or_default().entries;
-            for (tag, file) in PICTURES.iter().filter(|(_, f)| listed.contains_key(*f)) {
-                pictures.extend(image(tag, read_checked(&run.file(file))?.0));
+            for (tag, file) in PICTURES {
+                if let Some(png) = read_if_recorded(&run.file(file))? {
+                    pictures.extend(image(tag, png));
+                }
             }
         }
         let bytes = self.events(run, &pretrain, records, report, pictures);
@@ -95,7 +96,7 @@ impl Board {
     ) -> Vec<u8> {
         // Wall times from the run's start (its id) and the epochs' durations: the same bytes
         // whenever the file is rewritten.
-        let start = started(run);
+        let start = run.started_millis() as f64 / 1000.0;
         let mut out = Vec::new();
         let mut event = |wall_time: f64, step: i64, what: What| {
             frame(
@@ -205,13 +206,6 @@ impl Board {
         });
         hparams_summary("_hparams_/session_start_info", info)
     }
-}
-
-/// The run's start, in seconds since the Unix epoch, from its id (`<UTC time>-...`).
-fn started(run: &RunDir) -> f64 {
-    let id = run.id();
-    chrono::NaiveDateTime::parse_from_str(id.get(..15).unwrap_or(""), "%Y%m%d-%H%M%S")
-        .map_or(0.0, |t| t.and_utc().timestamp() as f64)
 }
 
 fn scalar(tag: &str, value: f64) -> SummaryValue {

@@ -73,7 +73,7 @@ impl Tracker {
                 return Ok(());
             }
             t.ended = true;
-            run.set_status(status, Some(chrono_now_ms()))
+            run.end_now(status)
         });
     }
 
@@ -101,10 +101,4 @@ impl Tracker {
             }),
         }
     }
-}
-
-fn chrono_now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as i64)
 }

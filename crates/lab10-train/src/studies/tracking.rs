@@ -60,7 +60,7 @@ pub(crate) fn open(
 impl Drop for StudyTracking {
     fn drop(&mut self) {
         if !self.closed.load(Ordering::SeqCst) {
-            let _ = self.parent.set_status("FAILED", Some(chrono_now_ms()));
+            let _ = self.parent.end_now("FAILED");
         }
     }
 }
@@ -101,15 +101,8 @@ impl StudyTracking {
             Some(Error::Stopped { .. }) => "KILLED",
             Some(_) => "FAILED",
         };
-        let now = chrono_now_ms();
-        if let Err(e) = self.parent.set_status(status, Some(now)) {
+        if let Err(e) = self.parent.end_now(status) {
             warn(e);
         }
     }
-}
-
-fn chrono_now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as i64)
 }
