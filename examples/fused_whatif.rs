@@ -13,7 +13,7 @@ use std::time::Instant;
 
 use burn::optim::GradientsParams;
 use burn::tensor::{Distribution, Tensor};
-use lab10_runs::BackendKind;
+use lab10_experiment::BackendKind;
 use rand::{Rng, SeedableRng, rngs::StdRng};
 use rayon::prelude::*;
 
@@ -66,7 +66,7 @@ fn main() {
     let steps: usize = std::env::args()
         .nth(1)
         .map_or(200, |s| s.parse().expect("steps: a number"));
-    lab10_runs::on_compute_pool(|| run(steps));
+    lab10_experiment::on_compute_pool(|| run(steps));
 }
 
 fn run(steps: usize) {

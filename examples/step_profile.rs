@@ -13,7 +13,7 @@
 use std::time::Instant;
 
 use burn::optim::GradientsParams;
-use lab10_runs::BackendKind;
+use lab10_experiment::BackendKind;
 
 mod common;
 
@@ -24,7 +24,7 @@ fn median(v: &mut [f64]) -> f64 {
 
 fn main() {
     // As the CLI does: the step runs on a rayon worker (see lab10-runs' runtime/cpu.rs).
-    lab10_runs::on_compute_pool(run)
+    lab10_experiment::on_compute_pool(run)
 }
 
 fn run() {

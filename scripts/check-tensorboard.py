@@ -94,11 +94,12 @@ def main():
     hparams = plugin_data("_hparams_/session_start_info").session_start_info.hparams
     names = sorted(hparams)
     print(f"hparams: {', '.join(names)}")
-    for needed in ["model", "activation", "weight_init", "dropout", "optimizer", "learning_rate",
-                   "batch_size", "epochs", "seed", "dataset", "backend"]:
+    for needed in ["model.hidden", "model.activation", "model.weight_init.kind", "model.dropout",
+                   "optimizer.kind", "optimizer.learning_rate", "training.batch_size",
+                   "training.epochs", "training.seed", "dataset", "backend"]:
         if needed not in hparams:
             problems.append(f"hparam {needed} missing")
-    if hparams["seed"].number_value != report["seed"] or hparams["backend"].string_value != report["backend"]:
+    if hparams["training.seed"].number_value != report["seed"] or hparams["backend"].string_value != report["backend"]:
         problems.append("hparams seed/backend differ from report.json")
     end = plugin_data("_hparams_/session_end_info").session_end_info
     status = api_pb2.Status.Name(end.status)

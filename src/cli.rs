@@ -8,10 +8,11 @@ use anyhow::{Context, Result};
 use clap::builder::{PossibleValuesParser, TypedValueParser};
 use clap::{Args, Parser, Subcommand};
 use lab10_data::{DatasetSpec, FASHION_MNIST, KNOWN, MNIST, Places};
-use lab10_runs::{
+use lab10_experiment::{
     BackendKind, Compute, DataOptions, ExperimentCatalog, Overrides, Provenance, RemoteTarget,
-    RunDir, RunTargets, Stop, WorkerUrl, read_token_file,
+    RunTargets, Stop, WorkerUrl, read_token_file,
 };
+use lab10_runs::RunDir;
 use lab10_train::TrainOptions;
 
 use crate::printer::Printer;
@@ -283,7 +284,7 @@ impl TrackingArgs {
     /// `--mlflow URI` (an error later if it is not a server lab10 can log to), else
     /// `MLFLOW_TRACKING_URI` when it names an http(s) server: a value for MLflow's own local
     /// stores (`file:`, `sqlite:`, `databricks`) leaves tracking off, with a note.
-    pub fn mlflow(&self) -> Option<lab10_runs::mlflow::Mlflow> {
+    pub fn mlflow(&self) -> Option<lab10_track::mlflow::Mlflow> {
         let uri = match &self.mlflow {
             Some(uri) => uri.clone(),
             None => {
@@ -291,7 +292,7 @@ impl TrackingArgs {
                 if uri.is_empty() {
                     return None;
                 }
-                if !(uri.starts_with("http://") || uri.starts_with("https://")) {
+                if !lab10_track::mlflow::is_http(&uri) {
                     eprintln!(
                         "note: MLFLOW_TRACKING_URI={uri} is not a tracking server lab10 can log \
                          to (http://HOST:PORT), so this run is not logged to MLflow"
@@ -301,7 +302,7 @@ impl TrackingArgs {
                 uri
             }
         };
-        Some(lab10_runs::mlflow::Mlflow {
+        Some(lab10_track::mlflow::Mlflow {
             uri,
             experiment: self.mlflow_experiment.clone(),
             parent: self.mlflow_parent.clone(),

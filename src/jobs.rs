@@ -17,8 +17,9 @@ use std::thread::JoinHandle;
 use std::time::Duration;
 
 use anyhow::{Context, Result};
-use lab10_runs::mlflow::Mlflow;
-use lab10_runs::{BackendKind, Error, Stop, StopReason};
+use lab10_experiment::{BackendKind, Stop};
+use lab10_runs::{Error, StopReason};
+use lab10_track::mlflow::Mlflow;
 use lab10_train::{Event, Jobs, MemberProcess, StudyMember};
 
 use crate::cli::Global;
@@ -102,18 +103,13 @@ impl ChildProcess {
         let file = write_member_file(self.files.path(), index, &member.experiment)?;
         let mut command = Command::new(&self.command.exe);
         // The member's MLflow run, nested under the study's: MLflow's own variables.
-        for (var, value) in [
-            ("MLFLOW_TRACKING_URI", mlflow.map(|m| &m.uri)),
-            (
-                "MLFLOW_EXPERIMENT_NAME",
-                mlflow.and_then(|m| m.experiment.as_ref()),
-            ),
-            (
-                "LAB10_MLFLOW_PARENT_RUN_ID",
-                mlflow.and_then(|m| m.parent.as_ref()),
-            ),
-        ] {
-            match value {
+        let untracked = Mlflow {
+            uri: String::new(),
+            experiment: None,
+            parent: None,
+        };
+        for (var, value) in mlflow.unwrap_or(&untracked).env() {
+            match value.filter(|_| mlflow.is_some()) {
                 Some(value) => command.env(var, value),
                 None => command.env_remove(var),
             };

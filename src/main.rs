@@ -18,7 +18,7 @@ use std::process::ExitCode;
 
 use anyhow::Result;
 use clap::Parser;
-use lab10_runs::Stop;
+use lab10_experiment::Stop;
 
 use cli::{Cli, Command, MlflowCommand};
 
@@ -39,7 +39,7 @@ fn main() -> ExitCode {
         eprintln!("error: {e:#}");
         return ExitCode::FAILURE;
     }
-    match lab10_runs::on_compute_pool(|| run(cli, stop)) {
+    match lab10_experiment::on_compute_pool(|| run(cli, stop)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => match e.downcast_ref::<lab10_runs::Error>() {
             Some(lab10_runs::Error::Stopped { reason, message }) => {

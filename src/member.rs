@@ -7,7 +7,7 @@ use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
-use lab10_runs::{BackendKind, Experiment};
+use lab10_experiment::{BackendKind, Experiment};
 
 use crate::cli::Global;
 

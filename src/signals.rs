@@ -6,7 +6,8 @@
 use std::io::{IsTerminal, Write};
 
 use anyhow::{Context, Result};
-use lab10_runs::{Stop, StopReason};
+use lab10_experiment::Stop;
+use lab10_runs::StopReason;
 use signal_hook::consts::{SIGINT, SIGTERM, SIGUSR1};
 use signal_hook::iterator::Signals;
 

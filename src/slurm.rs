@@ -9,8 +9,9 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use anyhow::{Context, Result, bail};
-use lab10_runs::mlflow::Mlflow;
-use lab10_runs::{BackendKind, Experiment, Overrides, StopReason, utc_stamp};
+use lab10_experiment::{BackendKind, Experiment, Overrides};
+use lab10_runs::{StopReason, utc_stamp};
+use lab10_track::mlflow::Mlflow;
 use lab10_train::{StudyMember, find_completed_run};
 
 use crate::cli::{Global, SlurmArgs};
@@ -195,25 +196,13 @@ const MEMBER_VAR: &str = "$member";
 
 /// MLflow's variables for the job's scripts: the server, the experiment and the parent run.
 fn tracking_env(mlflow: &Mlflow) -> Vec<(&'static str, String)> {
-    let mut env = vec![("MLFLOW_TRACKING_URI", mlflow.uri.clone())];
-    env.extend(
-        mlflow
-            .experiment
-            .clone()
-            .map(|e| ("MLFLOW_EXPERIMENT_NAME", e)),
-    );
-    env.extend(
-        mlflow
-            .parent
-            .clone()
-            .map(|p| ("LAB10_MLFLOW_PARENT_RUN_ID", p)),
-    );
-    env
+    let env = mlflow.env().into_iter();
+    env.filter_map(|(var, value)| Some((var, value?))).collect()
 }
 
 /// A submission that failed leaves its MLflow parent run FAILED (best effort: the error that
 /// stopped the submission is the one to report).
-fn fail_parent(parent: Option<&lab10_runs::mlflow::TrackedRun>) {
+fn fail_parent(parent: Option<&lab10_track::mlflow::TrackedRun>) {
     if let Some(parent) = parent {
         let _ = parent.end_now("FAILED");
     }

@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 
 use burn::prelude::*;
 use common::{command, ok_stdout, repo, run_folder};
-use lab10_runs::{BackendKind, ExperimentCatalog};
+use lab10_experiment::{BackendKind, ExperimentCatalog};
 
 fn lab10(args: &[&str]) -> String {
     ok_stdout(command(repo(), args).output().unwrap())

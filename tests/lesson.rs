@@ -8,9 +8,10 @@ use std::path::{Path, PathBuf};
 use burn::optim::GradientsParams;
 use burn::prelude::*;
 use common::{command, data_dir, events, json, ok_stdout, refused, repo, run_folder, table_row};
-use lab10_data::{Mnist, MnistDataset, PixelScale, Split};
+use lab10_data::{Mnist, Split};
+use lab10_experiment::{BackendKind, OptimizerConfig, evaluate};
 use lab10_models::{ActivationKind, Init, MlpConfig};
-use lab10_runs::{BackendKind, OptimizerConfig, evaluate};
+use lab10_models::{MnistDataset, PixelScale};
 use lab10_train::{average, probabilities, score};
 use serde_json::Value;
 

@@ -1,8 +1,8 @@
 //! The lab models as Burn modules: parameter counts, initialiser statistics, dropout.
 
 use burn::prelude::*;
+use lab10_experiment::{BackendKind, ExperimentCatalog};
 use lab10_models::{ActivationKind, Init, Mlp, MlpConfig};
-use lab10_runs::{BackendKind, ExperimentCatalog};
 
 fn device() -> Device {
     BackendKind::Flex.device().unwrap()

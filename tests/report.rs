@@ -5,9 +5,9 @@ mod common;
 use std::path::{Path, PathBuf};
 
 use common::{command, ok_stdout, repo, table_row};
+use lab10_experiment::BackendKind;
+use lab10_experiment::DataOptions;
 use lab10_report::{ConfusionMatrix, RunData};
-use lab10_runs::BackendKind;
-use lab10_runs::DataOptions;
 use serde_json::Value;
 
 fn lab10(args: &[&str]) -> String {

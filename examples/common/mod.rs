@@ -9,9 +9,10 @@ use burn::data::dataloader::batcher::Batcher;
 use burn::data::dataset::Dataset;
 use burn::optim::ModuleOptimizer;
 use burn::prelude::Device;
-use lab10_data::{Mnist, MnistBatch, MnistBatcher, MnistDataset, Split};
+use lab10_data::{Mnist, Split};
+use lab10_experiment::{BackendKind, Experiment, ExperimentCatalog};
 use lab10_models::Mlp;
-use lab10_runs::{BackendKind, Experiment, ExperimentCatalog};
+use lab10_models::{MnistBatch, MnistBatcher, MnistDataset};
 
 // The CLI's allocator, so that the phases cost what they cost in `lab10 train`.
 #[global_allocator]

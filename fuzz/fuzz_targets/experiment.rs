@@ -4,7 +4,7 @@
 
 use std::path::Path;
 
-use lab10_runs::Experiment;
+use lab10_experiment::Experiment;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

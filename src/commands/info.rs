@@ -2,9 +2,9 @@
 
 use anyhow::Result;
 use lab10_data::KNOWN;
+use lab10_experiment::BackendKind;
 use lab10_models::ModelSummary;
 use lab10_models::summary::thousands;
-use lab10_runs::BackendKind;
 use lab10_train::{experiments_by_topic, get_group, group_names};
 
 use crate::cli::{Global, SummaryArgs};
@@ -107,7 +107,7 @@ pub fn backends() -> Result<()> {
         println!(
             "{:<8} not compiled in (rebuild with --features {})",
             "remote",
-            lab10_runs::REMOTE_FEATURE
+            lab10_experiment::REMOTE_FEATURE
         );
     }
     Ok(())

@@ -4,7 +4,9 @@
 use std::path::Path;
 
 use anyhow::{Context, Result};
-use lab10_runs::{BackendKind, Compute, OnnxFacts, RunDir, SavedModel};
+use lab10_exchange::OnnxFacts;
+use lab10_experiment::{BackendKind, Compute, SavedModel};
+use lab10_runs::RunDir;
 
 use crate::cli::{ExportArgs, ExportFormat, Global, ImportArgs};
 
@@ -33,7 +35,7 @@ pub fn export(g: &Global, args: ExportArgs) -> Result<()> {
     });
     let model = saved.load(&device)?;
     if format == ExportFormat::Onnx {
-        let (weights, _) = lab10_runs::read_checked(&saved.path)?;
+        let weights = lab10_runs::read_checked(&saved.path)?;
         let facts = OnnxFacts {
             producer_version: env!("CARGO_PKG_VERSION").into(),
             commit: g.provenance().build_commit,
@@ -43,21 +45,21 @@ pub fn export(g: &Global, args: ExportArgs) -> Result<()> {
                 .map(|r| r.test_accuracy),
             weights_sha256: lab10_data::idx::sha256_hex(&weights),
         };
-        let nodes = lab10_runs::export_onnx(&model, &saved.experiment, &facts, &out, force)?;
+        let nodes = lab10_exchange::export_onnx(&model, &saved.experiment, &facts, &out, force)?;
         println!(
             "wrote {} (ONNX, opset {}: input '{}' float32 [batch, {}] raw pixels 0-255; \
              outputs '{}' and '{}' [batch, {}]; {nodes} nodes)",
             out.display(),
-            lab10_runs::onnx::OPSET,
-            lab10_runs::onnx::INPUT,
+            lab10_exchange::onnx::OPSET,
+            lab10_exchange::onnx::INPUT,
             saved.experiment.model.inputs,
-            lab10_runs::onnx::LOGITS,
-            lab10_runs::onnx::PROBABILITIES,
+            lab10_exchange::onnx::LOGITS,
+            lab10_exchange::onnx::PROBABILITIES,
             saved.experiment.model.classes,
         );
         return Ok(());
     }
-    let architecture = lab10_runs::export(
+    let architecture = lab10_exchange::export(
         &model,
         &saved.experiment,
         run.map(|r| r.path.display().to_string()),
@@ -109,7 +111,7 @@ fn export_format(out: Option<&Path>, format: Option<ExportFormat>) -> Result<Exp
 pub fn import(g: &Global, args: ImportArgs) -> Result<()> {
     let ImportArgs { file, experiment } = args;
     let experiment = g.catalog().get(&experiment)?;
-    let (run, report) = lab10_runs::import_run(
+    let (run, report) = lab10_exchange::import_run(
         &file,
         &experiment,
         &Compute::from(g.backend()?),

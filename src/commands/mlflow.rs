@@ -1,9 +1,9 @@
 //! `lab10 mlflow sync`: runs sent to an MLflow tracking server after the fact, each completed
-//! to what the server lacks (lab10-runs' `mlflow` module reconciles, so nothing is sent twice).
+//! to what the server lacks (lab10-track's `mlflow` module reconciles, so nothing is sent twice).
 
 use anyhow::{Result, bail};
-use lab10_runs::mlflow::Mlflow;
 use lab10_runs::{Health, RunDir, health};
+use lab10_track::mlflow::{Mlflow, MlflowError};
 
 use crate::cli::{Global, SyncArgs};
 
@@ -23,9 +23,12 @@ pub fn mlflow_sync(g: &Global, args: SyncArgs) -> Result<()> {
                 "not sent: {} is damaged ({detail})",
                 file.display()
             )),
-            _ => match RunDir::open(path).and_then(|run| mlflow.sync(&run)) {
+            _ => match RunDir::open(path)
+                .map_err(MlflowError::from)
+                .and_then(|run| mlflow.sync(&run))
+            {
                 // Still training (its lock is held): left alone, sent by a later sync.
-                Err(lab10_runs::Error::Locked { .. }) => {
+                Err(MlflowError::Run(lab10_runs::Error::Locked { .. })) => {
                     println!("{}: skipped, still training", path.display());
                     continue;
                 }

@@ -1,7 +1,7 @@
 //! `lab10 eval` and `lab10 predict`: a saved model on the test set.
 
 use anyhow::{Context, Result};
-use lab10_runs::{SavedModel, draw_digit, sample_predictions};
+use lab10_experiment::{SavedModel, draw_digit, sample_predictions};
 
 use crate::cli::{EvalArgs, Global, PredictArgs};
 

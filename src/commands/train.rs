@@ -1,7 +1,8 @@
 //! `lab10 train` (one experiment, a resumed run, or a --group) and `lab10 ensemble`.
 
 use anyhow::Result;
-use lab10_runs::{Experiment, Overrides, RunDir, SavedModel, Stop, dataset_root};
+use lab10_experiment::{Experiment, Overrides, SavedModel, Stop};
+use lab10_runs::{RunDir, dataset_root};
 use lab10_train::{
     EnsembleOptions, GroupOptions, Jobs, StudyMode, ensemble_members, find_completed_run,
     find_unfinished_run, get_group, group_members, run_ensemble, run_group,
@@ -204,7 +205,7 @@ fn study_compute(
     remote: &RemoteArgs,
     json: bool,
     stop: &Stop,
-) -> Result<(lab10_runs::Compute, Option<Jobs>)> {
+) -> Result<(lab10_experiment::Compute, Option<Jobs>)> {
     match study.jobs {
         Some(n) => {
             if remote.token_file.is_some() {

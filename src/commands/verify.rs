@@ -5,7 +5,8 @@
 use std::path::Path;
 
 use anyhow::{Result, bail};
-use lab10_runs::{Health, Manifest, RunDir, SavedModel, health};
+use lab10_experiment::SavedModel;
+use lab10_runs::{Health, Manifest, RunDir, health};
 
 use crate::cli::{Global, RemoteArgs, VerifyArgs};
 

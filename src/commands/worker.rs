@@ -2,7 +2,7 @@
 //! remote server.
 
 use anyhow::Result;
-use lab10_runs::{Access, Worker, new_token, read_token_file};
+use lab10_experiment::{Access, Worker, new_token, read_token_file};
 
 use crate::cli::{Global, WorkerArgs};
 

@@ -1,12 +1,12 @@
 //! How burn-train's learner drives an [`Mlp`]: one cross-entropy step per batch.
 
+use crate::batcher::MnistBatch;
 use burn::nn::loss::CrossEntropyLossConfig;
 use burn::optim::GradientsParams;
 use burn::prelude::*;
 use burn::tensor::ExecutionError;
 use burn::train::metric::{AccuracyInput, Adaptor, ItemLazy, LossInput};
 use burn::train::{ClassificationOutput, InferenceStep, TrainOutput, TrainStep};
-use lab10_data::MnistBatch;
 
 use crate::mlp::Mlp;
 

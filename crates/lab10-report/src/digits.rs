@@ -27,7 +27,7 @@ impl DigitGrid {
     /// `lab10 predict`'s samples as a grid.
     pub fn from_predictions(
         title: String,
-        predictions: &[lab10_runs::Prediction],
+        predictions: &[lab10_experiment::Prediction],
         classes: [&'static str; 10],
     ) -> Self {
         Self {

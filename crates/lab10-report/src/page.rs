@@ -3,9 +3,10 @@
 use std::path::{Path, PathBuf};
 
 use base64::Engine;
-use lab10_data::MnistDataset;
 use lab10_data::atomic::write_atomically;
-use lab10_runs::{Error, Evaluation};
+use lab10_experiment::Evaluation;
+use lab10_models::MnistDataset;
+use lab10_runs::Error;
 
 use crate::charts::{Curves, Metric, Series};
 use crate::confusion::{ConfusionMatrix, Heatmap};
@@ -28,7 +29,7 @@ pub fn table_row(r: &RunData, label: &str) -> Vec<String> {
         format!("{:.4}", rep.test_loss),
         format!("{:.2}", rep.test_accuracy),
         format!("{:.2}", rep.mean_epoch_seconds),
-        lab10_runs::reference_for(&r.dataset, r.report.reference.as_deref())
+        lab10_experiment::reference_for(&r.dataset, r.report.reference.as_deref())
             .unwrap_or_else(|| "-".into()),
     ]
 }

@@ -4,9 +4,10 @@
 use std::path::Path;
 
 use burn::prelude::Device;
-use lab10_data::MnistDataset;
-use lab10_runs::DataOptions;
-use lab10_runs::{EpochRecord, Error, Evaluation, Report, RunDir, SavedModel, metrics};
+use lab10_experiment::DataOptions;
+use lab10_experiment::{Evaluation, SavedModel};
+use lab10_models::MnistDataset;
+use lab10_runs::{EpochRecord, Error, Report, RunDir, metrics};
 
 pub struct RunData {
     pub run: RunDir,

@@ -53,6 +53,13 @@ pub enum Error {
     #[error("{path}: {message}")]
     Checkpoint { path: PathBuf, message: String },
 
+    /// A file in a run folder that its SHA256SUMS does not list: not part of the run.
+    #[error(
+        "{path}: not part of the run: SHA256SUMS does not list it (the run was stopped between \
+         writing it and recording it); `lab10 verify` says what the run holds"
+    )]
+    Unrecorded { path: PathBuf },
+
     /// A file that does not match its folder's manifest (`SHA256SUMS`), or that it lacks.
     #[error(
         "{path} is damaged: {message}. Nothing was computed from it. `lab10 verify` checks the \

@@ -5,8 +5,9 @@ use std::path::PathBuf;
 
 use burn::prelude::*;
 use lab10_data::{IMAGE_PIXELS, Mnist};
+use lab10_experiment::{DataOptions, SavedModel};
 use lab10_models::Mlp;
-use lab10_runs::{DataOptions, RunDir, SavedModel};
+use lab10_runs::RunDir;
 use serde::Serialize;
 
 /// One loaded run.

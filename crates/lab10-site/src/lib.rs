@@ -19,8 +19,9 @@ pub mod page;
 use std::path::{Path, PathBuf};
 
 use burn::prelude::Device;
+use lab10_experiment::{DataOptions, SavedModel};
 use lab10_report::RunData;
-use lab10_runs::{DataOptions, Error, SavedModel};
+use lab10_runs::Error;
 
 pub use manifest::{Digits, MANIFEST, Manifest, SiteModel};
 
@@ -90,7 +91,7 @@ pub fn write_site(
     for (run, saved) in runs.iter().zip(&saved) {
         let key = run.key(disambiguate);
         let weights = format!("models/{key}/model.bpk");
-        let (bytes, _) = lab10_runs::read_checked(&saved.path)?;
+        let bytes = lab10_runs::read_checked(&saved.path)?;
         put(root, &weights, &bytes)?;
         let experiment = saved.experiment.to_toml();
         put(

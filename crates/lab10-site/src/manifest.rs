@@ -1,9 +1,9 @@
 //! `site.json`: what the page's script reads to load the models and the test digits. The
 //! page's own text (names, accuracies, the lesson's table) is in index.html already.
 
+use lab10_experiment::SavedModel;
 use lab10_models::MlpConfig;
 use lab10_report::RunData;
-use lab10_runs::SavedModel;
 use serde::{Deserialize, Serialize};
 
 /// The manifest's file name; a folder with one is a site `lab10 site` wrote.

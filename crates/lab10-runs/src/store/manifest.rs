@@ -43,7 +43,7 @@ impl Manifest {
     }
 
     /// Lines `<64 hex digits>  <file>` (or ` *<file>`, binary mode), as `sha256sum` writes.
-    pub(crate) fn parse(bytes: &[u8]) -> Result<Self, String> {
+    pub fn parse(bytes: &[u8]) -> Result<Self, String> {
         let text =
             std::str::from_utf8(bytes).map_err(|_| "the manifest is not text".to_string())?;
         let mut entries = BTreeMap::new();
@@ -79,13 +79,7 @@ impl Manifest {
     pub fn check(&self, dir: &Path, name: &str, bytes: &[u8]) -> Result<()> {
         let path = dir.join(name);
         let Some(want) = self.entries.get(name) else {
-            return Err(Error::Checkpoint {
-                path,
-                message: format!(
-                    "not part of the run: {MANIFEST_FILE} does not list it (the run was stopped \
-                     between writing it and recording it); `lab10 verify` says what the run holds"
-                ),
-            });
+            return Err(Error::Unrecorded { path });
         };
         let found = sha256_hex(bytes);
         if &found == want {
@@ -201,29 +195,20 @@ pub fn unverified_note(path: &Path) -> Option<String> {
     })
 }
 
-/// What is known of a file's bytes after [`read_checked`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Trust {
-    /// They match the manifest of their folder.
-    Verified,
-    /// No folder above has a manifest (a run of an earlier lab10, a file outside any run).
-    Unverified,
-}
-
 /// The bytes of `path`, checked against the manifest of the folder it belongs to: an error
 /// naming the file when they do not match, when the manifest does not list the file, or when
 /// it lists a file that is gone.
-pub fn read_checked(path: &Path) -> Result<(Vec<u8>, Trust)> {
+pub fn read_checked(path: &Path) -> Result<Vec<u8>> {
     let owner = owner(path);
     let read = std::fs::read(path);
     let Some((dir, name)) = owner else {
-        return Ok((read.map_err(|e| Error::read(path, e))?, Trust::Unverified));
+        return read.map_err(|e| Error::read(path, e));
     };
     let manifest = Manifest::read(&dir)?.unwrap_or_default();
     match read {
         Ok(bytes) => {
             manifest.check(&dir, &name, &bytes)?;
-            Ok((bytes, Trust::Verified))
+            Ok(bytes)
         }
         Err(e)
             if e.kind() == std::io::ErrorKind::NotFound && manifest.entries.contains_key(&name) =>
@@ -245,8 +230,8 @@ pub fn read_if_recorded(path: &Path) -> Result<Option<Vec<u8>>> {
         return Ok(None);
     }
     match read_checked(path) {
-        Ok((bytes, _)) => Ok(Some(bytes)),
-        Err(Error::Checkpoint { .. }) => Ok(None),
+        Ok(bytes) => Ok(Some(bytes)),
+        Err(Error::Unrecorded { .. }) => Ok(None),
         Err(e) => Err(e),
     }
 }
@@ -271,7 +256,7 @@ mod tests {
         );
         assert_eq!(
             read_checked(&d.join("checkpoint/model-1.bpk")).unwrap(),
-            (b"weights".to_vec(), Trust::Verified)
+            b"weights".to_vec()
         );
         std::fs::write(d.join("a.json"), b"{ }").unwrap();
         let err = read_checked(&d.join("a.json")).unwrap_err().to_string();
@@ -291,9 +276,6 @@ mod tests {
         assert!(err.contains("line 1"), "{err}");
         let outside = tempfile::tempdir().unwrap();
         std::fs::write(outside.path().join("m.bpk"), b"x").unwrap();
-        assert_eq!(
-            read_checked(&outside.path().join("m.bpk")).unwrap().1,
-            Trust::Unverified
-        );
+        assert_eq!(read_checked(&outside.path().join("m.bpk")).unwrap(), b"x");
     }
 }

@@ -113,6 +113,15 @@ pub fn read_pretrain(run: &RunDir) -> Result<Vec<PretrainRecord>> {
         })
 }
 
+/// The split the per-epoch evaluation runs on: "test" (the lesson's way), or "valid" for a
+/// `holdout` of the training images.
+pub fn valid_label(holdout: usize) -> &'static str {
+    match holdout {
+        0 => "test",
+        _ => "valid",
+    }
+}
+
 pub const CSV_FILE: &str = "metrics.csv";
 pub const JSON_FILE: &str = "metrics.json";
 
@@ -133,6 +142,15 @@ pub fn write(run: &RunDir, records: &[EpochRecord]) -> Result<()> {
             run.write(&snapshot_file(epoch), &json)
         }
         None => Ok(()),
+    }
+}
+
+/// The metrics files as a sink of the run's records.
+pub struct MetricsFiles;
+
+impl crate::RunSink for MetricsFiles {
+    fn epoch(&mut self, run: &RunDir, records: &[EpochRecord]) -> Result<()> {
+        write(run, records)
     }
 }
 
@@ -172,7 +190,7 @@ pub fn read_at_checkpoint(run: &RunDir, epoch: usize) -> Result<Vec<EpochRecord>
 
 fn read_file(path: &Path) -> Result<Vec<EpochRecord>> {
     match read_checked(path) {
-        Ok((bytes, _)) => serde_json::from_slice(&bytes).map_err(|e| Error::Checkpoint {
+        Ok(bytes) => serde_json::from_slice(&bytes).map_err(|e| Error::Checkpoint {
             path: path.to_path_buf(),
             message: format!("unreadable metrics ({e})"),
         }),

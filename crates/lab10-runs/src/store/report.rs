@@ -3,11 +3,19 @@
 use lab10_data::DataRecord;
 use serde::{Deserialize, Deserializer, Serialize};
 
-use crate::evaluate::ClassAccuracy;
-
 /// How a run ended. In report.json a string: `"completed"`, `"interrupted"` (stopped on
 /// request: see `interruption`), or `"diverged: ..."` with what happened and which model the
 /// numbers describe.
+/// One class's test accuracy.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ClassAccuracy {
+    pub digit: usize,
+    pub correct: usize,
+    pub total: usize,
+    /// Percent.
+    pub accuracy: f64,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(into = "String", try_from = "String")]
 pub enum RunStatus {

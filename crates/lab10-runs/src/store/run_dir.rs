@@ -10,7 +10,6 @@ use std::path::{Path, PathBuf};
 
 use lab10_data::atomic::write_atomically;
 
-use crate::config::experiment::Experiment;
 use crate::error::{Error, Result};
 use crate::store::manifest::{MANIFEST_FILE, Manifest, read_checked};
 use crate::store::report::Report;
@@ -18,12 +17,6 @@ use crate::store::report::Report;
 pub const EXPERIMENT_FILE: &str = "experiment.toml";
 pub const MODEL_FILE: &str = "model.bpk";
 pub const REPORT_FILE: &str = "report.json";
-/// Which MLflow runs the run is, per tracking server (written by the `mlflow` module).
-pub const MLFLOW_FILE: &str = "mlflow.json";
-/// A finished run's pictures of its test results: the confusion matrix, the most confident
-/// mistakes (drawn by the caller's [`crate::DrawPictures`], written when the run finishes).
-pub const CONFUSION_PNG: &str = "confusion.png";
-pub const MISCLASSIFIED_PNG: &str = "misclassified.png";
 /// RBM pre-training's reconstruction error per layer and epoch (written before training).
 pub const PRETRAIN_FILE: &str = "pretrain.csv";
 pub const CHECKPOINT_DIR: &str = "checkpoint";
@@ -55,17 +48,17 @@ pub struct RunDir {
 }
 
 impl RunDir {
-    /// Starts a run of `experiment` (its resolved copy): a fresh folder
-    /// `<root>/<experiment>/<UTC time>-<label>` (a trained run's label is `<backend>-s<seed>`,
-    /// an imported one's `import`), locked by this process, with `experiment.toml` written.
+    /// Starts a run of the experiment `name` whose resolved settings are `toml`: a fresh folder
+    /// `<root>/<name>/<UTC time>-<label>` (a trained run's label is `<backend>-s<seed>`, an
+    /// imported one's `import`), locked by this process, with `experiment.toml` written.
     /// Creation is atomic, so two runs started in the same second get distinct folders (`-2`,
     /// `-3`, ...).
-    pub fn start(root: &Path, experiment: &Experiment, label: &str) -> Result<(Self, RunLock)> {
+    pub fn start(root: &Path, name: &str, toml: &str, label: &str) -> Result<(Self, RunLock)> {
         let stamp = crate::store::report::utc_stamp();
-        let path = create_unique_dir(&root.join(&experiment.name), &format!("{stamp}-{label}"))?;
+        let path = create_unique_dir(&root.join(name), &format!("{stamp}-{label}"))?;
         let run = Self { path };
         let lock = run.lock()?;
-        run.write(EXPERIMENT_FILE, experiment.to_toml().as_bytes())?;
+        run.write(EXPERIMENT_FILE, toml.as_bytes())?;
         Ok((run, lock))
     }
 
@@ -142,11 +135,20 @@ impl RunDir {
     /// so has one that stopped or diverged; a run killed before its end has none.
     pub fn report(&self) -> Result<Report> {
         let path = self.file(REPORT_FILE);
-        let (bytes, _) = read_checked(&path)?;
+        let bytes = read_checked(&path)?;
         serde_json::from_slice(&bytes).map_err(|e| Error::Checkpoint {
             path,
             message: format!("unreadable report ({e}); was the run finished?"),
         })
+    }
+
+    /// Writes `report` as the run's `report.json`, after recording every file written along
+    /// the way (metrics, Burn's logs, pictures): the report, recorded last, makes the run
+    /// finished.
+    pub fn write_report(&self, report: &Report) -> Result<()> {
+        self.record_unlisted(&[REPORT_FILE])?;
+        let bytes = serde_json::to_vec_pretty(report).expect("report serialises");
+        self.write(REPORT_FILE, &bytes)
     }
 
     /// The newest run in `experiment_dir` that finished (`latest` may be a run that diverged
@@ -159,31 +161,20 @@ impl RunDir {
     }
 
     /// Makes a run to be resumed unfinished again: its manifest keeps the experiment, the
-    /// checkpoints, the pre-training log and its MLflow runs, and forgets the files the resumed run rewrites (metrics, model, report,
-    /// Burn's logs), which are recorded anew when it finishes.
-    pub fn reopen(&self) -> Result<()> {
+    /// checkpoints, the pre-training log and the files named in `keep`, and forgets the files
+    /// the resumed run rewrites (metrics, model, report, Burn's logs), which are recorded anew
+    /// when it finishes.
+    pub fn reopen(&self, keep: &[&str]) -> Result<()> {
         let Some(manifest) = self.manifest()? else {
             return Ok(());
         };
         let rewritten = manifest.entries.keys().filter(|name| {
             *name != EXPERIMENT_FILE
-                && *name != MLFLOW_FILE
                 && *name != PRETRAIN_FILE
+                && !keep.contains(&name.as_str())
                 && !name.starts_with(&format!("{CHECKPOINT_DIR}/"))
         });
-        Manifest::update(&self.path, rewritten.map(|n| (n.as_str(), None)))?;
-        // The pictures describe the model the run ended with before: drawn again if it ends
-        // with one now.
-        for picture in [CONFUSION_PNG, MISCLASSIFIED_PNG] {
-            let path = self.file(picture);
-            match std::fs::remove_file(&path) {
-                Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
-                    return Err(Error::write(&path, e));
-                }
-                _ => {}
-            }
-        }
-        Ok(())
+        Manifest::update(&self.path, rewritten.map(|n| (n.as_str(), None)))
     }
 
     /// Records in the manifest every file of the run it does not list yet, but `except`.
@@ -205,15 +196,14 @@ impl RunDir {
         )
     }
 
-    /// The run's resolved experiment (`experiment.toml`), checked against the manifest.
-    pub fn experiment(&self) -> Result<Experiment> {
+    /// The run's resolved experiment file (`experiment.toml`), checked against the manifest.
+    pub fn experiment_toml(&self) -> Result<String> {
         let path = self.file(EXPERIMENT_FILE);
-        let (bytes, _) = read_checked(&path)?;
-        let text = String::from_utf8(bytes).map_err(|_| Error::ExperimentFile {
-            path: path.clone(),
+        let bytes = read_checked(&path)?;
+        String::from_utf8(bytes).map_err(|_| Error::ExperimentFile {
+            path,
             message: "not UTF-8 text".into(),
-        })?;
-        Experiment::parse(&text, "experiment", &path)
+        })
     }
 
     /// The run's manifest; `None` for a run written by an earlier lab10.

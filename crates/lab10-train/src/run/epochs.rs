@@ -1,8 +1,8 @@
 //! Where a run's per-epoch numbers come from: Burn's own hooks. [`EpochLogger`] is the
 //! learner's `MetricLogger` (registered with `SupervisedTraining::with_metric_logger`): the one
 //! place where "a metric was measured" is seen. It turns burn-train's metric updates into one
-//! [`EpochRecord`] per epoch and hands it to the run's [`History`] (`metrics.csv` /
-//! `metrics.json`, the TensorBoard event file, the MLflow run) and to the caller's [`Progress`] (the lines, JSON and whatever comes next).
+//! [`EpochRecord`] per epoch and hands it to the run's [`History`], which hands it to every
+//! sink (the progress events, `metrics.csv` / `metrics.json`, TensorBoard, MLflow).
 //! [`EpochClock`] is the learner's progress logger: how far training got ([`Position`]), how
 //! long each epoch took, and, under Burn's TUI, Ctrl-C kept a signal.
 
@@ -14,12 +14,11 @@ use burn::train::Interrupter;
 use burn::train::logger::{MetricLogger, TrainingProgressLogger};
 use burn::train::metric::store::{EpochSummary, MetricsUpdate, Split};
 use burn::train::metric::{MetricDefinition, MetricId, NumericEntry};
-use lab10_runs::{Board, EpochRecord, Result, RunDir, metrics};
+use lab10_runs::{EpochRecord, Error, Report, Result, RunDir, RunSink};
 
 use super::divergence::Divergence;
 use super::gradient_norms;
 use super::progress::{Event, Progress};
-use super::tracking::Tracker;
 
 /// How far training got: the epoch in progress (1-based) and the images of it trained on.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -31,51 +30,63 @@ pub(crate) struct Position {
     pub first_step_at: Option<Instant>,
 }
 
-/// The epochs a run has finished, written to the run folder after each one.
+/// The epochs a run has finished, and the sinks each is handed to as it ends (`sinks` in
+/// `run/mod.rs`: the progress events, the metrics files, TensorBoard, MLflow).
 #[derive(Clone)]
 pub(crate) struct History {
     records: Arc<Mutex<Vec<EpochRecord>>>,
     run: RunDir,
-    /// The run's TensorBoard event file, rewritten with the metrics.
-    board: Board,
-    /// The run's MLflow run, if any: sent the epochs it lacks.
-    tracker: Tracker,
+    sinks: Arc<Mutex<Vec<Box<dyn RunSink>>>>,
+    /// Where a sink's failure is told (a warning: training goes on).
+    progress: Arc<dyn Progress>,
 }
 
 impl History {
-    /// The run's records up to `last_checkpoint`, as they were when it was saved (later epochs
-    /// are redone).
-    pub fn resume(
+    /// `records`: a resumed run's epochs up to its checkpoint, as they were when it was saved
+    /// (later epochs are redone).
+    pub fn new(
         run: RunDir,
-        last_checkpoint: Option<usize>,
-        board: Board,
-        tracker: Tracker,
-    ) -> Result<Self> {
-        let records = match last_checkpoint {
-            Some(epoch) => metrics::read_at_checkpoint(&run, epoch)?,
-            None => Vec::new(),
-        };
-        Ok(Self {
+        records: Vec<EpochRecord>,
+        sinks: Vec<Box<dyn RunSink>>,
+        progress: Arc<dyn Progress>,
+    ) -> Self {
+        Self {
             records: Arc::new(Mutex::new(records)),
             run,
-            board,
-            tracker,
-        })
+            sinks: Arc::new(Mutex::new(sinks)),
+            progress,
+        }
     }
 
-    /// Adds (or replaces) an epoch's record and rewrites the metrics files.
-    fn push(&self, record: EpochRecord, progress: &dyn Progress) {
+    /// Adds (or replaces) an epoch's record and hands the records to every sink.
+    fn push(&self, record: EpochRecord) {
         let mut records = self.records.lock().expect("history lock");
         records.retain(|r| r.epoch != record.epoch);
         records.push(record);
-        let written = metrics::write(&self.run, &records)
-            .and_then(|()| self.board.write(&self.run, &records, None));
-        if let Err(e) = written {
-            progress.event(Event::Warning {
-                message: e.to_string(),
-            });
+        self.each(|sink, run| sink.epoch(run, &records));
+    }
+
+    /// The run ended with `report` (written): every sink is told.
+    pub fn end(&self, report: &Report) {
+        let records = self.records();
+        self.each(|sink, run| sink.end(run, &records, report));
+    }
+
+    /// The run ended with `error` before its report.
+    pub fn failed(&self, error: &Error) {
+        self.each(|sink, _| {
+            sink.failed(error);
+            Ok(())
+        });
+    }
+
+    fn each(&self, mut f: impl FnMut(&mut dyn RunSink, &RunDir) -> Result<()>) {
+        for sink in self.sinks.lock().expect("sinks lock").iter_mut() {
+            if let Err(e) = f(sink.as_mut(), &self.run) {
+                let message = e.to_string();
+                self.progress.event(Event::Warning { message });
+            }
         }
-        self.tracker.epochs(&records, progress);
     }
 
     pub fn records(&self) -> Vec<EpochRecord> {
@@ -88,6 +99,26 @@ impl History {
             .expect("history lock")
             .last()
             .map(|r| r.epoch)
+    }
+}
+
+/// The progress events as a sink: each epoch's record, shown.
+pub(crate) struct ProgressSink {
+    pub progress: Arc<dyn Progress>,
+    pub total_epochs: usize,
+    pub valid_label: &'static str,
+}
+
+impl RunSink for ProgressSink {
+    fn epoch(&mut self, _: &RunDir, records: &[EpochRecord]) -> Result<()> {
+        if let Some(record) = records.last() {
+            self.progress.event(Event::Epoch {
+                record: record.clone(),
+                epochs: self.total_epochs,
+                valid_label: self.valid_label.to_string(),
+            });
+        }
+        Ok(())
     }
 }
 
@@ -218,30 +249,19 @@ struct EpochValues {
 
 /// The learner's metric logger: every metric burn-train measures passes here. A training loss
 /// that is not finite stops the learner ([`Divergence`]); each epoch's final values become its
-/// [`EpochRecord`], sent to the caller's [`Progress`] and kept in the run's [`History`].
+/// [`EpochRecord`], kept in the run's [`History`], which hands it to the run's sinks.
 pub(crate) struct EpochLogger {
     names: HashMap<MetricId, String>,
     values: EpochValues,
     history: History,
     times: EpochTimes,
-    progress: Arc<dyn Progress>,
-    total_epochs: usize,
-    valid_label: &'static str,
     divergence: Divergence,
     interrupter: Interrupter,
 }
 
-/// What an [`EpochLogger`] reports to.
-pub(crate) struct EpochSinks {
-    pub history: History,
-    pub progress: Arc<dyn Progress>,
-    pub total_epochs: usize,
-    pub valid_label: &'static str,
-}
-
 impl EpochLogger {
     pub fn new(
-        sinks: EpochSinks,
+        history: History,
         times: EpochTimes,
         divergence: Divergence,
         interrupter: Interrupter,
@@ -249,11 +269,8 @@ impl EpochLogger {
         Self {
             names: HashMap::new(),
             values: EpochValues::default(),
-            history: sinks.history,
+            history,
             times,
-            progress: sinks.progress,
-            total_epochs: sinks.total_epochs,
-            valid_label: sinks.valid_label,
             divergence,
             interrupter,
         }
@@ -293,13 +310,7 @@ impl EpochLogger {
             epoch_seconds,
             gradient_norms: v.gradient_norms,
         };
-        // Shown first, then written to the metrics files (whose warning, if any, follows).
-        self.progress.event(Event::Epoch {
-            record: record.clone(),
-            epochs: self.total_epochs,
-            valid_label: self.valid_label.to_string(),
-        });
-        self.history.push(record, self.progress.as_ref());
+        self.history.push(record);
     }
 }
 

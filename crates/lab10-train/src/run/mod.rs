@@ -5,11 +5,9 @@ mod divergence;
 mod epochs;
 pub(crate) mod gradient_norms;
 mod loader;
-mod pictures;
 mod pretrain;
 mod progress;
 mod renderer;
-mod tracking;
 
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
@@ -19,24 +17,27 @@ use burn::prelude::*;
 use burn::train::logger::FileMetricLogger;
 use burn::train::metric::{AccuracyMetric, LossMetric};
 use burn::train::{Learner, SupervisedTraining};
-use lab10_data::MnistBatcher;
-use lab10_models::Mlp;
-use lab10_runs::mlflow::{Mlflow, RunFacts};
-use lab10_runs::{
-    AtomicFileCheckpointer, Board, Clock, Compute, ComputeDevice, DataOptions, EVAL_BATCH,
-    EXPERIMENT_FILE, Error, Experiment, Interruption, MODEL_FILE, Manifest, Provenance,
-    REPORT_FILE, Report, Result, RunDir, RunEnd, RunLock, RunStatus, Splits, Stop, StopReason,
-    Trained, dataset_root, load_splits, read_checked, save_model_atomically,
+use lab10_experiment::{
+    AtomicFileCheckpointer, Clock, Compute, ComputeDevice, DataOptions, EVAL_BATCH, Evaluation,
+    Experiment, Provenance, RunEnd, Splits, Stop, Trained, load_splits, save_model_atomically,
 };
+use lab10_models::Mlp;
+use lab10_models::MnistBatcher;
+use lab10_runs::{
+    EXPERIMENT_FILE, EpochRecord, Error, Interruption, MODEL_FILE, MetricsFiles, REPORT_FILE,
+    Report, Result, RunDir, RunLock, RunSink, RunStatus, StopReason, dataset_root, metrics,
+    read_checked,
+};
+use lab10_track::mlflow::{LiveRun, MLFLOW_FILE, Mlflow, RunFacts};
+use lab10_track::{Board, CONFUSION_PNG, MISCLASSIFIED_PNG, PICTURES};
 
 use divergence::Divergence;
-use epochs::{EpochClock, EpochLogger, EpochSinks, EpochTimes, History, Position};
+use epochs::{EpochClock, EpochLogger, EpochTimes, History, Position, ProgressSink};
 use gradient_norms::GradientNormMetric;
 use loader::Resumable;
 use pretrain::pretrain;
 pub use progress::{Event, Progress, Reused};
 use renderer::Quiet;
-use tracking::Tracker;
 
 #[derive(Clone)]
 pub struct TrainOptions {
@@ -74,67 +75,98 @@ pub fn train(experiment: &Experiment, opts: &TrainOptions) -> Result<TrainOutcom
     if let Some(mlflow) = opts.mlflow.as_ref().filter(|_| !nested) {
         mlflow
             .check()
-            .map_err(|e| Error::Tracking(format!("{}; nothing was trained", untracked(e))))?;
+            .map_err(|e| Error::Tracking(format!("{e}; nothing was trained")))?;
     }
     let compute = opts.compute.open()?;
     let (experiment, splits) = load_data(experiment, opts)?;
     let opened = open_run(&experiment, opts, resume_lock)?;
     announce(&experiment, opts, &compute, &opened);
-    let facts = RunFacts {
-        backend: opts.compute.name().into(),
-        commit: opts.provenance.build_commit.clone(),
+    let resumed = match opened.resumed_after {
+        Some(epoch) => metrics::read_at_checkpoint(&opened.run, epoch)?,
+        None => Vec::new(),
     };
-    let tracker = match Tracker::open(opts.mlflow.as_ref(), &opened.run, &experiment, &facts) {
-        Ok(tracker) => tracker,
-        Err(e) if nested => {
-            opts.progress.event(Event::Warning {
-                message: format!(
-                    "{e}. Training goes on without MLflow; send the run later with `lab10 mlflow \
-                     sync {}`",
-                    opened.run.path.display()
-                ),
-            });
-            Tracker::default()
-        }
-        Err(e) => return Err(e),
-    };
+    let mlflow = open_mlflow(opts, &opened.run, &resumed, nested)?;
+    let sinks = sinks(&experiment, opts, &splits, mlflow);
+    let history = History::new(
+        opened.run.clone(),
+        resumed,
+        sinks,
+        Arc::clone(&opts.progress),
+    );
     let trained = train_opened(
         &experiment,
         opts,
         &splits,
         (&opened, &compute),
-        &tracker,
+        &history,
         &clock,
     );
     if let Err(e) = &trained {
-        tracker.failed(e, opts.progress.as_ref());
+        history.failed(e);
     }
     trained
 }
 
-/// The run once its folder is open: trained, its model saved and tested, its report written
-/// (and sent to its MLflow run).
+/// The sinks of the run's records, in the order each epoch reaches them: the progress events,
+/// the metrics files, TensorBoard, and MLflow with `--mlflow`. A new tracker is registered
+/// here, and only here.
+fn sinks(
+    experiment: &Experiment,
+    opts: &TrainOptions,
+    splits: &Splits,
+    mlflow: Option<LiveRun>,
+) -> Vec<Box<dyn RunSink>> {
+    let progress = ProgressSink {
+        progress: Arc::clone(&opts.progress),
+        total_epochs: experiment.training.epochs,
+        valid_label: splits.valid_label,
+    };
+    let board = Board {
+        backend: opts.compute.name().into(),
+    };
+    let mut sinks: Vec<Box<dyn RunSink>> =
+        vec![Box::new(progress), Box::new(MetricsFiles), Box::new(board)];
+    sinks.extend(mlflow.map(|m| Box::new(m) as Box<dyn RunSink>));
+    sinks
+}
+
+/// The run's MLflow run with `--mlflow` (a resumed run's `records` sent where the server lacks
+/// them). A member of a study (nested under the study's run) trains on without it, with a
+/// warning; any other run is refused.
+fn open_mlflow(
+    opts: &TrainOptions,
+    run: &RunDir,
+    records: &[EpochRecord],
+    nested: bool,
+) -> Result<Option<LiveRun>> {
+    let Some(mlflow) = &opts.mlflow else {
+        return Ok(None);
+    };
+    let facts = RunFacts {
+        backend: opts.compute.name().into(),
+        commit: opts.provenance.build_commit.clone(),
+    };
+    match LiveRun::open(mlflow, run, &facts, records) {
+        Ok(live) => Ok(Some(live)),
+        Err(e) if nested => {
+            let message = LiveRun::goes_on_without(&e, run, &mlflow.uri).to_string();
+            opts.progress.event(Event::Warning { message });
+            Ok(None)
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// The run once its folder is open: trained, its model saved and tested, its pictures drawn,
+/// its report written and handed to the sinks.
 fn train_opened(
     experiment: &Experiment,
     opts: &TrainOptions,
     splits: &Splits,
     (opened, compute): (&OpenedRun, &ComputeDevice),
-    tracker: &Tracker,
+    history: &History,
     clock: &Clock,
 ) -> Result<TrainOutcome> {
-    let board = Board {
-        experiment: experiment.clone(),
-        backend: opts.compute.name().into(),
-        valid_label: splits.valid_label.to_string(),
-    };
-    let history = History::resume(
-        opened.run.clone(),
-        opened.resumed_after,
-        board,
-        tracker.clone(),
-    )?;
-    // A resumed run's epochs before its checkpoint, where the server lacks them.
-    tracker.epochs(&history.records(), opts.progress.as_ref());
     let model = initial_model(experiment, splits, &compute.device, opened, opts)?;
     let fitted = fit(
         experiment,
@@ -145,7 +177,7 @@ fn train_opened(
         history.clone(),
         clock,
     )?;
-    let ending = Ending::of(experiment, opts, opened, &fitted, &history);
+    let ending = Ending::of(experiment, opts, opened, &fitted, history);
     let model_path = final_model(&fitted, &ending, &opened.run)?;
     let end = RunEnd {
         run: &opened.run,
@@ -156,7 +188,6 @@ fn train_opened(
         compute,
         provenance: &opts.provenance,
         clock,
-        pictures: Some(&pictures::ReportPictures),
     };
     let trained = training_facts(
         &ending,
@@ -164,12 +195,16 @@ fn train_opened(
         splits,
         opened,
         &fitted,
-        &history,
+        history,
         clock,
     );
     // Test numbers come from the saved file, exactly as `lab10 eval` will compute them.
-    let report = end.finish_trained(model_path.as_deref(), &trained)?;
-    tracker.finish(&report, opts.progress.as_ref());
+    let (report, evaluation) = end.report_trained(model_path.as_deref(), &trained)?;
+    if let Some(evaluation) = &evaluation {
+        draw_pictures(experiment, splits, evaluation, &opened.run)?;
+    }
+    opened.run.write_report(&report)?;
+    history.end(&report);
     ending.check(&opened.run, &report)?;
     opts.progress.event(Event::Tested {
         test_loss: report.test_loss,
@@ -184,12 +219,22 @@ fn train_opened(
     })
 }
 
-/// An MLflow error's own message (without the `MLflow:` its display adds).
-fn untracked(e: Error) -> String {
-    match e {
-        Error::Tracking(message) => message,
-        other => other.to_string(),
-    }
+/// The tested model's pictures (its confusion matrix, its most confident mistakes), drawn as
+/// `lab10 report` draws them, written to the run folder for TensorBoard and MLflow.
+fn draw_pictures(
+    experiment: &Experiment,
+    splits: &Splits,
+    evaluation: &Evaluation,
+    run: &RunDir,
+) -> Result<()> {
+    let classes = lab10_data::class_names(&splits.record.name);
+    let [confusion, misclassified] =
+        lab10_report::test_pictures(&experiment.name, evaluation, &splits.test, classes)
+            .map_err(|e| Error::Training(format!("cannot draw the run's pictures: {e}")))?;
+    run.write_all(&[
+        (CONFUSION_PNG, &confusion.png),
+        (MISCLASSIFIED_PNG, &misclassified.png),
+    ])
 }
 
 /// A stop asked for before the run began (between a group's members, say) starts nothing.
@@ -251,17 +296,15 @@ fn open_run(
                     .into(),
             })?;
             refuse_if_finished(run, epoch, t.epochs)?;
-            // A run of an earlier lab10 has no manifest: its files are recorded as they are
-            // (they cannot be checked), and the resume goes on as for any run.
+            // A run of an earlier lab10 has no manifest: `lab10 verify --seal` is its way in.
             if run.manifest()?.is_none() {
-                opts.progress.event(Event::Warning {
-                    message: format!(
-                        "{} has no SHA256SUMS (written by an earlier lab10): its checkpoint is \
-                         read unverified, and its files are recorded as they are now",
-                        run.path.display()
-                    ),
-                });
-                Manifest::seal(&run.path)?;
+                return Err(Error::Invalid(format!(
+                    "{} has no SHA256SUMS (written by an earlier lab10), so its checkpoint cannot \
+                     be checked: `lab10 verify --seal {}` checks the run and records its files; \
+                     then resume it",
+                    run.path.display(),
+                    run.path.display()
+                )));
             }
             // What the resume loads must match the manifest: refused by name before any work.
             for part in ["model", "optim", "scheduler"] {
@@ -274,7 +317,11 @@ fn open_run(
                 let name = file.strip_prefix(&run.path).unwrap_or(&file);
                 run.remove(&name.to_string_lossy())?;
             }
-            run.reopen()?;
+            run.reopen(&[MLFLOW_FILE])?;
+            // The pictures describe the model the run ended with before.
+            for (_, picture) in PICTURES {
+                run.remove(picture)?;
+            }
             run.write(EXPERIMENT_FILE, experiment.to_toml().as_bytes())?;
             OpenedRun {
                 run: run.clone(),
@@ -285,7 +332,8 @@ fn open_run(
         _ => {
             let root = dataset_root(&opts.artifacts, &experiment.dataset);
             let label = format!("{}-s{}", opts.compute.name(), t.seed);
-            let (run, lock) = RunDir::start(&root, experiment, &label)?;
+            let toml = experiment.to_toml();
+            let (run, lock) = RunDir::start(&root, &experiment.name, &toml, &label)?;
             run.mark_latest()?;
             OpenedRun {
                 run,
@@ -385,17 +433,11 @@ fn fit(
     let run = &opened.run;
     let position = Arc::new(Mutex::new(Position::default()));
     let divergence = Divergence::default();
-    let sinks = EpochSinks {
-        history,
-        progress: Arc::clone(&opts.progress),
-        total_epochs: experiment.training.epochs,
-        valid_label: splits.valid_label,
-    };
     let training = with_epoch_hooks(
         supervised_training(experiment, splits, opened, device),
         opts,
         opened,
-        sinks,
+        history,
         (&position, &divergence),
     );
     let watch = opts.stop.watch(training.interrupter());
@@ -472,14 +514,14 @@ fn supervised_training(
 }
 
 /// Burn's hooks on `training`: the metric logger every epoch's numbers pass through to
-/// `sinks` (beside Burn's own file logger, which Burn reads back), the progress logger that knows where
+/// `history` and its sinks (beside Burn's own file logger, which Burn reads back), the progress logger that knows where
 /// training stands, and the renderer (Burn's TUI on a terminal, else [`Quiet`]). `watched`:
 /// where a stop's report and a divergence are kept.
 fn with_epoch_hooks(
     training: SupervisedTraining<Mlp>,
     opts: &TrainOptions,
     opened: &OpenedRun,
-    sinks: EpochSinks,
+    history: History,
     watched: (&Arc<Mutex<Position>>, &Divergence),
 ) -> SupervisedTraining<Mlp> {
     let (position, divergence) = watched;
@@ -493,7 +535,7 @@ fn with_epoch_hooks(
     training
         .with_metric_logger(FileMetricLogger::new(&opened.run.path))
         .with_metric_logger(EpochLogger::new(
-            sinks,
+            history,
             times.clone(),
             divergence.clone(),
             interrupter,

@@ -5,10 +5,12 @@
 use std::time::Instant;
 
 use burn::prelude::*;
-use lab10_data::{IMAGE_PIXELS, MnistDataset};
+use lab10_data::IMAGE_PIXELS;
+use lab10_experiment::PretrainConfig;
 use lab10_models::MlpConfig;
+use lab10_models::MnistDataset;
 use lab10_models::rbm::Rbm;
-use lab10_runs::{Error, PretrainConfig, PretrainRecord, Result, RunDir, metrics};
+use lab10_runs::{Error, PretrainRecord, Result, RunDir, metrics};
 use rand::{SeedableRng, rngs::StdRng, seq::SliceRandom};
 
 use super::progress::{Event, Progress};

@@ -6,11 +6,12 @@ use std::path::{Path, PathBuf};
 
 use burn::data::dataloader::DataLoaderBuilder;
 use burn::prelude::*;
-use lab10_data::{MnistBatcher, MnistDataset, PixelScale};
+use lab10_experiment::{EVAL_BATCH, Experiment, Overrides, load_model, load_test};
 use lab10_models::Mlp;
+use lab10_models::{MnistBatcher, MnistDataset, PixelScale};
 use lab10_runs::{
-    EVAL_BATCH, Error, Experiment, MODEL_FILE, Overrides, Result, RunDir, create_unique_dir,
-    dataset_root, load_model, load_test, markdown_table, utc_now, utc_stamp,
+    Error, MODEL_FILE, Result, RunDir, create_unique_dir, dataset_root, markdown_table, utc_now,
+    utc_stamp,
 };
 use serde::{Deserialize, Serialize};
 

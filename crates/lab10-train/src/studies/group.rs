@@ -11,10 +11,11 @@
 
 use std::path::{Path, PathBuf};
 
+use lab10_experiment::{Experiment, ExperimentCatalog, Overrides, reference_for, toml_stems};
+
 use lab10_runs::{
-    EpochRecord, Error, Experiment, ExperimentCatalog, Overrides, Report, Result, RunDir,
-    create_unique_dir, dataset_root, markdown_table, metrics, reference_for, toml_stems, utc_now,
-    utc_stamp,
+    EpochRecord, Error, Report, Result, RunDir, create_unique_dir, dataset_root, markdown_table,
+    metrics, utc_now, utc_stamp,
 };
 use serde::{Deserialize, Serialize};
 

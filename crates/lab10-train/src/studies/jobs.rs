@@ -8,8 +8,8 @@ use std::collections::VecDeque;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
-use lab10_runs::mlflow::Mlflow;
 use lab10_runs::{Error, Result, RunDir};
+use lab10_track::mlflow::Mlflow;
 
 use super::member::{Finished, OnFinished, Outcome, StudyMember};
 use super::reuse::reuse_finished;

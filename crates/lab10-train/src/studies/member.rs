@@ -2,7 +2,9 @@
 //! [`Outcome`]): what the ways of training members (`mod.rs`, `jobs.rs`) and of reusing
 //! finished runs (`reuse.rs`) share.
 
-use lab10_runs::{Error, Experiment, Report, Result, RunDir};
+use lab10_experiment::Experiment;
+
+use lab10_runs::{Error, Report, Result, RunDir};
 
 /// One member of a group or an ensemble: its experiment (seed, dataset and overrides set) and
 /// the label its progress events carry ("[2/6] xavier seed 778").

@@ -3,7 +3,9 @@
 
 use std::path::Path;
 
-use lab10_runs::{Error, Experiment, Health, Report, Result, RunDir, health};
+use lab10_experiment::Experiment;
+
+use lab10_runs::{Error, Health, Report, Result, RunDir, health};
 
 use super::member::{Finished, StudyMember};
 use crate::run::{Event, Reused, TrainOptions};
@@ -36,8 +38,7 @@ pub fn find_completed_run(
 
 /// Whether `run` was made with exactly `experiment`'s settings (its resolved experiment.toml).
 fn has_settings(run: &RunDir, experiment: &Experiment) -> bool {
-    run.experiment()
-        .is_ok_and(|resolved| resolved.same_settings(experiment))
+    Experiment::of_run(run).is_ok_and(|resolved| resolved.same_settings(experiment))
 }
 
 /// The newest unfinished run of exactly `experiment` on `backend` under `artifacts` that has a

@@ -6,8 +6,8 @@
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use lab10_runs::mlflow::{Mlflow, TrackedRun};
 use lab10_runs::{Error, Result};
+use lab10_track::mlflow::{Mlflow, MlflowError, TrackedRun};
 
 use super::member::Finished;
 use crate::run::{Event, TrainOptions};
@@ -44,7 +44,7 @@ pub(crate) fn open(
             untracked.mlflow = None;
             return Ok((untracked, None));
         }
-        Err(e) => return Err(e),
+        Err(e) => return Err(e.into()),
     };
     let nested = mlflow.nested(&parent);
     let mut members = opts.clone();
@@ -77,7 +77,7 @@ impl StudyTracking {
         opts: &TrainOptions,
     ) {
         self.closed.store(true, Ordering::SeqCst);
-        let warn = |e: Error| {
+        let warn = |e: MlflowError| {
             opts.progress.event(Event::Warning {
                 message: format!(
                     "{e} (MLflow run {} at {}); `lab10 mlflow sync` sends runs later",

@@ -2,13 +2,13 @@
 //! the model, optimiser and scheduler records of every finished epoch through three
 //! checkpointers; these write each file atomically (temporary file, then rename) and record it
 //! in the run's `SHA256SUMS`, so a full disk or a kill leaves no torn file,
-//! [`crate::store::run_dir::RunDir::last_checkpoint`] only offers an epoch whose three files are
+//! [`lab10_runs::RunDir::last_checkpoint`] only offers an epoch whose three files are
 //! all there and recorded, and a resume loads only bytes that match the manifest.
 
 use burn::train::checkpoint::{Checkpoint, Checkpointer, CheckpointerError};
 
-use crate::store::manifest::read_checked;
-use crate::store::run_dir::{CHECKPOINT_DIR, RunDir};
+use lab10_runs::read_checked;
+use lab10_runs::{CHECKPOINT_DIR, RunDir};
 
 /// Burn's file layout (`<run>/checkpoint/<name>-<epoch>.bpk`), written atomically and recorded
 /// in the run's manifest.
@@ -28,7 +28,7 @@ impl AtomicFileCheckpointer {
     }
 }
 
-fn io_error(e: crate::error::Error) -> CheckpointerError {
+fn io_error(e: lab10_runs::Error) -> CheckpointerError {
     CheckpointerError::IOError(std::io::Error::other(e.to_string()))
 }
 
@@ -46,7 +46,7 @@ impl<R: Checkpoint> Checkpointer<R> for AtomicFileCheckpointer {
     }
 
     fn restore(&self, epoch: usize) -> Result<R, CheckpointerError> {
-        let (bytes, _) = read_checked(&self.run.file(&self.file(epoch))).map_err(io_error)?;
+        let bytes = read_checked(&self.run.file(&self.file(epoch))).map_err(io_error)?;
         R::checkpoint_from_bytes(burn::tensor::Bytes::from_bytes_vec(bytes))
             .map_err(CheckpointerError::Record)
     }

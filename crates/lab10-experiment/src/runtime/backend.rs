@@ -7,7 +7,7 @@ use std::str::FromStr;
 use burn::prelude::Device;
 use serde::{Deserialize, Serialize};
 
-use crate::error::Error;
+use lab10_runs::Error;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -139,7 +139,7 @@ mod wgpu {
     use burn::prelude::Device;
     use burn::tensor::wgpu::WgpuBackend;
 
-    use crate::error::Error;
+    use lab10_runs::Error;
 
     #[derive(Clone, Copy, PartialEq, Eq)]
     pub enum Api {

@@ -5,7 +5,7 @@ use burn::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::dataset::MnistItem;
-use crate::mnist::IMAGE_PIXELS;
+use lab10_data::IMAGE_PIXELS;
 
 /// How pixel bytes become model inputs.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]

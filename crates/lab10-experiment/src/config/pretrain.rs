@@ -12,8 +12,8 @@
 //! This module is the table alone; the pre-training itself is a step of a training run
 //! (lab10-train's `run/pretrain.rs`) rather than an `Init`, because it needs the data.
 
-use lab10_data::PixelScale;
 use lab10_models::MlpConfig;
+use lab10_models::PixelScale;
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -1,10 +1,12 @@
 //! The data a run reads: what the command line says about it, and the splits it trains,
 //! validates and tests on.
 
-use lab10_data::{DataRecord, DataRequest, DatasetSpec, Mnist, MnistDataset, Places, Wanted};
+use lab10_data::{DataRecord, DataRequest, DatasetSpec, Mnist, Places, Wanted};
+
+use lab10_models::MnistDataset;
 
 use crate::config::experiment::{Experiment, TrainingConfig};
-use crate::error::{Error, Result};
+use lab10_runs::{Error, Result, valid_label};
 
 /// What the command line says about data.
 #[derive(Debug, Clone)]
@@ -73,15 +75,6 @@ pub fn load_test(
         data.record,
         MnistDataset::new(limit(data.test, config.test_size)),
     ))
-}
-
-/// The split the per-epoch evaluation runs on: "test" (the lesson's way), or "valid" for a
-/// `holdout` of the training images.
-pub fn valid_label(holdout: usize) -> &'static str {
-    match holdout {
-        0 => "test",
-        _ => "valid",
-    }
 }
 
 pub fn load_splits(request: &DataRequest, config: &TrainingConfig) -> Result<Splits> {

@@ -16,8 +16,8 @@ use lab10_data::atomic::write_atomically;
 use lab10_models::{ActivationKind, Mlp};
 use prost::Message;
 
-use crate::config::experiment::Experiment;
-use crate::error::{Error, Result};
+use lab10_experiment::Experiment;
+use lab10_runs::{Error, Result};
 
 /// The ONNX IR version and the default domain's opset the graph is written for: both read by
 /// ONNX Runtime 1.14 and later (1.31 and 1.32 tested) and by onnx's checker.

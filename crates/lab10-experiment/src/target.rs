@@ -5,8 +5,8 @@
 use std::path::{Component, Path, PathBuf};
 
 use crate::config::experiment::ExperimentCatalog;
-use crate::error::{Error, Result};
-use crate::store::run_dir::{RunDir, dataset_root};
+use lab10_runs::{Error, Result};
+use lab10_runs::{RunDir, dataset_root};
 
 /// The runs a command can name: those under the artifacts folder, on the dataset `--dataset`
 /// names, or else on each experiment's own.

@@ -1,9 +1,9 @@
 //! [`Compute`], what training, evaluation and studies are told to compute on: one of this
 //! machine's backends (`backend.rs`) or a worker's device (`remote.rs`).
 
-use crate::error::Error;
 use crate::runtime::backend::{BackendKind, ComputeDevice};
 use crate::runtime::remote::RemoteTarget;
+use lab10_runs::Error;
 
 /// Where a command computes: a backend of this machine (`--backend`), or the device a
 /// `lab10 worker` serves (`--remote ws://host:port`).

@@ -24,39 +24,41 @@
 //!   of the run folder) and the session's end (its status).
 
 use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
 
 use lab10_data::atomic::write_atomically;
+use lab10_runs::{
+    EpochRecord, Error, Report, Result, RunDir, RunSink, RunStatus, metrics, read_if_recorded,
+};
 use prost::Message;
 
-use crate::config::experiment::Experiment;
-use crate::error::{Error, Result};
-use crate::store::manifest::read_if_recorded;
-use crate::store::metrics::{self, EpochRecord, PretrainRecord};
-use crate::store::report::{Report, RunStatus};
-use crate::store::run_dir::{CONFUSION_PNG, MISCLASSIFIED_PNG, RunDir};
+use crate::{PICTURES, Point, Settings, epoch_points, final_points, pretrain_points};
 
 pub const TENSORBOARD_DIR: &str = "tensorboard";
 
-/// The image tags of a finished run's pictures, and their files in the run folder.
-const PICTURES: [(&str, &str); 2] = [
-    ("images/confusion_matrix", CONFUSION_PNG),
-    ("images/misclassified", MISCLASSIFIED_PNG),
-];
-
-/// What a run's event file says besides its epochs.
+/// A run's event file: rewritten from the run's folder and records after every epoch and at
+/// its end.
 #[derive(Debug, Clone)]
 pub struct Board {
-    pub experiment: Experiment,
+    /// The backend the run computes on (an hparam beside the run's settings).
     pub backend: String,
-    /// `test`, or `valid` with `--holdout`: the split the per-epoch evaluation ran on.
-    pub valid_label: String,
+}
+
+impl RunSink for Board {
+    fn epoch(&mut self, run: &RunDir, records: &[EpochRecord]) -> Result<()> {
+        self.write(run, records, None)
+    }
+
+    fn end(&mut self, run: &RunDir, records: &[EpochRecord], report: &Report) -> Result<()> {
+        self.write(run, records, Some(report))
+    }
 }
 
 impl Board {
     /// The folder of `run`'s event file: `<dataset root>/tensorboard/<experiment>/<run-id>`.
-    pub fn dir(run: &RunDir) -> std::path::PathBuf {
-        let experiment_dir = run.path.parent().unwrap_or(std::path::Path::new("."));
-        let root = experiment_dir.parent().unwrap_or(std::path::Path::new("."));
+    pub fn dir(run: &RunDir) -> PathBuf {
+        let experiment_dir = run.path.parent().unwrap_or(Path::new("."));
+        let root = experiment_dir.parent().unwrap_or(Path::new("."));
         let experiment = experiment_dir.file_name().unwrap_or_default();
         root.join(TENSORBOARD_DIR).join(experiment).join(run.id())
     }
@@ -69,7 +71,7 @@ impl Board {
         records: &[EpochRecord],
         report: Option<&Report>,
     ) -> Result<()> {
-        let pretrain = metrics::read_pretrain(run)?;
+        let settings = Settings::of(run)?;
         // A finished run's pictures (written and recorded before its report).
         let mut pictures = Vec::new();
         if report.is_some() {
@@ -79,7 +81,7 @@ impl Board {
                 }
             }
         }
-        let bytes = self.events(run, &pretrain, records, report, pictures);
+        let bytes = self.events(run, &settings, records, report, pictures)?;
         let dir = Self::dir(run);
         std::fs::create_dir_all(&dir).map_err(|e| Error::write(&dir, e))?;
         let path = dir.join(format!("events.out.tfevents.{}.lab10", run.id()));
@@ -89,11 +91,11 @@ impl Board {
     fn events(
         &self,
         run: &RunDir,
-        pretrain: &[PretrainRecord],
+        settings: &Settings,
         records: &[EpochRecord],
         report: Option<&Report>,
         pictures: Vec<SummaryValue>,
-    ) -> Vec<u8> {
+    ) -> Result<Vec<u8>> {
         // Wall times from the run's start (its id) and the epochs' durations: the same bytes
         // whenever the file is rewritten.
         let start = run.started_millis() as f64 / 1000.0;
@@ -109,42 +111,29 @@ impl Board {
                 .encode_to_vec(),
             );
         };
+        let scalars = |points: Vec<Point>| {
+            let value = points.iter().map(|(tag, _, v)| scalar(tag, *v)).collect();
+            What::Summary(Summary { value })
+        };
         event(start, 0, What::FileVersion("brain.Event:2".into()));
-        event(start, 0, What::Summary(self.session_start(start)));
+        event(start, 0, What::Summary(self.session_start(settings, start)));
         // RBM pre-training, before the first epoch: step = its epoch, per layer.
         let mut at = start;
-        for p in pretrain {
+        for p in metrics::read_pretrain(run)? {
             at += p.seconds;
-            let tag = format!("pretrain/layer_{}/reconstruction_error", p.layer);
-            let values = vec![scalar(&tag, p.reconstruction_error)];
-            event(at, p.epoch as i64, What::Summary(Summary { value: values }));
+            event(at, p.epoch as i64, scalars(pretrain_points(&p)));
         }
-        let lr = self.experiment.optimizer.learning_rate();
         let mut at = start;
         for r in records {
             at += r.epoch_seconds;
-            let valid = &self.valid_label;
-            let mut values = vec![
-                scalar("train/loss", r.train_loss),
-                scalar("train/accuracy", r.train_accuracy),
-                scalar(&format!("{valid}/loss"), r.valid_loss),
-                scalar(&format!("{valid}/accuracy"), r.valid_accuracy),
-                scalar("train/learning_rate", lr),
-            ];
-            for (k, norm) in r.gradient_norms.iter().enumerate() {
-                values.push(scalar(&format!("gradient_norm/layer_{}", k + 1), *norm));
-            }
-            event(at, r.epoch as i64, What::Summary(Summary { value: values }));
+            event(at, r.epoch as i64, scalars(epoch_points(r, settings)));
         }
         if let Some(report) = report {
-            let step = records.last().map_or(0, |r| r.epoch as i64);
+            let step = report.epoch_seconds.len() as i64;
             let at = at.max(start + report.total_seconds);
-            if report.test_accuracy.is_finite() {
-                let values = vec![
-                    scalar("final/test_loss", report.test_loss),
-                    scalar("final/test_accuracy", report.test_accuracy),
-                ];
-                event(at, step, What::Summary(Summary { value: values }));
+            let finals = final_points(report);
+            if !finals.is_empty() {
+                event(at, step, scalars(finals));
             }
             if !pictures.is_empty() {
                 event(at, step, What::Summary(Summary { value: pictures }));
@@ -164,41 +153,32 @@ impl Board {
                 What::Summary(hparams_summary("_hparams_/session_end_info", end)),
             );
         }
-        out
+        Ok(out)
     }
 
-    /// The experiment's settings as the HParams plugin's hparams.
-    fn session_start(&self, start: f64) -> Summary {
-        let e = &self.experiment;
-        let t = &e.training;
-        let text = |s: String| PbValue {
-            kind: Some(Kind::String(s)),
-        };
-        let number = |x: f64| PbValue {
-            kind: Some(Kind::Number(x)),
-        };
-        let hparams: BTreeMap<String, PbValue> = [
-            ("experiment", text(e.name.clone())),
-            ("model", text(e.model.widths_text())),
-            ("activation", text(e.model.activation.name().into())),
-            ("weight_init", text(e.model.weight_init.label())),
-            ("bias_init", text(e.model.bias_init.label())),
-            ("dropout", number(e.model.dropout)),
-            ("optimizer", text(e.optimizer.label())),
-            ("learning_rate", number(e.optimizer.learning_rate())),
-            ("batch_size", number(t.batch_size as f64)),
-            ("epochs", number(t.epochs as f64)),
-            ("seed", number(t.seed as f64)),
-            ("dataset", text(e.dataset.clone())),
-            ("backend", text(self.backend.clone())),
-            (
-                "pretrain",
-                text(e.pretrain.as_ref().map_or("none".into(), |p| p.label())),
-            ),
-        ]
-        .into_iter()
-        .map(|(k, v)| (k.to_string(), v))
-        .collect();
+    /// The run's settings (but its data files' record) and backend as the HParams plugin's
+    /// hparams: numbers as numbers, everything else as text.
+    fn session_start(&self, settings: &Settings, start: f64) -> Summary {
+        let mut hparams: BTreeMap<String, PbValue> = settings
+            .0
+            .iter()
+            .filter(|(k, _)| !k.starts_with("data."))
+            .map(|(k, v)| {
+                let kind = match v {
+                    toml::Value::Integer(i) => Kind::Number(*i as f64),
+                    toml::Value::Float(x) => Kind::Number(*x),
+                    other => Kind::String(crate::compact(other)),
+                };
+                (k.clone(), PbValue { kind: Some(kind) })
+            })
+            .collect();
+        let backend = Kind::String(self.backend.clone());
+        hparams.insert(
+            "backend".into(),
+            PbValue {
+                kind: Some(backend),
+            },
+        );
         let info = PluginData::SessionStartInfo(SessionStartInfo {
             hparams,
             group_name: String::new(),

@@ -4,9 +4,9 @@
 use burn::prelude::*;
 
 use crate::config::experiment::Experiment;
-use crate::error::{Error, Result};
-use crate::store::manifest::read_checked;
-use crate::store::run_dir::RunDir;
+use lab10_runs::RunDir;
+use lab10_runs::read_checked;
+use lab10_runs::{Error, Result};
 
 /// Saves `model` as the run's file `name` (burnpack), written atomically (a reader sees the
 /// whole model or none) and recorded in the run's manifest.
@@ -34,7 +34,7 @@ pub fn load_model(
             message: "no such model file".into(),
         });
     }
-    let (bytes, _) = read_checked(path)?;
+    let bytes = read_checked(path)?;
     let loaded = burn::store::ModuleRecord::from_bytes(burn::tensor::Bytes::from_bytes_vec(bytes))
         .and_then(|record| experiment.model.init(device).try_load_record(record));
     loaded.map_err(|e| Error::Checkpoint {

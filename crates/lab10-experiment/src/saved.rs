@@ -3,15 +3,16 @@
 use std::path::{Path, PathBuf};
 
 use burn::prelude::*;
-use lab10_data::{DataRecord, IMAGE_PIXELS, MnistDataset};
+use lab10_data::{DataRecord, IMAGE_PIXELS};
+use lab10_models::MnistDataset;
 use rand::{SeedableRng, rngs::StdRng, seq::index::sample};
 
 use crate::config::experiment::Experiment;
 use crate::data::{DataOptions, load_test};
-use crate::error::{Error, Result};
 use crate::evaluate::{Evaluation, evaluate};
-use crate::store::model::load_model;
-use crate::store::run_dir::{MODEL_FILE, RunDir};
+use crate::model::load_model;
+use lab10_runs::{Error, Result};
+use lab10_runs::{MODEL_FILE, RunDir};
 
 /// A model file and the experiment that describes its architecture and input scaling.
 pub struct SavedModel {
@@ -40,7 +41,7 @@ impl SavedModel {
                     },
                     other => other,
                 })?;
-                run.experiment()?
+                Experiment::of_run(&run)?
             }
         };
         Ok(Self { path, experiment })
@@ -74,7 +75,7 @@ impl SavedModel {
         }
         let items = (0..n).filter_map(|i| data.get(i).ok()).collect();
         let batch =
-            lab10_data::MnistBatcher::new(self.experiment.training.pixels).batch(items, device);
+            lab10_models::MnistBatcher::new(self.experiment.training.pixels).batch(items, device);
         let logits = model.forward(batch.images);
         let classes = logits.dims()[1];
         let values: Vec<f32> = logits

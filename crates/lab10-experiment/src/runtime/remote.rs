@@ -11,8 +11,8 @@ use std::net::{SocketAddr, TcpListener, ToSocketAddrs};
 use std::path::Path;
 use std::str::FromStr;
 
-use crate::error::Error;
 use crate::runtime::backend::{BackendKind, ComputeDevice};
+use lab10_runs::Error;
 
 /// The cargo feature that compiles Burn's remote backend in.
 pub const REMOTE_FEATURE: &str = "remote";

@@ -1,22 +1,19 @@
-//! The last step of every run, trained (lab10-train) or imported (`eval/interop.rs`): the model
-//! file tested on the run's test split exactly as `lab10 eval` tests it, and `report.json`
-//! written from what the run says of itself.
+//! The last step of every run, trained (lab10-train) or imported (lab10-exchange): the model
+//! file tested on the run's test split exactly as `lab10 eval` tests it, and the report made
+//! from what the run says of itself.
 
 use std::path::Path;
 use std::time::Instant;
 
-use lab10_data::{DataRecord, MnistDataset};
+use lab10_data::DataRecord;
+use lab10_models::MnistDataset;
+use lab10_runs::{EpochRecord, Interruption, Report, Result, RunDir, RunStatus, utc_now};
 
 use crate::config::experiment::Experiment;
-use crate::error::{Error, Result};
 use crate::evaluate::{Evaluation, evaluate};
+use crate::model::load_model;
 use crate::runtime::backend::ComputeDevice;
 use crate::runtime::compute::Compute;
-use crate::store::metrics::EpochRecord;
-use crate::store::model::load_model;
-use crate::store::report::{Interruption, Report, RunStatus, utc_now};
-use crate::store::run_dir::{CONFUSION_PNG, MISCLASSIFIED_PNG, REPORT_FILE, RunDir};
-use crate::store::tensorboard::Board;
 
 /// What a report says of training for weights that were imported, not trained.
 const NOT_TRAINED: &str = "none (imported weights)";
@@ -45,27 +42,6 @@ pub struct Provenance {
     pub command: String,
     /// The commit the program was built from.
     pub build_commit: Option<String>,
-}
-
-/// Draws a finished run's pictures from the test evaluation of its saved model: its confusion
-/// matrix and its most confident mistakes, as PNG (lab10-train's draws them with lab10-report,
-/// as `lab10 report` does). They are written to the run folder (`confusion.png`,
-/// `misclassified.png`) and shown by TensorBoard and MLflow.
-pub trait DrawPictures: Sync {
-    /// `label` names the run in the titles; `dataset` gives the class names.
-    fn draw(
-        &self,
-        label: &str,
-        evaluation: &Evaluation,
-        test: &MnistDataset,
-        dataset: &str,
-    ) -> std::result::Result<Pictures, String>;
-}
-
-/// A run's pictures, PNG.
-pub struct Pictures {
-    pub confusion: Vec<u8>,
-    pub misclassified: Vec<u8>,
 }
 
 /// What the report of a trained run says of its training.
@@ -97,65 +73,32 @@ pub struct RunEnd<'a> {
     pub compute: &'a ComputeDevice,
     pub provenance: &'a Provenance,
     pub clock: &'a Clock,
-    /// Draws the pictures of the tested model, if any.
-    pub pictures: Option<&'a dyn DrawPictures>,
 }
 
 impl RunEnd<'_> {
-    /// Finishes a trained run: tests `model`, the file the report's numbers describe (none:
-    /// nothing to test), and writes `report.json` with what `trained` says.
-    pub fn finish_trained(&self, model: Option<&Path>, trained: &Trained) -> Result<Report> {
-        self.finish(model, Some(trained), None)
-    }
-
-    /// Finishes a run of imported weights, saved as `model`; `source` says where they came
-    /// from (the report's `source`).
-    pub fn finish_imported(&self, model: &Path, source: String) -> Result<Report> {
-        self.finish(Some(model), None, Some(source))
-    }
-
-    /// Tests `model` on the test split as `lab10 eval` does, and writes `report.json`.
-    fn finish(
+    /// A trained run's report: `model`, the file the report's numbers describe (none: nothing
+    /// to test), tested, with what `trained` says. Returns the test evaluation too, for the
+    /// caller's pictures; the caller writes the report ([`RunDir::write_report`]).
+    pub fn report_trained(
         &self,
         model: Option<&Path>,
-        trained: Option<&Trained>,
-        source: Option<String>,
-    ) -> Result<Report> {
+        trained: &Trained,
+    ) -> Result<(Report, Option<Evaluation>)> {
         let eval_start = Instant::now();
         let test = model.map(|path| self.test_saved(path)).transpose()?;
         let eval_seconds = eval_start.elapsed().as_secs_f64();
-        if let (Some(painter), Some(evaluation)) = (self.pictures, &test) {
-            let drawn = painter
-                .draw(
-                    &self.experiment.name,
-                    evaluation,
-                    self.test,
-                    &self.record.name,
-                )
-                .map_err(|e| Error::Training(format!("cannot draw the run's pictures: {e}")))?;
-            self.run.write_all(&[
-                (CONFUSION_PNG, &drawn.confusion),
-                (MISCLASSIFIED_PNG, &drawn.misclassified),
-            ])?;
-        }
-        let report = self.report(trained, source, test, eval_seconds);
-        // The files written along the way (metrics, Burn's logs) are recorded first; the
-        // report, recorded last, makes the run finished.
-        let board = Board {
-            experiment: self.experiment.clone(),
-            backend: self.backend.name().into(),
-            valid_label: trained
-                .and_then(|t| t.validation.split(' ').next())
-                .unwrap_or("test")
-                .into(),
-        };
-        let history = trained.map_or(&[][..], |t| t.history.as_slice());
-        board.write(self.run, history, Some(&report))?;
-        self.run.record_unlisted(&[REPORT_FILE])?;
-        self.run.write(
-            REPORT_FILE,
-            &serde_json::to_vec_pretty(&report).expect("report serialises"),
-        )?;
+        let report = self.report(Some(trained), None, test.as_ref(), eval_seconds);
+        Ok((report, test))
+    }
+
+    /// Finishes a run of imported weights, saved as `model`; `source` says where they came
+    /// from (the report's `source`). Writes its report.
+    pub fn finish_imported(&self, model: &Path, source: String) -> Result<Report> {
+        let eval_start = Instant::now();
+        let test = self.test_saved(model)?;
+        let eval_seconds = eval_start.elapsed().as_secs_f64();
+        let report = self.report(None, Some(source), Some(&test), eval_seconds);
+        self.run.write_report(&report)?;
         Ok(report)
     }
 
@@ -175,7 +118,7 @@ impl RunEnd<'_> {
         &self,
         trained: Option<&Trained>,
         source: Option<String>,
-        test: Option<Evaluation>,
+        test: Option<&Evaluation>,
         eval_seconds: f64,
     ) -> Report {
         let experiment = self.experiment;
@@ -211,9 +154,9 @@ impl RunEnd<'_> {
             train_images: trained.map_or(0, |tr| tr.train_images),
             validation: trained.map_or_else(|| NOT_TRAINED.into(), |tr| tr.validation.clone()),
             test_images: self.test.mnist().len(),
-            test_loss: test.as_ref().map_or(f64::NAN, |e| e.loss),
-            test_accuracy: test.as_ref().map_or(f64::NAN, |e| e.accuracy),
-            per_class_accuracy: test.map(|e| e.per_class).unwrap_or_default(),
+            test_loss: test.map_or(f64::NAN, |e| e.loss),
+            test_accuracy: test.map_or(f64::NAN, |e| e.accuracy),
+            per_class_accuracy: test.map(|e| e.per_class.clone()).unwrap_or_default(),
             final_train_loss: last.map_or(f64::NAN, |r| r.train_loss),
             final_train_accuracy: last.map_or(f64::NAN, |r| r.train_accuracy),
             epoch_seconds,

@@ -3,13 +3,15 @@
 
 use std::path::{Path, PathBuf};
 
-use lab10_data::{CUSTOM, DataRecord, DatasetSpec, PixelScale};
+use lab10_data::{CUSTOM, DataRecord, DatasetSpec};
+
 use lab10_models::MlpConfig;
+use lab10_models::PixelScale;
 use serde::{Deserialize, Serialize};
 
 pub use crate::config::optimizer::OptimizerConfig;
 use crate::config::pretrain::PretrainConfig;
-use crate::error::{Error, Result};
+use lab10_runs::{EXPERIMENT_FILE, Error, Result, RunDir};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -131,6 +133,12 @@ impl Experiment {
             other => other,
         })?;
         Ok(experiment)
+    }
+
+    /// The resolved experiment of `run` (its `experiment.toml`, checked against the manifest).
+    pub fn of_run(run: &RunDir) -> Result<Self> {
+        let path = run.file(EXPERIMENT_FILE);
+        Self::parse(&run.experiment_toml()?, "experiment", &path)
     }
 
     pub fn load(path: &Path) -> Result<Self> {

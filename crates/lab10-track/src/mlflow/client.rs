@@ -6,7 +6,67 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use crate::error::{Error, Result};
+/// What can go wrong between lab10 and a tracking server, told apart by kind.
+#[derive(Debug, thiserror::Error)]
+pub enum MlflowError {
+    /// A tracking URI that is no server (`file:`, `sqlite:`, `databricks`).
+    #[error(
+        "MLflow tracking URI '{0}' is not an http(s) server: lab10 logs through a tracking \
+         server's REST API. Start one (`mlflow server --host 127.0.0.1 --port 5000`) and pass \
+         --mlflow http://127.0.0.1:5000 (or set MLFLOW_TRACKING_URI to it)"
+    )]
+    NotHttp(String),
+    /// Nothing that speaks MLflow answered at the start.
+    #[error(
+        "no MLflow tracking server answers at {uri} ({cause}). Start it (`mlflow server \
+         --host 127.0.0.1 --port 5000`) or fix --mlflow / MLFLOW_TRACKING_URI"
+    )]
+    Unreachable {
+        uri: String,
+        cause: Box<MlflowError>,
+    },
+    /// The request or its answer did not get through.
+    #[error("{url}: {detail}")]
+    Transport { url: String, detail: String },
+    /// The server answered with an error (`code`: MLflow's `error_code`, if it said one).
+    #[error("{url} answered {status}: {code}: {message}")]
+    Api {
+        url: String,
+        status: u16,
+        code: String,
+        message: String,
+    },
+    /// The server answered, but not what lab10 can use.
+    #[error("{0}")]
+    Server(String),
+    /// The run's folder, read for what is sent.
+    #[error(transparent)]
+    Run(#[from] lab10_runs::Error),
+}
+
+impl MlflowError {
+    /// MLflow's `error_code` of an API error (`RESOURCE_DOES_NOT_EXIST`, ...).
+    pub fn code(&self) -> Option<&str> {
+        match self {
+            MlflowError::Api { code, .. } => Some(code),
+            _ => None,
+        }
+    }
+}
+
+impl From<MlflowError> for lab10_runs::Error {
+    fn from(e: MlflowError) -> Self {
+        match e {
+            MlflowError::Run(e) => e,
+            other => lab10_runs::Error::Tracking(other.to_string()),
+        }
+    }
+}
+
+pub type Result<T, E = MlflowError> = std::result::Result<T, E>;
+
+/// MLflow's `error_code` for a run or experiment it does not have.
+pub(crate) const NOT_FOUND: &str = "RESOURCE_DOES_NOT_EXIST";
 
 /// Connecting, and waiting for an answer once the request is sent.
 const CONNECT: Duration = Duration::from_secs(10);
@@ -30,12 +90,8 @@ impl Client {
     /// stores use (`file:`, `sqlite:`, `databricks`), is one error naming it.
     pub fn connect(uri: &str) -> Result<Self> {
         let base = uri.trim_end_matches('/').to_string();
-        if !(base.starts_with("http://") || base.starts_with("https://")) {
-            return Err(Error::Invalid(format!(
-                "MLflow tracking URI '{uri}' is not an http(s) server: lab10 logs through a tracking \
-                 server's REST API. Start one (`mlflow server --host 127.0.0.1 --port 5000`) and \
-                 pass --mlflow http://127.0.0.1:5000 (or set MLFLOW_TRACKING_URI to it)"
-            )));
+        if !is_http(&base) {
+            return Err(MlflowError::NotHttp(uri.into()));
         }
         let agent = ureq::Agent::config_builder()
             .timeout_connect(Some(CONNECT))
@@ -49,15 +105,9 @@ impl Client {
         // An MLflow server answers this (and a web server that is not MLflow does not).
         client
             .get("experiments/search", &[("max_results", "1")])
-            .map_err(|e| {
-                let e = match e {
-                    Error::Tracking(said) => said,
-                    other => other.to_string(),
-                };
-                Error::Tracking(format!(
-                    "no MLflow tracking server answers at {uri} ({e}). Start it (`mlflow server \
-                     --host 127.0.0.1 --port 5000`) or fix --mlflow / MLFLOW_TRACKING_URI"
-                ))
+            .map_err(|e| MlflowError::Unreachable {
+                uri: uri.into(),
+                cause: Box::new(e),
             })?;
         Ok(client)
     }
@@ -105,7 +155,7 @@ impl Client {
             .agent
             .get(&url)
             .call()
-            .map_err(|e| Error::Tracking(format!("{url}: {e}")))?;
+            .map_err(|e| transport(&url, e))?;
         match response.status().as_u16() {
             404 => Ok(None),
             200 => response
@@ -114,8 +164,13 @@ impl Client {
                 .limit(1 << 30)
                 .read_to_vec()
                 .map(Some)
-                .map_err(|e| Error::Tracking(format!("{url}: {e}"))),
-            status => Err(Error::Tracking(format!("{url} answered {status}"))),
+                .map_err(|e| transport(&url, e)),
+            status => Err(MlflowError::Api {
+                url,
+                status,
+                code: String::new(),
+                message: "the artifact could not be read".into(),
+            }),
         }
     }
 
@@ -124,10 +179,10 @@ impl Client {
     pub fn experiment_id(&self, name: &str) -> Result<String> {
         let found = match self.get("experiments/get-by-name", &[("experiment_name", name)]) {
             Ok(found) => found,
-            Err(Error::Tracking(message)) if message.contains("RESOURCE_DOES_NOT_EXIST") => {
+            Err(e) if e.code() == Some(NOT_FOUND) => {
                 match self.post("experiments/create", &json!({ "name": name })) {
                     Ok(created) => return self.id_of(&created["experiment_id"], "experiment"),
-                    Err(Error::Tracking(m)) if m.contains("RESOURCE_ALREADY_EXISTS") => {
+                    Err(e) if e.code() == Some("RESOURCE_ALREADY_EXISTS") => {
                         self.get("experiments/get-by-name", &[("experiment_name", name)])?
                     }
                     Err(e) => return Err(e),
@@ -137,7 +192,7 @@ impl Client {
         };
         let experiment = &found["experiment"];
         if experiment["lifecycle_stage"] == "deleted" {
-            return Err(Error::Tracking(format!(
+            return Err(MlflowError::Server(format!(
                 "the MLflow experiment '{name}' on {} is deleted: restore it (`mlflow \
                  experiments restore --experiment-id {}`) or log to another one \
                  (MLFLOW_EXPERIMENT_NAME)",
@@ -151,7 +206,7 @@ impl Client {
     /// An id the server answered, or an error naming the server.
     pub fn id_of(&self, value: &Value, what: &str) -> Result<String> {
         value.as_str().map(String::from).ok_or_else(|| {
-            Error::Tracking(format!(
+            MlflowError::Server(format!(
                 "the MLflow server at {} answered no {what} id",
                 self.uri
             ))
@@ -188,27 +243,41 @@ fn answer(
     url: &str,
     response: std::result::Result<ureq::http::Response<ureq::Body>, ureq::Error>,
 ) -> Result<Value> {
-    let mut response = response.map_err(|e| Error::Tracking(format!("{url}: {e}")))?;
+    let mut response = response.map_err(|e| transport(url, e))?;
     let status = response.status();
     let text = response
         .body_mut()
         .read_to_string()
-        .map_err(|e| Error::Tracking(format!("{url}: {e}")))?;
+        .map_err(|e| transport(url, e))?;
     if !status.is_success() {
         let said: Value = serde_json::from_str(&text).unwrap_or(Value::Null);
-        let message = match (said["error_code"].as_str(), said["message"].as_str()) {
-            (Some(code), Some(message)) => format!("{code}: {message}"),
-            _ => text.chars().take(300).collect(),
-        };
-        return Err(Error::Tracking(format!(
-            "{url} answered {status}: {message}"
-        )));
+        return Err(MlflowError::Api {
+            url: url.into(),
+            status: status.as_u16(),
+            code: said["error_code"].as_str().unwrap_or_default().into(),
+            message: match said["message"].as_str() {
+                Some(message) => message.into(),
+                None => text.chars().take(300).collect(),
+            },
+        });
     }
     if text.trim().is_empty() {
         return Ok(Value::Null);
     }
     serde_json::from_str(&text)
-        .map_err(|e| Error::Tracking(format!("{url} answered no JSON ({e}): is it MLflow?")))
+        .map_err(|e| MlflowError::Server(format!("{url} answered no JSON ({e}): is it MLflow?")))
+}
+
+fn transport(url: &str, e: impl std::fmt::Display) -> MlflowError {
+    MlflowError::Transport {
+        url: url.into(),
+        detail: e.to_string(),
+    }
+}
+
+/// A tracking URI lab10 can log to: an http(s) server.
+pub fn is_http(uri: &str) -> bool {
+    uri.starts_with("http://") || uri.starts_with("https://")
 }
 
 /// MLflow writes int64 as JSON strings or numbers, depending on the field.

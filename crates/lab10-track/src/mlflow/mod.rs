@@ -1,5 +1,7 @@
 //! MLflow tracking: a run logged to a tracking server (`mlflow server`) through its REST API
-//! (`client.rs`), as it trains or afterwards (`lab10 mlflow sync`). Burn has no MLflow logger.
+//! (`client.rs`), as it trains ([`LiveRun`], a sink of the run's records) or afterwards
+//! (`lab10 mlflow sync`), both through one path: [`TrackedRun::reconcile`]. Burn has no MLflow
+//! logger.
 //!
 //! Everything here reconciles rather than appends: a [`TrackedRun`] first asks the server what
 //! it holds of the run (params, and the steps of each metric), then sends only what is
@@ -24,20 +26,21 @@ mod client;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::Path;
 
+use lab10_runs::{
+    EXPERIMENT_FILE, EpochRecord, Error, MANIFEST_FILE, MODEL_FILE, Manifest, PRETRAIN_FILE,
+    REPORT_FILE, Report, RunDir, RunSink, RunStatus, metrics, read_checked, read_if_recorded,
+};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-use crate::config::experiment::Experiment;
-use crate::data::valid_label;
-use crate::error::{Error, Result};
-use crate::store::manifest::{MANIFEST_FILE, Manifest, read_checked, read_if_recorded};
-use crate::store::metrics::{self, EpochRecord};
-use crate::store::report::{Report, RunStatus};
-use crate::store::run_dir::{
-    CONFUSION_PNG, EXPERIMENT_FILE, MISCLASSIFIED_PNG, MLFLOW_FILE, MODEL_FILE, PRETRAIN_FILE,
-    REPORT_FILE, RunDir,
+use crate::{
+    CONFUSION_PNG, MISCLASSIFIED_PNG, Point, Settings, epoch_points, final_points, pretrain_points,
 };
 use client::{Client, MAX_METRICS_PER_BATCH, MAX_PARAMS_PER_BATCH, metric_value};
+pub use client::{MlflowError, Result, is_http};
+
+/// Which MLflow runs a run folder is, per tracking server (in its SHA256SUMS).
+pub const MLFLOW_FILE: &str = "mlflow.json";
 
 /// The run's files sent as artifacts, when they exist, and its SHA256SUMS after them.
 const ARTIFACTS: [&str; 7] = [
@@ -62,7 +65,7 @@ pub struct Mlflow {
     pub parent: Option<String>,
 }
 
-/// What a run's tags say besides its experiment: where it computed and which lab10 built it.
+/// What a run's tags say besides its settings: where it computed and which lab10 built it.
 #[derive(Debug, Clone, Default)]
 pub struct RunFacts {
     pub backend: String,
@@ -81,28 +84,44 @@ pub fn experiment_name(kind: Option<&str>, name: &str, dataset: &str) -> String 
     parts.join("/")
 }
 
+/// How far a run got, for [`TrackedRun::reconcile`].
+#[derive(Clone, Copy)]
+pub enum End<'a> {
+    /// Still training.
+    Running,
+    /// Ended with its report.
+    Report(&'a Report),
+    /// Killed before its report.
+    Killed,
+}
+
 impl Mlflow {
+    /// MLflow's variables that carry these settings to a member's process (a `--jobs` child,
+    /// a Slurm task): the server, the experiment, the parent run; `None`: the variable unset.
+    pub fn env(&self) -> [(&'static str, Option<String>); 3] {
+        [
+            ("MLFLOW_TRACKING_URI", Some(self.uri.clone())),
+            ("MLFLOW_EXPERIMENT_NAME", self.experiment.clone()),
+            ("LAB10_MLFLOW_PARENT_RUN_ID", self.parent.clone()),
+        ]
+    }
+
     /// The server answers (checked before any training, so an unreachable one costs nothing).
     pub fn check(&self) -> Result<()> {
         Client::connect(&self.uri).map(|_| ())
     }
 
     /// `run`'s MLflow run: the one its folder records for this server (and parent), continued,
-    /// else a new one with the run's tags and params. Params the server holds are not sent
-    /// again (MLflow refuses a changed value: a run trained further keeps the settings it
-    /// started with as params).
-    pub fn open_run(
-        &self,
-        run: &RunDir,
-        experiment: &Experiment,
-        facts: &RunFacts,
-    ) -> Result<TrackedRun> {
+    /// else a new one with the run's tags; its settings the server lacks sent as params (MLflow
+    /// refuses a changed value: a run trained further keeps the settings it started with).
+    pub fn open_run(&self, run: &RunDir, facts: &RunFacts) -> Result<TrackedRun> {
         let client = Client::connect(&self.uri)?;
+        let settings = Settings::of(run)?;
         let mut tracked = match self.linked(&client, run)? {
             Some(tracked) => tracked,
-            None => self.create(client, run, experiment, facts)?,
+            None => self.create(&client, run, &settings, facts)?,
         };
-        tracked.send_params(experiment)?;
+        tracked.send_params(&settings)?;
         Ok(tracked)
     }
 
@@ -113,80 +132,49 @@ impl Mlflow {
             return Ok(None);
         };
         let got = match client.get("runs/get", &[("run_id", &link.run_id)]) {
-            Ok(got) => got,
-            // Deleted on the server: a new run is made.
-            Err(Error::Tracking(m)) if m.contains("RESOURCE_DOES_NOT_EXIST") => return Ok(None),
-            Err(e) => return Err(e),
+            Err(e) if e.code() == Some(client::NOT_FOUND) => return Ok(None),
+            got => got?,
         };
         if got["run"]["info"]["lifecycle_stage"] == "deleted" {
             return Ok(None);
         }
-        let data = &got["run"]["data"];
-        let mut tracked = TrackedRun {
-            client: client.clone(),
-            experiment_id: link.experiment_id,
-            artifacts: artifact_path(&got["run"]["info"]),
-            run_id: link.run_id,
-            params: pairs(&data["params"]),
-            logged: HashMap::new(),
-            last_timestamp: None,
-        };
-        for key in data["metrics"]
-            .as_array()
-            .map(Vec::as_slice)
-            .unwrap_or_default()
-            .iter()
-            .filter_map(|m| m["key"].as_str())
-        {
+        let mut tracked = TrackedRun::new(client.clone(), &got["run"])?;
+        for key in list(&got["run"]["data"]["metrics"]).filter_map(|m| m["key"].as_str()) {
             let steps = tracked.client.history(&tracked.run_id, key)?;
-            tracked
-                .logged
-                .insert(key.to_string(), steps.iter().map(|(s, _)| *s).collect());
+            let steps = steps.iter().map(|(s, _)| *s).collect();
+            tracked.logged.insert(key.to_string(), steps);
         }
         Ok(Some(tracked))
     }
 
     fn create(
         &self,
-        client: Client,
+        client: &Client,
         run: &RunDir,
-        experiment: &Experiment,
+        settings: &Settings,
         facts: &RunFacts,
     ) -> Result<TrackedRun> {
-        let name = self
+        let name = settings.name();
+        let experiment = self
             .experiment
             .clone()
-            .unwrap_or_else(|| experiment_name(None, &experiment.name, &experiment.dataset));
-        let experiment_id = client.experiment_id(&name)?;
+            .unwrap_or_else(|| experiment_name(None, &name, &settings.dataset()));
         let mut tags = vec![
-            ("lab10.experiment", experiment.name.clone()),
-            ("lab10.dataset", experiment.dataset.clone()),
+            ("lab10.experiment", name.clone()),
+            ("lab10.dataset", settings.dataset()),
             ("lab10.backend", facts.backend.clone()),
-            ("lab10.seed", experiment.training.seed.to_string()),
+            ("lab10.seed", settings.seed()),
             ("lab10.run_folder", run.path.display().to_string()),
             ("lab10.run_id", run.id()),
-            ("mlflow.source.name", "lab10".into()),
             ("mlflow.source.type", "LOCAL".into()),
         ];
         if let Some(commit) = &facts.commit {
             tags.push(("lab10.commit", commit.clone()));
             tags.push(("mlflow.source.git.commit", commit.clone()));
         }
-        if let Some(parent) = &self.parent {
-            tags.push(("mlflow.parentRunId", parent.clone()));
-        }
-        let created = client.post(
-            "runs/create",
-            &json!({
-                "experiment_id": experiment_id,
-                "run_name": format!("{} {}", experiment.name, run.id()),
-                "start_time": run.started_millis(),
-                "tags": tags.iter().map(|(k, v)| json!({"key": k, "value": v})).collect::<Vec<_>>(),
-            }),
-        )?;
-        let info = &created["run"]["info"];
-        let run_id = client.id_of(&info["run_id"], "run")?;
-        let artifacts = artifact_path(info);
+        let run_name = format!("{name} {}", run.id());
+        let tracked =
+            self.create_run(client, &experiment, &run_name, run.started_millis(), tags)?;
         // A link to a run the server no longer has is replaced.
         let mut links = Links::read(run)?;
         links
@@ -194,20 +182,38 @@ impl Mlflow {
             .retain(|l| !(l.tracking_uri == client.uri && l.parent_run_id == self.parent));
         links.runs.push(Link {
             tracking_uri: client.uri.clone(),
-            experiment_id: experiment_id.clone(),
-            run_id: run_id.clone(),
+            experiment_id: tracked.experiment_id.clone(),
+            run_id: tracked.run_id.clone(),
             parent_run_id: self.parent.clone(),
         });
         links.write(run)?;
-        Ok(TrackedRun {
-            client,
-            experiment_id,
-            run_id,
-            artifacts,
-            params: BTreeMap::new(),
-            logged: HashMap::new(),
-            last_timestamp: None,
-        })
+        Ok(tracked)
+    }
+
+    /// A new MLflow run in `experiment`, nested under this parent if any.
+    fn create_run(
+        &self,
+        client: &Client,
+        experiment: &str,
+        run_name: &str,
+        start_ms: i64,
+        mut tags: Vec<(&str, String)>,
+    ) -> Result<TrackedRun> {
+        let experiment_id = client.experiment_id(experiment)?;
+        tags.push(("mlflow.source.name", "lab10".into()));
+        if let Some(parent) = &self.parent {
+            tags.push(("mlflow.parentRunId", parent.clone()));
+        }
+        let tags: Vec<Value> = tags
+            .iter()
+            .map(|(k, v)| json!({"key": k, "value": v}))
+            .collect();
+        let created = client.post(
+            "runs/create",
+            &json!({"experiment_id": experiment_id, "run_name": run_name,
+                    "start_time": start_ms, "tags": tags}),
+        )?;
+        TrackedRun::new(client.clone(), &created["run"])
     }
 
     /// A parent run for a group or an ensemble (`kind`: `groups`, `ensembles`) called `name`,
@@ -222,54 +228,27 @@ impl Mlflow {
         params: &[(&str, String)],
     ) -> Result<TrackedRun> {
         let client = Client::connect(&self.uri)?;
-        if let Some(id) = &self.parent {
-            let got = client.get("runs/get", &[("run_id", id)])?;
-            let info = &got["run"]["info"];
-            let held = pairs(&got["run"]["data"]["params"]);
-            let tracked = TrackedRun {
-                experiment_id: client.id_of(&info["experiment_id"], "experiment")?,
-                artifacts: artifact_path(info),
-                client,
-                run_id: id.clone(),
-                params: held.clone(),
-                logged: HashMap::new(),
-                last_timestamp: None,
-            };
-            let missing = params
-                .iter()
-                .filter(|(k, _)| !held.contains_key(*k))
-                .map(|(k, v)| (k.to_string(), v.clone()));
-            tracked.log_params(missing)?;
-            return Ok(tracked);
-        }
-        let experiment = self
-            .experiment
-            .clone()
-            .unwrap_or_else(|| experiment_name(Some(kind), name, dataset));
-        let experiment_id = client.experiment_id(&experiment)?;
-        let created = client.post(
-            "runs/create",
-            &json!({
-                "experiment_id": experiment_id,
-                "run_name": name,
-                "start_time": now_ms(),
-                "tags": [
-                    {"key": "lab10.study", "value": kind},
-                    {"key": "lab10.name", "value": name},
-                    {"key": "lab10.dataset", "value": dataset},
-                    {"key": "mlflow.source.name", "value": "lab10"},
-                ],
-            }),
-        )?;
-        let info = &created["run"]["info"];
-        let tracked = TrackedRun {
-            run_id: client.id_of(&info["run_id"], "run")?,
-            artifacts: artifact_path(info),
-            client,
-            experiment_id: experiment_id.clone(),
-            params: BTreeMap::new(),
-            logged: HashMap::new(),
-            last_timestamp: None,
+        let mut tracked = match &self.parent {
+            Some(id) => TrackedRun::new(
+                client.clone(),
+                &client.get("runs/get", &[("run_id", id)])?["run"],
+            )?,
+            None => {
+                let experiment = self
+                    .experiment
+                    .clone()
+                    .unwrap_or_else(|| experiment_name(Some(kind), name, dataset));
+                let tags = vec![
+                    ("lab10.study", kind.to_string()),
+                    ("lab10.name", name.to_string()),
+                    ("lab10.dataset", dataset.to_string()),
+                ];
+                let top = Mlflow {
+                    parent: None,
+                    ..self.clone()
+                };
+                top.create_run(&client, &experiment, name, now_ms(), tags)?
+            }
         };
         tracked.log_params(params.iter().map(|(k, v)| (k.to_string(), v.clone())))?;
         Ok(tracked)
@@ -279,16 +258,14 @@ impl Mlflow {
     pub fn nested(&self, parent: &TrackedRun) -> Mlflow {
         Mlflow {
             uri: self.uri.clone(),
-            experiment: Some(parent.experiment_name().unwrap_or_default())
-                .filter(|n| !n.is_empty())
-                .or_else(|| self.experiment.clone()),
+            experiment: parent.experiment_name().or_else(|| self.experiment.clone()),
             parent: Some(parent.run_id.clone()),
         }
     }
 
     /// Sends a run that trained without the server, or while it was away: everything the
-    /// server lacks of it, then its status (a run still training is left alone). Returns what
-    /// was sent.
+    /// server lacks of it, then its status (a run still training is refused: its lock is
+    /// held). Returns what was sent.
     pub fn sync(&self, run: &RunDir) -> Result<Synced> {
         let _lock = run.lock()?;
         if run.manifest()?.is_none() {
@@ -297,15 +274,15 @@ impl Mlflow {
                  be checked: `lab10 verify --seal {}` checks it and records its files; then sync it",
                 run.path.display(),
                 run.path.display()
-            )));
+            ))
+            .into());
         }
-        let experiment = run.experiment()?;
         // No report (killed while training, or its report unrecorded): a killed run.
         let report = match run.report() {
             Ok(report) => Some(report),
             Err(_) if !run.file(REPORT_FILE).is_file() => None,
-            Err(Error::Checkpoint { .. }) => None,
-            Err(e) => return Err(e),
+            Err(Error::Unrecorded { .. }) => None,
+            Err(e) => return Err(e.into()),
         };
         let records = match (&report, run.last_checkpoint()) {
             (Some(_), _) => metrics::read(run)?,
@@ -326,38 +303,18 @@ impl Mlflow {
                 .unwrap_or_default(),
             commit: report.as_ref().and_then(|r| r.git_commit.clone()),
         };
-        let mut tracked = self.open_run(run, &experiment, &facts)?;
-        let mut synced = Synced {
-            run_id: tracked.run_id.clone(),
-            ..Synced::default()
-        };
-        synced.points = tracked.log_epochs(&experiment, run, &records)?;
-        match &report {
-            Some(report) => {
-                let (points, files) = tracked.finish(run, report)?;
-                synced.points += points;
-                synced.artifacts = files;
-            }
-            // Killed while training: what it has, and KILLED.
-            None => {
-                synced.artifacts = tracked.send_artifacts(run)?;
-                let end = tracked
-                    .last_timestamp
-                    .unwrap_or_else(|| run.started_millis());
-                tracked.set_status("KILLED", Some(end))?;
-            }
-        }
-        Ok(synced)
+        let end = report.as_ref().map_or(End::Killed, End::Report);
+        self.open_run(run, &facts)?.reconcile(run, &records, end)
     }
 }
 
-/// What [`Mlflow::sync`] sent of a run.
+/// What [`TrackedRun::reconcile`] sent of a run.
 #[derive(Debug, Clone, Default)]
 pub struct Synced {
     pub run_id: String,
     /// Metric points the server lacked.
     pub points: usize,
-    /// Artifacts the server lacked (or held in another size).
+    /// Artifacts the server lacked (or held in another version).
     pub artifacts: usize,
 }
 
@@ -378,16 +335,30 @@ pub struct TrackedRun {
 }
 
 impl TrackedRun {
+    /// The run the server describes as `run` (`{"info": ..., "data": ...}`).
+    fn new(client: Client, run: &Value) -> Result<Self> {
+        let info = &run["info"];
+        Ok(Self {
+            experiment_id: client.id_of(&info["experiment_id"], "experiment")?,
+            run_id: client.id_of(&info["run_id"], "run")?,
+            artifacts: artifact_path(info),
+            client,
+            last_timestamp: None,
+            params: list(&run["data"]["params"])
+                .filter_map(|p| Some((p["key"].as_str()?.into(), p["value"].as_str()?.into())))
+                .collect(),
+            logged: HashMap::new(),
+        })
+    }
+
     /// The tracking server's URI.
     pub fn uri(&self) -> &str {
         &self.client.uri
     }
 
     fn experiment_name(&self) -> Option<String> {
-        let got = self
-            .client
-            .get("experiments/get", &[("experiment_id", &self.experiment_id)])
-            .ok()?;
+        let query = [("experiment_id", self.experiment_id.as_str())];
+        let got = self.client.get("experiments/get", &query).ok()?;
         got["experiment"]["name"].as_str().map(String::from)
     }
 
@@ -395,18 +366,18 @@ impl TrackedRun {
     fn artifact_root(&self) -> Result<&str> {
         self.artifacts
             .as_deref()
-            .map_err(|why| Error::Tracking(why.clone()))
+            .map_err(|why| MlflowError::Server(why.clone()))
     }
 
-    /// Every setting of `experiment` the server lacks, as params. A setting that changed since
-    /// (`--epochs` of a run trained further) keeps its param, which MLflow never changes, and
-    /// gets a tag `lab10.changed.<setting>` with its value now.
-    fn send_params(&mut self, experiment: &Experiment) -> Result<()> {
-        let (held, missing): (Vec<_>, Vec<_>) = settings(experiment)
+    /// Every setting the server lacks, as params. A setting that changed since (`--epochs` of
+    /// a run trained further) keeps its param, which MLflow never changes, and gets a tag
+    /// `lab10.changed.<setting>` with its value now.
+    fn send_params(&mut self, settings: &Settings) -> Result<()> {
+        let (held, missing): (Vec<_>, Vec<_>) = settings
+            .texts()
             .into_iter()
             .partition(|(k, _)| self.params.contains_key(k));
-        self.log_params(missing.iter().cloned())?;
-        self.params.extend(missing);
+        self.log_params(missing.into_iter())?;
         for (key, value) in held {
             if self.params[&key] != value {
                 self.client.post(
@@ -418,53 +389,73 @@ impl TrackedRun {
         Ok(())
     }
 
-    fn log_params(&self, params: impl Iterator<Item = (String, String)>) -> Result<()> {
-        let params: Vec<Value> = params.map(|(k, v)| json!({"key": k, "value": v})).collect();
-        for batch in params.chunks(MAX_PARAMS_PER_BATCH) {
+    /// Sends the params the server lacks.
+    fn log_params(&mut self, params: impl Iterator<Item = (String, String)>) -> Result<()> {
+        let missing: Vec<(String, String)> = params
+            .filter(|(k, _)| !self.params.contains_key(k))
+            .collect();
+        let list: Vec<Value> = missing
+            .iter()
+            .map(|(k, v)| json!({"key": k, "value": v}))
+            .collect();
+        for batch in list.chunks(MAX_PARAMS_PER_BATCH) {
             self.client.post(
                 "runs/log-batch",
                 &json!({"run_id": self.run_id, "params": batch}),
             )?;
         }
+        self.params.extend(missing);
         Ok(())
     }
 
-    /// Sends the epochs of `records` the server lacks; returns how many points that was.
-    pub fn log_epochs(
-        &mut self,
-        experiment: &Experiment,
-        run: &RunDir,
-        records: &[EpochRecord],
-    ) -> Result<usize> {
-        let valid = valid_label(experiment.training.holdout);
-        let lr = experiment.optimizer.learning_rate();
+    /// Sends what the server lacks of `run`: its pre-training and the points of `records`
+    /// (its epochs so far) and, once it ended, its final metrics, its files as artifacts and
+    /// its status. The one way to the server: while a run trains (after each epoch), when it
+    /// ends, and for `lab10 mlflow sync`. Returns what was sent.
+    pub fn reconcile(&mut self, run: &RunDir, records: &[EpochRecord], end: End) -> Result<Synced> {
+        let settings = Settings::of(run)?;
         let start = run.started_millis();
+        let timed = |points: Vec<Point>, at: f64| {
+            points
+                .into_iter()
+                .map(move |(k, step, v)| (k, step, v, at as i64))
+        };
         let mut points = Vec::new();
-        // RBM pre-training, before the first epoch: step = its epoch, per layer.
+        // RBM pre-training, before the first epoch, then the epochs.
         let mut at = start as f64;
         for p in metrics::read_pretrain(run)? {
             at += p.seconds.max(0.0) * 1000.0;
-            let key = format!("pretrain/layer_{}/reconstruction_error", p.layer);
-            points.push((key, p.epoch as i64, p.reconstruction_error, at as i64));
+            points.extend(timed(pretrain_points(&p), at));
         }
         for r in records {
             at += r.epoch_seconds.max(0.0) * 1000.0;
-            let mut values = vec![
-                ("train/loss".to_string(), r.train_loss),
-                ("train/accuracy".into(), r.train_accuracy),
-                (format!("{valid}/loss"), r.valid_loss),
-                (format!("{valid}/accuracy"), r.valid_accuracy),
-                ("train/learning_rate".into(), lr),
-                ("train/epoch_seconds".into(), r.epoch_seconds),
-            ];
-            for (k, norm) in r.gradient_norms.iter().enumerate() {
-                values.push((format!("gradient_norm/layer_{}", k + 1), *norm));
-            }
-            for (key, value) in values {
-                points.push((key, r.epoch as i64, value, at as i64));
-            }
+            points.extend(timed(epoch_points(r, &settings), at));
         }
-        self.log_points(points)
+        let mut synced = Synced {
+            run_id: self.run_id.clone(),
+            points: self.log_points(points)?,
+            artifacts: 0,
+        };
+        let (status, end_ms) = match end {
+            End::Running => return Ok(synced),
+            End::Report(report) => {
+                let at = start + (report.total_seconds.max(0.0) * 1000.0) as i64;
+                synced.points +=
+                    self.log_points(timed(final_points(report), at as f64).collect())?;
+                let status = match report.status {
+                    RunStatus::Completed => "FINISHED",
+                    RunStatus::Interrupted => "KILLED",
+                    RunStatus::Diverged(_) => "FAILED",
+                };
+                (status, at)
+            }
+            End::Killed => ("KILLED", self.last_timestamp.unwrap_or(start)),
+        };
+        // The status is set even when the files could not be sent (then the error follows).
+        let files = self.send_artifacts(run);
+        self.set_status(status, Some(end_ms))?;
+        synced.artifacts = files?;
+        Ok(synced)
     }
 
     /// Sends the points (key, step, value, timestamp in ms) whose step the server lacks.
@@ -494,74 +485,43 @@ impl TrackedRun {
         Ok(missing.len())
     }
 
-    /// The run ended with `report`: its final test metrics, its files as artifacts and its
-    /// status. Returns the points and artifacts sent.
-    pub fn finish(&mut self, run: &RunDir, report: &Report) -> Result<(usize, usize)> {
-        let step = report.epoch_seconds.len() as i64;
-        let at = run.started_millis() + (report.total_seconds.max(0.0) * 1000.0) as i64;
-        let mut points = 0;
-        if report.test_accuracy.is_finite() {
-            points = self.log_points(vec![
-                ("final/test_loss".into(), step, report.test_loss, at),
-                ("final/test_accuracy".into(), step, report.test_accuracy, at),
-            ])?;
-        }
-        // The status is set even when the files could not be sent (then the error follows).
-        let files = self.send_artifacts(run);
-        let status = match report.status {
-            RunStatus::Completed => "FINISHED",
-            RunStatus::Interrupted => "KILLED",
-            RunStatus::Diverged(_) => "FAILED",
-        };
-        self.set_status(status, Some(at))?;
-        Ok((points, files?))
-    }
-
     /// The run's files the server lacks or holds in another version; returns how many were
     /// sent. Which version the server holds is what its copy of the run's SHA256SUMS says:
     /// that file is sent last, once the files it lists are there. A file the run's manifest
-    /// does not list (metrics.csv of a run killed mid-way) is not sent; a run without a
-    /// manifest (an earlier lab10's) sends its files each time.
-    pub fn send_artifacts(&self, run: &RunDir) -> Result<usize> {
-        let held = self
-            .client
-            .get_artifact(self.artifact_root()?, MANIFEST_FILE)?;
+    /// does not list (metrics.csv of a run killed mid-way) is not sent.
+    fn send_artifacts(&self, run: &RunDir) -> Result<usize> {
+        let root = self.artifact_root()?;
+        let held = self.client.get_artifact(root, MANIFEST_FILE)?;
         let held_entries = held
             .as_deref()
             .and_then(|b| Manifest::parse(b).ok())
             .map(|m| m.entries)
             .unwrap_or_default();
-        let manifest = run.manifest()?;
+        let manifest = run.manifest()?.unwrap_or_default();
         let mut sent = 0;
         for name in ARTIFACTS {
-            let path = run.file(name);
-            let listed = manifest.as_ref().map(|m| m.entries.get(name));
-            if !path.is_file() || listed == Some(None) {
+            let Some(hash) = manifest.entries.get(name) else {
                 continue;
-            }
-            if listed.flatten().is_some() && listed.flatten() == held_entries.get(name) {
-                continue;
-            }
-            let (bytes, _) = read_checked(&path)?;
-            self.client
-                .put_artifact(self.artifact_root()?, name, &bytes)?;
-            sent += 1;
-        }
-        let path = run.file(MANIFEST_FILE);
-        if path.is_file() {
-            let bytes = std::fs::read(&path).map_err(|e| Error::read(&path, e))?;
-            if held.as_deref() != Some(&bytes[..]) {
-                self.client
-                    .put_artifact(self.artifact_root()?, MANIFEST_FILE, &bytes)?;
+            };
+            if held_entries.get(name) != Some(hash) {
+                let bytes = read_checked(&run.file(name))?;
+                self.client.put_artifact(root, name, &bytes)?;
                 sent += 1;
             }
+        }
+        if let Some(bytes) = read_if_recorded(&run.file(MANIFEST_FILE))?
+            .or_else(|| std::fs::read(run.file(MANIFEST_FILE)).ok())
+            && held.as_deref() != Some(&bytes[..])
+        {
+            self.client.put_artifact(root, MANIFEST_FILE, &bytes)?;
+            sent += 1;
         }
         Ok(sent)
     }
 
     /// Sends a file of a group or an ensemble (its comparison table) as an artifact.
     pub fn send_file(&self, path: &Path) -> Result<()> {
-        let (bytes, _) = read_checked(path)?;
+        let bytes = read_checked(path)?;
         let name = path.file_name().unwrap_or_default().to_string_lossy();
         self.client
             .put_artifact(self.artifact_root()?, &name, &bytes)
@@ -582,39 +542,89 @@ impl TrackedRun {
     }
 }
 
-/// Every setting of the resolved experiment, by its dotted name in experiment.toml
-/// (`training.batch_size`, `model.hidden`), each on one line.
-fn settings(experiment: &Experiment) -> Vec<(String, String)> {
-    let value: toml::Value = toml::from_str(&experiment.to_toml()).expect("written by toml");
-    let mut out = Vec::new();
-    flatten("", &value, &mut out);
-    out
+/// A run's MLflow run while it trains (`--mlflow`): a sink of its records, each epoch and its
+/// end reconciled with the server as `sync` does. A server that stops answering costs one
+/// warning (the error this sink returns once) and nothing else: training goes on, and `lab10
+/// mlflow sync` sends the rest later.
+pub struct LiveRun {
+    /// `None` once a call failed.
+    tracked: Option<TrackedRun>,
+    uri: String,
+    /// Its status is set.
+    ended: bool,
 }
 
-fn flatten(prefix: &str, value: &toml::Value, out: &mut Vec<(String, String)>) {
-    match value {
-        toml::Value::Table(table) => {
-            for (k, v) in table {
-                let key = match prefix {
-                    "" => k.clone(),
-                    p => format!("{p}.{k}"),
-                };
-                flatten(&key, v, out);
+impl LiveRun {
+    /// `run`'s MLflow run (continued for a resumed run, whose `records` so far are sent where
+    /// the server lacks them), RUNNING.
+    pub fn open(
+        mlflow: &Mlflow,
+        run: &RunDir,
+        facts: &RunFacts,
+        records: &[EpochRecord],
+    ) -> Result<Self> {
+        let mut tracked = mlflow.open_run(run, facts)?;
+        tracked.set_status("RUNNING", None)?;
+        tracked.reconcile(run, records, End::Running)?;
+        Ok(Self {
+            tracked: Some(tracked),
+            uri: mlflow.uri.clone(),
+            ended: false,
+        })
+    }
+
+    /// What the warning says after `e`: how the run gets to the server later.
+    pub fn goes_on_without(e: &dyn std::fmt::Display, run: &RunDir, uri: &str) -> Error {
+        Error::Tracking(format!(
+            "{e}. Training goes on without MLflow; send the rest later with `lab10 mlflow sync \
+             {} --mlflow {uri}`",
+            run.path.display()
+        ))
+    }
+
+    fn reconcile(
+        &mut self,
+        run: &RunDir,
+        records: &[EpochRecord],
+        end: End,
+    ) -> lab10_runs::Result<()> {
+        let Some(tracked) = &mut self.tracked else {
+            return Ok(());
+        };
+        match tracked.reconcile(run, records, end) {
+            Ok(_) => Ok(()),
+            Err(e) => {
+                self.tracked = None;
+                Err(Self::goes_on_without(&e, run, &self.uri))
             }
         }
-        other => out.push((prefix.into(), compact(other))),
     }
 }
 
-/// A setting's value on one line: `relu`, `0.001`, `[512, 512, 512, 512]`.
-fn compact(value: &toml::Value) -> String {
-    match value {
-        toml::Value::String(s) => s.clone(),
-        toml::Value::Array(items) => {
-            let items: Vec<String> = items.iter().map(compact).collect();
-            format!("[{}]", items.join(", "))
+impl RunSink for LiveRun {
+    fn epoch(&mut self, run: &RunDir, records: &[EpochRecord]) -> lab10_runs::Result<()> {
+        self.reconcile(run, records, End::Running)
+    }
+
+    fn end(
+        &mut self,
+        run: &RunDir,
+        records: &[EpochRecord],
+        report: &Report,
+    ) -> lab10_runs::Result<()> {
+        self.ended = true;
+        self.reconcile(run, records, End::Report(report))
+    }
+
+    fn failed(&mut self, error: &Error) {
+        let status = match error {
+            Error::Stopped { .. } => "KILLED",
+            _ => "FAILED",
+        };
+        if let Some(tracked) = self.tracked.as_ref().filter(|_| !self.ended) {
+            let _ = tracked.end_now(status);
         }
-        other => other.to_string(),
+        self.ended = true;
     }
 }
 
@@ -634,7 +644,7 @@ struct Link {
 }
 
 impl Links {
-    fn read(run: &RunDir) -> Result<Self> {
+    fn read(run: &RunDir) -> lab10_runs::Result<Self> {
         let path = run.file(MLFLOW_FILE);
         let Some(bytes) = read_if_recorded(&path)? else {
             return Ok(Self::default());
@@ -645,7 +655,7 @@ impl Links {
         })
     }
 
-    fn write(&self, run: &RunDir) -> Result<()> {
+    fn write(&self, run: &RunDir) -> lab10_runs::Result<()> {
         let text = serde_json::to_string_pretty(self).expect("links serialise");
         run.write(MLFLOW_FILE, text.as_bytes())
     }
@@ -683,13 +693,13 @@ fn artifact_path(info: &Value) -> std::result::Result<String, String> {
     }
 }
 
-fn pairs(list: &Value) -> BTreeMap<String, String> {
-    list.as_array()
+/// The items of a JSON list (none for anything else).
+fn list(value: &Value) -> impl Iterator<Item = &Value> {
+    value
+        .as_array()
         .map(Vec::as_slice)
         .unwrap_or_default()
         .iter()
-        .filter_map(|p| Some((p["key"].as_str()?.into(), p["value"].as_str()?.into())))
-        .collect()
 }
 
 /// Now, in milliseconds since 1970 (MLflow's times).

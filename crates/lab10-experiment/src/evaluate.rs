@@ -3,22 +3,15 @@
 
 use burn::data::dataloader::DataLoaderBuilder;
 use burn::prelude::*;
-use lab10_data::{MnistBatcher, MnistDataset, NUM_CLASSES, PixelScale};
+use lab10_data::NUM_CLASSES;
 use lab10_models::Mlp;
+use lab10_models::{MnistBatcher, MnistDataset, PixelScale};
+use lab10_runs::ClassAccuracy;
 use serde::{Deserialize, Serialize};
 
 /// Large batches for evaluation and validation: they need no gradients, and fewer batches mean
 /// less overhead. Metrics are weighted by batch size, so this does not change the numbers.
 pub const EVAL_BATCH: usize = 1000;
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ClassAccuracy {
-    pub digit: usize,
-    pub correct: usize,
-    pub total: usize,
-    /// Percent.
-    pub accuracy: f64,
-}
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Evaluation {

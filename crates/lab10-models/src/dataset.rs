@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use burn::data::dataset::{Dataset, DatasetError};
 
-use crate::mnist::{IMAGE_PIXELS, Mnist};
+use lab10_data::{IMAGE_PIXELS, Mnist};
 
 #[derive(Debug, Clone)]
 pub struct MnistItem {

@@ -17,18 +17,18 @@ use burn_store::{
     BurnToPyTorchAdapter, ModuleSnapshot, ModuleStore, PyTorchToBurnAdapter, PytorchStore,
     SafetensorsStore,
 };
-use lab10_data::PixelScale;
+use lab10_models::PixelScale;
 use lab10_models::{Mlp, MlpConfig};
 use serde::{Deserialize, Serialize};
 
-use crate::config::experiment::Experiment;
-use crate::data::{DataOptions, load_test};
-use crate::error::{Error, Result};
-use crate::runtime::compute::Compute;
-use crate::store::finish::{Clock, Provenance, RunEnd};
-use crate::store::model::save_model_atomically;
-use crate::store::report::Report;
-use crate::store::run_dir::{MODEL_FILE, RunDir, dataset_root};
+use lab10_experiment::Compute;
+use lab10_experiment::Experiment;
+use lab10_experiment::save_model_atomically;
+use lab10_experiment::{Clock, Provenance, RunEnd};
+use lab10_experiment::{DataOptions, load_test};
+use lab10_runs::Report;
+use lab10_runs::{Error, Result};
+use lab10_runs::{MODEL_FILE, RunDir, dataset_root};
 
 /// The safetensors metadata key that holds [`Architecture`] as JSON.
 pub const METADATA_KEY: &str = "lab10";
@@ -360,7 +360,8 @@ pub fn import_run(
     experiment.data = Some(record.clone());
 
     let root = dataset_root(artifacts, &experiment.dataset);
-    let (run, _lock) = RunDir::start(&root, &experiment, "import")?;
+    let toml = experiment.to_toml();
+    let (run, _lock) = RunDir::start(&root, &experiment.name, &toml, "import")?;
     let model_path = run.file(MODEL_FILE);
     save_model_atomically(&model, &run, MODEL_FILE)?;
     let end = RunEnd {
@@ -372,7 +373,6 @@ pub fn import_run(
         compute: &compute,
         provenance,
         clock: &clock,
-        pictures: None,
     };
     let report = end.finish_imported(&model_path, source)?;
     run.mark_latest()?;
