@@ -1,5 +1,5 @@
-//! The command line: every flag and command of `lab10` (clap), and what the flags shared by
-//! all commands resolve to. The commands themselves are in `commands/`, one function each.
+//! The command line: every flag and command of `lab10` (clap), and what the global flags
+//! resolve to.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -13,6 +13,7 @@ use lab10_experiment::{
     RunTargets, Stop, WorkerUrl, read_token_file,
 };
 use lab10_runs::RunDir;
+use lab10_track::mlflow::{Mlflow, is_http};
 use lab10_train::TrainOptions;
 
 use crate::printer::Printer;
@@ -91,7 +92,10 @@ pub enum Command {
     /// List the experiments, one line each
     List,
     /// Print a Keras-style summary of an experiment's model
-    Summary(SummaryArgs),
+    Summary {
+        /// Experiment name (or path to a .toml file)
+        experiment: String,
+    },
     /// Train an experiment (or a --group of them); writes artifacts/<experiment>/<run-id>/
     Train(TrainArgs),
     /// Train N members of an experiment with seeds seed, seed+1, ... (reusing finished
@@ -100,11 +104,17 @@ pub enum Command {
     /// Evaluate a trained model on the test set
     Eval(EvalArgs),
     /// Write a trained model as safetensors in PyTorch's layout (torch.nn.Sequential keys,
-    /// Linear weights [out, in]) with its architecture in the file's metadata
+    /// Linear weights [out, in], the architecture in its metadata) or as ONNX
     Export(ExportArgs),
     /// Make a run from PyTorch weights (.safetensors, or a .pt/.pth state_dict) of an
     /// experiment's architecture, evaluated by lab10; eval, predict and report then work on it
-    Import(ImportArgs),
+    Import {
+        /// The weights file
+        file: PathBuf,
+        /// The experiment whose architecture the weights have
+        #[arg(long, value_name = "NAME")]
+        experiment: String,
+    },
     /// Show a trained model's predictions on random test images, digits drawn
     Predict(PredictArgs),
     /// Write a report of runs: curves, confusion matrices, misclassified digits, a table
@@ -189,8 +199,7 @@ pub struct TrainArgs {
     pub json: bool,
 }
 
-/// How the members of a group (`train --group`) or an ensemble are trained: one after another
-/// here, side by side in local processes (`--jobs`), or on a Slurm cluster (`--slurm`).
+/// How the members of a group or an ensemble are trained: here, with `--jobs`, or `--slurm`.
 #[derive(Args)]
 pub struct StudyArgs {
     /// Train every member again instead of reusing finished identical runs
@@ -206,30 +215,6 @@ pub struct StudyArgs {
     pub jobs: Option<usize>,
     #[command(flatten)]
     pub slurm: SlurmArgs,
-    /// Retired: refused with a message that says what to use instead
-    #[arg(long, hide = true, num_args = 0.., allow_hyphen_values = true)]
-    pub workers: Option<Vec<String>>,
-}
-
-impl StudyArgs {
-    /// `--workers` (retired): says what does its work now.
-    pub fn refuse_workers(&self) -> Result<()> {
-        if self.workers.is_some() {
-            anyhow::bail!(
-                "--workers is gone. On one machine, train members side by side with --jobs N; \
-                 on one remote device, train on it with --remote ws://HOST:PORT (`lab10 \
-                 worker` serves it); on many machines, submit the study to Slurm with --slurm \
-                 (docs/cluster.md, docs/remote.md)"
-            );
-        }
-        Ok(())
-    }
-}
-
-#[derive(Args)]
-pub struct SummaryArgs {
-    /// Experiment name (or path to a .toml file)
-    pub experiment: String,
 }
 
 #[derive(Args)]
@@ -281,18 +266,15 @@ pub struct TrackingArgs {
 }
 
 impl TrackingArgs {
-    /// `--mlflow URI` (an error later if it is not a server lab10 can log to), else
-    /// `MLFLOW_TRACKING_URI` when it names an http(s) server: a value for MLflow's own local
-    /// stores (`file:`, `sqlite:`, `databricks`) leaves tracking off, with a note.
-    pub fn mlflow(&self) -> Option<lab10_track::mlflow::Mlflow> {
+    /// `--mlflow`, else `MLFLOW_TRACKING_URI` if an http(s) server (`file:` etc.: off, noted).
+    pub fn mlflow(&self) -> Option<Mlflow> {
         let uri = match &self.mlflow {
             Some(uri) => uri.clone(),
             None => {
-                let uri = std::env::var("MLFLOW_TRACKING_URI").unwrap_or_default();
-                if uri.is_empty() {
-                    return None;
-                }
-                if !lab10_track::mlflow::is_http(&uri) {
+                let uri = std::env::var("MLFLOW_TRACKING_URI")
+                    .ok()
+                    .filter(|u| !u.is_empty())?;
+                if !is_http(&uri) {
                     eprintln!(
                         "note: MLFLOW_TRACKING_URI={uri} is not a tracking server lab10 can log \
                          to (http://HOST:PORT), so this run is not logged to MLflow"
@@ -302,7 +284,7 @@ impl TrackingArgs {
                 uri
             }
         };
-        Some(lab10_track::mlflow::Mlflow {
+        Some(Mlflow {
             uri,
             experiment: self.mlflow_experiment.clone(),
             parent: self.mlflow_parent.clone(),
@@ -362,16 +344,12 @@ pub struct VerifyArgs {
 pub struct RemoteArgs {
     /// Compute on the device a `lab10 worker` serves (instead of --backend); the run folder
     /// and every file it writes stay on this machine
-    #[arg(long, value_name = "ws://HOST:PORT", value_parser = parse_worker)]
+    #[arg(long, value_name = "ws://HOST:PORT")]
     pub remote: Option<WorkerUrl>,
     /// The worker's token: the first line of FILE (what `lab10 worker` printed, or its own
     /// --token-file)
     #[arg(long, value_name = "FILE")]
     pub token_file: Option<PathBuf>,
-}
-
-fn parse_worker(text: &str) -> Result<WorkerUrl, String> {
-    text.parse().map_err(|e: lab10_runs::Error| e.to_string())
 }
 
 #[derive(Args)]
@@ -450,15 +428,6 @@ impl ExportFormat {
 }
 
 #[derive(Args)]
-pub struct ImportArgs {
-    /// The weights file
-    pub file: PathBuf,
-    /// The experiment whose architecture the weights have
-    #[arg(long, value_name = "NAME")]
-    pub experiment: String,
-}
-
-#[derive(Args)]
 pub struct PredictArgs {
     /// An experiment name (its newest completed run), a run folder, artifacts/<experiment>
     /// (its latest run) or a .bpk model file
@@ -528,10 +497,8 @@ impl Global {
     }
 
     pub fn backend(&self) -> Result<BackendKind> {
-        match self.backend {
-            Some(kind) => Ok(kind),
-            None => BackendKind::default_compiled().context("no backend compiled in"),
-        }
+        let default = || BackendKind::default_compiled().context("no backend compiled in");
+        self.backend.map_or_else(default, Ok)
     }
 
     /// This machine's --backend, or with --remote the worker's device.
@@ -552,19 +519,11 @@ impl Global {
                  drop one of the two"
             );
         }
+        let token = remote.token_file.as_deref().map(read_token_file);
         Ok(Compute::Remote(RemoteTarget {
             url: url.clone(),
-            token: self.token(remote)?,
+            token: token.transpose()?,
         }))
-    }
-
-    /// The token of --token-file, if given.
-    pub fn token(&self, remote: &RemoteArgs) -> Result<Option<String>> {
-        Ok(remote
-            .token_file
-            .as_deref()
-            .map(read_token_file)
-            .transpose()?)
     }
 
     /// What a run needs from the flags; `json`: progress as JSON lines (`--json`).
@@ -588,24 +547,19 @@ impl Global {
         })
     }
 
-    /// What a new run's report records of this program: its command line and the commit it
-    /// was built from.
+    /// What a new run's report records of this program: its command line and commit.
     pub fn provenance(&self) -> Provenance {
+        let commit = env!("LAB10_BUILD_COMMIT");
         Provenance {
             command: std::env::args().collect::<Vec<_>>().join(" "),
-            build_commit: Some(env!("LAB10_BUILD_COMMIT"))
-                .filter(|c| !c.is_empty())
-                .map(String::from),
+            build_commit: (!commit.is_empty()).then(|| commit.to_string()),
         }
     }
 
     pub fn data(&self) -> Result<DataOptions> {
+        let dataset = self.dataset.as_deref().map(DatasetSpec::by_name);
         Ok(DataOptions {
-            dataset: self
-                .dataset
-                .as_deref()
-                .map(DatasetSpec::by_name)
-                .transpose()?,
+            dataset: dataset.transpose()?,
             places: self.places(),
             verify: !self.no_verify,
         })
@@ -627,8 +581,7 @@ impl Global {
         }
     }
 
-    /// The runs command-line targets name: under --artifacts, on --dataset (or each
-    /// experiment's own).
+    /// The runs command-line targets name: under --artifacts, on --dataset (or their own).
     pub fn run_targets(&self) -> RunTargets {
         RunTargets {
             artifacts: self.artifacts.clone(),
@@ -637,9 +590,7 @@ impl Global {
         }
     }
 
-    /// The folders `targets` name (experiment names, run folders), or when none is named every
-    /// run under --artifacts (and every group and ensemble, unless `runs_only`); none is an
-    /// error that says how to make one.
+    /// The folders `targets` name, else every run (and group and ensemble unless `runs_only`).
     pub fn result_folders(&self, targets: &[PathBuf], runs_only: bool) -> Result<Vec<PathBuf>> {
         let folders: Vec<PathBuf> = if targets.is_empty() {
             lab10_runs::result_folders(&self.artifacts)
@@ -648,11 +599,8 @@ impl Global {
                 .collect()
         } else {
             let resolver = self.run_targets();
-            let mut folders = Vec::new();
-            for target in targets {
-                folders.push(RunDir::open(&resolver.resolve(target)?)?.path);
-            }
-            folders
+            let open = |target: &PathBuf| Ok(RunDir::open(&resolver.resolve(target)?)?.path);
+            targets.iter().map(open).collect::<Result<_>>()?
         };
         if folders.is_empty() {
             anyhow::bail!(
@@ -661,10 +609,5 @@ impl Global {
             );
         }
         Ok(folders)
-    }
-
-    /// The folder of `experiment`'s runs on the dataset `--dataset` names (or its own).
-    pub fn experiment_dir(&self, experiment: &str) -> PathBuf {
-        self.run_targets().experiment_dir(experiment)
     }
 }

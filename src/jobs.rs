@@ -1,14 +1,8 @@
-//! `--jobs N`: each member of a group or an ensemble trained by a child `lab10 train` on this
-//! machine, at most N at a time (the queue is lab10-train's [`Jobs`]). This file starts one
-//! child with the member's command line (src/member.rs, the same as a Slurm task's), shows its
-//! events through src/printer.rs with the member's label, and tells from its exit status how
-//! it ended.
-//!
-//! Children run in their own process group: Ctrl-C reaches this process only, which passes
-//! one stop request on to each child (they save what is complete and exit).
+//! `--jobs N`: study members trained by child `lab10 train`s, N at a time. Each child has its
+//! own process group: Ctrl-C reaches this process only, which passes one stop request on.
 
 use std::io::{BufRead, BufReader};
-use std::os::unix::process::CommandExt;
+use std::os::unix::process::{CommandExt, ExitStatusExt};
 use std::path::PathBuf;
 use std::process::{ChildStderr, Command, ExitStatus, Stdio};
 use std::sync::Arc;
@@ -17,12 +11,11 @@ use std::thread::JoinHandle;
 use std::time::Duration;
 
 use anyhow::{Context, Result};
-use lab10_experiment::{BackendKind, Stop};
+use lab10_experiment::Stop;
 use lab10_runs::{Error, StopReason};
 use lab10_track::mlflow::Mlflow;
 use lab10_train::{Event, Jobs, MemberProcess, StudyMember};
 
-use crate::cli::Global;
 use crate::member::{MemberCommand, write_member_file};
 use crate::printer::Printer;
 
@@ -45,20 +38,13 @@ fn signal(pid: u32, signal: libc::c_int) {
     }
 }
 
-/// `--jobs N` as lab10-train's [`Jobs`]: N child processes on `backend`.
-pub fn local_jobs(
-    g: &Global,
-    jobs: usize,
-    backend: BackendKind,
-    reuse: bool,
-    json: bool,
-    stop: &Stop,
-) -> Result<Jobs> {
+/// `--jobs N` as lab10-train's [`Jobs`]: N child processes running `command`.
+pub fn local_jobs(command: MemberCommand, jobs: usize, json: bool, stop: &Stop) -> Result<Jobs> {
     if jobs == 0 {
         anyhow::bail!("--jobs must be at least 1");
     }
     let process = ChildProcess {
-        command: MemberCommand::new(g, backend, reuse)?,
+        command,
         printer: Printer::new(json),
         stop: stop.clone(),
         files: tempfile::Builder::new()
@@ -92,8 +78,7 @@ impl MemberProcess for ChildProcess {
 }
 
 impl ChildProcess {
-    /// Starts the child, shows its progress until it exits, and reaps it. The outer error:
-    /// the child could not be started.
+    /// Runs the child, showing its progress. The outer error: it could not be started.
     fn run_child(
         &self,
         member: &StudyMember,
@@ -163,37 +148,29 @@ impl ChildProcess {
     }
 }
 
-/// What a child's exit status says of its member (`message`: why it failed, in its own
-/// words); `None`: it finished. `stopping`: this process has passed a stop request on to it.
+/// What a child's exit status says (`message`: why it failed); `None`: it finished.
 fn failure_of(status: ExitStatus, stopping: bool, label: &str, message: String) -> Option<Error> {
-    // A child killed by the stop request passed on before it could catch it.
-    let killed_by = std::os::unix::process::ExitStatusExt::signal(&status)
-        .filter(|_| stopping)
-        .and_then(|signal| match signal {
-            libc::SIGINT => Some(StopReason::Interrupt),
-            libc::SIGTERM => Some(StopReason::Terminate),
-            _ => None,
-        });
-    if let Some(reason) = killed_by {
-        return Some(Error::Stopped {
-            reason,
-            message: format!("{label} stopped by {}", reason.signal_name()),
-        });
+    for (reason, signal) in [
+        (StopReason::Interrupt, libc::SIGINT),
+        (StopReason::Terminate, libc::SIGTERM),
+    ] {
+        // A child killed by the stop request passed on before it could catch it.
+        if stopping && status.signal() == Some(signal) {
+            let message = format!("{label} stopped by {}", reason.signal_name());
+            return Some(Error::Stopped { reason, message });
+        }
+        if status.code() == Some(i32::from(reason.exit_code())) {
+            return Some(Error::Stopped { reason, message });
+        }
     }
-    let stopped = [StopReason::Interrupt, StopReason::Terminate]
-        .into_iter()
-        .find(|reason| status.code() == Some(i32::from(reason.exit_code())));
-    match (status.code(), stopped) {
-        (Some(0), _) => None,
-        (_, Some(reason)) => Some(Error::Stopped { reason, message }),
+    match status.code() {
+        Some(0) => None,
         _ if message.is_empty() => Some(Error::Training(format!("it {status}"))),
         _ => Some(Error::Training(format!("{message} (it {status})"))),
     }
 }
 
-/// Passes a child's standard error on as it comes, each line after the member's label; the
-/// thread returns why the child failed: what it said from its last line starting "error: "
-/// on, without that prefix (everything it said if no line does).
+/// Passes a child's stderr on, labelled; returns what it said from its last "error: " on.
 fn pass_on_stderr(stderr: ChildStderr, label: String) -> JoinHandle<String> {
     std::thread::spawn(move || {
         let mut said: Vec<String> = Vec::new();
@@ -211,8 +188,7 @@ fn pass_on_stderr(stderr: ChildStderr, label: String) -> JoinHandle<String> {
     })
 }
 
-/// Calls `f` with every line `pipe` gives until its end, invalid UTF-8 replaced: a child
-/// whose pipe is not drained would block.
+/// Calls `f` with every line of `pipe` (a child whose pipe is not drained would block).
 fn for_each_line(pipe: impl std::io::Read, mut f: impl FnMut(&str)) {
     let mut reader = BufReader::new(pipe);
     let mut buffer = Vec::new();
@@ -228,8 +204,7 @@ fn for_each_line(pipe: impl std::io::Read, mut f: impl FnMut(&str)) {
     }
 }
 
-/// Passes a stop request of this process on to the child, once: it stops after its current
-/// step and saves what is complete.
+/// Passes a stop request of this process on to the child, once.
 fn forward_stop(pid: u32, stop: Stop, ended: Arc<AtomicBool>) -> JoinHandle<()> {
     std::thread::spawn(move || {
         while !ended.load(Ordering::SeqCst) {

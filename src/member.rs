@@ -1,7 +1,5 @@
-//! How a group's or an ensemble's member is started as a `lab10` process of its own, one way
-//! for `--jobs` (a child process here, src/jobs.rs) and `--slurm` (an array task on a node,
-//! src/slurm.rs): the member's experiment file, with its seed, dataset and overrides resolved,
-//! and the command line that trains it.
+//! A study member as a `lab10` process of its own, one way for `--jobs` (src/jobs.rs) and
+//! `--slurm` (src/slurm.rs): its resolved experiment file and the command line that trains it.
 
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
@@ -11,17 +9,12 @@ use lab10_experiment::{BackendKind, Experiment};
 
 use crate::cli::Global;
 
-/// The command line of a member's `lab10`: this program, the flags every member gets (where
-/// the artifacts, the data and the experiments are, as absolute paths: a node does not share
-/// this shell's folder), and the member's `train`.
+/// A member's `lab10` command line, paths absolute (a node does not share this shell's folder).
 pub struct MemberCommand {
     pub exe: PathBuf,
-    /// `--artifacts`, `--dataset`, `--data-dir`, `--cache-dir`, the mirrors, `--experiments`,
-    /// `--no-verify`, as given.
     pub global: Vec<OsString>,
     pub backend: BackendKind,
-    /// `--continue`: a member that finished already is not trained again, and one that was
-    /// stopped (Ctrl-C, a requeue) resumes its own run. Off with `--no-reuse`.
+    /// `--continue` (off with `--no-reuse`): a finished member is not trained again.
     pub continue_own: bool,
 }
 
@@ -36,11 +29,10 @@ impl MemberCommand {
         if let Some(d) = &g.dataset {
             global.extend(["--dataset".into(), d.into()]);
         }
-        if let Some(dir) = &g.data_dir {
-            global.extend(["--data-dir".into(), absolute(dir)?]);
-        }
-        if let Some(dir) = &g.cache_dir {
-            global.extend(["--cache-dir".into(), absolute(dir)?]);
+        for (flag, dir) in [("--data-dir", &g.data_dir), ("--cache-dir", &g.cache_dir)] {
+            if let Some(dir) = dir {
+                global.extend([flag.into(), absolute(dir)?]);
+            }
         }
         for (flag, urls) in [
             ("--mnist-mirrors", &g.mnist_mirrors),
@@ -78,8 +70,7 @@ impl MemberCommand {
     }
 }
 
-/// Writes `member`'s experiment file into `dir` (the `index`-th member of its study) and
-/// returns its path.
+/// Writes the `index`-th member's experiment file into `dir` and returns its path.
 pub fn write_member_file(dir: &Path, index: usize, member: &Experiment) -> Result<PathBuf> {
     let file = dir.join(format!(
         "{index:03}-{}-seed{}.toml",

@@ -1,7 +1,5 @@
-//! Ctrl-C, SIGTERM and SIGUSR1 (Slurm's warning before a job's time limit). During training (`train`, `ensemble`) the first one asks the library to
-//! stop after the current step ([`Stop`]), which saves what is complete and says how to resume;
-//! a second one, or the first during any other command, exits at once: temporary files of
-//! writes in progress are removed and a terminal that Burn's TUI left in raw mode is restored.
+//! Ctrl-C, SIGTERM, SIGUSR1: during training the first asks to stop after the current step
+//! ([`Stop`]); a second one, or one during any other command, exits at once.
 
 use std::io::{IsTerminal, Write};
 

@@ -1,24 +1,21 @@
-//! `--slurm`: a group's or an ensemble's members as a Slurm job array. Slurm schedules, runs,
-//! retries and requeues; this file writes the job's folder (one experiment file per member,
-//! the array's script, the summary's script), submits both with `sbatch --parsable` and says
-//! how to watch them. Each array task runs `lab10 train MEMBER.toml --continue`: a requeued
-//! task resumes its own member's run from its last checkpoint (docs/cluster.md).
+//! `--slurm`: a group's or an ensemble's members as a Slurm job array and a summary job. Each
+//! array task runs `lab10 train MEMBER.toml --continue`: a requeued task resumes its own
+//! member's run from its last checkpoint (docs/cluster.md).
 
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use anyhow::{Context, Result, bail};
-use lab10_experiment::{BackendKind, Experiment, Overrides};
+use lab10_experiment::{Experiment, Overrides};
 use lab10_runs::{StopReason, utc_stamp};
-use lab10_track::mlflow::Mlflow;
+use lab10_track::mlflow::{Mlflow, TrackedRun};
 use lab10_train::{StudyMember, find_completed_run};
 
-use crate::cli::{Global, SlurmArgs};
+use crate::cli::{Global, SlurmArgs, StudyArgs};
 use crate::member::{MemberCommand, write_member_file};
 
-/// How often a member may requeue itself after SIGUSR1 before the task gives up: a bound, so
-/// that a member whose epochs never fit the time limit is not requeued forever.
+/// How often a member may requeue itself: one whose epochs never fit is not requeued forever.
 pub const MAX_REQUEUES: u32 = 20;
 
 /// What the summary job runs: the study's own command with `--collect`.
@@ -82,17 +79,14 @@ pub struct Job<'a> {
     pub members: &'a [StudyMember],
     /// Where the members' runs are (the artifacts folder of their dataset).
     pub runs: &'a Path,
-    pub backend: BackendKind,
     pub overrides: &'a Overrides,
-    pub reuse: bool,
-    /// `--mlflow`: a parent run is made at submission; the members log into it as nested
-    /// runs from their tasks, and the summary job finishes it.
+    /// `--mlflow`: a parent run made at submission, which the summary job finishes.
     pub mlflow: Option<&'a Mlflow>,
 }
 
-/// Writes the job's folder and, unless `--slurm-dry-run`, submits it. A refused submission
-/// leaves no folder behind.
-pub fn submit(g: &Global, job: &Job, args: &SlurmArgs) -> Result<()> {
+/// Writes the job's folder and, unless `--slurm-dry-run`, submits it (or leaves no folder).
+pub fn submit(g: &Global, job: &Job, study: &StudyArgs) -> Result<()> {
+    let args = &study.slurm;
     let sbatch = find_on_path("sbatch");
     if sbatch.is_none() && !args.slurm_dry_run {
         bail!(
@@ -101,75 +95,90 @@ pub fn submit(g: &Global, job: &Job, args: &SlurmArgs) -> Result<()> {
              scripts without submitting"
         );
     }
+    let command = MemberCommand::new(g, g.backend()?, !study.no_reuse)?;
+    let (reuse, backend) = (command.continue_own, command.backend.name());
     let mut todo: Vec<&Experiment> = Vec::new();
     for e in job.members.iter().map(|m| &m.experiment) {
-        if !(job.reuse && find_completed_run(job.runs, e, job.backend.name())?.is_some()) {
+        if !(reuse && find_completed_run(job.runs, e, backend)?.is_some()) {
             todo.push(e);
         }
     }
-    let mut folder = JobFolder::new(g, job)?;
-    // The study's MLflow run, made now so that every task and the summary job name it.
-    let parent = match (job.mlflow, args.slurm_dry_run) {
-        (Some(mlflow), false) => {
-            let (kind, name) = job.study.mlflow_name();
-            let dataset = job
-                .members
-                .first()
-                .map_or("", |m| m.experiment.dataset.as_str());
-            let parent = mlflow.open_parent(kind, name, dataset, &[])?;
-            folder.env = tracking_env(&mlflow.nested(&parent));
-            Some(parent)
-        }
-        (Some(_), true) => {
-            folder.dry_run_tracking = true;
-            None
-        }
-        (None, _) => None,
-    };
-    let dir = match folder.write(&todo, args) {
-        Ok(dir) => dir,
-        Err(e) => {
-            fail_parent(parent.as_ref());
-            return Err(e);
-        }
-    };
+    let mut folder = JobFolder::new(job, command)?;
+    let (parent, exports) = mlflow_parent(job, args.slurm_dry_run)?;
+    folder.exports = exports;
+    let dir = folder
+        .write(&todo, args)
+        .inspect_err(|_| fail_parent(parent.as_ref()))?;
     let done = job.members.len() - todo.len();
-    if args.slurm_dry_run {
-        for script in [ARRAY_SCRIPT, SUMMARY_SCRIPT] {
-            let path = dir.join(script);
-            println!("==> {} <==", path.display());
-            print!("{}", std::fs::read_to_string(&path)?);
-        }
-        if !args.sbatch_arg.is_empty() {
-            println!("sbatch would also get: {}", args.sbatch_arg.join(" "));
-        }
-        println!(
-            "wrote {} ({} members to train, {done} finished already); nothing submitted \
-             (--slurm-dry-run)",
-            dir.display(),
-            todo.len()
-        );
-        return Ok(());
-    }
-    let sbatch = sbatch.expect("checked above");
-    let submitted = submit_both(&sbatch, &dir, &args.sbatch_arg, todo.is_empty());
-    let (array, summary) = match submitted {
-        Ok(ids) => ids,
-        Err(e) => {
+    let Some(sbatch) = sbatch.filter(|_| !args.slurm_dry_run) else {
+        return print_dry_run(&dir, args, todo.len(), done);
+    };
+    let (array, summary) = submit_both(&sbatch, &dir, &args.sbatch_arg, todo.is_empty())
+        .inspect_err(|_| {
             // Nothing runs from this folder: take it away, so no half-made job is left.
             let _ = std::fs::remove_dir_all(&dir);
             fail_parent(parent.as_ref());
-            return Err(e);
-        }
+        })?;
+    announce(&dir, array, summary, todo.len(), done)
+}
+
+/// With `--mlflow`, the study's MLflow run (made now, for every task to name) and its exports.
+fn mlflow_parent(job: &Job, dry_run: bool) -> Result<(Option<TrackedRun>, String)> {
+    let Some(mlflow) = job.mlflow else {
+        return Ok((None, String::new()));
     };
-    let ids = serde_json::json!({"array": array, "summary": summary, "members": todo.len()});
+    if dry_run {
+        // Without the parent, members submitted by hand would log as runs of their own.
+        let note = "# --mlflow: when submitted (not in a dry run), the study's MLflow run is \
+                    made and exported here\n";
+        return Ok((None, note.into()));
+    }
+    let (kind, name) = job.study.mlflow_name();
+    let dataset = job.members.first().map(|m| m.experiment.dataset.as_str());
+    let parent = mlflow.open_parent(kind, name, dataset.unwrap_or(""), &[])?;
+    let mut exports =
+        String::from("# MLflow: the members log as nested runs of the study's run.\n");
+    for (var, value) in mlflow.nested(&parent).env() {
+        if let Some(value) = value {
+            exports += &format!("export {var}={}\n", shell_word(&value));
+        }
+    }
+    Ok((Some(parent), exports))
+}
+
+/// `--slurm-dry-run`: the scripts as written, and what would have been submitted.
+fn print_dry_run(dir: &Path, args: &SlurmArgs, todo: usize, done: usize) -> Result<()> {
+    for script in [ARRAY_SCRIPT, SUMMARY_SCRIPT] {
+        let path = dir.join(script);
+        println!("==> {} <==", path.display());
+        print!("{}", std::fs::read_to_string(&path)?);
+    }
+    if !args.sbatch_arg.is_empty() {
+        println!("sbatch would also get: {}", args.sbatch_arg.join(" "));
+    }
+    println!(
+        "wrote {} ({todo} members to train, {done} finished already); nothing submitted \
+         (--slurm-dry-run)",
+        dir.display(),
+    );
+    Ok(())
+}
+
+/// Records the job ids in jobs.json and says what was submitted and how to watch it.
+fn announce(
+    dir: &Path,
+    array: Option<String>,
+    summary: String,
+    todo: usize,
+    done: usize,
+) -> Result<()> {
+    let ids = serde_json::json!({"array": array, "summary": summary, "members": todo});
     lab10_data::atomic::write_atomically(&dir.join("jobs.json"), ids.to_string().as_bytes())
         .with_context(|| format!("cannot write {}", dir.join("jobs.json").display()))?;
     match &array {
         Some(id) => println!(
-            "submitted job array {id} ({} members; {done} finished already, reused) and the \
-             summary job {summary}, which runs after it",
-            todo.len()
+            "submitted job array {id} ({todo} members; {done} finished already, reused) and the \
+             summary job {summary}, which runs after it"
         ),
         None => println!(
             "every member has finished already ({done}, reused): submitted only the summary \
@@ -194,55 +203,35 @@ const LOGS: &str = "logs";
 /// The array script's variable that holds its task's member file.
 const MEMBER_VAR: &str = "$member";
 
-/// MLflow's variables for the job's scripts: the server, the experiment and the parent run.
-fn tracking_env(mlflow: &Mlflow) -> Vec<(&'static str, String)> {
-    let env = mlflow.env().into_iter();
-    env.filter_map(|(var, value)| Some((var, value?))).collect()
-}
-
-/// A submission that failed leaves its MLflow parent run FAILED (best effort: the error that
-/// stopped the submission is the one to report).
-fn fail_parent(parent: Option<&lab10_track::mlflow::TrackedRun>) {
+/// A failed submission leaves its MLflow parent run FAILED (best effort).
+fn fail_parent(parent: Option<&TrackedRun>) {
     if let Some(parent) = parent {
         let _ = parent.end_now("FAILED");
     }
 }
 
-/// `sbatch --parsable` on the array, then on the summary with `afterany` on it. A refused
-/// summary cancels the array again.
+/// Submits the array, then the summary after it; a refused summary cancels the array again.
 fn submit_both(
     sbatch: &Path,
     dir: &Path,
     extra: &[String],
     no_members: bool,
 ) -> Result<(Option<String>, String)> {
-    let array = if no_members {
-        None
-    } else {
-        Some(sbatch_parsable(
-            sbatch,
-            extra,
-            &dir.join(ARRAY_SCRIPT),
-            None,
-        )?)
+    let submit = |script: &str, dependency: Option<String>| {
+        sbatch_parsable(sbatch, extra, &dir.join(script), dependency.as_deref())
     };
+    let array = (!no_members)
+        .then(|| submit(ARRAY_SCRIPT, None))
+        .transpose()?;
     let dependency = array
         .as_ref()
         .map(|id| format!("--dependency=afterany:{id}"));
-    match sbatch_parsable(
-        sbatch,
-        extra,
-        &dir.join(SUMMARY_SCRIPT),
-        dependency.as_deref(),
-    ) {
-        Ok(summary) => Ok((array, summary)),
-        Err(e) => {
-            if let Some(id) = &array {
-                let _ = Command::new("scancel").arg(id).status();
-            }
-            Err(e)
+    let summary = submit(SUMMARY_SCRIPT, dependency).inspect_err(|_| {
+        if let Some(id) = &array {
+            let _ = Command::new("scancel").arg(id).status();
         }
-    }
+    })?;
+    Ok((array, summary))
 }
 
 /// The job id `sbatch --parsable` prints (`ID` or `ID;CLUSTER`), or Slurm's own message.
@@ -268,16 +257,11 @@ fn sbatch_parsable(
         );
     }
     let text = String::from_utf8_lossy(&out.stdout);
-    let id = text
-        .trim()
-        .split(';')
-        .next()
-        .unwrap_or_default()
-        .to_string();
+    let id = text.trim().split(';').next().unwrap_or_default();
     if id.is_empty() || !id.chars().all(|c| c.is_ascii_digit()) {
         bail!("sbatch printed no job id for {}: {text}", script.display());
     }
-    Ok(id)
+    Ok(id.to_string())
 }
 
 fn find_on_path(program: &str) -> Option<PathBuf> {
@@ -286,43 +270,35 @@ fn find_on_path(program: &str) -> Option<PathBuf> {
         .find(|path| path.is_file())
 }
 
-/// Where the job's files go, and the absolute paths its scripts name (the nodes see them, not
-/// this shell's current folder).
+/// Where the job's files go, and the absolute paths its scripts name (for the nodes).
 struct JobFolder {
     dir: PathBuf,
     cwd: PathBuf,
     /// How every lab10 of the job starts, members and summary alike.
     command: MemberCommand,
-    /// The overrides of the study, for the summary job's command.
-    settings: Vec<OsString>,
-    collect: Vec<OsString>,
+    /// The summary job's arguments: the study's own command with `--collect`.
+    summary: Vec<OsString>,
     name: String,
-    /// Exported by both scripts (MLflow's variables, with `--mlflow`).
-    env: Vec<(&'static str, String)>,
-    /// `--mlflow` with `--slurm-dry-run`: the scripts say the parent run is made at submission.
-    dry_run_tracking: bool,
+    /// The `export` lines of both scripts (MLflow's variables, with `--mlflow`).
+    exports: String,
 }
 
 impl JobFolder {
-    fn new(g: &Global, job: &Job) -> Result<Self> {
+    fn new(job: &Job, command: MemberCommand) -> Result<Self> {
         let runs = std::path::absolute(job.runs)
             .with_context(|| format!("cannot resolve {}", job.runs.display()))?;
-        let stamp = utc_stamp();
+        let mut summary = command.global.clone();
+        summary.extend(job.study.collect_args());
+        summary.extend(job.overrides.to_args().into_iter().map(OsString::from));
+        summary.extend(["--backend".into(), command.backend.name().into()]);
         let name = job.study.name();
         Ok(Self {
-            dir: runs.join("slurm").join(format!("{name}-{stamp}")),
+            dir: runs.join("slurm").join(format!("{name}-{}", utc_stamp())),
             cwd: std::env::current_dir().context("cannot read the current folder")?,
-            command: MemberCommand::new(g, job.backend, job.reuse)?,
-            settings: job
-                .overrides
-                .to_args()
-                .into_iter()
-                .map(OsString::from)
-                .collect(),
-            collect: job.study.collect_args(),
+            command,
+            summary,
             name,
-            env: Vec::new(),
-            dry_run_tracking: false,
+            exports: String::new(),
         })
     }
 
@@ -369,26 +345,7 @@ impl JobFolder {
         )
     }
 
-    /// `export NAME=value` lines for the job's environment (after the #SBATCH lines).
-    fn exports(&self) -> String {
-        if self.dry_run_tracking {
-            // Without the parent, members submitted by hand would log as runs of their own.
-            return "# --mlflow: when submitted (not in a dry run), the study's MLflow run is \
-                    made and exported here\n"
-                .into();
-        }
-        if self.env.is_empty() {
-            return String::new();
-        }
-        let mut s = String::from("# MLflow: the members log as nested runs of the study's run.\n");
-        for (name, value) in &self.env {
-            s += &format!("export {name}={}\n", shell_word(value));
-        }
-        s
-    }
-
-    /// The command line `words` as a line of bash, each word quoted for the shell, except
-    /// `$member` (the script's own variable).
+    /// The command line `words` as bash, each word quoted except `$member` (a script variable).
     fn shell_line(&self, words: &[OsString]) -> String {
         std::iter::once(self.command.exe.as_os_str())
             .chain(words.iter().map(OsString::as_os_str))
@@ -413,7 +370,7 @@ impl JobFolder {
             members.len().saturating_sub(1),
             args.slurm_signal
         );
-        s += &self.exports();
+        s += &self.exports;
         s += &format!(
             r#"
 # One task per member: members[task] is its experiment (seed, dataset and overrides set).
@@ -456,15 +413,11 @@ exit "$status"
     }
 
     fn summary_script(&self) -> String {
-        let mut args = self.command.global.clone();
-        args.extend(self.collect.iter().cloned());
-        args.extend(self.settings.iter().cloned());
-        args.extend(["--backend".into(), self.command.backend.name().into()]);
         let mut s = self.header(&format!("lab10-{}-summary", self.name), "summary_%j.out");
-        s += &self.exports();
+        s += &self.exports;
         s += &format!(
             "\n# The summary from the members' finished runs; the missing ones are named.\n{}\n",
-            self.shell_line(&args)
+            self.shell_line(&self.summary)
         );
         s
     }

@@ -211,7 +211,8 @@ fn a_fresh_run_checks_with_sha256sum_and_every_reader_refuses_a_damaged_file_by_
     assert!(out.status.success(), "{}", output_text(&out));
     assert!(String::from_utf8_lossy(&out.stderr).contains("unverified"));
     assert_eq!(verify(a).1[s(&old)]["state"], "unverified");
-    // One without snapshots of its metrics either is resumed (trained further) and recorded.
+    // One without snapshots of its metrics either is refused by a resume until `verify --seal`
+    // checked it; then it is resumed (trained further) and recorded.
     let older = old.with_file_name("older");
     let copy = Command::new("cp")
         .args(["-r", s(&old), s(&older)])
@@ -226,7 +227,7 @@ fn a_fresh_run_checks_with_sha256sum_and_every_reader_refuses_a_damaged_file_by_
             std::fs::remove_file(e.path()).unwrap();
         }
     }
-    let resumed = lab(&[
+    let resume = [
         "--artifacts",
         s(a),
         "train",
@@ -235,9 +236,16 @@ fn a_fresh_run_checks_with_sha256sum_and_every_reader_refuses_a_damaged_file_by_
         s(&older),
         "--epochs",
         "2",
-    ]);
-    assert!(String::from_utf8_lossy(&resumed.stderr).contains("no SHA256SUMS"));
-    ok_stdout(resumed);
+    ];
+    let refused = lab(&resume);
+    assert!(!refused.status.success());
+    let said = String::from_utf8_lossy(&refused.stderr);
+    assert!(
+        said.contains("no SHA256SUMS") && said.contains("verify --seal"),
+        "{said}"
+    );
+    ok_stdout(lab(&["--artifacts", s(a), "verify", "--seal", s(&older)]));
+    ok_stdout(lab(&resume));
     assert_eq!(common::epochs_in(&older), vec![1, 2]);
     assert_eq!(verify(a).1[s(&older)]["state"], "ok");
     let sealed = ok_stdout(lab(&["--artifacts", s(a), "verify", "--seal", s(&old)]));

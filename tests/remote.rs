@@ -186,10 +186,6 @@ fn bad_addresses_tokens_and_flags_are_refused_with_clear_messages() {
             &["--group", "init", "--jobs", "0"],
             "--jobs must be at least 1",
         ),
-        (
-            &["--group", "init", "--workers", "ws://a:1"],
-            "--workers is gone. On one machine, train members side by side with --jobs N",
-        ),
         (&["--seeds", "1"], "use it with --group"),
         (
             &["--group", "init", "--jobs", "2", "--remote", "ws://a:1"],

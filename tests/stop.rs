@@ -39,6 +39,23 @@ fn wait_within(mut child: Child, limit: Duration) -> (Output, Duration) {
     (child.wait_with_output().unwrap(), start.elapsed())
 }
 
+/// Half of epoch 1's time in ms (from the run's metrics.json, written as it ended; at most
+/// `cap`): a delay that stays inside epoch 2 however fast this machine trains.
+fn within_epoch_2_ms(run: &Path, cap: u64) -> u64 {
+    let start = Instant::now();
+    loop {
+        let first = std::fs::read(run.join("metrics.json"))
+            .ok()
+            .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
+            .and_then(|v| v[0]["epoch_seconds"].as_f64());
+        if let Some(seconds) = first {
+            return ((seconds * 500.0) as u64).clamp(1, cap);
+        }
+        assert!(start.elapsed() < Duration::from_secs(60), "no metrics.json");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
 /// Pseudo-random delays from the clock: a different point of epoch 2 each time.
 fn jitter_ms(max: u64) -> u64 {
     let nanos = std::time::SystemTime::now()
@@ -54,7 +71,9 @@ fn sigint_off_a_terminal_stops_within_seconds_and_the_readme_resume_finishes_the
     let log = artifacts.path().join("stdout.txt");
     let child = spawn(&xavier_args(artifacts.path()), &log);
     let run = wait_for_epoch_2(|| run_line(&std::fs::read_to_string(&log).ok()?));
-    std::thread::sleep(Duration::from_millis(jitter_ms(400)));
+    std::thread::sleep(Duration::from_millis(jitter_ms(within_epoch_2_ms(
+        &run, 400,
+    ))));
     signal(&child, "INT");
     let (out, took) = wait_within(child, Duration::from_secs(5));
     let stderr = String::from_utf8_lossy(&out.stderr);
@@ -194,7 +213,9 @@ fn ctrl_c_under_the_tui_in_a_pseudo_terminal_stops_and_restores_the_terminal() {
     });
     let latest = artifacts.path().join("xavier/latest");
     let run = wait_for_epoch_2(|| latest.canonicalize().ok());
-    std::thread::sleep(Duration::from_millis(jitter_ms(300)));
+    std::thread::sleep(Duration::from_millis(jitter_ms(within_epoch_2_ms(
+        &run, 300,
+    ))));
     let mut stdin = child.stdin.take().unwrap();
     stdin.write_all(b"\x03").unwrap();
     stdin.flush().unwrap();

@@ -7,7 +7,7 @@ use lab10_models::ModelSummary;
 use lab10_models::summary::thousands;
 use lab10_train::{experiments_by_topic, get_group, group_names};
 
-use crate::cli::{Global, SummaryArgs};
+use crate::cli::Global;
 
 pub fn list(g: &Global) -> Result<()> {
     let catalog = g.catalog();
@@ -54,8 +54,8 @@ pub fn list(g: &Global) -> Result<()> {
     Ok(())
 }
 
-pub fn summary(g: &Global, args: SummaryArgs) -> Result<()> {
-    let e = g.catalog().get(&args.experiment)?;
+pub fn summary(g: &Global, experiment: &str) -> Result<()> {
+    let e = g.catalog().get(experiment)?;
     println!("{}", ModelSummary::new(&e.name, &e.model));
     Ok(())
 }
@@ -84,31 +84,20 @@ pub fn datasets(g: &Global) -> Result<()> {
 }
 
 pub fn backends() -> Result<()> {
+    let absent = |name: &str, feature: &str| {
+        println!("{name:<8} not compiled in (rebuild with --features {feature})")
+    };
     for b in BackendKind::ALL {
-        if !b.is_compiled() {
-            println!(
-                "{:<8} not compiled in (rebuild with --features {})",
-                b.name(),
-                b.feature()
-            );
-            continue;
-        }
-        match b.open() {
-            Ok(d) => println!("{:<8} {}", b.name(), d.description),
-            Err(e) => println!("{:<8} unavailable: {e}", b.name()),
+        match b.is_compiled().then(|| b.open()) {
+            None => absent(b.name(), b.feature()),
+            Some(Ok(d)) => println!("{:<8} {}", b.name(), d.description),
+            Some(Err(e)) => println!("{:<8} unavailable: {e}", b.name()),
         }
     }
     if cfg!(feature = "remote") {
-        println!(
-            "{:<8} a `lab10 worker`'s device: --remote ws://HOST:PORT",
-            "remote"
-        );
+        println!("remote   a `lab10 worker`'s device: --remote ws://HOST:PORT");
     } else {
-        println!(
-            "{:<8} not compiled in (rebuild with --features {})",
-            "remote",
-            lab10_experiment::REMOTE_FEATURE
-        );
+        absent("remote", lab10_experiment::REMOTE_FEATURE);
     }
     Ok(())
 }

@@ -1,31 +1,25 @@
-//! `lab10 export` and `lab10 import`: weights to and from PyTorch's layout (safetensors), and
-//! out to ONNX.
+//! `lab10 export` (safetensors in PyTorch's layout, or ONNX) and `lab10 import`.
 
 use std::path::Path;
 
 use anyhow::{Context, Result};
+use clap::ValueEnum;
 use lab10_exchange::OnnxFacts;
 use lab10_experiment::{BackendKind, Compute, SavedModel};
 use lab10_runs::RunDir;
 
-use crate::cli::{ExportArgs, ExportFormat, Global, ImportArgs};
+use crate::cli::{ExportArgs, ExportFormat, Global};
 
 pub fn export(g: &Global, args: ExportArgs) -> Result<()> {
-    let ExportArgs {
-        target,
-        out,
-        format,
-        force,
-        experiment,
-    } = args;
-    let format = export_format(out.as_deref(), format)?;
+    let ExportArgs { out, force, .. } = args;
+    let format = export_format(out.as_deref(), args.format)?;
     let device = BackendKind::default_compiled()
         .context("no backend compiled in")?
         .device()?;
-    let experiment = experiment.map(|n| g.catalog().get(&n)).transpose()?;
-    let target = g.run_targets().resolve(&target)?;
+    let experiment = args.experiment.map(|n| g.catalog().get(&n)).transpose()?;
+    let target = g.run_targets().resolve(&args.target)?;
     let saved = SavedModel::open(&target, experiment)?;
-    crate::printer::note_unverified(&saved.path);
+    crate::printer::note_unverified([&saved.path]);
     let run = (!target.is_file())
         .then(|| RunDir::open(&target))
         .transpose()?;
@@ -79,17 +73,11 @@ pub fn export(g: &Global, args: ExportArgs) -> Result<()> {
     Ok(())
 }
 
-/// The format `--format` names, else the one `--out`'s extension names (safetensors when
-/// there is no --out). A file named for one format is never filled with another.
+/// `--format`, else `--out`'s extension (safetensors without --out); never one for the other.
 fn export_format(out: Option<&Path>, format: Option<ExportFormat>) -> Result<ExportFormat> {
-    let named = out
+    let by_name = out
         .and_then(|o| o.extension())
-        .map(|e| e.to_string_lossy().to_lowercase());
-    let by_name = match named.as_deref() {
-        Some("onnx") => Some(ExportFormat::Onnx),
-        Some("safetensors") => Some(ExportFormat::Safetensors),
-        _ => None,
-    };
+        .and_then(|e| ExportFormat::from_str(&e.to_string_lossy(), true).ok());
     match (format, by_name, out) {
         (Some(f), Some(n), Some(out)) if f != n => anyhow::bail!(
             "--out {} names {} but --format says {}; make them agree",
@@ -108,11 +96,10 @@ fn export_format(out: Option<&Path>, format: Option<ExportFormat>) -> Result<Exp
     }
 }
 
-pub fn import(g: &Global, args: ImportArgs) -> Result<()> {
-    let ImportArgs { file, experiment } = args;
-    let experiment = g.catalog().get(&experiment)?;
+pub fn import(g: &Global, file: &Path, experiment: &str) -> Result<()> {
+    let experiment = g.catalog().get(experiment)?;
     let (run, report) = lab10_exchange::import_run(
-        &file,
+        file,
         &experiment,
         &Compute::from(g.backend()?),
         &g.data()?,

@@ -1,5 +1,4 @@
-//! `lab10 mlflow sync`: runs sent to an MLflow tracking server after the fact, each completed
-//! to what the server lacks (lab10-track's `mlflow` module reconciles, so nothing is sent twice).
+//! `lab10 mlflow sync`: runs sent to an MLflow tracking server after the fact.
 
 use anyhow::{Result, bail};
 use lab10_runs::{Health, RunDir, health};
@@ -51,12 +50,10 @@ pub fn mlflow_sync(g: &Global, args: SyncArgs) -> Result<()> {
                 s.artifacts,
                 s.run_id
             ),
-            (Err(e), true) => {
-                println!(
-                    "{}",
-                    serde_json::json!({"path": path, "error": format!("{e:#}")})
-                )
-            }
+            (Err(e), true) => println!(
+                "{}",
+                serde_json::json!({"path": path, "error": format!("{e:#}")})
+            ),
             (Err(e), false) => eprintln!("{}: {e:#}", path.display()),
         }
         if synced.is_err() {

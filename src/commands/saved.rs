@@ -1,28 +1,28 @@
 //! `lab10 eval` and `lab10 predict`: a saved model on the test set.
 
+use std::path::Path;
+
 use anyhow::{Context, Result};
 use lab10_experiment::{SavedModel, draw_digit, sample_predictions};
 
 use crate::cli::{EvalArgs, Global, PredictArgs};
 
-pub fn eval(g: &Global, args: EvalArgs) -> Result<()> {
-    let EvalArgs {
-        target,
-        experiment,
-        test_size,
-        json,
-        logits,
-        remote,
-    } = args;
-    let compute = g.compute(&remote)?;
-    let opened = compute.open()?;
-    let device = opened.device.clone();
+/// The model `target` names (`experiment`: the architecture of a model file outside a run).
+fn open_saved(g: &Global, target: &Path, experiment: Option<String>) -> Result<SavedModel> {
     let experiment = experiment.map(|n| g.catalog().get(&n)).transpose()?;
-    let saved = SavedModel::open(&g.run_targets().resolve(&target)?, experiment)?;
-    crate::printer::note_unverified(&saved.path);
-    let data = saved.test_data(&g.data()?, test_size)?;
-    let eval = saved.evaluate(&data.data, &device)?;
-    if json {
+    let saved = SavedModel::open(&g.run_targets().resolve(target)?, experiment)?;
+    crate::printer::note_unverified([&saved.path]);
+    Ok(saved)
+}
+
+pub fn eval(g: &Global, args: EvalArgs) -> Result<()> {
+    let compute = g.compute(&args.remote)?;
+    let opened = compute.open()?;
+    let device = &opened.device;
+    let saved = open_saved(g, &args.target, args.experiment)?;
+    let data = saved.test_data(&g.data()?, args.test_size)?;
+    let eval = saved.evaluate(&data.data, device)?;
+    if args.json {
         let mut value = serde_json::to_value(&eval)?;
         value["backend"] = compute.name().into();
         value["device"] = opened.description.clone().into();
@@ -30,8 +30,8 @@ pub fn eval(g: &Global, args: EvalArgs) -> Result<()> {
         value["trained_on"] = data.trained_on.clone().into();
         value["cross_dataset"] = data.is_cross().into();
         value["data"] = serde_json::to_value(&data.record)?;
-        if let Some(n) = logits {
-            value["logits"] = serde_json::to_value(saved.logits(&data.data, n, &device)?)?;
+        if let Some(n) = args.logits {
+            value["logits"] = serde_json::to_value(saved.logits(&data.data, n, device)?)?;
         }
         println!("{}", serde_json::to_string_pretty(&value)?);
         return Ok(());
@@ -67,17 +67,9 @@ pub fn eval(g: &Global, args: EvalArgs) -> Result<()> {
 }
 
 pub fn predict(g: &Global, args: PredictArgs) -> Result<()> {
-    let PredictArgs {
-        target,
-        samples,
-        seed,
-        experiment,
-        png,
-    } = args;
+    let PredictArgs { samples, seed, .. } = args;
     let device = g.backend()?.device()?;
-    let experiment = experiment.map(|n| g.catalog().get(&n)).transpose()?;
-    let saved = SavedModel::open(&g.run_targets().resolve(&target)?, experiment)?;
-    crate::printer::note_unverified(&saved.path);
+    let saved = open_saved(g, &args.target, args.experiment)?;
     let data = saved.test_data(&g.data()?, None)?;
     let eval = saved.evaluate(&data.data, &device)?;
     let classes = lab10_data::class_names(&data.record.name);
@@ -102,7 +94,7 @@ pub fn predict(g: &Global, args: PredictArgs) -> Result<()> {
         "test accuracy of this model on {}: {:.2}%",
         data.record.name, eval.accuracy
     );
-    if let Some(path) = png {
+    if let Some(path) = args.png {
         let grid = lab10_report::digits::DigitGrid::from_predictions(
             format!(
                 "{} on {}: {samples} test images (seed {seed})",

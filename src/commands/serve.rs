@@ -9,21 +9,16 @@ use lab10_train::experiments_by_topic;
 use crate::cli::{Global, ServeArgs};
 
 pub fn serve(g: &Global, args: ServeArgs) -> Result<()> {
-    let ServeArgs {
-        targets,
-        listen,
-        timeout,
-    } = args;
+    let (listen, timeout) = (args.listen, args.timeout);
     if !(timeout.is_finite() && timeout > 0.0) {
         anyhow::bail!("--timeout must be a positive number of seconds, not {timeout}");
     }
-    let runs = if targets.is_empty() {
+    let runs = if args.targets.is_empty() {
         newest_completed_runs(g)?
     } else {
-        g.run_targets().resolve_all(&targets)?
+        g.run_targets().resolve_all(&args.targets)?
     };
-    runs.iter()
-        .for_each(|run| crate::printer::note_unverified(run));
+    crate::printer::note_unverified(&runs);
     let device = g.backend()?.device()?;
     let served = lab10_serve::Served::load(&runs, &g.data()?, device)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -67,8 +62,7 @@ pub fn serve(g: &Global, args: ServeArgs) -> Result<()> {
     })
 }
 
-/// With no targets: the newest completed run of every experiment on `--dataset` (MNIST by
-/// default), the lesson's models first, in the order `lab10 list` shows them.
+/// With no targets: the newest completed run of every experiment, in `lab10 list`'s order.
 fn newest_completed_runs(g: &Global) -> Result<Vec<PathBuf>> {
     let dataset = g.dataset.as_deref().unwrap_or(lab10_data::MNIST.name);
     let root = dataset_root(&g.artifacts, dataset);

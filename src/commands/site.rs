@@ -1,5 +1,4 @@
-//! `lab10 site`: the lesson as a static folder where the models run in the browser
-//! (crates/lab10-site; the WebAssembly from scripts/build-wasm.sh).
+//! `lab10 site`: the lesson as a static folder where the models run in the browser.
 
 use std::path::PathBuf;
 
@@ -12,36 +11,23 @@ use crate::cli::{Global, SiteArgs};
 const LESSON: &str = "lesson";
 
 pub fn site(g: &Global, args: SiteArgs) -> Result<()> {
-    let SiteArgs {
-        targets,
-        out,
-        force,
-        wasm,
-        digits,
-        title,
-    } = args;
-    let runs = if targets.is_empty() {
+    let runs = if args.targets.is_empty() {
         newest_lesson_runs(g)?
     } else {
-        g.run_targets().resolve_all(&targets)?
+        g.run_targets().resolve_all(&args.targets)?
     };
     let device = g.backend()?.device()?;
     let options = lab10_site::Options {
-        out,
-        force,
-        wasm,
-        digits,
-        title,
+        out: args.out,
+        force: args.force,
+        wasm: args.wasm,
+        digits: args.digits,
+        title: args.title,
     };
-    runs.iter()
-        .for_each(|run| crate::printer::note_unverified(run));
+    crate::printer::note_unverified(&runs);
     let written = lab10_site::write_site(&runs, &g.data()?, &device, &options)?;
-    let labels: Vec<&str> = written
-        .manifest
-        .models
-        .iter()
-        .map(|m| m.label.as_str())
-        .collect();
+    let models = &written.manifest.models;
+    let labels: Vec<&str> = models.iter().map(|m| m.label.as_str()).collect();
     println!(
         "wrote {} ({} files, {:.1} MB): {} model(s) ({}) trained on {}, {} test digits",
         written.out.display(),
@@ -60,9 +46,7 @@ pub fn site(g: &Global, args: SiteArgs) -> Result<()> {
     Ok(())
 }
 
-/// With no targets: the newest completed run of each of the lesson's experiments on
-/// `--dataset` (MNIST by default), in the lesson's order; experiments without one are skipped
-/// with a note.
+/// With no targets: the newest completed run of each of the lesson's experiments.
 fn newest_lesson_runs(g: &Global) -> Result<Vec<PathBuf>> {
     let dataset = g.dataset.as_deref().unwrap_or(lab10_data::MNIST.name);
     let root = dataset_root(&g.artifacts, dataset);

@@ -9,10 +9,10 @@ use lab10_train::{
 };
 
 use crate::cli::{EnsembleArgs, Global, RemoteArgs, StudyArgs, TrainArgs};
+use crate::member::MemberCommand;
 use crate::{jobs, slurm};
 
 pub fn train(g: &Global, args: TrainArgs, stop: &Stop) -> Result<()> {
-    args.study.refuse_workers()?;
     refuse_group_flags(&args)?;
     if let Some(name) = args.group.clone() {
         return train_group(g, args, &name, stop);
@@ -25,28 +25,22 @@ pub fn train(g: &Global, args: TrainArgs, stop: &Stop) -> Result<()> {
         None if args.continue_own => {
             let mut member = g.catalog().get(&name)?;
             member.apply(&overrides)?;
-            match own_run(g, &member)? {
-                Own::Finished(run) => {
-                    println!("finished already: {}", run.display());
-                    return Ok(());
-                }
-                Own::Unfinished(run) => (SavedModel::open(&run.path, None)?.experiment, Some(run)),
-                Own::None => (member, None),
+            match own_run(g, member)? {
+                Some(start) => start,
+                None => return Ok(()),
             }
         }
         None => (g.catalog().get(&name)?, None),
         Some(path) => {
             // A resumed run keeps its own resolved settings; only --epochs may extend it.
-            if (Overrides {
-                epochs: None,
-                ..overrides.clone()
-            }) != Overrides::default()
-            {
+            let mut others = overrides.clone();
+            others.epochs = None;
+            if others != Overrides::default() {
                 anyhow::bail!(
                     "--resume continues a run with its own settings; only --epochs may change"
                 );
             }
-            let path = path.unwrap_or_else(|| g.experiment_dir(&name));
+            let path = path.unwrap_or_else(|| g.run_targets().experiment_dir(&name));
             let run = RunDir::open(&path)?;
             (SavedModel::open(&run.path, None)?.experiment, Some(run))
         }
@@ -62,12 +56,8 @@ pub fn train(g: &Global, args: TrainArgs, stop: &Stop) -> Result<()> {
     Ok(())
 }
 
-/// The study flags are for a group of runs: beside an experiment, say so instead of silently
-/// training one run.
+/// The study flags beside an experiment: say so instead of silently training one run.
 fn refuse_group_flags(args: &TrainArgs) -> Result<()> {
-    if args.group.is_some() {
-        return Ok(());
-    }
     let s = &args.study;
     let group_only = [
         ("--seeds", args.seeds.is_some()),
@@ -77,11 +67,11 @@ fn refuse_group_flags(args: &TrainArgs) -> Result<()> {
         ("--collect", s.slurm.collect),
     ];
     match group_only.iter().find(|(_, set)| *set) {
-        Some((flag, _)) => anyhow::bail!(
+        Some((flag, _)) if args.group.is_none() => anyhow::bail!(
             "{flag} is for a group of runs: use it with --group NAME (or with `lab10 ensemble` \
              for seeds of one experiment)"
         ),
-        None => Ok(()),
+        _ => Ok(()),
     }
 }
 
@@ -106,12 +96,10 @@ fn train_group(g: &Global, args: TrainArgs, name: &str, stop: &Stop) -> Result<(
             },
             members: &planned.members,
             runs: &planned.artifacts,
-            backend: g.backend()?,
             overrides: &args.overrides,
-            reuse: !args.study.no_reuse,
             mlflow: opts.train.mlflow.as_ref(),
         };
-        return slurm::submit(g, &job, &args.study.slurm);
+        return slurm::submit(g, &job, &args.study);
     }
     let (dir, summary) = run_group(&group, &catalog, &opts)?;
     if args.json {
@@ -123,28 +111,20 @@ fn train_group(g: &Global, args: TrainArgs, name: &str, stop: &Stop) -> Result<(
     Ok(())
 }
 
-/// What `--continue` finds of a member's own runs.
-enum Own {
-    Finished(std::path::PathBuf),
-    Unfinished(RunDir),
-    None,
-}
-
-/// The member's identical finished run, else its own unfinished run with a checkpoint, on
-/// this backend, under the artifacts folder of its dataset.
-fn own_run(g: &Global, member: &Experiment) -> Result<Own> {
-    let mut member = member.clone();
-    let spec = g.data()?.dataset_for(&member)?;
-    member.dataset = spec.name.to_string();
-    let runs = dataset_root(&g.artifacts, &member.dataset);
+/// `--continue`: `None` (said so) if an identical run finished, else its own run to resume.
+fn own_run(g: &Global, member: Experiment) -> Result<Option<(Experiment, Option<RunDir>)>> {
+    let mut probe = member.clone();
+    probe.dataset = g.data()?.dataset_for(&probe)?.name.to_string();
+    let runs = dataset_root(&g.artifacts, &probe.dataset);
     let backend = g.backend()?.name();
-    if let Some((run, _)) = find_completed_run(&runs, &member, backend)? {
-        return Ok(Own::Finished(run.path));
+    if let Some((run, _)) = find_completed_run(&runs, &probe, backend)? {
+        println!("finished already: {}", run.path.display());
+        return Ok(None);
     }
-    Ok(match find_unfinished_run(&runs, &member, backend) {
-        Some(run) => Own::Unfinished(run),
-        None => Own::None,
-    })
+    Ok(Some(match find_unfinished_run(&runs, &probe, backend) {
+        Some(run) => (SavedModel::open(&run.path, None)?.experiment, Some(run)),
+        None => (member, None),
+    }))
 }
 
 /// Train (reusing finished identical runs unless `--no-reuse`), or only collect (`--collect`).
@@ -159,7 +139,6 @@ fn study_mode(study: &StudyArgs) -> StudyMode {
 }
 
 pub fn ensemble(g: &Global, args: EnsembleArgs, stop: &Stop) -> Result<()> {
-    args.study.refuse_workers()?;
     let experiment = g.catalog().get(&args.experiment)?;
     let (compute, jobs) = study_compute(g, &args.study, &args.remote, args.json, stop)?;
     let opts = EnsembleOptions {
@@ -179,12 +158,10 @@ pub fn ensemble(g: &Global, args: EnsembleArgs, stop: &Stop) -> Result<()> {
             },
             members: &members,
             runs: &runs,
-            backend: g.backend()?,
             overrides: &args.overrides,
-            reuse: !args.study.no_reuse,
             mlflow: opts.train.mlflow.as_ref(),
         };
-        return slurm::submit(g, &job, &args.study.slurm);
+        return slurm::submit(g, &job, &args.study);
     }
     let (dir, report) = run_ensemble(&experiment, &opts)?;
     if args.json {
@@ -196,9 +173,7 @@ pub fn ensemble(g: &Global, args: EnsembleArgs, stop: &Stop) -> Result<()> {
     Ok(())
 }
 
-/// Where a study computes: its members here or on --remote one after another, or side by side
-/// in `--jobs` local processes (then this process computes only what comes after, on
-/// --backend). A Slurm submission plans on --backend.
+/// Where a study computes: here or on --remote, or in `--jobs` processes (then on --backend).
 fn study_compute(
     g: &Global,
     study: &StudyArgs,
@@ -212,7 +187,8 @@ fn study_compute(
                 anyhow::bail!("--token-file is for --remote, not --jobs");
             }
             let backend = g.backend()?;
-            let jobs = jobs::local_jobs(g, n, backend, !study.no_reuse, json, stop)?;
+            let command = MemberCommand::new(g, backend, !study.no_reuse)?;
+            let jobs = jobs::local_jobs(command, n, json, stop)?;
             Ok((backend.into(), Some(jobs)))
         }
         None if study.slurm.slurm => Ok((g.backend()?.into(), None)),

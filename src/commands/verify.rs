@@ -1,6 +1,5 @@
-//! `lab10 verify`: every file a run's SHA256SUMS lists read and hashed, as `git fsck` or
-//! `restic check` do; `--seal` gives a run of an earlier lab10 its manifest once it is shown to
-//! evaluate to what its report says.
+//! `lab10 verify`: every file a run's SHA256SUMS lists read and hashed; `--seal` gives a run
+//! of an earlier lab10 its manifest once it evaluates to what its report says.
 
 use std::path::Path;
 
@@ -15,12 +14,9 @@ pub fn verify(g: &Global, args: VerifyArgs) -> Result<()> {
     let mut damaged = Vec::new();
     for dir in &folders {
         let mut state = health(dir);
-        let mut sealed = None;
-        if args.seal && state == Health::Unverified {
-            sealed = Some(seal(g, dir));
-            if let Some(Ok(())) = sealed {
-                state = health(dir);
-            }
+        let sealed = (args.seal && state == Health::Unverified).then(|| seal(g, dir));
+        if let Some(Ok(())) = sealed {
+            state = health(dir);
         }
         if let Health::Damaged { file, .. } = &state {
             damaged.push(file.display().to_string());
@@ -55,8 +51,7 @@ pub fn verify(g: &Global, args: VerifyArgs) -> Result<()> {
     Ok(())
 }
 
-/// Writes a manifest for a finished run without one, once its model evaluates on its test
-/// images to exactly the accuracy its report records.
+/// Seals a finished run once its model evaluates to exactly its report's test accuracy.
 fn seal(g: &Global, dir: &Path) -> Result<()> {
     let run = RunDir {
         path: dir.to_path_buf(),

@@ -1,5 +1,4 @@
-//! `lab10 worker`: this machine's device, served to other lab10 processes through Burn's
-//! remote server.
+//! `lab10 worker`: this machine's device, served to other lab10 processes (Burn's remote).
 
 use anyhow::Result;
 use lab10_experiment::{Access, Worker, new_token, read_token_file};
@@ -7,12 +6,8 @@ use lab10_experiment::{Access, Worker, new_token, read_token_file};
 use crate::cli::{Global, WorkerArgs};
 
 pub fn worker(g: &Global, args: WorkerArgs) -> Result<()> {
-    let WorkerArgs {
-        listen,
-        token_file,
-        no_auth,
-    } = args;
-    let (access, token_note) = match (&token_file, no_auth) {
+    let token_file = &args.token_file;
+    let (access, token_note) = match (token_file, args.no_auth) {
         (_, true) => (Access::Open, "no token (--no-auth)".to_string()),
         (Some(file), false) => (
             Access::Token(read_token_file(file)?),
@@ -26,8 +21,8 @@ pub fn worker(g: &Global, args: WorkerArgs) -> Result<()> {
             (Access::Token(token), note)
         }
     };
-    let worker = Worker::bind(&listen, g.backend()?, access)?;
-    let client_flags = match (&token_file, worker.requires_token()) {
+    let worker = Worker::bind(&args.listen, g.backend()?, access)?;
+    let client_flags = match (token_file, worker.requires_token()) {
         (Some(file), true) => format!(" --token-file {}", file.display()),
         (None, true) => " --token-file FILE".to_string(),
         (_, false) => String::new(),

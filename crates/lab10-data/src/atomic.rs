@@ -13,10 +13,7 @@ static PENDING: Mutex<BTreeSet<PathBuf>> = Mutex::new(BTreeSet::new());
 /// Writes `bytes` to a temporary file beside `path`, syncs it, renames it over `path`, and syncs
 /// the folder (so that the rename, too, survives a power loss).
 pub fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let dir = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => Path::new("."),
-    };
+    let dir = parent_dir(path);
     let mut tmp = tempfile::Builder::new().prefix(".tmp-").tempfile_in(dir)?;
     let tmp_path = tmp.path().to_path_buf();
     pending().insert(tmp_path.clone());
@@ -45,6 +42,14 @@ pub fn sync_dir(dir: &Path) -> std::io::Result<()> {
     #[cfg(not(unix))]
     let _ = dir;
     Ok(())
+}
+
+/// The folder `path` is in: `.` for a bare file name.
+pub fn parent_dir(path: &Path) -> &Path {
+    match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    }
 }
 
 fn pending() -> std::sync::MutexGuard<'static, BTreeSet<PathBuf>> {

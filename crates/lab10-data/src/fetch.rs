@@ -138,7 +138,8 @@ impl Places {
     }
 }
 
-fn first_missing(dir: &Path) -> Option<MnistFile> {
+/// The first of the four files that `dir` lacks.
+pub(crate) fn first_missing(dir: &Path) -> Option<MnistFile> {
     MnistFile::ALL
         .into_iter()
         .find(|f| f.find_in(dir).is_none())

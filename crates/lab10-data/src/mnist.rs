@@ -82,15 +82,14 @@ impl Mnist {
     /// decompressed images and labels files (whether those are the expected ones is for the
     /// caller to judge: see [`crate::source`]).
     pub fn read(dir: &Path, split: Split) -> Result<(Self, [String; 2]), DataError> {
+        let find = |file: MnistFile| {
+            file.find_in(dir).ok_or(DataError::MissingFile {
+                dir: dir.to_path_buf(),
+                name: file.name,
+            })
+        };
         let (image_file, label_file) = split.files();
-        let images_path = image_file.find_in(dir).ok_or(DataError::MissingFile {
-            dir: dir.to_path_buf(),
-            name: image_file.name,
-        })?;
-        let labels_path = label_file.find_in(dir).ok_or(DataError::MissingFile {
-            dir: dir.to_path_buf(),
-            name: label_file.name,
-        })?;
+        let (images_path, labels_path) = (find(image_file)?, find(label_file)?);
 
         let (images, images_digest) = read_idx(&images_path, 3)?;
         if images.dims[1..] != [IMAGE_SIDE, IMAGE_SIDE] {

@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::catalog::{CUSTOM, DatasetSpec, MNIST, identify};
 use crate::error::DataError;
-use crate::fetch::{DataLocation, Places};
+use crate::fetch::{DataLocation, Places, first_missing};
 use crate::mnist::{Mnist, MnistFile, Split};
 
 /// What a run was trained on: written into its `experiment.toml` and `report.json`.
@@ -121,10 +121,7 @@ impl DataRequest {
                 if let Some(location) = self.places.explicit_dir()? {
                     return Ok(location);
                 }
-                let missing = MnistFile::ALL
-                    .iter()
-                    .find(|f| f.find_in(&record.dir).is_none());
-                if let Some(file) = missing {
+                if let Some(file) = first_missing(&record.dir) {
                     return Err(DataError::CustomMissing {
                         dir: record.dir.clone(),
                         name: file.name,

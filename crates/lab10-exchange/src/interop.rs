@@ -14,8 +14,8 @@ use std::path::{Path, PathBuf};
 use burn::prelude::*;
 use burn::tensor::DType;
 use burn_store::{
-    BurnToPyTorchAdapter, ModuleSnapshot, ModuleStore, PyTorchToBurnAdapter, PytorchStore,
-    SafetensorsStore,
+    BurnToPyTorchAdapter, KeyRemapper, ModuleSnapshot, ModuleStore, PyTorchToBurnAdapter,
+    PytorchStore, SafetensorsStore,
 };
 use lab10_models::PixelScale;
 use lab10_models::{Mlp, MlpConfig};
@@ -87,13 +87,23 @@ pub fn linear_indices(config: &MlpConfig) -> Vec<usize> {
     (0..=config.hidden.len()).map(|j| j * step).collect()
 }
 
-/// Burn's name of layer `j` (`hidden.j` or `output`).
-fn burn_layer(config: &MlpConfig, j: usize) -> String {
-    if j < config.hidden.len() {
-        format!("hidden.{j}")
-    } else {
-        "output".into()
-    }
+/// Renames between Burn's `hidden.N.` / `output.` and the Sequential's indices `indices`:
+/// Burn's names to PyTorch's when `to_torch`, back otherwise.
+fn remapper(config: &MlpConfig, indices: &[usize], to_torch: bool) -> KeyRemapper {
+    let pairs = indices.iter().enumerate().map(|(j, k)| {
+        let burn = if j < config.hidden.len() {
+            format!("hidden.{j}.")
+        } else {
+            "output.".into()
+        };
+        let (from, to) = if to_torch {
+            (burn, format!("{k}."))
+        } else {
+            (format!("{k}."), burn)
+        };
+        (format!("^{}", from.replace('.', "\\.")), to)
+    });
+    KeyRemapper::from_pattern_iter(pairs).expect("valid patterns")
 }
 
 /// Writes `model` (of `experiment`) to `out` as safetensors in PyTorch's layout, with the
@@ -105,30 +115,22 @@ pub fn export(
     out: &Path,
     force: bool,
 ) -> Result<Architecture> {
-    if out.exists() && !force {
-        return Err(Error::Invalid(format!(
-            "{} already exists; pass --force to replace it",
-            out.display()
-        )));
-    }
+    crate::refuse_existing(out, force)?;
     let architecture = Architecture::of(experiment, run);
     let json = serde_json::to_string(&architecture).expect("architecture serialises");
     let mut store = SafetensorsStore::from_file(out)
         .with_to_adapter(BurnToPyTorchAdapter)
         .overwrite(force)
-        .metadata(METADATA_KEY, json);
-    for (j, k) in architecture.linear_indices.iter().enumerate() {
-        let from = format!("^{}\\.", regex_escape(&burn_layer(&experiment.model, j)));
-        store = store.with_key_remapping(from, format!("{k}."));
-    }
+        .metadata(METADATA_KEY, json)
+        .remap(remapper(
+            &experiment.model,
+            &architecture.linear_indices,
+            true,
+        ));
     model
         .save_into(&mut store)
         .map_err(|e| Error::write(out, std::io::Error::other(e.to_string())))?;
     Ok(architecture)
-}
-
-fn regex_escape(s: &str) -> String {
-    s.replace('.', "\\.")
 }
 
 /// One tensor of a file being imported: its shape and element type.
@@ -151,48 +153,32 @@ pub fn import(path: &Path, experiment: &Experiment, device: &Device) -> Result<M
         return Err(bad("no such file".into()));
     }
     let torch = path.extension().is_some_and(|x| x == "pt" || x == "pth");
+    let kind = if torch {
+        "PyTorch state_dict"
+    } else {
+        "safetensors"
+    };
     let found = if torch {
         tensors_of(&mut PytorchStore::from_file(path).map_indices_contiguous(false))
     } else {
         check_architecture(path, experiment)?;
         tensors_of(&mut SafetensorsStore::from_file(path))
     }
-    .map_err(|e| {
-        bad(format!(
-            "not a readable {} file ({e})",
-            if torch {
-                "PyTorch state_dict"
-            } else {
-                "safetensors"
-            }
-        ))
-    })?;
+    .map_err(|e| bad(format!("not a readable {kind} file ({e})")))?;
     let indices = check_tensors(&found, &experiment.model).map_err(bad)?;
 
     let mut model = experiment.model.init(device);
-    // The file's Sequential indices onto Burn's `hidden.N.` / `output.` names.
-    let remap: Vec<(String, String)> = indices
-        .iter()
-        .enumerate()
-        .map(|(j, k)| {
-            (
-                format!("^{k}\\."),
-                format!("{}.", burn_layer(&experiment.model, j)),
-            )
-        })
-        .collect();
+    let remap = remapper(&experiment.model, &indices, false);
     let result = if torch {
-        let mut store = PytorchStore::from_file(path).map_indices_contiguous(false);
-        for (from, to) in &remap {
-            store = store.with_key_remapping(from, to.clone());
-        }
-        model.load_from(&mut store).map_err(|e| e.to_string())
+        let store = PytorchStore::from_file(path).map_indices_contiguous(false);
+        model
+            .load_from(&mut store.remap(remap))
+            .map_err(|e| e.to_string())
     } else {
-        let mut store = SafetensorsStore::from_file(path).with_from_adapter(PyTorchToBurnAdapter);
-        for (from, to) in &remap {
-            store = store.with_key_remapping(from, to.clone());
-        }
-        model.load_from(&mut store).map_err(|e| e.to_string())
+        let store = SafetensorsStore::from_file(path).with_from_adapter(PyTorchToBurnAdapter);
+        model
+            .load_from(&mut store.remap(remap))
+            .map_err(|e| e.to_string())
     }
     .map_err(|e| bad(format!("cannot load the weights: {e}")))?;
     if !result.errors.is_empty() || !result.missing.is_empty() {

@@ -8,3 +8,14 @@ pub mod onnx;
 
 pub use interop::{export, import_run};
 pub use onnx::{OnnxFacts, export_onnx};
+
+/// Refuses to replace an existing `out` unless `force`.
+fn refuse_existing(out: &std::path::Path, force: bool) -> lab10_runs::Result<()> {
+    if out.exists() && !force {
+        return Err(lab10_runs::Error::Invalid(format!(
+            "{} already exists; pass --force to replace it",
+            out.display()
+        )));
+    }
+    Ok(())
+}

@@ -50,12 +50,7 @@ pub fn export_onnx(
     out: &Path,
     force: bool,
 ) -> Result<usize> {
-    if out.exists() && !force {
-        return Err(Error::Invalid(format!(
-            "{} already exists; pass --force to replace it",
-            out.display()
-        )));
-    }
+    crate::refuse_existing(out, force)?;
     let graph = graph(model, experiment)?;
     let nodes = graph.node.len();
     let bytes = proto::ModelProto {

@@ -86,8 +86,7 @@ impl RunEnd<'_> {
     ) -> Result<(Report, Option<Evaluation>)> {
         let eval_start = Instant::now();
         let test = model.map(|path| self.test_saved(path)).transpose()?;
-        let eval_seconds = eval_start.elapsed().as_secs_f64();
-        let report = self.report(Some(trained), None, test.as_ref(), eval_seconds);
+        let report = self.report(Some(trained), None, test.as_ref(), eval_start);
         Ok((report, test))
     }
 
@@ -96,8 +95,7 @@ impl RunEnd<'_> {
     pub fn finish_imported(&self, model: &Path, source: String) -> Result<Report> {
         let eval_start = Instant::now();
         let test = self.test_saved(model)?;
-        let eval_seconds = eval_start.elapsed().as_secs_f64();
-        let report = self.report(None, Some(source), Some(&test), eval_seconds);
+        let report = self.report(None, Some(source), Some(&test), eval_start);
         self.run.write_report(&report)?;
         Ok(report)
     }
@@ -113,14 +111,15 @@ impl RunEnd<'_> {
         ))
     }
 
-    /// The report; `trained` is `None` for imported weights.
+    /// The report; `trained` is `None` for imported weights, `test` began at `eval_start`.
     fn report(
         &self,
         trained: Option<&Trained>,
         source: Option<String>,
         test: Option<&Evaluation>,
-        eval_seconds: f64,
+        eval_start: Instant,
     ) -> Report {
+        let eval_seconds = eval_start.elapsed().as_secs_f64();
         let experiment = self.experiment;
         let t = &experiment.training;
         let last = trained.and_then(|tr| tr.history.last());

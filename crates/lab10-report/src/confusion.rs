@@ -37,11 +37,6 @@ pub struct Heatmap<'a> {
 }
 
 impl Heatmap<'_> {
-    /// Class names longer than a digit.
-    fn named(&self) -> bool {
-        self.classes.iter().any(|c| c.len() > 1)
-    }
-
     /// Room for the longest class name beside the rows and under the columns.
     fn label_room(&self) -> u32 {
         let longest = self.classes.iter().map(|c| c.len()).max().unwrap_or(1) as u32;
@@ -91,7 +86,7 @@ impl Drawing for Heatmap<'_> {
             .axis_desc_style(("sans-serif", 14))
             // Long class names are drawn below, turned to read downwards; digits fit as they are.
             .x_label_formatter(&|v| {
-                if self.named() {
+                if crate::named(&self.classes) {
                     String::new()
                 } else {
                     self.classes[(v.round() as usize).min(9)].to_string()
@@ -102,7 +97,7 @@ impl Drawing for Heatmap<'_> {
             })
             .draw()
             .map_err(err)?;
-        if self.named() {
+        if crate::named(&self.classes) {
             for (p, name) in self.classes.iter().enumerate() {
                 let (x, y) = chart.backend_coord(&(p as f64, -0.5));
                 let style = ("sans-serif", 12)

@@ -55,14 +55,10 @@ impl DigitGrid {
         self.digits.len().div_ceil(self.columns).max(1)
     }
 
-    /// Class names longer than a digit get wider cells and a line each.
-    fn named(&self) -> bool {
-        self.classes.iter().any(|c| c.len() > 1)
-    }
-
     fn cell(&self) -> (i32, i32) {
         let side = IMAGE_SIDE as i32 * SCALE;
-        if self.named() {
+        // Class names get wider cells and a line each.
+        if crate::named(&self.classes) {
             (side + 46, side + 50)
         } else {
             (side + 16, side + 34)
@@ -118,7 +114,7 @@ impl Drawing for DigitGrid {
                 RGBColor(190, 0, 0)
             };
             let name = |c: u8| self.classes[c as usize];
-            let lines = if self.named() {
+            let lines = if crate::named(&self.classes) {
                 vec![
                     (format!("true {}", name(d.actual)), colour),
                     (format!("pred {}", name(d.predicted)), colour),

@@ -13,3 +13,8 @@ pub mod runs;
 pub use confusion::ConfusionMatrix;
 pub use page::{test_pictures, write_report};
 pub use runs::RunData;
+
+/// Whether `classes` are names (Fashion-MNIST's), not digits: pictures then give them room.
+fn named(classes: &[&str]) -> bool {
+    classes.iter().any(|c| c.len() > 1)
+}

@@ -70,11 +70,7 @@ struct Figure {
 /// Writes the report for `runs` into `out` and returns the files written.
 pub fn write_report(runs: &[RunData], out: &Path) -> Result<Vec<PathBuf>, Error> {
     std::fs::create_dir_all(out).map_err(|e| Error::write(out, e))?;
-    let disambiguate = runs.iter().enumerate().any(|(i, a)| {
-        runs[..i]
-            .iter()
-            .any(|b| b.report.experiment == a.report.experiment)
-    });
+    let disambiguate = RunData::disambiguate(runs);
     let valid_label = if runs.iter().all(|r| r.report.validation.starts_with("test")) {
         "test"
     } else {
@@ -199,7 +195,7 @@ pub fn test_pictures(
 
 /// "digits" for MNIST, "images" for datasets with named classes.
 fn noun(classes: &[&str; 10]) -> &'static str {
-    if classes.iter().any(|c| c.len() > 1) {
+    if crate::named(classes) {
         "images"
     } else {
         "digits"

@@ -34,23 +34,20 @@ pub fn err<E: std::fmt::Debug>(e: E) -> String {
     format!("{e:?}")
 }
 
+fn paint<DB: DrawingBackend>(backend: DB, drawing: &impl Drawing) -> Result<(), String> {
+    let area = backend.into_drawing_area();
+    area.fill(&WHITE).map_err(err)?;
+    drawing.draw(&area)?;
+    area.present().map_err(err)
+}
+
 pub fn render(drawing: &impl Drawing) -> Result<Picture, String> {
     register_font();
     let (w, h) = drawing.size();
     let mut svg = String::new();
-    {
-        let area = SVGBackend::with_string(&mut svg, (w, h)).into_drawing_area();
-        area.fill(&WHITE).map_err(err)?;
-        drawing.draw(&area)?;
-        area.present().map_err(err)?;
-    }
+    paint(SVGBackend::with_string(&mut svg, (w, h)), drawing)?;
     let mut rgb = vec![0u8; (w * h * 3) as usize];
-    {
-        let area = BitMapBackend::with_buffer(&mut rgb, (w, h)).into_drawing_area();
-        area.fill(&WHITE).map_err(err)?;
-        drawing.draw(&area)?;
-        area.present().map_err(err)?;
-    }
+    paint(BitMapBackend::with_buffer(&mut rgb, (w, h)), drawing)?;
     let image = image::RgbImage::from_raw(w, h, rgb).ok_or("bitmap size")?;
     let mut png = Vec::new();
     image

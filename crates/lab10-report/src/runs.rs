@@ -12,6 +12,8 @@ use lab10_runs::{EpochRecord, Error, Report, RunDir, metrics};
 pub struct RunData {
     pub run: RunDir,
     pub report: Report,
+    /// Its model file and resolved experiment.
+    pub saved: SavedModel,
     pub metrics: Vec<EpochRecord>,
     pub evaluation: Evaluation,
     pub test: MnistDataset,
@@ -42,7 +44,14 @@ impl RunData {
             dataset: test.record.name.clone(),
             classes: lab10_data::class_names(&test.record.name),
             test: test.data,
+            saved,
         })
+    }
+
+    /// Whether `runs` hold two runs of one experiment, which then need their run ids told apart.
+    pub fn disambiguate(runs: &[RunData]) -> bool {
+        let experiment = |i: usize| &runs[i].report.experiment;
+        (0..runs.len()).any(|i| (0..i).any(|j| experiment(j) == experiment(i)))
     }
 
     /// `xavier`, or `xavier (20261128-0406...)` when several runs of one experiment are shown.

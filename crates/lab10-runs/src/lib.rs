@@ -14,12 +14,12 @@ mod store;
 
 pub use error::{Error, Result};
 pub use markdown::markdown_table;
-pub use sink::RunSink;
+pub use sink::{MetricsFiles, RunSink};
 pub use stop::StopReason;
 pub use store::manifest::{
     MANIFEST_FILE, Manifest, read_checked, read_if_recorded, unverified_note,
 };
-pub use store::metrics::{self, EpochRecord, MetricsFiles, PretrainRecord, valid_label};
+pub use store::metrics::{self, EpochRecord, PretrainRecord, valid_label};
 pub use store::report::{
     ClassAccuracy, Interruption, Report, RunStatus, nan_if_null, utc_now, utc_stamp,
 };

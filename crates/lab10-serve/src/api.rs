@@ -10,11 +10,11 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use lab10_data::IMAGE_PIXELS;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use serde_json::json;
 use tower_http::timeout::TimeoutLayer;
 
-use crate::models::{ModelInfo, ModelPrediction, Served};
+use crate::models::{ModelInfo, Served};
 
 /// The largest request body: a 280x280 canvas of 0-255 values as JSON is about 300 KB.
 pub const MAX_BODY_BYTES: usize = 1 << 20;
@@ -134,24 +134,14 @@ async fn asset(content_type: &'static str, body: &'static str) -> impl IntoRespo
     )
 }
 
-#[derive(Serialize)]
-struct ModelsResponse<'a> {
-    dataset: &'a str,
-    classes: &'a [String],
-    test_images: usize,
-    models: Vec<&'a ModelInfo>,
-}
-
 async fn models(State(s): State<Arc<Served>>) -> Json<serde_json::Value> {
-    Json(
-        serde_json::to_value(ModelsResponse {
-            dataset: &s.dataset,
-            classes: &s.classes,
-            test_images: s.test.len(),
-            models: s.models.iter().map(|m| &m.info).collect(),
-        })
-        .expect("serialisable"),
-    )
+    let models: Vec<&ModelInfo> = s.models.iter().map(|m| &m.info).collect();
+    Json(json!({
+        "dataset": s.dataset,
+        "classes": s.classes,
+        "test_images": s.test.len(),
+        "models": models,
+    }))
 }
 
 /// Either an image already in MNIST's format, or a drawing to be put into it.
@@ -170,13 +160,6 @@ pub struct Canvas {
     width: usize,
     height: usize,
     ink: Vec<f64>,
-}
-
-#[derive(Serialize)]
-struct PredictResponse {
-    /// The 28x28 image the models received (for a canvas: after the MNIST preparation).
-    input: Vec<f32>,
-    models: Vec<ModelPrediction>,
 }
 
 fn finite_in(values: &[f64], max: f64, what: &str) -> Result<(), ApiError> {
@@ -243,19 +226,18 @@ async fn predict(
     let Some(input) = request.input()? else {
         return Ok(Json(json!({"input": null, "models": []})));
     };
-    // Inference is CPU work: off the async threads.
-    let response = tokio::task::spawn_blocking(move || PredictResponse {
-        models: s.predict(&input),
-        input,
-    })
-    .await
-    .map_err(|e| {
-        ApiError::new(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            format!("inference failed: {e}"),
-        )
-    })?;
-    Ok(Json(serde_json::to_value(response).expect("serialisable")))
+    // Inference is CPU work: off the async threads. `input`: the 28x28 image the models
+    // received (for a canvas: after the MNIST preparation).
+    let response =
+        tokio::task::spawn_blocking(move || json!({"input": input, "models": s.predict(&input)}))
+            .await
+            .map_err(|e| {
+                ApiError::new(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    format!("inference failed: {e}"),
+                )
+            })?;
+    Ok(Json(response))
 }
 
 #[derive(Deserialize)]

@@ -6,8 +6,9 @@
 //! `lab10 site` writes ([`SITE_ENTRIES`], with `site.json`): never a folder of other files, nor
 //! a site someone added files to (a `.git`, a `CNAME`).
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
+use lab10_data::atomic::parent_dir;
 use lab10_runs::Error;
 use tempfile::TempDir;
 
@@ -76,12 +77,12 @@ pub fn check_out(out: &Path, force: bool) -> Result<(), Error> {
 
 /// An empty staging folder in `out`'s parent (created if missing), removed if dropped.
 pub fn staging(out: &Path) -> Result<TempDir, Error> {
-    let parent = parent(out);
-    std::fs::create_dir_all(&parent).map_err(|e| Error::write(&parent, e))?;
+    let parent = parent_dir(out);
+    std::fs::create_dir_all(parent).map_err(|e| Error::write(parent, e))?;
     tempfile::Builder::new()
         .prefix(".lab10-site-")
-        .tempdir_in(&parent)
-        .map_err(|e| Error::write(&parent, e))
+        .tempdir_in(parent)
+        .map_err(|e| Error::write(parent, e))
 }
 
 /// Puts the finished `staging` folder in `out`'s place, replacing what [`check_out`] allows
@@ -115,7 +116,7 @@ pub fn swap_in(staging: TempDir, out: &Path, force: bool) -> Result<(), Error> {
     // The old site moves aside (into a folder removed when dropped), the new one in.
     let old = tempfile::Builder::new()
         .prefix(".lab10-site-old-")
-        .tempdir_in(parent(out))
+        .tempdir_in(parent_dir(out))
         .map_err(|e| Error::write(out, e))?;
     let aside = old.path().join("site");
     std::fs::rename(out, &aside).map_err(|e| Error::write(out, e))?;
@@ -140,11 +141,4 @@ fn rename_into(staging: TempDir, out: &Path) -> Result<(), Error> {
     std::fs::rename(staging.path(), out).map_err(|e| Error::write(out, e))?;
     let _ = staging.keep();
     Ok(())
-}
-
-fn parent(out: &Path) -> PathBuf {
-    match out.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-        _ => Path::new(".").to_path_buf(),
-    }
 }

@@ -19,7 +19,7 @@ pub mod page;
 use std::path::{Path, PathBuf};
 
 use burn::prelude::Device;
-use lab10_experiment::{DataOptions, SavedModel};
+use lab10_experiment::DataOptions;
 use lab10_report::RunData;
 use lab10_runs::Error;
 
@@ -79,27 +79,19 @@ pub fn write_site(
 ) -> Result<Written, Error> {
     check_options(targets, options)?;
     let wasm = read_wasm(&options.wasm)?;
-    let (runs, saved) = load_runs(targets, data, device)?;
+    let runs = load_runs(targets, data, device)?;
     let staging = folder::staging(&options.out)?;
     let root = staging.path();
-    let disambiguate = runs.iter().enumerate().any(|(i, a)| {
-        runs[..i]
-            .iter()
-            .any(|b| b.report.experiment == a.report.experiment)
-    });
+    let disambiguate = RunData::disambiguate(&runs);
     let mut models = Vec::new();
-    for (run, saved) in runs.iter().zip(&saved) {
-        let key = run.key(disambiguate);
-        let weights = format!("models/{key}/model.bpk");
-        let bytes = lab10_runs::read_checked(&saved.path)?;
+    for run in &runs {
+        let dir = format!("models/{}", run.key(disambiguate));
+        let weights = format!("{dir}/model.bpk");
+        let bytes = lab10_runs::read_checked(&run.saved.path)?;
         put(root, &weights, &bytes)?;
-        let experiment = saved.experiment.to_toml();
-        put(
-            root,
-            &format!("models/{key}/experiment.toml"),
-            experiment.as_bytes(),
-        )?;
-        models.push(SiteModel::new(run, saved, disambiguate, weights, &bytes));
+        let toml = run.saved.experiment.to_toml();
+        put(root, &format!("{dir}/experiment.toml"), toml.as_bytes())?;
+        models.push(SiteModel::new(run, disambiguate, weights, &bytes));
     }
     let digits = write_digits(root, &runs[0], options.digits)?;
     let report_files = lab10_report::write_report(&runs, &root.join("report"))?;
@@ -145,14 +137,13 @@ fn check_options(targets: &[PathBuf], options: &Options) -> Result<(), Error> {
     Ok(())
 }
 
-/// Every run loaded and evaluated, all of one dataset, with its saved model.
+/// Every run loaded and evaluated, all of one dataset.
 fn load_runs(
     targets: &[PathBuf],
     data: &DataOptions,
     device: &Device,
-) -> Result<(Vec<RunData>, Vec<SavedModel>), Error> {
+) -> Result<Vec<RunData>, Error> {
     let mut runs: Vec<RunData> = Vec::new();
-    let mut saved: Vec<SavedModel> = Vec::new();
     for target in targets {
         let run = RunData::load(target, data, device).map_err(|e| {
             Error::Invalid(format!("cannot put {} on the site: {e}", target.display()))
@@ -169,10 +160,9 @@ fn load_runs(
                 first.dataset
             )));
         }
-        saved.push(SavedModel::open(&run.run.path, None)?);
         runs.push(run);
     }
-    Ok((runs, saved))
+    Ok(runs)
 }
 
 /// The first `count` test images of `run`'s dataset (784 bytes each) and their labels.

@@ -1,7 +1,6 @@
 //! `site.json`: what the page's script reads to load the models and the test digits. The
 //! page's own text (names, accuracies, the lesson's table) is in index.html already.
 
-use lab10_experiment::SavedModel;
 use lab10_models::MlpConfig;
 use lab10_report::RunData;
 use serde::{Deserialize, Serialize};
@@ -65,13 +64,8 @@ pub struct Digits {
 }
 
 impl SiteModel {
-    pub fn new(
-        run: &RunData,
-        saved: &SavedModel,
-        disambiguate: bool,
-        weights: String,
-        weights_bytes: &[u8],
-    ) -> Self {
+    pub fn new(run: &RunData, disambiguate: bool, weights: String, weights_bytes: &[u8]) -> Self {
+        let saved = &run.saved;
         let model = &saved.experiment.model;
         Self {
             label: run.label(disambiguate),

@@ -54,9 +54,7 @@ pub fn index(
         })
         .collect();
     let names: Vec<&str> = manifest.models.iter().map(|m| m.label.as_str()).collect();
-    let title = lab10_data::KNOWN
-        .iter()
-        .find(|d| d.name == manifest.dataset)
+    let title = lab10_data::DatasetSpec::by_name(&manifest.dataset)
         .map_or(manifest.dataset.as_str(), |d| d.title);
     html! {
         (DOCTYPE)

@@ -2,26 +2,18 @@
 //! run, group member and ensemble member, named `tensorboard/<experiment>/<run-id>`. They live
 //! beside the experiment folders (`<artifacts>/tensorboard/<experiment>/<run-id>/`, under the
 //! dataset's folder for other datasets than MNIST), not inside the run folders: TensorBoard
-//! follows links, so a file inside a run would show twice for each experiment's newest run, once
-//! more through its `latest` link. Burn has no TensorBoard writer; the format is small: TFRecord
-//! framing (length, masked CRC-32C of the length, data, masked CRC-32C of the data) around
-//! protobuf `Event`s, the few messages of `tensorboard/compat/proto/{event,summary,tensor}.proto`
-//! and the HParams plugin's `plugin_data.proto` declared below with prost (no `protoc`).
+//! follows links, so a file inside a run would show twice, once more through `latest`. Burn has
+//! no TensorBoard writer; the format is small: TFRecord framing (length, masked CRC-32C of the
+//! length, data, masked CRC-32C of the data) around protobuf `Event`s, the few messages of
+//! `tensorboard/compat/proto/{event,summary,tensor}.proto` and the HParams plugin's
+//! `plugin_data.proto` declared below with prost (no `protoc`).
 //!
-//! The file is a function of the run's experiment and its epochs so far, rewritten whole and
-//! atomically after every epoch: each epoch appears once, a resumed run (whose epochs come from
-//! its checkpoint's snapshot) rewrites the same bytes for the epochs before it, and a reader
-//! that follows the file as it grows sees only appended events. It holds:
-//!
-//! - step 0: the HParams plugin's session start (the experiment's settings as hparams);
-//! - RBM pre-training (the `rbm` experiments), step = its epoch:
-//!   `pretrain/layer_K/reconstruction_error`;
-//! - step N (epoch N): `train/loss`, `train/accuracy`, `<valid>/loss`, `<valid>/accuracy`
-//!   (`test`, or `valid` with `--holdout`), `train/learning_rate`, and `gradient_norm/layer_K` for the
-//!   experiments that record them;
-//! - at the end: `final/test_loss`, `final/test_accuracy`, the run's pictures as images
-//!   (`images/confusion_matrix`, `images/misclassified`: `confusion.png` and `misclassified.png`
-//!   of the run folder) and the session's end (its status).
+//! The file is a function of the run's folder and its epochs so far, rewritten whole and
+//! atomically after every epoch: each epoch appears once, a resumed run rewrites the same bytes
+//! for the epochs before it, and a reader that follows the file sees only appended events. It
+//! holds the run's settings as hparams (step 0), RBM pre-training (step = its epoch), each
+//! epoch's metrics (step = epoch) and, at the end, the final test metrics, the run's pictures
+//! as images and the session's end (its status); the names are lab10-track's (`lib.rs`).
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};

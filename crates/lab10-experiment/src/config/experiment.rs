@@ -267,10 +267,7 @@ impl ExperimentCatalog {
     pub fn all(&self) -> Vec<(String, Result<Experiment>)> {
         self.names()
             .into_iter()
-            .map(|n| {
-                let e = self.get(&n);
-                (n, e)
-            })
+            .map(|n| (n.clone(), self.get(&n)))
             .collect()
     }
 }

@@ -94,18 +94,10 @@ impl BackendKind {
     pub fn open(self) -> Result<ComputeDevice, Error> {
         let (device, description) = match self {
             #[cfg(feature = "flex")]
-            BackendKind::Flex => {
-                let d = Device::flex();
-                let text = format!("{d:?}");
-                (d, text)
-            }
+            BackendKind::Flex => described(Device::flex()),
             #[cfg(feature = "ndarray")]
             #[allow(deprecated)]
-            BackendKind::Ndarray => {
-                let d = Device::ndarray();
-                let text = format!("{d:?}");
-                (d, text)
-            }
+            BackendKind::Ndarray => described(Device::ndarray()),
             #[cfg(feature = "wgpu")]
             BackendKind::Wgpu => wgpu::device(wgpu::Api::Auto)?,
             #[cfg(feature = "vulkan")]
@@ -130,6 +122,12 @@ impl BackendKind {
                 .join(", "),
         }
     }
+}
+
+/// A CPU device, described as Burn prints it: `Device<Flex(Cpu)>`.
+#[cfg(any(feature = "flex", feature = "ndarray"))]
+fn described(device: Device) -> (Device, String) {
+    (device.clone(), format!("{device:?}"))
 }
 
 #[cfg(feature = "wgpu")]

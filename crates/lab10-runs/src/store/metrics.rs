@@ -145,15 +145,6 @@ pub fn write(run: &RunDir, records: &[EpochRecord]) -> Result<()> {
     }
 }
 
-/// The metrics files as a sink of the run's records.
-pub struct MetricsFiles;
-
-impl crate::RunSink for MetricsFiles {
-    fn epoch(&mut self, run: &RunDir, records: &[EpochRecord]) -> Result<()> {
-        write(run, records)
-    }
-}
-
 /// The metrics a run had when `epoch` was checkpointed.
 pub fn snapshot_file(epoch: usize) -> String {
     format!("{CHECKPOINT_DIR}/metrics-{epoch}.json")

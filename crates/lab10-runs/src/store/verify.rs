@@ -4,11 +4,10 @@
 
 use std::path::{Path, PathBuf};
 
-use lab10_data::idx::sha256_hex;
 use serde::Serialize;
 
 use crate::error::Error;
-use crate::store::manifest::{MANIFEST_FILE, Manifest};
+use crate::store::manifest::{MANIFEST_FILE, Manifest, read_checked};
 use crate::store::run_dir::{EXPERIMENT_FILE, REPORT_FILE, RunDir};
 
 /// The state of a run folder (or of a group's or an ensemble's folder).
@@ -63,22 +62,11 @@ pub fn health(dir: &Path) -> Health {
         Ok(None) => return Health::Unverified,
         Err(e) => return damaged(dir.join(MANIFEST_FILE), e.to_string()),
     };
-    for (name, want) in &manifest.entries {
-        let path = dir.join(name);
-        match std::fs::read(&path) {
-            Ok(bytes) => {
-                let found = sha256_hex(&bytes);
-                if &found != want {
-                    return damaged(
-                        path,
-                        format!("its SHA-256 is {found}, {MANIFEST_FILE} records {want}"),
-                    );
-                }
-            }
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                return damaged(path, format!("missing, though {MANIFEST_FILE} lists it"));
-            }
-            Err(e) => return damaged(path, e.to_string()),
+    for name in manifest.entries.keys() {
+        match read_checked(&dir.join(name)) {
+            Err(Error::Damaged { path, message }) => return damaged(path, message),
+            Err(e) => return damaged(dir.join(name), e.to_string()),
+            Ok(_) => {}
         }
     }
     if !dir.join(EXPERIMENT_FILE).is_file() {

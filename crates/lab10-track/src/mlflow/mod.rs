@@ -8,18 +8,12 @@
 //! missing. A resumed run therefore continues its MLflow run without a duplicate step, a run
 //! whose server went away mid-way is completed by `sync` into the same run an uninterrupted
 //! one gives, and `sync` sends a finished run once however often it is called. Which MLflow
-//! run a run folder is, per tracking server, is kept in the folder (`mlflow.json`, in its
-//! SHA256SUMS like every file of a run).
+//! run a run folder is, per tracking server, is kept in the folder (`mlflow.json`).
 //!
-//! What a run holds: params, every setting of the resolved experiment (`model.hidden`,
-//! `training.batch_size`, ...); tags, `lab10.*` (experiment, dataset, backend, seed, commit, run
-//! folder) and MLflow's own (`mlflow.runName`, `mlflow.parentRunId` for a group's or an
-//! ensemble's member); metrics per epoch (step = epoch, the names of the TensorBoard file:
-//! `train/loss`, `test/accuracy`, ...; `pretrain/layer_K/reconstruction_error` per RBM
-//! pre-training epoch) and the final `final/test_loss` and `final/test_accuracy`; artifacts,
-//! the run's files (experiment.toml, metrics.csv, report.json, model.bpk, pretrain.csv, the
-//! pictures, SHA256SUMS); status, FINISHED, KILLED (stopped) or FAILED (diverged,
-//! or an error).
+//! A run holds: params (its settings), tags (`lab10.*` and MLflow's own, `mlflow.parentRunId`
+//! for a study's member), metrics (lab10-track's names, step = epoch), artifacts (its files,
+//! [`ARTIFACTS`], then SHA256SUMS) and a status: FINISHED, KILLED (stopped) or FAILED
+//! (diverged, or an error).
 
 mod client;
 

@@ -1,10 +1,9 @@
 //! Where a run's per-epoch numbers come from: Burn's own hooks. [`EpochLogger`] is the
-//! learner's `MetricLogger` (registered with `SupervisedTraining::with_metric_logger`): the one
-//! place where "a metric was measured" is seen. It turns burn-train's metric updates into one
-//! [`EpochRecord`] per epoch and hands it to the run's [`History`], which hands it to every
-//! sink (the progress events, `metrics.csv` / `metrics.json`, TensorBoard, MLflow).
-//! [`EpochClock`] is the learner's progress logger: how far training got ([`Position`]), how
-//! long each epoch took, and, under Burn's TUI, Ctrl-C kept a signal.
+//! learner's `MetricLogger`, the one place where "a metric was measured" is seen: it turns
+//! burn-train's metric updates into one [`EpochRecord`] per epoch and hands it to the run's
+//! [`History`], which hands it to every sink. [`EpochClock`] is the learner's progress logger:
+//! how far training got and how long each epoch took ([`Position`]), and, under Burn's TUI,
+//! Ctrl-C kept a signal.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -20,14 +19,28 @@ use super::divergence::Divergence;
 use super::gradient_norms;
 use super::progress::{Event, Progress};
 
-/// How far training got: the epoch in progress (1-based) and the images of it trained on.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+/// How far training got, as the [`EpochClock`] records it: the epoch in progress (1-based) and
+/// the images of it trained on, and each epoch's timings (read by the [`EpochLogger`], which
+/// Burn calls from another thread and a little later).
+#[derive(Clone, Default)]
 pub(crate) struct Position {
     pub epoch: usize,
     pub items: usize,
     /// When the first training step of this process finished (kernel compilation and, on a GPU,
     /// autotuning included).
     pub first_step_at: Option<Instant>,
+    /// By epoch: when it started, and its training split's seconds once that ended.
+    times: HashMap<usize, (Instant, Option<f64>)>,
+}
+
+impl Position {
+    /// Epoch `epoch`'s training split's seconds and the whole epoch's so far.
+    fn seconds(&self, epoch: usize) -> (f64, f64) {
+        let Some((start, train)) = self.times.get(&epoch) else {
+            return (f64::NAN, f64::NAN);
+        };
+        (train.unwrap_or(f64::NAN), start.elapsed().as_secs_f64())
+    }
 }
 
 /// The epochs a run has finished, and the sinks each is handed to as it ends (`sinks` in
@@ -92,14 +105,6 @@ impl History {
     pub fn records(&self) -> Vec<EpochRecord> {
         self.records.lock().expect("history lock").clone()
     }
-
-    pub fn last_epoch(&self) -> Option<usize> {
-        self.records
-            .lock()
-            .expect("history lock")
-            .last()
-            .map(|r| r.epoch)
-    }
 }
 
 /// The progress events as a sink: each epoch's record, shown.
@@ -122,39 +127,6 @@ impl RunSink for ProgressSink {
     }
 }
 
-/// When each epoch started and how long its training split took, by epoch (1-based): written
-/// by the [`EpochClock`], read by the [`EpochLogger`], which Burn calls from another thread
-/// and a little later.
-#[derive(Clone, Default)]
-pub(crate) struct EpochTimes(Arc<Mutex<HashMap<usize, EpochTime>>>);
-
-/// When an epoch started, and its training split's seconds once that ended.
-type EpochTime = (Instant, Option<f64>);
-
-impl EpochTimes {
-    fn start(&self, epoch: usize) {
-        let mut times = self.0.lock().expect("epoch times lock");
-        times.insert(epoch, (Instant::now(), None));
-    }
-
-    fn end_training(&self, epoch: usize) {
-        let mut times = self.0.lock().expect("epoch times lock");
-        if let Some((start, train)) = times.get_mut(&epoch) {
-            *train = Some(start.elapsed().as_secs_f64());
-        }
-    }
-
-    /// The training split's seconds and the whole epoch's so far.
-    fn seconds(&self, epoch: usize) -> (f64, f64) {
-        let times = self.0.lock().expect("epoch times lock");
-        times
-            .get(&epoch)
-            .map_or((f64::NAN, f64::NAN), |(start, train)| {
-                (train.unwrap_or(f64::NAN), start.elapsed().as_secs_f64())
-            })
-    }
-}
-
 /// The learner's progress logger: the epoch in progress and the images of it trained on (for a
 /// stop's report), each epoch's timings, and under Burn's TUI Ctrl-C kept a signal.
 pub(crate) struct EpochClock {
@@ -162,22 +134,15 @@ pub(crate) struct EpochClock {
     epoch: usize,
     in_train_split: bool,
     position: Arc<Mutex<Position>>,
-    times: EpochTimes,
     tui: bool,
 }
 
 impl EpochClock {
-    pub fn new(
-        resumed_after: Option<usize>,
-        position: Arc<Mutex<Position>>,
-        times: EpochTimes,
-        tui: bool,
-    ) -> Self {
+    pub fn new(resumed_after: Option<usize>, position: Arc<Mutex<Position>>, tui: bool) -> Self {
         Self {
             epoch: resumed_after.unwrap_or(0) + 1,
             in_train_split: false,
             position,
-            times,
             tui,
         }
     }
@@ -193,10 +158,10 @@ impl TrainingProgressLogger for EpochClock {
     fn start_split(&mut self, split: &str, _: usize) {
         self.in_train_split = split.eq_ignore_ascii_case("train");
         if self.in_train_split {
-            self.times.start(self.epoch);
             let mut at = self.position.lock().expect("position lock");
             at.epoch = self.epoch;
             at.items = 0;
+            at.times.insert(self.epoch, (Instant::now(), None));
         }
     }
 
@@ -212,8 +177,12 @@ impl TrainingProgressLogger for EpochClock {
     }
 
     fn end_split(&mut self) {
-        if self.in_train_split {
-            self.times.end_training(self.epoch);
+        if !self.in_train_split {
+            return;
+        }
+        let mut at = self.position.lock().expect("position lock");
+        if let Some((start, train)) = at.times.get_mut(&self.epoch) {
+            *train = Some(start.elapsed().as_secs_f64());
         }
     }
 
@@ -237,14 +206,18 @@ fn keep_ctrl_c_a_signal() {
     }
 }
 
-#[derive(Default)]
-struct EpochValues {
-    train_loss: Option<f64>,
-    train_accuracy: Option<f64>,
-    valid_loss: Option<f64>,
-    valid_accuracy: Option<f64>,
-    /// Per layer, when gradient norms are recorded.
-    gradient_norms: Vec<f64>,
+/// An epoch's record before its numbers arrive: NaN until measured.
+fn unmeasured() -> EpochRecord {
+    EpochRecord {
+        epoch: 0,
+        train_loss: f64::NAN,
+        train_accuracy: f64::NAN,
+        valid_loss: f64::NAN,
+        valid_accuracy: f64::NAN,
+        train_seconds: f64::NAN,
+        epoch_seconds: f64::NAN,
+        gradient_norms: Vec::new(),
+    }
 }
 
 /// The learner's metric logger: every metric burn-train measures passes here. A training loss
@@ -252,9 +225,10 @@ struct EpochValues {
 /// [`EpochRecord`], kept in the run's [`History`], which hands it to the run's sinks.
 pub(crate) struct EpochLogger {
     names: HashMap<MetricId, String>,
-    values: EpochValues,
+    /// The epoch's values so far.
+    values: EpochRecord,
     history: History,
-    times: EpochTimes,
+    position: Arc<Mutex<Position>>,
     divergence: Divergence,
     interrupter: Interrupter,
 }
@@ -262,15 +236,15 @@ pub(crate) struct EpochLogger {
 impl EpochLogger {
     pub fn new(
         history: History,
-        times: EpochTimes,
+        position: Arc<Mutex<Position>>,
         divergence: Divergence,
         interrupter: Interrupter,
     ) -> Self {
         Self {
             names: HashMap::new(),
-            values: EpochValues::default(),
+            values: unmeasured(),
             history,
-            times,
+            position,
             divergence,
             interrupter,
         }
@@ -293,24 +267,20 @@ impl EpochLogger {
             ("Accuracy", false) => &mut v.valid_accuracy,
             _ => return,
         };
-        *slot = Some(value);
+        *slot = value;
     }
 
     /// Epoch `epoch` (1-based) ended: its record, shown and kept.
     fn end_epoch(&mut self, epoch: usize) {
-        let v = std::mem::take(&mut self.values);
-        let (train_seconds, epoch_seconds) = self.times.seconds(epoch);
-        let record = EpochRecord {
+        let position = self.position.lock().expect("position lock");
+        let (train_seconds, epoch_seconds) = position.seconds(epoch);
+        drop(position);
+        self.history.push(EpochRecord {
             epoch,
-            train_loss: v.train_loss.unwrap_or(f64::NAN),
-            train_accuracy: v.train_accuracy.unwrap_or(f64::NAN),
-            valid_loss: v.valid_loss.unwrap_or(f64::NAN),
-            valid_accuracy: v.valid_accuracy.unwrap_or(f64::NAN),
             train_seconds,
             epoch_seconds,
-            gradient_norms: v.gradient_norms,
-        };
-        self.history.push(record);
+            ..std::mem::replace(&mut self.values, unmeasured())
+        });
     }
 }
 

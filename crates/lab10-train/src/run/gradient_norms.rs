@@ -12,8 +12,8 @@ use burn::train::metric::{
 };
 use lab10_models::StepOutput;
 
-/// Metric names are `Grad L<k>`, k = 1 for the first hidden layer; the renderer reads them back.
-pub const PREFIX: &str = "Grad L";
+/// Metric names are `Grad L<k>`, k = 1 for the first hidden layer; `epochs.rs` reads them back.
+const PREFIX: &str = "Grad L";
 
 pub fn metric_name(layer: usize) -> String {
     format!("{PREFIX}{}", layer + 1)

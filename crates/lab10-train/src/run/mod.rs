@@ -1,22 +1,21 @@
-//! One training run, start to finish, on burn-train's learner: [`train`] reads as the steps of
-//! a run, each a function below it.
+//! One training run, start to finish, on burn-train's learner: [`train`] opens it, and
+//! [`Steps`] reads as the steps of a run from there, each a method below it.
 
 mod divergence;
 mod epochs;
-pub(crate) mod gradient_norms;
+mod gradient_norms;
 mod loader;
 mod pretrain;
 mod progress;
 mod renderer;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 use burn::data::dataloader::DataLoaderBuilder;
-use burn::prelude::*;
 use burn::train::logger::FileMetricLogger;
 use burn::train::metric::{AccuracyMetric, LossMetric};
-use burn::train::{Learner, SupervisedTraining};
+use burn::train::{Learner, SupervisedTraining, TrainingError};
 use lab10_experiment::{
     AtomicFileCheckpointer, Clock, Compute, ComputeDevice, DataOptions, EVAL_BATCH, Evaluation,
     Experiment, Provenance, RunEnd, Splits, Stop, Trained, load_splits, save_model_atomically,
@@ -32,7 +31,7 @@ use lab10_track::mlflow::{LiveRun, MLFLOW_FILE, Mlflow, RunFacts};
 use lab10_track::{Board, CONFUSION_PNG, MISCLASSIFIED_PNG, PICTURES};
 
 use divergence::Divergence;
-use epochs::{EpochClock, EpochLogger, EpochTimes, History, Position, ProgressSink};
+use epochs::{EpochClock, EpochLogger, History, Position, ProgressSink};
 use gradient_norms::GradientNormMetric;
 use loader::Resumable;
 use pretrain::pretrain;
@@ -66,7 +65,7 @@ pub struct TrainOutcome {
 /// Trains `experiment` (or resumes `opts.resume`) and writes every artifact of the run.
 pub fn train(experiment: &Experiment, opts: &TrainOptions) -> Result<TrainOutcome> {
     let clock = Clock::start();
-    refuse_if_stopped(&opts.stop, &experiment.name)?;
+    refuse_if_stopped(&opts.stop, &format!("{} started", experiment.name))?;
     // A resumed run is claimed first: a second writer is refused before any work.
     let resume_lock = opts.resume.as_ref().map(RunDir::lock).transpose()?;
     // An unreachable tracking server is refused before any work; a member of a study (nested
@@ -79,28 +78,37 @@ pub fn train(experiment: &Experiment, opts: &TrainOptions) -> Result<TrainOutcom
     }
     let compute = opts.compute.open()?;
     let (experiment, splits) = load_data(experiment, opts)?;
-    let opened = open_run(&experiment, opts, resume_lock)?;
-    announce(&experiment, opts, &compute, &opened);
-    let resumed = match opened.resumed_after {
-        Some(epoch) => metrics::read_at_checkpoint(&opened.run, epoch)?,
+    let (run, resumed_after, _lock) = open_run(&experiment, opts, resume_lock)?;
+    let t = &experiment.training;
+    opts.progress.event(Event::Opened {
+        run: run.path.clone(),
+        backend: opts.compute.name().to_string(),
+        device: compute.description.clone(),
+        params: experiment.model.num_params(),
+        optimizer: experiment.optimizer.label(),
+        batch_size: t.batch_size,
+        seed: t.seed,
+        epochs: t.epochs,
+        resumed_after,
+    });
+    let resumed = match resumed_after {
+        Some(epoch) => metrics::read_at_checkpoint(&run, epoch)?,
         None => Vec::new(),
     };
-    let mlflow = open_mlflow(opts, &opened.run, &resumed, nested)?;
+    let mlflow = open_mlflow(opts, &run, &resumed, nested)?;
     let sinks = sinks(&experiment, opts, &splits, mlflow);
-    let history = History::new(
-        opened.run.clone(),
-        resumed,
-        sinks,
-        Arc::clone(&opts.progress),
-    );
-    let trained = train_opened(
-        &experiment,
+    let history = History::new(run.clone(), resumed, sinks, Arc::clone(&opts.progress));
+    let steps = Steps {
+        experiment: &experiment,
         opts,
-        &splits,
-        (&opened, &compute),
-        &history,
-        &clock,
-    );
+        splits: &splits,
+        compute: &compute,
+        run: &run,
+        resumed_after,
+        history: &history,
+        clock: &clock,
+    };
+    let trained = steps.train();
     if let Err(e) = &trained {
         history.failed(e);
     }
@@ -157,92 +165,271 @@ fn open_mlflow(
     }
 }
 
-/// The run once its folder is open: trained, its model saved and tested, its pictures drawn,
-/// its report written and handed to the sinks.
-fn train_opened(
-    experiment: &Experiment,
-    opts: &TrainOptions,
-    splits: &Splits,
-    (opened, compute): (&OpenedRun, &ComputeDevice),
-    history: &History,
-    clock: &Clock,
-) -> Result<TrainOutcome> {
-    let model = initial_model(experiment, splits, &compute.device, opened, opts)?;
-    let fitted = fit(
-        experiment,
-        opts,
-        splits,
-        (opened, &compute.device),
-        model,
-        history.clone(),
-        clock,
-    )?;
-    let ending = Ending::of(experiment, opts, opened, &fitted, history);
-    let model_path = final_model(&fitted, &ending, &opened.run)?;
-    let end = RunEnd {
-        run: &opened.run,
-        experiment,
-        record: &splits.record,
-        test: &splits.test,
-        backend: &opts.compute,
-        compute,
-        provenance: &opts.provenance,
-        clock,
-    };
-    let trained = training_facts(
-        &ending,
-        model_path.as_deref(),
-        splits,
-        opened,
-        &fitted,
-        history,
-        clock,
-    );
-    // Test numbers come from the saved file, exactly as `lab10 eval` will compute them.
-    let (report, evaluation) = end.report_trained(model_path.as_deref(), &trained)?;
-    if let Some(evaluation) = &evaluation {
-        draw_pictures(experiment, splits, evaluation, &opened.run)?;
+/// A run once its data is loaded and its folder open: what each later step reads.
+struct Steps<'a> {
+    /// The run's resolved copy of its experiment.
+    experiment: &'a Experiment,
+    opts: &'a TrainOptions,
+    splits: &'a Splits,
+    compute: &'a ComputeDevice,
+    run: &'a RunDir,
+    /// The last checkpointed epoch of a resumed run.
+    resumed_after: Option<usize>,
+    history: &'a History,
+    clock: &'a Clock,
+}
+
+/// What the learner left: the trained model, and how far it got.
+struct Fitted {
+    model: Mlp,
+    divergence: Option<String>,
+    position: Position,
+    setup_seconds: f64,
+}
+
+impl Steps<'_> {
+    /// Trained, its model saved and tested, its pictures drawn, its report written and handed
+    /// to the sinks.
+    fn train(&self) -> Result<TrainOutcome> {
+        let fitted = self.fit(self.initial_model()?)?;
+        let ending = self.ending(&fitted);
+        let model = ending.model(&fitted, self.run)?;
+        let trained = self.facts(&ending, model.as_deref(), &fitted);
+        let end = RunEnd {
+            run: self.run,
+            experiment: self.experiment,
+            record: &self.splits.record,
+            test: &self.splits.test,
+            backend: &self.opts.compute,
+            compute: self.compute,
+            provenance: &self.opts.provenance,
+            clock: self.clock,
+        };
+        // Test numbers come from the saved file, exactly as `lab10 eval` will compute them.
+        let (report, evaluation) = end.report_trained(model.as_deref(), &trained)?;
+        if let Some(evaluation) = &evaluation {
+            self.draw_pictures(evaluation)?;
+        }
+        self.run.write_report(&report)?;
+        self.history.end(&report);
+        ending.check(self.run, &report)?;
+        self.opts.progress.event(Event::Tested {
+            test_loss: report.test_loss,
+            test_accuracy: report.test_accuracy,
+            test_images: report.test_images,
+            eval_seconds: report.eval_seconds,
+            run: self.run.path.clone(),
+        });
+        Ok(TrainOutcome {
+            run: self.run.clone(),
+            report,
+        })
     }
-    opened.run.write_report(&report)?;
-    history.end(&report);
-    ending.check(&opened.run, &report)?;
-    opts.progress.event(Event::Tested {
-        test_loss: report.test_loss,
-        test_accuracy: report.test_accuracy,
-        test_images: report.test_images,
-        eval_seconds: report.eval_seconds,
-        run: opened.run.path.clone(),
-    });
-    Ok(TrainOutcome {
-        run: opened.run.clone(),
-        report,
-    })
+
+    /// The seeded initial model, RBM-pre-trained if the experiment says so (a resumed run's
+    /// weights come from its checkpoint instead).
+    fn initial_model(&self) -> Result<Mlp> {
+        let (experiment, device) = (self.experiment, &self.compute.device);
+        let t = &experiment.training;
+        device.seed(t.seed);
+        let mut model = experiment.model.init(&device.clone().autodiff());
+        // The step measures the norms only when the metrics will read them.
+        model.record_gradient_norms = t.gradient_norms;
+        if let (Some(p), None) = (&experiment.pretrain, self.resumed_after) {
+            let progress = self.opts.progress.as_ref();
+            progress.event(Event::Pretraining { label: p.label() });
+            let train = &self.splits.train;
+            let rbms = pretrain(
+                p,
+                &experiment.model,
+                train,
+                t.seed,
+                device,
+                self.run,
+                progress,
+            )?;
+            model = model.with_pretrained(&rbms);
+        }
+        Ok(model)
+    }
+
+    /// Burn's learner, stopped by Ctrl-C or by a divergence.
+    fn fit(&self, model: Mlp) -> Result<Fitted> {
+        let position = Arc::new(Mutex::new(Position::default()));
+        let divergence = Divergence::default();
+        let training = self.supervised_training(&position, &divergence);
+        let watch = self.opts.stop.watch(training.interrupter());
+        // Everything before the first training step: data, verification, model, pre-training.
+        let setup_seconds = self.clock.started.elapsed().as_secs_f64();
+        let optimizer = &self.experiment.optimizer;
+        let learner = Learner::new(model, optimizer.init(), optimizer.learning_rate());
+        let result = training.launch(learner);
+        // The TUI holds the terminal until its renderer is dropped: release it before going on.
+        // (burn-train's TUI resets its interrupter at the end, so `interrupted` may be lost there;
+        // the stop request is ours to keep.)
+        let burn::train::LearningResult {
+            model,
+            renderer,
+            error,
+            ..
+        } = result;
+        drop(renderer);
+        drop(watch);
+        if let Some(error) = error {
+            return Err(self.learner_failure(&error));
+        }
+        let position = position.lock().expect("position lock").clone();
+        Ok(Fitted {
+            model,
+            divergence: divergence.take(),
+            position,
+            setup_seconds,
+        })
+    }
+
+    /// Burn's supervised training: the data loaders, accuracy and loss (and gradient norms when
+    /// asked), atomic checkpoints every epoch, a resumed run's last checkpoint to start from,
+    /// and the hooks: the metric logger every epoch's numbers pass through to the history and
+    /// its sinks (beside Burn's own file logger, which Burn reads back), the progress logger
+    /// that knows where training stands (`position`), and the renderer (Burn's TUI on a
+    /// terminal, else [`Quiet`]).
+    fn supervised_training(
+        &self,
+        position: &Arc<Mutex<Position>>,
+        divergence: &Divergence,
+    ) -> SupervisedTraining<Mlp> {
+        let (t, run, device) = (&self.experiment.training, self.run, &self.compute.device);
+        let batcher = MnistBatcher::new(t.pixels);
+        let train_loader = Arc::new(Resumable::new(
+            DataLoaderBuilder::new(batcher)
+                .batch_size(t.batch_size)
+                .shuffle(t.seed)
+                .build(self.splits.train.clone()),
+            device.clone(),
+            t.seed,
+            self.resumed_after.map_or(1, |n| n + 1),
+        ));
+        let valid_loader = DataLoaderBuilder::new(batcher)
+            .batch_size(EVAL_BATCH)
+            .build(self.splits.valid.clone());
+        let mut training = SupervisedTraining::new(&run.path, train_loader, valid_loader)
+            .metrics((AccuracyMetric::new(), LossMetric::new()))
+            .num_epochs(t.epochs)
+            .with_custom_checkpointers(
+                AtomicFileCheckpointer::new(run.clone(), "model"),
+                AtomicFileCheckpointer::new(run.clone(), "optim"),
+                AtomicFileCheckpointer::new(run.clone(), "scheduler"),
+            )
+            .with_application_logger(None);
+        if t.gradient_norms {
+            for layer in 0..self.experiment.model.hidden.len() + 1 {
+                training = training.metric_train_numeric(GradientNormMetric::new(layer));
+            }
+        }
+        if let Some(epoch) = self.resumed_after {
+            training = training.checkpoint(epoch);
+        }
+        let interrupter = training.interrupter();
+        let tui = self.opts.progress.tui();
+        let renderer = match tui {
+            true => {
+                burn::train::renderer::default_renderer(interrupter.clone(), self.resumed_after)
+            }
+            false => Box::new(Quiet),
+        };
+        let (history, position) = (self.history.clone(), Arc::clone(position));
+        let logger = EpochLogger::new(history, position.clone(), divergence.clone(), interrupter);
+        training
+            .with_metric_logger(FileMetricLogger::new(&run.path))
+            .with_metric_logger(logger)
+            .with_progress_logger(EpochClock::new(self.resumed_after, position, tui))
+            .renderer(renderer)
+    }
+
+    /// The error that ended the learner, and how to go on: from the last checkpoint, or anew.
+    fn learner_failure(&self, error: &TrainingError) -> Error {
+        let next = match self.run.last_checkpoint() {
+            Some(n) => format!(
+                "The last complete checkpoint is epoch {n}: continue with `{}` (on this machine, \
+                 or on a worker with --remote)",
+                self.resume_command()
+            ),
+            None => "No epoch was checkpointed; start a new run.".into(),
+        };
+        Error::Training(format!("{error}. {next}"))
+    }
+
+    fn resume_command(&self) -> String {
+        let path = self.run.path.display();
+        format!("lab10 train {} --resume {path}", self.experiment.name)
+    }
+
+    /// How training ended (a stop without a signal is the TUI's 'q' menu: epochs missing).
+    fn ending(&self, fitted: &Fitted) -> Ending {
+        if let Some(why) = &fitted.divergence {
+            return Ending::Diverged(why.clone());
+        }
+        let t = &self.experiment.training;
+        let last = self.history.records().last().map(|r| r.epoch);
+        let menu = (last < Some(t.epochs)).then_some(StopReason::Menu);
+        let Some(reason) = self.opts.stop.requested().or(menu) else {
+            return Ending::Completed;
+        };
+        let at = &fitted.position;
+        let interruption = Interruption {
+            signal: reason.signal_name().into(),
+            epoch: at.epoch,
+            step: at.items.div_ceil(t.batch_size),
+            last_checkpoint: self.run.last_checkpoint(),
+            resume_command: self.resume_command(),
+        };
+        Ending::Stopped(reason, interruption)
+    }
+
+    /// What the report says of the training: how it ended (`model`: the file the test numbers
+    /// describe), its data, its epochs and its timings.
+    fn facts(&self, ending: &Ending, model: Option<&Path>, fitted: &Fitted) -> Trained {
+        let splits = self.splits;
+        let valid_images = splits.valid.mnist().len();
+        Trained {
+            status: ending.status(model),
+            interruption: match ending {
+                Ending::Stopped(_, at) => Some(at.clone()),
+                _ => None,
+            },
+            history: self.history.records(),
+            train_images: splits.train.mnist().len(),
+            validation: format!("{} ({valid_images} images)", splits.valid_label),
+            setup_seconds: fitted.setup_seconds,
+            first_step_seconds: fitted
+                .position
+                .first_step_at
+                .map(|at| at.duration_since(self.clock.started).as_secs_f64()),
+            resumed_from_epoch: self.resumed_after,
+        }
+    }
+
+    /// The tested model's pictures (its confusion matrix, its most confident mistakes), drawn
+    /// as `lab10 report` draws them, written to the run folder for TensorBoard and MLflow.
+    fn draw_pictures(&self, evaluation: &Evaluation) -> Result<()> {
+        let (name, test) = (&self.experiment.name, &self.splits.test);
+        let classes = lab10_data::class_names(&self.splits.record.name);
+        let [confusion, misclassified] =
+            lab10_report::test_pictures(name, evaluation, test, classes)
+                .map_err(|e| Error::Training(format!("cannot draw the run's pictures: {e}")))?;
+        self.run.write_all(&[
+            (CONFUSION_PNG, &confusion.png),
+            (MISCLASSIFIED_PNG, &misclassified.png),
+        ])
+    }
 }
 
-/// The tested model's pictures (its confusion matrix, its most confident mistakes), drawn as
-/// `lab10 report` draws them, written to the run folder for TensorBoard and MLflow.
-fn draw_pictures(
-    experiment: &Experiment,
-    splits: &Splits,
-    evaluation: &Evaluation,
-    run: &RunDir,
-) -> Result<()> {
-    let classes = lab10_data::class_names(&splits.record.name);
-    let [confusion, misclassified] =
-        lab10_report::test_pictures(&experiment.name, evaluation, &splits.test, classes)
-            .map_err(|e| Error::Training(format!("cannot draw the run's pictures: {e}")))?;
-    run.write_all(&[
-        (CONFUSION_PNG, &confusion.png),
-        (MISCLASSIFIED_PNG, &misclassified.png),
-    ])
-}
-
-/// A stop asked for before the run began (between a group's members, say) starts nothing.
-fn refuse_if_stopped(stop: &Stop, name: &str) -> Result<()> {
+/// A stop asked for before a run began (between a group's members, say) starts nothing.
+pub(crate) fn refuse_if_stopped(stop: &Stop, before: &str) -> Result<()> {
     match stop.requested() {
         Some(reason) => Err(Error::Stopped {
             reason,
-            message: format!("stopped by {} before {name} started", reason.signal_name()),
+            message: format!("stopped by {} before {before}", reason.signal_name()),
         }),
         None => Ok(()),
     }
@@ -271,357 +458,86 @@ fn load_data(experiment: &Experiment, opts: &TrainOptions) -> Result<(Experiment
     Ok((experiment, splits))
 }
 
-/// The run folder, written to by this process alone.
-struct OpenedRun {
-    run: RunDir,
-    /// The last checkpointed epoch of a resumed run.
-    resumed_after: Option<usize>,
-    _lock: RunLock,
-}
-
 /// A new run folder (the experiment's `latest`), or the resumed one with its incomplete
-/// checkpoint files cleared away.
+/// checkpoint files cleared away: the folder, a resumed run's last checkpointed epoch, and
+/// the lock that keeps other writers out.
 fn open_run(
     experiment: &Experiment,
     opts: &TrainOptions,
     resume_lock: Option<RunLock>,
-) -> Result<OpenedRun> {
+) -> Result<(RunDir, Option<usize>, RunLock)> {
     let t = &experiment.training;
-    let opened = match (&opts.resume, resume_lock) {
-        (Some(run), Some(lock)) => {
-            let epoch = run.last_checkpoint().ok_or_else(|| Error::Checkpoint {
-                path: run.checkpoint_dir(),
-                message: "no complete checkpoint to resume from (the run stopped before its \
-                          first epoch ended); start a new run instead"
-                    .into(),
-            })?;
-            refuse_if_finished(run, epoch, t.epochs)?;
-            // A run of an earlier lab10 has no manifest: `lab10 verify --seal` is its way in.
-            if run.manifest()?.is_none() {
-                return Err(Error::Invalid(format!(
-                    "{} has no SHA256SUMS (written by an earlier lab10), so its checkpoint cannot \
-                     be checked: `lab10 verify --seal {}` checks the run and records its files; \
-                     then resume it",
-                    run.path.display(),
-                    run.path.display()
-                )));
-            }
-            // What the resume loads must match the manifest: refused by name before any work.
-            for part in ["model", "optim", "scheduler"] {
-                read_checked(&run.checkpoint_dir().join(format!("{part}-{epoch}.bpk")))?;
-            }
-            // A set that a failed save left incomplete is not a checkpoint.
-            for file in run.incomplete_checkpoint_files() {
-                opts.progress
-                    .event(Event::RemovingIncomplete { file: file.clone() });
-                let name = file.strip_prefix(&run.path).unwrap_or(&file);
-                run.remove(&name.to_string_lossy())?;
-            }
-            run.reopen(&[MLFLOW_FILE])?;
-            // The pictures describe the model the run ended with before.
-            for (_, picture) in PICTURES {
-                run.remove(picture)?;
-            }
-            run.write(EXPERIMENT_FILE, experiment.to_toml().as_bytes())?;
-            OpenedRun {
-                run: run.clone(),
-                resumed_after: Some(epoch),
-                _lock: lock,
-            }
-        }
-        _ => {
-            let root = dataset_root(&opts.artifacts, &experiment.dataset);
-            let label = format!("{}-s{}", opts.compute.name(), t.seed);
-            let toml = experiment.to_toml();
-            let (run, lock) = RunDir::start(&root, &experiment.name, &toml, &label)?;
-            run.mark_latest()?;
-            OpenedRun {
-                run,
-                resumed_after: None,
-                _lock: lock,
-            }
-        }
+    let (Some(run), Some(lock)) = (&opts.resume, resume_lock) else {
+        let root = dataset_root(&opts.artifacts, &experiment.dataset);
+        let label = format!("{}-s{}", opts.compute.name(), t.seed);
+        let toml = experiment.to_toml();
+        let (run, lock) = RunDir::start(&root, &experiment.name, &toml, &label)?;
+        run.mark_latest()?;
+        return Ok((run, None, lock));
     };
-    Ok(opened)
-}
-
-/// A run that finished is not resumed: it can only be trained further (`--epochs`). One whose
-/// epochs are all checkpointed but that was stopped while finishing is finished by the resume.
-fn refuse_if_finished(run: &RunDir, epoch: usize, epochs: usize) -> Result<()> {
+    let epoch = run.last_checkpoint().ok_or_else(|| Error::Checkpoint {
+        path: run.checkpoint_dir(),
+        message: "no complete checkpoint to resume from (the run stopped before its first \
+                  epoch ended); start a new run instead"
+            .into(),
+    })?;
+    // A run that finished is not resumed: it can only be trained further (`--epochs`). One whose
+    // epochs are all checkpointed but that was stopped while finishing is finished by the resume.
     let finished = run
         .report()
         .is_ok_and(|r| !matches!(r.status, RunStatus::Interrupted));
-    if epoch > epochs || (epoch == epochs && finished) {
+    if epoch > t.epochs || (epoch == t.epochs && finished) {
         return Err(Error::Invalid(format!(
-            "{} already finished epoch {epoch} of {epochs}; pass --epochs N with N > {epoch} to train further",
+            "{} already finished epoch {epoch} of {}; pass --epochs N with N > {epoch} to train further",
             run.path.display(),
+            t.epochs
         )));
     }
-    Ok(())
-}
-
-fn announce(
-    experiment: &Experiment,
-    opts: &TrainOptions,
-    compute: &ComputeDevice,
-    opened: &OpenedRun,
-) {
-    let t = &experiment.training;
-    opts.progress.event(Event::Opened {
-        run: opened.run.path.clone(),
-        backend: opts.compute.name().to_string(),
-        device: compute.description.clone(),
-        params: experiment.model.num_params(),
-        optimizer: experiment.optimizer.label(),
-        batch_size: t.batch_size,
-        seed: t.seed,
-        epochs: t.epochs,
-        resumed_after: opened.resumed_after,
-    });
-}
-
-/// The seeded initial model, RBM-pre-trained if the experiment says so (a resumed run's
-/// weights come from its checkpoint instead).
-fn initial_model(
-    experiment: &Experiment,
-    splits: &Splits,
-    device: &Device,
-    opened: &OpenedRun,
-    opts: &TrainOptions,
-) -> Result<Mlp> {
-    let t = &experiment.training;
-    device.seed(t.seed);
-    let mut model = experiment.model.init(&device.clone().autodiff());
-    // The step measures the norms only when the metrics will read them.
-    model.record_gradient_norms = t.gradient_norms;
-    if let (Some(p), None) = (&experiment.pretrain, opened.resumed_after) {
-        opts.progress.event(Event::Pretraining { label: p.label() });
-        let progress = opts.progress.as_ref();
-        let rbms = pretrain(
-            p,
-            &experiment.model,
-            &splits.train,
-            t.seed,
-            device,
-            &opened.run,
-            progress,
-        )?;
-        model = model.with_pretrained(&rbms);
+    // A run of an earlier lab10 has no manifest: `lab10 verify --seal` is its way in.
+    if run.manifest()?.is_none() {
+        return Err(Error::Invalid(format!(
+            "{} has no SHA256SUMS (written by an earlier lab10), so its checkpoint cannot be \
+             checked: `lab10 verify --seal {}` checks the run and records its files; then \
+             resume it",
+            run.path.display(),
+            run.path.display()
+        )));
     }
-    Ok(model)
-}
-
-/// What the learner left: the trained model, and how far it got.
-struct Fitted {
-    model: Mlp,
-    divergence: Option<String>,
-    position: Position,
-    setup_seconds: f64,
-}
-
-/// Burn's learner: Adam (or the experiment's optimiser), atomic checkpoints every epoch,
-/// accuracy and loss (and gradient norms), stopped by Ctrl-C or by a divergence.
-fn fit(
-    experiment: &Experiment,
-    opts: &TrainOptions,
-    splits: &Splits,
-    (opened, device): (&OpenedRun, &Device),
-    model: Mlp,
-    history: History,
-    clock: &Clock,
-) -> Result<Fitted> {
-    let run = &opened.run;
-    let position = Arc::new(Mutex::new(Position::default()));
-    let divergence = Divergence::default();
-    let training = with_epoch_hooks(
-        supervised_training(experiment, splits, opened, device),
-        opts,
-        opened,
-        history,
-        (&position, &divergence),
-    );
-    let watch = opts.stop.watch(training.interrupter());
-    // Everything before the first training step: data, verification, model, pre-training.
-    let setup_seconds = clock.started.elapsed().as_secs_f64();
-    let optimizer = &experiment.optimizer;
-    let learner = Learner::new(model, optimizer.init(), optimizer.learning_rate());
-    let result = training.launch(learner);
-    // The TUI holds the terminal until its renderer is dropped: release it before going on.
-    // (burn-train's TUI resets its interrupter at the end, so `interrupted` may be lost there;
-    // the stop request is ours to keep.)
-    let burn::train::LearningResult {
-        model,
-        renderer,
-        error,
-        ..
-    } = result;
-    drop(renderer);
-    drop(watch);
-    if let Some(error) = error {
-        return Err(learner_failure(&error, experiment, run));
+    // What the resume loads must match the manifest: refused by name before any work.
+    for part in ["model", "optim", "scheduler"] {
+        read_checked(&run.checkpoint_dir().join(format!("{part}-{epoch}.bpk")))?;
     }
-    let position = *position.lock().expect("position lock");
-    Ok(Fitted {
-        model,
-        divergence: divergence.take(),
-        position,
-        setup_seconds,
-    })
-}
-
-/// Burn's supervised training of `experiment` on `splits`: the data loaders, accuracy and
-/// loss (and gradient norms when asked), atomic checkpoints every epoch, and a resumed run's
-/// last checkpoint to start from.
-fn supervised_training(
-    experiment: &Experiment,
-    splits: &Splits,
-    opened: &OpenedRun,
-    device: &Device,
-) -> SupervisedTraining<Mlp> {
-    let t = &experiment.training;
-    let batcher = MnistBatcher::new(t.pixels);
-    let train_loader = Arc::new(Resumable::new(
-        DataLoaderBuilder::new(batcher)
-            .batch_size(t.batch_size)
-            .shuffle(t.seed)
-            .build(splits.train.clone()),
-        device.clone(),
-        t.seed,
-        opened.resumed_after.map_or(1, |n| n + 1),
-    ));
-    let valid_loader = DataLoaderBuilder::new(batcher)
-        .batch_size(EVAL_BATCH)
-        .build(splits.valid.clone());
-    let run = &opened.run;
-    let mut training = SupervisedTraining::new(&opened.run.path, train_loader, valid_loader)
-        .metrics((AccuracyMetric::new(), LossMetric::new()))
-        .num_epochs(t.epochs)
-        .with_custom_checkpointers(
-            AtomicFileCheckpointer::new(run.clone(), "model"),
-            AtomicFileCheckpointer::new(run.clone(), "optim"),
-            AtomicFileCheckpointer::new(run.clone(), "scheduler"),
-        )
-        .with_application_logger(None);
-    if t.gradient_norms {
-        for layer in 0..experiment.model.hidden.len() + 1 {
-            training = training.metric_train_numeric(GradientNormMetric::new(layer));
-        }
+    // A set that a failed save left incomplete is not a checkpoint.
+    for file in run.incomplete_checkpoint_files() {
+        opts.progress
+            .event(Event::RemovingIncomplete { file: file.clone() });
+        let name = file.strip_prefix(&run.path).unwrap_or(&file);
+        run.remove(&name.to_string_lossy())?;
     }
-    if let Some(epoch) = opened.resumed_after {
-        training = training.checkpoint(epoch);
+    run.reopen(&[MLFLOW_FILE])?;
+    // The pictures describe the model the run ended with before.
+    for (_, picture) in PICTURES {
+        run.remove(picture)?;
     }
-    training
-}
-
-/// Burn's hooks on `training`: the metric logger every epoch's numbers pass through to
-/// `history` and its sinks (beside Burn's own file logger, which Burn reads back), the progress logger that knows where
-/// training stands, and the renderer (Burn's TUI on a terminal, else [`Quiet`]). `watched`:
-/// where a stop's report and a divergence are kept.
-fn with_epoch_hooks(
-    training: SupervisedTraining<Mlp>,
-    opts: &TrainOptions,
-    opened: &OpenedRun,
-    history: History,
-    watched: (&Arc<Mutex<Position>>, &Divergence),
-) -> SupervisedTraining<Mlp> {
-    let (position, divergence) = watched;
-    let interrupter = training.interrupter();
-    let times = EpochTimes::default();
-    let tui = opts.progress.tui();
-    let renderer = match tui {
-        true => burn::train::renderer::default_renderer(interrupter.clone(), opened.resumed_after),
-        false => Box::new(Quiet),
-    };
-    training
-        .with_metric_logger(FileMetricLogger::new(&opened.run.path))
-        .with_metric_logger(EpochLogger::new(
-            history,
-            times.clone(),
-            divergence.clone(),
-            interrupter,
-        ))
-        .with_progress_logger(EpochClock::new(
-            opened.resumed_after,
-            Arc::clone(position),
-            times,
-            tui,
-        ))
-        .renderer(renderer)
-}
-
-/// The error that ended the learner.
-fn learner_failure(
-    error: &burn::train::TrainingError,
-    experiment: &Experiment,
-    run: &RunDir,
-) -> Error {
-    Error::Training(format!("{error}. {}", resumable(experiment, run)))
-}
-
-/// How to go on after a failed run: from its last checkpoint, or from scratch.
-fn resumable(experiment: &Experiment, run: &RunDir) -> String {
-    match run.last_checkpoint() {
-        Some(n) => format!(
-            "The last complete checkpoint is epoch {n}: continue with `{}` (on this machine, or \
-             on a worker with --remote)",
-            resume_command(experiment, run)
-        ),
-        None => "No epoch was checkpointed; start a new run.".into(),
-    }
-}
-
-fn resume_command(experiment: &Experiment, run: &RunDir) -> String {
-    format!(
-        "lab10 train {} --resume {}",
-        experiment.name,
-        run.path.display()
-    )
+    run.write(EXPERIMENT_FILE, experiment.to_toml().as_bytes())?;
+    Ok((run.clone(), Some(epoch), lock))
 }
 
 /// How training ended: completed, stopped on request (a signal, or the TUI's own 'q' menu,
-/// which shows only as epochs missing), or diverged.
-struct Ending {
-    stopped: Option<(StopReason, Interruption)>,
-    divergence: Option<String>,
+/// which shows only as epochs missing), or diverged (why).
+enum Ending {
+    Completed,
+    Stopped(StopReason, Interruption),
+    Diverged(String),
 }
 
 impl Ending {
-    fn of(
-        experiment: &Experiment,
-        opts: &TrainOptions,
-        opened: &OpenedRun,
-        fitted: &Fitted,
-        history: &History,
-    ) -> Self {
-        let t = &experiment.training;
-        let reason = opts
-            .stop
-            .requested()
-            .or_else(|| (history.last_epoch() < Some(t.epochs)).then_some(StopReason::Menu))
-            .filter(|_| fitted.divergence.is_none());
-        let stopped = reason.map(|reason| {
-            let at = fitted.position;
-            let interruption = Interruption {
-                signal: reason.signal_name().into(),
-                epoch: at.epoch,
-                step: at.items.div_ceil(t.batch_size),
-                last_checkpoint: opened.run.last_checkpoint(),
-                resume_command: resume_command(experiment, &opened.run),
-            };
-            (reason, interruption)
-        });
-        Self {
-            stopped,
-            divergence: fitted.divergence.clone(),
-        }
-    }
-
     /// The run's status; `model` is the file the test numbers describe.
-    fn status(&self, model: Option<&std::path::Path>) -> RunStatus {
-        match (&self.divergence, &self.stopped) {
-            (None, Some(_)) => RunStatus::Interrupted,
-            (None, None) => RunStatus::Completed,
-            (Some(why), _) => RunStatus::Diverged(format!(
+    fn status(&self, model: Option<&Path>) -> RunStatus {
+        match self {
+            Ending::Completed => RunStatus::Completed,
+            Ending::Stopped(..) => RunStatus::Interrupted,
+            Ending::Diverged(why) => RunStatus::Diverged(format!(
                 "{why}; training stopped there. Test metrics are those of {}. \
                  Lower the learning rate (--lr) and train again.",
                 model.map_or("no model (no epoch finished)".into(), |p| format!(
@@ -632,84 +548,55 @@ impl Ending {
         }
     }
 
+    /// The model the report describes: the trained one (saved here), or after a divergence
+    /// the last good checkpoint (none if the first epoch diverged); none for a stopped run.
+    fn model(&self, fitted: &Fitted, run: &RunDir) -> Result<Option<PathBuf>> {
+        Ok(match self {
+            Ending::Stopped(..) => None,
+            Ending::Completed => {
+                save_model_atomically(&fitted.model, run, MODEL_FILE)?;
+                Some(run.file(MODEL_FILE))
+            }
+            Ending::Diverged(_) => run
+                .last_checkpoint()
+                .map(|n| run.checkpoint_dir().join(format!("model-{n}.bpk"))),
+        })
+    }
+
     /// A stopped or diverged run is an error for the caller, after its report is written.
     fn check(&self, run: &RunDir, report: &Report) -> Result<()> {
-        if let Some((reason, at)) = &self.stopped {
-            let resume = match at.last_checkpoint {
-                Some(1) => format!(
-                    "epoch 1 is checkpointed; continue with `{}`",
-                    at.resume_command
-                ),
-                Some(n) => format!(
-                    "epochs 1-{n} are checkpointed; continue with `{}`",
-                    at.resume_command
-                ),
-                None => "no epoch was finished, so there is nothing to resume: train anew".into(),
-            };
-            return Err(Error::Stopped {
-                reason: *reason,
-                message: format!(
-                    "stopped by {} in epoch {} at step {}: {resume} (run: {})",
-                    reason.signal_name(),
-                    at.epoch,
-                    at.step,
-                    run.path.display()
-                ),
-            });
-        }
-        if self.divergence.is_some() {
-            return Err(Error::Training(format!(
+        match self {
+            Ending::Completed => Ok(()),
+            Ending::Stopped(reason, at) => {
+                let resume = match at.last_checkpoint {
+                    Some(1) => format!(
+                        "epoch 1 is checkpointed; continue with `{}`",
+                        at.resume_command
+                    ),
+                    Some(n) => format!(
+                        "epochs 1-{n} are checkpointed; continue with `{}`",
+                        at.resume_command
+                    ),
+                    None => {
+                        "no epoch was finished, so there is nothing to resume: train anew".into()
+                    }
+                };
+                Err(Error::Stopped {
+                    reason: *reason,
+                    message: format!(
+                        "stopped by {} in epoch {} at step {}: {resume} (run: {})",
+                        reason.signal_name(),
+                        at.epoch,
+                        at.step,
+                        run.path.display()
+                    ),
+                })
+            }
+            Ending::Diverged(_) => Err(Error::Training(format!(
                 "{} (report: {})",
                 report.status,
                 run.file(REPORT_FILE).display()
-            )));
+            ))),
         }
-        Ok(())
-    }
-}
-
-/// The model the report describes: the trained one, or after a divergence the last good
-/// checkpoint (none if the very first epoch diverged); none for a run stopped mid-way.
-fn final_model(fitted: &Fitted, ending: &Ending, run: &RunDir) -> Result<Option<PathBuf>> {
-    Ok(match (&ending.divergence, &ending.stopped) {
-        (None, Some(_)) => None,
-        (None, None) => {
-            let path = run.file(MODEL_FILE);
-            save_model_atomically(&fitted.model, run, MODEL_FILE)?;
-            Some(path)
-        }
-        (Some(_), _) => run
-            .last_checkpoint()
-            .map(|n| run.checkpoint_dir().join(format!("model-{n}.bpk"))),
-    })
-}
-
-/// What the report says of the training: how it ended (`model`: the file the test numbers
-/// describe), its data, its epochs and its timings.
-fn training_facts(
-    ending: &Ending,
-    model: Option<&std::path::Path>,
-    splits: &Splits,
-    opened: &OpenedRun,
-    fitted: &Fitted,
-    history: &History,
-    clock: &Clock,
-) -> Trained {
-    Trained {
-        status: ending.status(model),
-        interruption: ending.stopped.as_ref().map(|(_, at)| at.clone()),
-        history: history.records(),
-        train_images: splits.train.mnist().len(),
-        validation: format!(
-            "{} ({} images)",
-            splits.valid_label,
-            splits.valid.mnist().len()
-        ),
-        setup_seconds: fitted.setup_seconds,
-        first_step_seconds: fitted
-            .position
-            .first_step_at
-            .map(|at| at.duration_since(clock.started).as_secs_f64()),
-        resumed_from_epoch: opened.resumed_after,
     }
 }

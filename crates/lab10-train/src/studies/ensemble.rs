@@ -9,15 +9,12 @@ use burn::prelude::*;
 use lab10_experiment::{EVAL_BATCH, Experiment, Overrides, load_model, load_test};
 use lab10_models::Mlp;
 use lab10_models::{MnistBatcher, MnistDataset, PixelScale};
-use lab10_runs::{
-    Error, MODEL_FILE, Result, RunDir, create_unique_dir, dataset_root, markdown_table, utc_now,
-    utc_stamp,
-};
+use lab10_runs::{Error, MODEL_FILE, Result, dataset_root, markdown_table, utc_now};
 use serde::{Deserialize, Serialize};
 
 use super::jobs::Jobs;
-use super::member::StudyMember;
-use super::{Spread, StudyMode, tracking, train_members};
+use super::member::{Finished, StudyMember, with_seeds};
+use super::{Spread, StudyMode, run_study, study_dir, write_study_files};
 use crate::run::TrainOptions;
 
 /// Softmax probabilities of `model` for every image of `data`: `[images, classes]`.
@@ -168,27 +165,20 @@ pub fn run_ensemble(
         ("first_seed", base.training.seed.to_string()),
         ("backend", opts.train.compute.name().to_string()),
     ];
-    let study = ("ensembles", base.name.as_str(), base.dataset.as_str());
-    let strict = matches!(opts.mode, StudyMode::Train { .. });
-    let (train, tracking) = tracking::open(&opts.train, study, &params, strict)?;
-    let outcome = train_members(
-        &members,
-        &train,
-        &artifacts,
-        opts.mode,
-        opts.jobs.as_ref(),
+    let (outcome, tracking) = run_study(
+        &opts.train,
+        (opts.mode, opts.jobs.as_ref()),
+        ("ensembles", &base.name, &base.dataset),
+        &params,
+        (&members, &artifacts),
         &mut |_| Ok(()),
     )?;
-    if let (Some(tracking), Some(ended)) = (&tracking, &outcome.ended) {
-        tracking.close(&outcome.results, &[], Some(ended), &train);
-    }
+    let missing: Vec<String> = outcome
+        .missing(&members)
+        .map(|e| e.training.seed.to_string())
+        .collect();
     if let Some(ended) = outcome.ended {
-        let missing: Vec<String> = members
-            .iter()
-            .zip(&outcome.results)
-            .filter(|(_, r)| r.is_none())
-            .map(|(m, _)| m.experiment.training.seed.to_string())
-            .collect();
+        tracking.close(&outcome.results, &[], Some(&ended));
         let done = opts.members - missing.len();
         let tail = format!(
             "ensemble of {} ended with {done} of {} members done; missing seeds {}. {}",
@@ -199,31 +189,20 @@ pub fn run_ensemble(
         );
         return Err(ended.with_tail(&tail));
     }
-    let results = outcome.results;
-    let runs: Vec<(u64, RunDir, bool)> = members
-        .iter()
-        .zip(&results)
-        .map(|(m, r)| {
-            let f = r
-                .as_ref()
-                .expect("every member finished when nothing ended the study");
-            (m.experiment.training.seed, f.run.clone(), f.reused)
-        })
-        .collect();
-
-    let scored = score_ensemble(&base, opts, runs)
+    // Nothing ended the study: every member finished, in order.
+    let finished: Vec<&Finished> = outcome.results.iter().flatten().collect();
+    let scored = score_ensemble(&base, opts, &members, &finished)
         .and_then(|report| Ok((write_ensemble(&report, &artifacts, opts.members)?, report)));
-    if let Some(tracking) = &tracking {
-        let files = match &scored {
-            Ok((dir, _)) => vec![dir.join("ensemble.json"), dir.join("ensemble.md")],
-            Err(_) => Vec::new(),
-        };
-        tracking.close(&results, &files, scored.as_ref().err(), &train);
-    }
+    let files = match &scored {
+        Ok((dir, _)) => vec![dir.join("ensemble.json"), dir.join("ensemble.md")],
+        Err(_) => Vec::new(),
+    };
+    tracking.close(&outcome.results, &files, scored.as_ref().err());
     scored
 }
 
-/// The ensemble's base experiment (overrides applied, the dataset set) and its members.
+/// The ensemble's base experiment (overrides applied, the dataset set) and its members: `base`
+/// with seeds `seed, seed+1, ...`.
 pub fn ensemble_members(
     experiment: &Experiment,
     opts: &EnsembleOptions,
@@ -234,27 +213,10 @@ pub fn ensemble_members(
     let mut base = experiment.clone();
     base.apply(&opts.overrides)?;
     base.dataset = opts.train.data.dataset_for(&base)?.name.to_string();
-    let members = seeded_members(&base, opts.members);
-    Ok((base, members))
-}
-
-/// The members: `base` with seeds `seed, seed+1, ...`, each with its progress label.
-fn seeded_members(base: &Experiment, n: usize) -> Vec<StudyMember> {
     let first_seed = base.training.seed;
-    (0..n)
-        .map(|k| {
-            let mut experiment = base.clone();
-            experiment.training.seed = first_seed + k as u64;
-            let label = format!(
-                "[{}/{}] {} seed {}",
-                k + 1,
-                n,
-                experiment.name,
-                experiment.training.seed
-            );
-            StudyMember { experiment, label }
-        })
-        .collect()
+    let seeds: Vec<u64> = (0..opts.members as u64).map(|k| first_seed + k).collect();
+    let members = with_seeds(std::slice::from_ref(&base), &seeds);
+    Ok((base, members))
 }
 
 /// Each member's test accuracy and loss, and the averaged softmax's, on `base`'s test set
@@ -262,38 +224,37 @@ fn seeded_members(base: &Experiment, n: usize) -> Vec<StudyMember> {
 fn score_ensemble(
     base: &Experiment,
     opts: &EnsembleOptions,
-    runs: Vec<(u64, RunDir, bool)>,
+    members: &[StudyMember],
+    finished: &[&Finished],
 ) -> Result<EnsembleReport> {
-    let backend = opts.train.compute.name();
-    let compute = opts.train.compute.open()?;
-    let device = compute.device;
+    let device = opts.train.compute.open()?.device;
     let (_, test) = load_test(&opts.train.data.request_for(base)?, &base.training)?;
     let labels = &test.mnist().labels;
-    let mut probs = Vec::with_capacity(runs.len());
-    let mut members = Vec::with_capacity(runs.len());
-    for (seed, run, reused) in runs {
-        let model = load_model(&run.file(MODEL_FILE), base, &device)?;
+    let mut probs = Vec::with_capacity(finished.len());
+    let mut scored = Vec::with_capacity(finished.len());
+    for (member, f) in members.iter().zip(finished) {
+        let model = load_model(&f.run.file(MODEL_FILE), base, &device)?;
         let p = probabilities(&model, &test, base.training.pixels, &device);
         let (test_accuracy, test_loss) = score(p.clone(), labels);
-        members.push(Member {
-            seed,
-            run: run.path,
-            reused,
+        scored.push(Member {
+            seed: member.experiment.training.seed,
+            run: f.run.path.clone(),
+            reused: f.reused,
             test_accuracy,
             test_loss,
         });
         probs.push(p);
     }
     let (ensemble_accuracy, ensemble_loss) = score(average(&probs), labels);
-    let accuracies: Vec<f64> = members.iter().map(|m| m.test_accuracy).collect();
+    let accuracies: Vec<f64> = scored.iter().map(|m| m.test_accuracy).collect();
     let member_accuracy = Spread::of(&accuracies);
     Ok(EnsembleReport {
         experiment: base.name.clone(),
-        backend: backend.into(),
+        backend: opts.train.compute.name().into(),
         test_images: labels.len(),
         gain_over_mean: ensemble_accuracy - member_accuracy.mean,
         gain_over_best: ensemble_accuracy - member_accuracy.max,
-        members,
+        members: scored,
         member_accuracy,
         ensemble_accuracy,
         ensemble_loss,
@@ -303,23 +264,15 @@ fn score_ensemble(
 
 /// `ensemble.json` and `ensemble.md` in a new folder of `<artifacts>/ensembles/<experiment>/`.
 fn write_ensemble(report: &EnsembleReport, artifacts: &Path, n: usize) -> Result<PathBuf> {
-    let dir = ensemble_dir(artifacts, &report.experiment, &report.backend, n)?;
-    // Written as a run's files are: atomically, recorded in the folder's SHA256SUMS.
-    let folder = RunDir { path: dir.clone() };
-    folder.write_all(&[
-        (
-            "ensemble.json",
-            &serde_json::to_vec_pretty(report).expect("report serialises"),
-        ),
-        ("ensemble.md", report.markdown().as_bytes()),
-    ])?;
+    let suffix = format!("{}-n{n}", report.backend);
+    let dir = study_dir(artifacts, "ensembles", &report.experiment, &suffix)?;
+    let json = serde_json::to_vec_pretty(report).expect("report serialises");
+    write_study_files(
+        &dir,
+        &[
+            ("ensemble.json", &json),
+            ("ensemble.md", report.markdown().as_bytes()),
+        ],
+    )?;
     Ok(dir)
-}
-
-fn ensemble_dir(artifacts: &Path, experiment: &str, backend: &str, n: usize) -> Result<PathBuf> {
-    let stamp = utc_stamp();
-    create_unique_dir(
-        &artifacts.join("ensembles").join(experiment),
-        &format!("{stamp}-{backend}-n{n}"),
-    )
 }

@@ -9,20 +9,19 @@
 //! seeds = [777, 778, 779]
 //! ```
 
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 use lab10_experiment::{Experiment, ExperimentCatalog, Overrides, reference_for, toml_stems};
 
 use lab10_runs::{
-    EpochRecord, Error, Report, Result, RunDir, create_unique_dir, dataset_root, markdown_table,
-    metrics, utc_now, utc_stamp,
+    EpochRecord, Error, Report, Result, RunDir, dataset_root, markdown_table, metrics, utc_now,
 };
 use serde::{Deserialize, Serialize};
 
 use super::jobs::Jobs;
-use super::member::Finished;
-use super::member::StudyMember;
-use super::{Spread, StudyMode, tracking, train_members};
+use super::member::{Finished, StudyMember, with_seeds};
+use super::{Spread, StudyMode, run_study, study_dir, write_study_files};
 use crate::run::TrainOptions;
 
 pub const GROUPS_DIR: &str = "groups";
@@ -334,26 +333,16 @@ impl GroupSummary {
     }
 }
 
-/// Where a group's summaries go: `<artifacts>/groups/<group>/<UTC time>-<backend>/`.
-pub fn summary_dir(artifacts: &Path, group: &str, backend: &str) -> Result<PathBuf> {
-    let stamp = utc_stamp();
-    create_unique_dir(
-        &artifacts.join(GROUPS_DIR).join(group),
-        &format!("{stamp}-{backend}"),
-    )
-}
-
-/// `summary.md` and `summary.json`, written as a run's files are: atomically, recorded in the
-/// folder's SHA256SUMS.
-fn write_summary(dir: &Path, summary: &GroupSummary) -> Result<()> {
+/// `summary.md` and `summary.json` in the group's folder `dir`; their paths.
+fn write_summary(dir: &Path, summary: &GroupSummary) -> Result<Vec<PathBuf>> {
     let bytes = serde_json::to_vec_pretty(summary).expect("summary serialises");
-    RunDir {
-        path: dir.to_path_buf(),
-    }
-    .write_all(&[
-        ("summary.md", summary.markdown().as_bytes()),
-        ("summary.json", &bytes),
-    ])
+    write_study_files(
+        dir,
+        &[
+            ("summary.md", summary.markdown().as_bytes()),
+            ("summary.json", &bytes),
+        ],
+    )
 }
 
 pub struct GroupOptions {
@@ -385,30 +374,9 @@ pub fn group_members(
         e.apply(&opts.overrides)?;
         e.dataset = opts.train.data.dataset_for(e)?.name.to_string();
     }
-    let n = experiments.len() * group.seeds.len();
-    let members = experiments
-        .iter()
-        .flat_map(|experiment| {
-            group.seeds.iter().map(|&seed| {
-                let mut e = experiment.clone();
-                e.training.seed = seed;
-                e
-            })
-        })
-        .enumerate()
-        .map(|(i, experiment)| {
-            let label = format!(
-                "[{}/{n}] {} seed {}",
-                i + 1,
-                experiment.name,
-                experiment.training.seed
-            );
-            StudyMember { experiment, label }
-        })
-        .collect();
     Ok(StudyMembers {
         artifacts: dataset_root(&opts.train.artifacts, &experiments[0].dataset),
-        members,
+        members: with_seeds(&experiments, &group.seeds),
         experiments,
         group,
     })
@@ -440,8 +408,7 @@ pub fn run_group(
         group,
     } = group_members(group, catalog, opts)?;
     let backend = opts.train.compute.name();
-    let dir = summary_dir(&artifacts, &group.name, backend)?;
-    let total = members.len();
+    let dir = study_dir(&artifacts, GROUPS_DIR, &group.name, backend)?;
     let summarise = |results: &[Option<Finished>], missing: Vec<String>| -> Result<GroupSummary> {
         let runs = results
             .iter()
@@ -460,48 +427,25 @@ pub fn run_group(
     let dataset = members
         .first()
         .map_or_else(String::new, |m| m.experiment.dataset.clone());
-    let seeds: Vec<String> = members
-        .iter()
-        .map(|m| m.experiment.training.seed.to_string())
-        .collect::<std::collections::BTreeSet<_>>()
-        .into_iter()
-        .collect();
-    let params = [
-        ("group", group.name.clone()),
-        (
-            "experiments",
-            experiments
-                .iter()
-                .map(|e| e.name.as_str())
-                .collect::<Vec<_>>()
-                .join(","),
-        ),
-        ("seeds", seeds.join(",")),
-        ("members", total.to_string()),
-        ("backend", backend.to_string()),
-    ];
-    let study = ("groups", group.name.as_str(), dataset.as_str());
-    let strict = matches!(opts.mode, StudyMode::Train { .. });
-    let (train, tracking) = tracking::open(&opts.train, study, &params, strict)?;
-    let outcome = train_members(
-        &members,
-        &train,
-        &artifacts,
-        opts.mode,
-        opts.jobs.as_ref(),
-        &mut |results| write_summary(&dir, &summarise(results, Vec::new())?),
+    let (outcome, tracking) = run_study(
+        &opts.train,
+        (opts.mode, opts.jobs.as_ref()),
+        ("groups", &group.name, &dataset),
+        &mlflow_params(&group, &experiments, backend),
+        (&members, &artifacts),
+        &mut |results| write_summary(&dir, &summarise(results, Vec::new())?).map(drop),
     )?;
-    let missing = outcome.missing(&members);
+    let missing: Vec<String> = outcome
+        .missing(&members)
+        .map(|e| format!("{} seed {}", e.name, e.training.seed))
+        .collect();
     let summary = summarise(&outcome.results, missing.clone())?;
-    write_summary(&dir, &summary)?;
-    if let Some(tracking) = &tracking {
-        let files = [dir.join("summary.md"), dir.join("summary.json")];
-        tracking.close(&outcome.results, &files, outcome.ended.as_ref(), &train);
-    }
+    let files = write_summary(&dir, &summary)?;
+    tracking.close(&outcome.results, &files, outcome.ended.as_ref());
     let Some(ended) = outcome.ended else {
         return Ok((dir, summary));
     };
-    let done = total - missing.len();
+    let (total, done) = (members.len(), members.len() - missing.len());
     let tail = format!(
         "group '{}' ended with {done} of {total} members done; its summary so far is in {}. {}",
         group.name,
@@ -509,6 +453,25 @@ pub fn run_group(
         opts.mode.to_finish()
     );
     Err(ended.with_tail(&tail))
+}
+
+/// The params of the group's MLflow parent run.
+fn mlflow_params(
+    group: &Group,
+    experiments: &[Experiment],
+    backend: &str,
+) -> Vec<(&'static str, String)> {
+    let names: Vec<&str> = experiments.iter().map(|e| e.name.as_str()).collect();
+    // Sorted as text, each once.
+    let seeds: BTreeSet<String> = group.seeds.iter().map(u64::to_string).collect();
+    let members = experiments.len() * group.seeds.len();
+    vec![
+        ("group", group.name.clone()),
+        ("experiments", names.join(",")),
+        ("seeds", Vec::from_iter(seeds).join(",")),
+        ("members", members.to_string()),
+        ("backend", backend.to_string()),
+    ]
 }
 
 #[cfg(test)]

@@ -56,14 +56,11 @@ pub(crate) fn train_side_by_side(
         ended: None,
     };
     for (index, member) in members.iter().enumerate() {
-        let backend = opts.compute.name();
-        match reuse
-            .then(|| reuse_finished(member, opts, artifacts, backend))
-            .transpose()?
-            .flatten()
-        {
-            Some(finished) => pool.results[index] = Some(finished),
-            None => pool.queue.push_back(index),
+        if reuse {
+            pool.results[index] = reuse_finished(member, opts, artifacts)?;
+        }
+        if pool.results[index].is_none() {
+            pool.queue.push_back(index);
         }
     }
     let processes = jobs.count.min(pool.queue.len());
@@ -83,22 +80,16 @@ pub(crate) fn train_side_by_side(
                         .train(member, opts.mlflow.as_ref())
                         .and_then(|run| finished(&run));
                     let mut pool = pool.lock().expect("pool lock");
-                    match outcome {
+                    let ended = match outcome {
                         Ok(finished) => {
                             pool.results[index] = Some(finished);
-                            let written =
-                                (on_finished.lock().expect("summary lock"))(&pool.results);
-                            if let Err(e) = written {
-                                pool.ended.get_or_insert(e);
-                            }
+                            (on_finished.lock().expect("summary lock"))(&pool.results).err()
                         }
-                        Err(e @ Error::Stopped { .. }) => {
-                            pool.ended.get_or_insert(e);
-                        }
-                        Err(e) => {
-                            pool.ended
-                                .get_or_insert(Error::Training(format!("{}: {e}", member.label)));
-                        }
+                        Err(e @ Error::Stopped { .. }) => Some(e),
+                        Err(e) => Some(Error::Training(format!("{}: {e}", member.label))),
+                    };
+                    if let Some(e) = ended {
+                        pool.ended.get_or_insert(e);
                     }
                 }
             });

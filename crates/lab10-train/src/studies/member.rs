@@ -14,6 +14,23 @@ pub struct StudyMember {
     pub label: String,
 }
 
+/// Every one of `experiments` with each of `seeds`, in that order, labelled.
+pub(crate) fn with_seeds(experiments: &[Experiment], seeds: &[u64]) -> Vec<StudyMember> {
+    let n = experiments.len() * seeds.len();
+    let seeded = experiments
+        .iter()
+        .flat_map(|e| seeds.iter().map(move |&seed| (e, seed)));
+    seeded
+        .enumerate()
+        .map(|(i, (e, seed))| {
+            let mut experiment = e.clone();
+            experiment.training.seed = seed;
+            let label = format!("[{}/{n}] {} seed {seed}", i + 1, experiment.name);
+            StudyMember { experiment, label }
+        })
+        .collect()
+}
+
 /// What a study does after each of its members finishes, given every result so far: it
 /// rewrites its summary.
 pub(crate) type OnFinished<'f> = dyn FnMut(&[Option<Finished>]) -> Result<()> + Send + 'f;
@@ -27,14 +44,11 @@ pub(crate) struct Outcome {
 }
 
 impl Outcome {
-    /// The members not trained, as `xavier seed 778`.
-    pub fn missing(&self, members: &[StudyMember]) -> Vec<String> {
-        members
-            .iter()
-            .zip(&self.results)
-            .filter(|(_, r)| r.is_none())
-            .map(|(m, _)| format!("{} seed {}", m.experiment.name, m.experiment.training.seed))
-            .collect()
+    /// The members not trained.
+    pub fn missing<'m>(&self, members: &'m [StudyMember]) -> impl Iterator<Item = &'m Experiment> {
+        let results = self.results.iter();
+        let missing = members.iter().zip(results).filter(|(_, r)| r.is_none());
+        missing.map(|(m, _)| &m.experiment)
     }
 }
 

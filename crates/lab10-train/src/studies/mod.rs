@@ -1,8 +1,8 @@
 //! Many runs compared: groups (experiments x seeds, one summary table) and ensembles (members
-//! with consecutive seeds, their averaged softmax). What both need is here: their members
-//! trained one after another, or side by side in processes of their own (`jobs.rs`), a
-//! finished identical run reused instead of trained again (`reuse.rs`), and the spread of a
-//! few numbers, and a study's MLflow parent run (`tracking.rs`).
+//! with consecutive seeds, their averaged softmax). What both need is here: their start (an
+//! MLflow parent run, `tracking.rs`), their members trained one after another, or side by side
+//! in processes of their own (`jobs.rs`), a finished identical run reused instead of trained
+//! again (`reuse.rs`), their results' folder, and the spread of a few numbers.
 
 pub mod ensemble;
 pub mod group;
@@ -11,49 +11,16 @@ pub mod member;
 pub mod reuse;
 mod tracking;
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
-use lab10_runs::{Error, Result};
+use lab10_runs::{Error, Result, RunDir, create_unique_dir, utc_stamp};
 use serde::{Deserialize, Serialize};
 
-use crate::run::{Event, TrainOptions, train};
+use crate::run::{Event, TrainOptions, refuse_if_stopped, train};
 use jobs::{Jobs, train_side_by_side};
 use member::{Finished, OnFinished, Outcome, StudyMember};
 use reuse::reuse_finished;
-
-/// A finished run of `member` for a group or an ensemble: an identical finished run under
-/// `artifacts` when `reuse` allows, else a new one (none once a stop was asked for).
-fn train_or_reuse(
-    member: &StudyMember,
-    opts: &TrainOptions,
-    artifacts: &Path,
-    reuse: bool,
-) -> Result<Finished> {
-    if let Some(finished) = reuse
-        .then(|| reuse_finished(member, opts, artifacts, opts.compute.name()))
-        .transpose()?
-        .flatten()
-    {
-        return Ok(finished);
-    }
-    let label = &member.label;
-    if let Some(reason) = opts.stop.requested() {
-        return Err(Error::Stopped {
-            reason,
-            message: format!("stopped by {} before {label}", reason.signal_name()),
-        });
-    }
-    opts.progress.event(Event::Member {
-        label: label.clone(),
-        reused: None,
-    });
-    let outcome = train(&member.experiment, opts)?;
-    Ok(Finished {
-        run: outcome.run,
-        report: outcome.report,
-        reused: false,
-    })
-}
+use tracking::StudyTracking;
 
 /// What a study does with its members.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -80,24 +47,42 @@ impl StudyMode {
     }
 }
 
-/// Trains (or reuses) every member: one after another in this process, or side by side in
-/// processes of their own (`jobs`). `on_finished` is called after each member finishes with
-/// every result so far, so a study can rewrite its summary as it goes.
-pub(crate) fn train_members(
+/// How a group and an ensemble start alike: their MLflow parent run with `--mlflow` (`parent`:
+/// its kind, name and dataset; `params`: its params), then every member trained (or reused, or
+/// collected) as `mode` says: one after another in this process, or side by side in processes
+/// of their own (`jobs`). `on_finished` is called after each member finishes with every result
+/// so far, so a study can rewrite its summary as it goes.
+pub(crate) fn run_study(
+    opts: &TrainOptions,
+    (mode, jobs): (StudyMode, Option<&Jobs>),
+    parent: (&str, &str, &str),
+    params: &[(&str, String)],
+    (members, artifacts): (&[StudyMember], &Path),
+    on_finished: &mut OnFinished<'_>,
+) -> Result<(Outcome, StudyTracking)> {
+    let strict = matches!(mode, StudyMode::Train { .. });
+    let (opts, tracking) = tracking::open(opts, parent, params, strict)?;
+    let outcome = match (mode, jobs) {
+        (StudyMode::Collect, _) => collect_members(members, &opts, artifacts),
+        (StudyMode::Train { reuse }, Some(jobs)) => {
+            train_side_by_side(members, &opts, artifacts, reuse, jobs, on_finished)?
+        }
+        (StudyMode::Train { reuse }, None) => {
+            train_one_by_one(members, &opts, artifacts, reuse, on_finished)?
+        }
+    };
+    Ok((outcome, tracking))
+}
+
+/// The members trained (or reused) one after another in this process; a stop ends the study
+/// with what it has.
+fn train_one_by_one(
     members: &[StudyMember],
     opts: &TrainOptions,
     artifacts: &Path,
-    mode: StudyMode,
-    jobs: Option<&Jobs>,
+    reuse: bool,
     on_finished: &mut OnFinished<'_>,
 ) -> Result<Outcome> {
-    let reuse = match mode {
-        StudyMode::Train { reuse } => reuse,
-        StudyMode::Collect => return Ok(collect_members(members, opts, artifacts)),
-    };
-    if let Some(jobs) = jobs {
-        return train_side_by_side(members, opts, artifacts, reuse, jobs, on_finished);
-    }
     let mut results: Vec<Option<Finished>> = members.iter().map(|_| None).collect();
     for (i, member) in members.iter().enumerate() {
         match train_or_reuse(member, opts, artifacts, reuse) {
@@ -105,7 +90,6 @@ pub(crate) fn train_members(
                 results[i] = Some(finished);
                 on_finished(&results)?;
             }
-            // A stop: the study ends with what it has.
             Err(e @ Error::Stopped { .. }) => {
                 return Ok(Outcome {
                     results,
@@ -121,20 +105,43 @@ pub(crate) fn train_members(
     })
 }
 
+/// A finished run of `member`: an identical finished run under `artifacts` when `reuse`
+/// allows, else a new one (none once a stop was asked for).
+fn train_or_reuse(
+    member: &StudyMember,
+    opts: &TrainOptions,
+    artifacts: &Path,
+    reuse: bool,
+) -> Result<Finished> {
+    if reuse && let Some(finished) = reuse_finished(member, opts, artifacts)? {
+        return Ok(finished);
+    }
+    refuse_if_stopped(&opts.stop, &member.label)?;
+    opts.progress.event(Event::Member {
+        label: member.label.clone(),
+        reused: None,
+    });
+    let outcome = train(&member.experiment, opts)?;
+    Ok(Finished {
+        run: outcome.run,
+        report: outcome.report,
+        reused: false,
+    })
+}
+
 /// Each member's finished identical run, trained by someone else; the members without one are
 /// missing, and end the study.
 fn collect_members(members: &[StudyMember], opts: &TrainOptions, artifacts: &Path) -> Outcome {
     let mut damaged = None;
-    let mut results: Vec<Option<Finished>> = Vec::new();
-    for member in members {
-        match reuse_finished(member, opts, artifacts, opts.compute.name()) {
-            Ok(found) => results.push(found),
-            Err(e) => {
+    let results: Vec<Option<Finished>> = members
+        .iter()
+        .map(|member| {
+            reuse_finished(member, opts, artifacts).unwrap_or_else(|e| {
                 damaged.get_or_insert(e);
-                results.push(None);
-            }
-        }
-    }
+                None
+            })
+        })
+        .collect();
     let missing = results.iter().filter(|r| r.is_none()).count();
     let ended = damaged.or_else(|| {
         (missing > 0).then(|| {
@@ -145,6 +152,22 @@ fn collect_members(members: &[StudyMember], opts: &TrainOptions, artifacts: &Pat
         })
     });
     Outcome { results, ended }
+}
+
+/// A new folder for a study's results: `<artifacts>/<kind>/<name>/<UTC time>-<suffix>/`.
+fn study_dir(artifacts: &Path, kind: &str, name: &str, suffix: &str) -> Result<PathBuf> {
+    let parent = artifacts.join(kind).join(name);
+    create_unique_dir(&parent, &format!("{}-{suffix}", utc_stamp()))
+}
+
+/// Writes `files` into the study folder `dir` as a run's are written (atomically, recorded in
+/// the folder's SHA256SUMS); their paths.
+fn write_study_files(dir: &Path, files: &[(&str, &[u8])]) -> Result<Vec<PathBuf>> {
+    let folder = RunDir {
+        path: dir.to_path_buf(),
+    };
+    folder.write_all(files)?;
+    Ok(files.iter().map(|(name, _)| dir.join(name)).collect())
 }
 
 /// Mean, sample standard deviation and range of a few numbers.

@@ -66,14 +66,14 @@ pub fn find_unfinished_run(
         })
 }
 
-/// A finished identical run of `member` under `artifacts` on `backend`, announced as reused
+/// A finished identical run of `member` under `artifacts` on this backend, announced as reused
 /// (the `Member` event); `None` when there is none.
 pub(crate) fn reuse_finished(
     member: &StudyMember,
     opts: &TrainOptions,
     artifacts: &Path,
-    backend: &str,
 ) -> Result<Option<Finished>> {
+    let backend = opts.compute.name();
     let Some((run, report)) = find_completed_run(artifacts, &member.experiment, backend)? else {
         return Ok(None);
     };

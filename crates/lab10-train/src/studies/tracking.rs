@@ -4,63 +4,56 @@
 //! its folder, as `lab10 mlflow sync` does), so the parent shows every member.
 
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 
 use lab10_runs::{Error, Result};
 use lab10_track::mlflow::{Mlflow, MlflowError, TrackedRun};
 
 use super::member::Finished;
-use crate::run::{Event, TrainOptions};
+use crate::run::{Event, Progress, TrainOptions};
 
-/// The parent run, and the settings its members are logged with. Dropped before
-/// [`StudyTracking::close`] (an error ended the study), the parent is FAILED.
+/// The parent run and the settings its members are logged with (none without `--mlflow`).
+/// Dropped before [`StudyTracking::close`] (an error ended the study), the parent is FAILED.
 pub(crate) struct StudyTracking {
-    parent: TrackedRun,
-    nested: Mlflow,
-    closed: AtomicBool,
+    parent: Option<(TrackedRun, Mlflow)>,
+    progress: Arc<dyn Progress>,
 }
 
-/// `opts` for the members (their runs nested under a new parent run), and the parent; `opts`
-/// as they are without `--mlflow`. A server that cannot be reached is an error when `strict`
-/// (a study about to train: nothing is trained), else a warning and the study goes on without
-/// MLflow (collecting members trained elsewhere, or into a parent made at submission).
+/// `opts` for the members (their runs nested under a new parent run), and the parent. A server
+/// that cannot be reached is an error when `strict` (a study about to train: nothing is
+/// trained), else a warning and the study goes on without MLflow (collecting members trained
+/// elsewhere, or into a parent made at submission).
 pub(crate) fn open(
     opts: &TrainOptions,
     (kind, name, dataset): (&str, &str, &str),
     params: &[(&str, String)],
     strict: bool,
-) -> Result<(TrainOptions, Option<StudyTracking>)> {
-    let Some(mlflow) = &opts.mlflow else {
-        return Ok((opts.clone(), None));
-    };
-    let strict = strict && mlflow.parent.is_none();
-    let parent = match mlflow.open_parent(kind, name, dataset, params) {
-        Ok(parent) => parent,
-        Err(e) if !strict => {
-            opts.progress.event(Event::Warning {
-                message: format!("{e}; the study goes on without MLflow"),
-            });
-            let mut untracked = opts.clone();
-            untracked.mlflow = None;
-            return Ok((untracked, None));
-        }
-        Err(e) => return Err(e.into()),
-    };
-    let nested = mlflow.nested(&parent);
+) -> Result<(TrainOptions, StudyTracking)> {
     let mut members = opts.clone();
-    members.mlflow = Some(nested.clone());
-    let tracking = StudyTracking {
-        parent,
-        nested,
-        closed: AtomicBool::new(false),
+    let progress = Arc::clone(&opts.progress);
+    let parent = match &opts.mlflow {
+        None => None,
+        Some(mlflow) => match mlflow.open_parent(kind, name, dataset, params) {
+            Ok(parent) => {
+                let nested = mlflow.nested(&parent);
+                Some((parent, nested))
+            }
+            Err(e) if !strict || mlflow.parent.is_some() => {
+                let message = format!("{e}; the study goes on without MLflow");
+                progress.event(Event::Warning { message });
+                None
+            }
+            Err(e) => return Err(e.into()),
+        },
     };
-    Ok((members, Some(tracking)))
+    members.mlflow = parent.as_ref().map(|(_, nested)| nested.clone());
+    Ok((members, StudyTracking { parent, progress }))
 }
 
 impl Drop for StudyTracking {
     fn drop(&mut self) {
-        if !self.closed.load(Ordering::SeqCst) {
-            let _ = self.parent.end_now("FAILED");
+        if let Some((parent, _)) = &self.parent {
+            let _ = parent.end_now("FAILED");
         }
     }
 }
@@ -69,30 +62,26 @@ impl StudyTracking {
     /// The study ended (`ended`: what ended it early): reused members sent as nested runs,
     /// `files` (its comparison table) as the parent's artifacts, and the parent's status.
     /// Failures are warnings: the study's own results are on disk either way.
-    pub fn close(
-        &self,
-        results: &[Option<Finished>],
-        files: &[PathBuf],
-        ended: Option<&Error>,
-        opts: &TrainOptions,
-    ) {
-        self.closed.store(true, Ordering::SeqCst);
+    pub fn close(mut self, results: &[Option<Finished>], files: &[PathBuf], ended: Option<&Error>) {
+        let Some((parent, nested)) = self.parent.take() else {
+            return;
+        };
         let warn = |e: MlflowError| {
-            opts.progress.event(Event::Warning {
+            self.progress.event(Event::Warning {
                 message: format!(
                     "{e} (MLflow run {} at {}); `lab10 mlflow sync` sends runs later",
-                    self.parent.run_id,
-                    self.parent.uri()
+                    parent.run_id,
+                    parent.uri()
                 ),
             })
         };
         for finished in results.iter().flatten().filter(|f| f.reused) {
-            if let Err(e) = self.nested.sync(&finished.run) {
+            if let Err(e) = nested.sync(&finished.run) {
                 warn(e);
             }
         }
         for file in files.iter().filter(|f| f.is_file()) {
-            if let Err(e) = self.parent.send_file(file) {
+            if let Err(e) = parent.send_file(file) {
                 warn(e);
             }
         }
@@ -101,7 +90,7 @@ impl StudyTracking {
             Some(Error::Stopped { .. }) => "KILLED",
             Some(_) => "FAILED",
         };
-        if let Err(e) = self.parent.end_now(status) {
+        if let Err(e) = parent.end_now(status) {
             warn(e);
         }
     }

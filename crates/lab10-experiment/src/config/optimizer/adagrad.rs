@@ -18,14 +18,6 @@ pub struct AdaGrad {
 }
 
 impl OptimizerSettings for AdaGrad {
-    fn learning_rate(&self) -> f64 {
-        self.learning_rate
-    }
-
-    fn set_learning_rate(&mut self, lr: f64) {
-        self.learning_rate = lr;
-    }
-
     fn init(&self) -> ModuleOptimizer {
         AdaGradConfig::new()
             .with_epsilon(self.epsilon)

@@ -25,14 +25,6 @@ pub struct Adam {
 }
 
 impl OptimizerSettings for Adam {
-    fn learning_rate(&self) -> f64 {
-        self.learning_rate
-    }
-
-    fn set_learning_rate(&mut self, lr: f64) {
-        self.learning_rate = lr;
-    }
-
     fn init(&self) -> ModuleOptimizer {
         AdamConfig::new()
             .with_beta_1(self.beta1)

@@ -26,14 +26,6 @@ fn weight_decay() -> f32 {
 }
 
 impl OptimizerSettings for AdamW {
-    fn learning_rate(&self) -> f64 {
-        self.learning_rate
-    }
-
-    fn set_learning_rate(&mut self, lr: f64) {
-        self.learning_rate = lr;
-    }
-
     fn init(&self) -> ModuleOptimizer {
         AdamWConfig::new()
             .with_beta_1(self.beta1)

@@ -4,10 +4,9 @@
 use burn::optim::ModuleOptimizer;
 use burn::optim::decay::WeightDecayConfig;
 
-/// What every optimiser's settings do: build Burn's optimiser, and say and check themselves.
+/// What every optimiser's settings do besides holding a `learning_rate`: build Burn's
+/// optimiser, and say and check themselves.
 pub trait OptimizerSettings {
-    fn learning_rate(&self) -> f64;
-    fn set_learning_rate(&mut self, lr: f64);
     /// Burn's optimiser with these settings.
     fn init(&self) -> ModuleOptimizer;
     /// One line for logs and reports, e.g. `Adam(lr 0.001, betas 0.9/0.999, eps 1e-8)`.

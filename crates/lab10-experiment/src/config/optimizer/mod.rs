@@ -7,7 +7,7 @@
 //!
 //! A new optimiser: a file here with its settings struct implementing [`OptimizerSettings`] (in
 //! `common.rs`, with the defaults and checks the optimisers share), one variant in
-//! [`OptimizerConfig`] and one line in each of its two `match`es.
+//! [`OptimizerConfig`] and one line in each of its three `match`es.
 
 mod adagrad;
 mod adam;
@@ -55,22 +55,24 @@ impl OptimizerConfig {
         }
     }
 
-    fn settings_mut(&mut self) -> &mut dyn OptimizerSettings {
+    pub fn learning_rate(&self) -> f64 {
         match self {
-            Self::Sgd(o) => o,
-            Self::Adagrad(o) => o,
-            Self::Rmsprop(o) => o,
-            Self::Adam(o) => o,
-            Self::Adamw(o) => o,
+            Self::Sgd(o) => o.learning_rate,
+            Self::Adagrad(o) => o.learning_rate,
+            Self::Rmsprop(o) => o.learning_rate,
+            Self::Adam(o) => o.learning_rate,
+            Self::Adamw(o) => o.learning_rate,
         }
     }
 
-    pub fn learning_rate(&self) -> f64 {
-        self.settings().learning_rate()
-    }
-
     pub fn set_learning_rate(&mut self, lr: f64) {
-        self.settings_mut().set_learning_rate(lr);
+        match self {
+            Self::Sgd(o) => o.learning_rate = lr,
+            Self::Adagrad(o) => o.learning_rate = lr,
+            Self::Rmsprop(o) => o.learning_rate = lr,
+            Self::Adam(o) => o.learning_rate = lr,
+            Self::Adamw(o) => o.learning_rate = lr,
+        }
     }
 
     pub fn init(&self) -> ModuleOptimizer {

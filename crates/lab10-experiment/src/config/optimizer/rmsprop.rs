@@ -28,14 +28,6 @@ fn rho() -> f32 {
 }
 
 impl OptimizerSettings for RmsProp {
-    fn learning_rate(&self) -> f64 {
-        self.learning_rate
-    }
-
-    fn set_learning_rate(&mut self, lr: f64) {
-        self.learning_rate = lr;
-    }
-
     fn init(&self) -> ModuleOptimizer {
         RmsPropConfig::new()
             .with_alpha(self.alpha)

@@ -20,14 +20,6 @@ pub struct Sgd {
 }
 
 impl OptimizerSettings for Sgd {
-    fn learning_rate(&self) -> f64 {
-        self.learning_rate
-    }
-
-    fn set_learning_rate(&mut self, lr: f64) {
-        self.learning_rate = lr;
-    }
-
     fn init(&self) -> ModuleOptimizer {
         // Keras' and PyTorch's momentum: no dampening (Burn's default damps by 0.1).
         let momentum = (self.momentum > 0.0).then(|| {
