@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 
 use crate::error::Error;
-use crate::store::manifest::{MANIFEST_FILE, Manifest, read_checked};
+use crate::store::manifest::{MANIFEST_FILE, Manifest, files_in, read_checked};
 use crate::store::run_dir::{EXPERIMENT_FILE, REPORT_FILE, RunDir};
 
 /// The state of a run folder (or of a group's or an ensemble's folder).
@@ -59,6 +59,13 @@ pub fn health(dir: &Path) -> Health {
     let damaged = |file: PathBuf, detail: String| Health::Damaged { file, detail };
     let manifest = match Manifest::read(dir) {
         Ok(Some(m)) => m,
+        // Killed between writing experiment.toml and recording it: a run that never began.
+        Ok(None) if files_in(dir).is_ok_and(|f| f == [EXPERIMENT_FILE]) => {
+            return Health::Unfinished {
+                resumable_from: None,
+                status: "killed before it began".into(),
+            };
+        }
         Ok(None) => return Health::Unverified,
         Err(e) => return damaged(dir.join(MANIFEST_FILE), e.to_string()),
     };
