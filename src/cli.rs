@@ -122,9 +122,6 @@ pub enum Command {
     /// Serve a page where the trained models read a digit you draw, side by side, and its JSON
     /// API (no authentication: for your own machine, or behind your own proxy)
     Serve(ServeArgs),
-    /// Write the lesson as a static folder (any web host serves it): the models run in the
-    /// reader's browser (WebAssembly) beside the lesson's curves and table
-    Site(SiteArgs),
     /// Serve this machine's device (--backend) to other lab10 processes, which train and
     /// evaluate on it with --remote ws://HOST:PORT
     Worker(WorkerArgs),
@@ -467,28 +464,6 @@ pub struct ServeArgs {
     /// A request not received and answered within this many seconds gets a 408
     #[arg(long, value_name = "SECS", default_value_t = 10.0)]
     pub timeout: f64,
-}
-
-#[derive(Args)]
-pub struct SiteArgs {
-    /// Experiment names (their newest completed runs) or run folders [default: the newest
-    /// completed run of each of the lesson's experiments, on --dataset or MNIST]
-    pub targets: Vec<String>,
-    /// Output folder
-    #[arg(long, value_name = "DIR")]
-    pub out: PathBuf,
-    /// Replace --out if it is a site written earlier (a folder of other files never is)
-    #[arg(long)]
-    pub force: bool,
-    /// The WebAssembly build (scripts/build-wasm.sh writes it)
-    #[arg(long, value_name = "DIR", default_value = lab10_site::DEFAULT_WASM_DIR)]
-    pub wasm: PathBuf,
-    /// How many test digits ship with the site (the first N of the test split)
-    #[arg(long, value_name = "N", default_value_t = lab10_site::DEFAULT_DIGITS)]
-    pub digits: usize,
-    /// The page's heading (a course's name, say)
-    #[arg(long, value_name = "TEXT", default_value = lab10_site::DEFAULT_TITLE)]
-    pub title: String,
 }
 
 impl Global {

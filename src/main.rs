@@ -61,7 +61,6 @@ fn run(cli: Cli, stop: Stop) -> Result<()> {
         Command::Predict(args) => commands::saved::predict(g, args),
         Command::Report(args) => commands::report::report(g, args),
         Command::Serve(args) => commands::serve::serve(g, args),
-        Command::Site(args) => commands::site::site(g, args),
         Command::Worker(args) => commands::worker::worker(g, args),
         Command::Backends => commands::info::backends(),
         Command::Datasets => commands::info::datasets(g),

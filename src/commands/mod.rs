@@ -6,7 +6,6 @@ pub mod mlflow;
 pub mod report;
 pub mod saved;
 pub mod serve;
-pub mod site;
 pub mod train;
 pub mod verify;
 pub mod worker;

@@ -152,7 +152,7 @@ pub fn table_row(markdown: &str, first: &str) -> Option<Vec<String>> {
 }
 
 /// What a test needs beyond Rust: a browser, Python packages, Fashion-MNIST, a program, root,
-/// Slurm, the site's WebAssembly build. Such a test is `#[ignore = "needs ..."]`, so the
+/// Slurm. Such a test is `#[ignore = "needs ..."]`, so the
 /// README's test command counts it as ignored, with that reason, instead of passing it
 /// unchecked; the complete suite runs it (`-- --include-ignored`, as `.ci/run` does), and there
 /// a missing prerequisite fails the test, naming what to install. These are the checks, one

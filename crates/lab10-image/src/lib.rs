@@ -1,18 +1,14 @@
 //! The image a lab model reads: MNIST's 28x28 grey levels, and a drawing turned into one.
 //!
-//! No dependencies, so that the same code runs in `lab10 serve` (native) and in the browser
-//! (`lab10 site`, compiled to WebAssembly by crates/lab10-site/wasm): what the models see of a
-//! drawing never depends on where they run.
+//! No dependencies (it compiles to WebAssembly as it is).
 //!
 //! - [`prepare`]: a drawing into MNIST's format (the one place lab10 does it).
-//! - [`page`]: the drawing page's script and style (`www/`), which `lab10 serve` and `lab10 site`
-//!   both serve.
+//! - [`page`]: the drawing page's script and style (`www/`), which `lab10 serve` serves.
 
 pub mod prepare;
 
-/// The drawing page that `lab10 serve` and `lab10 site` share: the pad, the 28x28 image the
-/// models read, the table of models and their probability bars (`www/pad.js`, an ES module),
-/// and the stylesheet of both pages. Each page adds only where a prediction comes from.
+/// The drawing page of `lab10 serve`: the pad, the 28x28 image the models read, the table of
+/// models and their probability bars (`www/pad.js`, an ES module), and the stylesheet.
 pub mod page {
     pub const PAD_SCRIPT: &str = include_str!("../www/pad.js");
     pub const STYLE: &str = include_str!("../www/style.css");

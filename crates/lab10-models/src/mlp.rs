@@ -72,7 +72,7 @@ impl Mlp {
 
     /// Class probabilities (softmax of the logits) for one image of `pixels` in [0, 1],
     /// multiplied by `input_scale` into the model's input range (its experiment's `pixels`).
-    /// What `lab10 serve` answers and the site's page shows (the same code, native and wasm).
+    /// What `lab10 serve` answers.
     pub fn probabilities(&self, pixels: &[f32], input_scale: f32, device: &Device) -> Vec<f32> {
         let input: Vec<f32> = pixels.iter().map(|p| p * input_scale).collect();
         let x = Tensor::<2>::from_data(TensorData::new(input, [1, pixels.len()]), device);

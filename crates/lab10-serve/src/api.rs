@@ -36,7 +36,7 @@ impl Default for Options {
 }
 
 /// The page: its HTML and its own script; the drawing pad, the table and the style are
-/// lab10-image's, shared with `lab10 site`.
+/// lab10-image's.
 const PAGE: &str = include_str!("page.html");
 const SCRIPT: &str = include_str!("serve.js");
 
