@@ -57,6 +57,10 @@ pub struct Trained {
     pub setup_seconds: f64,
     pub first_step_seconds: Option<f64>,
     pub resumed_from_epoch: Option<usize>,
+    /// The epoch whose model the run kept (`keep = "best"`).
+    pub kept_epoch: Option<usize>,
+    /// Why training ended before its last epoch (early stopping).
+    pub stopped_early: Option<String>,
 }
 
 /// A run at its end, as every run's report describes it: its folder (locked by the caller),
@@ -167,6 +171,8 @@ impl RunEnd<'_> {
             started_at: self.clock.started_at.clone(),
             finished_at: utc_now(),
             resumed_from_epoch: trained.and_then(|tr| tr.resumed_from_epoch),
+            kept_epoch: trained.and_then(|tr| tr.kept_epoch),
+            stopped_early: trained.and_then(|tr| tr.stopped_early.clone()),
             git_commit: self.provenance.build_commit.clone(),
             lab10_version: env!("CARGO_PKG_VERSION").into(),
             command: self.provenance.command.clone(),

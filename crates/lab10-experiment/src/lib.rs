@@ -20,9 +20,10 @@ mod target;
 
 pub use checkpoint::AtomicFileCheckpointer;
 pub use config::experiment::{
-    Experiment, ExperimentCatalog, Overrides, TrainingConfig, reference_for, toml_stems,
+    EarlyStopping, Experiment, ExperimentCatalog, Keep, Monitor, Overrides, TrainingConfig,
+    reference_for, toml_stems,
 };
-pub use config::optimizer::{OptimizerConfig, OptimizerSettings};
+pub use config::optimizer::{OptimizerConfig, OptimizerSettings, Schedule};
 pub use config::pretrain::PretrainConfig;
 pub use data::{DataOptions, Splits, load_splits, load_test};
 pub use evaluate::{EVAL_BATCH, Evaluation, evaluate};

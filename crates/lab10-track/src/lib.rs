@@ -108,14 +108,16 @@ pub fn compact(value: &toml::Value) -> String {
 pub type Point = (String, i64, f64);
 
 /// An epoch's metrics, step = its epoch: `train/loss`, `train/accuracy`, `<valid>/loss`,
-/// `<valid>/accuracy` (`test`, or `valid` with a holdout), `train/learning_rate`,
-/// `train/epoch_seconds` and `gradient_norm/layer_K` where recorded.
+/// `<valid>/accuracy` (`test`, or `valid` with a holdout), `train/learning_rate` (the epoch's
+/// mean; a run recorded without it: the setting), `train/epoch_seconds` and
+/// `gradient_norm/layer_K` where recorded.
 pub fn epoch_points(r: &EpochRecord, settings: &Settings) -> Vec<Point> {
     let valid = settings.valid_label();
-    let lr = settings
-        .get("optimizer.learning_rate")
-        .and_then(toml::Value::as_float)
-        .unwrap_or(f64::NAN);
+    let setting = settings.get("optimizer.learning_rate");
+    let lr = match r.learning_rate {
+        lr if lr.is_nan() => setting.and_then(toml::Value::as_float).unwrap_or(f64::NAN),
+        lr => lr,
+    };
     let step = r.epoch as i64;
     let mut points = vec![
         ("train/loss".to_string(), step, r.train_loss),
@@ -138,14 +140,16 @@ pub fn pretrain_points(p: &PretrainRecord) -> Vec<Point> {
 }
 
 /// The tested model's `final/test_loss` and `final/test_accuracy` at the last epoch (none for
-/// a run without a tested model).
+/// a run without a tested model), and `final/kept_epoch` for a run that kept its best epoch.
 pub fn final_points(report: &Report) -> Vec<Point> {
     let step = report.epoch_seconds.len() as i64;
-    match report.test_accuracy.is_finite() {
-        true => vec![
-            ("final/test_loss".into(), step, report.test_loss),
-            ("final/test_accuracy".into(), step, report.test_accuracy),
-        ],
-        false => Vec::new(),
+    let mut points = Vec::new();
+    if report.test_accuracy.is_finite() {
+        points.push(("final/test_loss".into(), step, report.test_loss));
+        points.push(("final/test_accuracy".into(), step, report.test_accuracy));
     }
+    if let Some(kept) = report.kept_epoch {
+        points.push(("final/kept_epoch".into(), step, kept as f64));
+    }
+    points
 }

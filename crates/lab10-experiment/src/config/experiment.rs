@@ -65,6 +65,56 @@ pub struct TrainingConfig {
     /// the vanishing-gradient experiments turn it on.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub gradient_norms: bool,
+    /// What "best" and early stopping watch, on the holdout.
+    #[serde(default, skip_serializing_if = "Monitor::is_default")]
+    pub monitor: Monitor,
+    /// The run's model: the last epoch's, or the best by `monitor`.
+    #[serde(default, skip_serializing_if = "Keep::is_default")]
+    pub keep: Keep,
+    /// Stop when `monitor` has not improved for `patience` epochs (Burn's
+    /// `MetricEarlyStoppingStrategy`); absent: every epoch is trained.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub early_stopping: Option<EarlyStopping>,
+}
+
+/// The validation metric that decides "best" and early stopping.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "kebab-case")]
+pub enum Monitor {
+    #[default]
+    ValidLoss,
+    ValidAccuracy,
+}
+
+impl Monitor {
+    fn is_default(&self) -> bool {
+        *self == Monitor::default()
+    }
+}
+
+/// Which epoch's model a run keeps.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "kebab-case")]
+pub enum Keep {
+    #[default]
+    Last,
+    Best,
+}
+
+impl Keep {
+    fn is_default(&self) -> bool {
+        *self == Keep::default()
+    }
+}
+
+/// `early_stopping = { patience = 2, min_delta = 0.0 }`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EarlyStopping {
+    pub patience: usize,
+    /// Burn's strategy counts any strict improvement: only 0.0 is accepted.
+    #[serde(default)]
+    pub min_delta: f64,
 }
 
 /// Overrides of an experiment's settings: declared once, as the flags clap derives (`lab10
@@ -92,18 +142,30 @@ pub struct Overrides {
     /// Validate/test on the first N test images only
     #[arg(long, value_name = "N", allow_negative_numbers = true)]
     pub test_size: Option<usize>,
+    /// What "best" and early stopping watch on the holdout
+    #[arg(long, value_enum)]
+    pub monitor: Option<Monitor>,
+    /// The run's model: the last epoch's or the best by --monitor (needs --holdout)
+    #[arg(long, value_enum)]
+    pub keep: Option<Keep>,
+    /// Stop when --monitor has not improved for N epochs (needs --holdout)
+    #[arg(long, value_name = "N")]
+    pub patience: Option<usize>,
 }
 
 impl Overrides {
     /// The same overrides as command-line flags, for a command run elsewhere (a Slurm job).
     pub fn to_args(&self) -> Vec<String> {
-        let flags: [(&str, Option<String>); 7] = [
+        let flags: [(&str, Option<String>); 10] = [
             ("--epochs", self.epochs.map(|v| v.to_string())),
             ("--batch-size", self.batch_size.map(|v| v.to_string())),
             ("--lr", self.learning_rate.map(|v| v.to_string())),
             ("--seed", self.seed.map(|v| v.to_string())),
             ("--holdout", self.holdout.map(|v| v.to_string())),
             ("--train-size", self.train_size.map(|v| v.to_string())),
+            ("--monitor", value_name(self.monitor)),
+            ("--keep", value_name(self.keep)),
+            ("--patience", self.patience.map(|v| v.to_string())),
             ("--test-size", self.test_size.map(|v| v.to_string())),
         ];
         flags
@@ -112,6 +174,11 @@ impl Overrides {
             .flatten()
             .collect()
     }
+}
+
+/// A flag's value as clap spells it (`valid-loss`).
+fn value_name<T: clap::ValueEnum>(value: Option<T>) -> Option<String> {
+    Some(value?.to_possible_value()?.get_name().to_string())
 }
 
 impl Experiment {
@@ -158,6 +225,15 @@ impl Experiment {
         t.holdout = o.holdout.unwrap_or(t.holdout);
         t.train_size = o.train_size.or(t.train_size);
         t.test_size = o.test_size.or(t.test_size);
+        t.monitor = o.monitor.unwrap_or(t.monitor);
+        t.keep = o.keep.unwrap_or(t.keep);
+        if let Some(patience) = o.patience {
+            let min_delta = t.early_stopping.as_ref().map_or(0.0, |e| e.min_delta);
+            t.early_stopping = Some(EarlyStopping {
+                patience,
+                min_delta,
+            });
+        }
         if let Some(lr) = o.learning_rate {
             self.optimizer.set_learning_rate(lr);
         }
@@ -189,6 +265,24 @@ impl Experiment {
         }
         if t.train_size == Some(0) || t.test_size == Some(0) {
             return invalid("train_size and test_size must be at least 1 when given".into());
+        }
+        if (t.keep == Keep::Best || t.early_stopping.is_some()) && t.holdout == 0 {
+            return invalid(
+                "keep = \"best\" and early_stopping are decided on a validation split held out \
+                 of the training images, never on the test set: add `holdout = 5000` to \
+                 [training] (or pass --holdout 5000)"
+                    .into(),
+            );
+        }
+        if let Some(e) = &t.early_stopping
+            && (e.patience == 0 || e.min_delta != 0.0)
+        {
+            return invalid(format!(
+                "early_stopping: patience must be at least 1 (got {}) and min_delta 0.0 (got {}): \
+                 Burn's MetricEarlyStoppingStrategy stops after `patience` epochs without a strict \
+                 improvement and has no min_delta",
+                e.patience, e.min_delta
+            ));
         }
         self.optimizer.validate().map_err(Error::Invalid)?;
         if let Some(p) = &self.pretrain {
@@ -333,6 +427,7 @@ seed = 1
                 beta2: 0.999,
                 epsilon: 1e-8,
                 l2: 0.0,
+                schedule: Default::default(),
             })
         );
         // The resolved copy written into a run reads back the same.

@@ -28,13 +28,24 @@ pub struct EpochRecord {
     pub train_seconds: f64,
     /// Wall time of the whole epoch: training pass plus validation.
     pub epoch_seconds: f64,
+    /// The learning rate, averaged over the epoch's steps (Burn's `LearningRateMetric`): the
+    /// schedule's rate (NaN in runs recorded before lab10 kept it).
+    #[serde(
+        default = "nan",
+        deserialize_with = "crate::store::report::nan_if_null"
+    )]
+    pub learning_rate: f64,
     /// Mean |dLoss/dW| per layer over the epoch's steps (first hidden layer first), when the
     /// experiment records gradient norms; written as `grad_l1`, `grad_l2`, ... in the CSV.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub gradient_norms: Vec<f64>,
 }
 
-const COLUMNS: [&str; 7] = [
+fn nan() -> f64 {
+    f64::NAN
+}
+
+const COLUMNS: [&str; 8] = [
     "epoch",
     "train_loss",
     "train_accuracy",
@@ -42,6 +53,7 @@ const COLUMNS: [&str; 7] = [
     "valid_accuracy",
     "train_seconds",
     "epoch_seconds",
+    "learning_rate",
 ];
 
 fn csv_bytes(records: &[EpochRecord]) -> Vec<u8> {
@@ -64,6 +76,7 @@ fn csv_bytes(records: &[EpochRecord]) -> Vec<u8> {
             r.valid_accuracy,
             r.train_seconds,
             r.epoch_seconds,
+            r.learning_rate,
         ];
         let row = std::iter::once(r.epoch.to_string())
             .chain(fixed.iter().map(f64::to_string))
@@ -205,6 +218,7 @@ mod tests {
             valid_accuracy: 95.0,
             train_seconds: 1.5,
             epoch_seconds: 2.0,
+            learning_rate: 0.001,
             gradient_norms,
         }
     }

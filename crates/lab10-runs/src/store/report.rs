@@ -123,6 +123,12 @@ pub struct Report {
     pub started_at: String,
     pub finished_at: String,
     pub resumed_from_epoch: Option<usize>,
+    /// The epoch whose model the run kept (`keep = "best"`): its test numbers are the report's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kept_epoch: Option<usize>,
+    /// Why training ended before its last epoch without a stop request (early stopping).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stopped_early: Option<String>,
     pub git_commit: Option<String>,
     pub lab10_version: String,
     pub command: String,

@@ -216,6 +216,7 @@ fn unmeasured() -> EpochRecord {
         valid_accuracy: f64::NAN,
         train_seconds: f64::NAN,
         epoch_seconds: f64::NAN,
+        learning_rate: f64::NAN,
         gradient_norms: Vec::new(),
     }
 }
@@ -265,6 +266,7 @@ impl EpochLogger {
             ("Accuracy", true) => &mut v.train_accuracy,
             ("Loss", false) => &mut v.valid_loss,
             ("Accuracy", false) => &mut v.valid_accuracy,
+            ("Learning Rate", true) => &mut v.learning_rate,
             _ => return,
         };
         *slot = value;

@@ -2,6 +2,7 @@
 //! [`Steps`] reads as the steps of a run from there, each a method below it.
 
 mod divergence;
+mod early_stop;
 mod epochs;
 mod gradient_norms;
 mod loader;
@@ -14,11 +15,12 @@ use std::sync::{Arc, Mutex};
 
 use burn::data::dataloader::DataLoaderBuilder;
 use burn::train::logger::FileMetricLogger;
-use burn::train::metric::{AccuracyMetric, LossMetric};
+use burn::train::metric::{AccuracyMetric, LearningRateMetric, LossMetric};
 use burn::train::{Learner, SupervisedTraining, TrainingError};
 use lab10_experiment::{
     AtomicFileCheckpointer, Clock, Compute, ComputeDevice, DataOptions, EVAL_BATCH, Evaluation,
-    Experiment, Provenance, RunEnd, Splits, Stop, Trained, load_splits, save_model_atomically,
+    Experiment, Keep, Monitor, Provenance, RunEnd, Splits, Stop, Trained, load_splits,
+    save_model_atomically,
 };
 use lab10_models::Mlp;
 use lab10_models::MnistBatcher;
@@ -31,6 +33,7 @@ use lab10_track::mlflow::{LiveRun, MLFLOW_FILE, Mlflow, RunFacts};
 use lab10_track::{Board, CONFUSION_PNG, MISCLASSIFIED_PNG, PICTURES};
 
 use divergence::Divergence;
+use early_stop::{EarlyStop, best_epoch, keeping_best};
 use epochs::{EpochClock, EpochLogger, History, Position, ProgressSink};
 use gradient_norms::GradientNormMetric;
 use loader::Resumable;
@@ -183,6 +186,8 @@ struct Steps<'a> {
 struct Fitted {
     model: Mlp,
     divergence: Option<String>,
+    /// The epoch early stopping ended training at.
+    stopped_early: Option<usize>,
     position: Position,
     setup_seconds: f64,
 }
@@ -193,8 +198,9 @@ impl Steps<'_> {
     fn train(&self) -> Result<TrainOutcome> {
         let fitted = self.fit(self.initial_model()?)?;
         let ending = self.ending(&fitted);
-        let model = ending.model(&fitted, self.run)?;
-        let trained = self.facts(&ending, model.as_deref(), &fitted);
+        let (model, kept_epoch) = self.keep_model(&ending, &fitted)?;
+        let mut trained = self.facts(&ending, model.as_deref(), &fitted);
+        trained.kept_epoch = kept_epoch;
         let end = RunEnd {
             run: self.run,
             experiment: self.experiment,
@@ -257,12 +263,23 @@ impl Steps<'_> {
     fn fit(&self, model: Mlp) -> Result<Fitted> {
         let position = Arc::new(Mutex::new(Position::default()));
         let divergence = Divergence::default();
-        let training = self.supervised_training(&position, &divergence);
+        let t = &self.experiment.training;
+        let early = t
+            .early_stopping
+            .as_ref()
+            .map(|e| EarlyStop::new(t.monitor, e.patience, self.resumed_after));
+        let mut training = self.supervised_training(&position, &divergence);
+        if let Some(early) = &early {
+            training = training.early_stopping(early.clone());
+        }
+        if t.keep == Keep::Best || early.is_some() {
+            training = training.with_checkpointing_strategy(keeping_best(t.monitor));
+        }
         let watch = self.opts.stop.watch(training.interrupter());
         // Everything before the first training step: data, verification, model, pre-training.
         let setup_seconds = self.clock.started.elapsed().as_secs_f64();
         let optimizer = &self.experiment.optimizer;
-        let learner = Learner::new(model, optimizer.init(), optimizer.learning_rate());
+        let learner = Learner::new(model, optimizer.init(), optimizer.scheduler());
         let result = training.launch(learner);
         // The TUI holds the terminal until its renderer is dropped: release it before going on.
         // (burn-train's TUI resets its interrupter at the end, so `interrupted` may be lost there;
@@ -282,6 +299,7 @@ impl Steps<'_> {
         Ok(Fitted {
             model,
             divergence: divergence.take(),
+            stopped_early: early.and_then(|e| e.stopped_at()),
             position,
             setup_seconds,
         })
@@ -314,6 +332,7 @@ impl Steps<'_> {
             .build(self.splits.valid.clone());
         let mut training = SupervisedTraining::new(&run.path, train_loader, valid_loader)
             .metrics((AccuracyMetric::new(), LossMetric::new()))
+            .metric_train_numeric(LearningRateMetric::new())
             .num_epochs(t.epochs)
             .with_custom_checkpointers(
                 AtomicFileCheckpointer::new(run.clone(), "model"),
@@ -370,10 +389,18 @@ impl Steps<'_> {
             return Ending::Diverged(why.clone());
         }
         let t = &self.experiment.training;
+        let early = fitted.stopped_early.filter(|&epoch| epoch < t.epochs);
+        if let (Some(epoch), None) = (early, self.opts.stop.requested()) {
+            let patience = t.early_stopping.as_ref().map_or(0, |e| e.patience);
+            return Ending::Completed(Some(format!(
+                "early stopping at epoch {epoch}: {} did not improve for {patience} epochs",
+                monitor_name(t.monitor)
+            )));
+        }
         let last = self.history.records().last().map(|r| r.epoch);
         let menu = (last < Some(t.epochs)).then_some(StopReason::Menu);
         let Some(reason) = self.opts.stop.requested().or(menu) else {
-            return Ending::Completed;
+            return Ending::Completed(None);
         };
         let at = &fitted.position;
         let interruption = Interruption {
@@ -386,6 +413,35 @@ impl Steps<'_> {
         Ending::Stopped(reason, interruption)
     }
 
+    /// The model the report describes, and the epoch kept: the trained one (saved as the run's
+    /// model), with `keep = "best"` the best epoch's checkpoint (copied as the run's model),
+    /// after a divergence the last good checkpoint (none if the first epoch diverged); none
+    /// for a stopped run.
+    fn keep_model(
+        &self,
+        ending: &Ending,
+        fitted: &Fitted,
+    ) -> Result<(Option<PathBuf>, Option<usize>)> {
+        let (run, t) = (self.run, &self.experiment.training);
+        let checkpoint = |n: usize| run.checkpoint_dir().join(format!("model-{n}.bpk"));
+        match ending {
+            Ending::Stopped(..) => Ok((None, None)),
+            Ending::Diverged(_) => Ok((run.last_checkpoint().map(checkpoint), None)),
+            Ending::Completed(_) if t.keep == Keep::Best => {
+                let records = self.history.records();
+                let best = best_epoch(&records, t.monitor).ok_or_else(|| {
+                    Error::Training("keep = \"best\": no epoch has a validation score".into())
+                })?;
+                run.write(MODEL_FILE, &read_checked(&checkpoint(best))?)?;
+                Ok((Some(run.file(MODEL_FILE)), Some(best)))
+            }
+            Ending::Completed(_) => {
+                save_model_atomically(&fitted.model, run, MODEL_FILE)?;
+                Ok((Some(run.file(MODEL_FILE)), None))
+            }
+        }
+    }
+
     /// What the report says of the training: how it ended (`model`: the file the test numbers
     /// describe), its data, its epochs and its timings.
     fn facts(&self, ending: &Ending, model: Option<&Path>, fitted: &Fitted) -> Trained {
@@ -395,6 +451,11 @@ impl Steps<'_> {
             status: ending.status(model),
             interruption: match ending {
                 Ending::Stopped(_, at) => Some(at.clone()),
+                _ => None,
+            },
+            kept_epoch: None,
+            stopped_early: match ending {
+                Ending::Completed(why) => why.clone(),
                 _ => None,
             },
             history: self.history.records(),
@@ -421,6 +482,14 @@ impl Steps<'_> {
             (CONFUSION_PNG, &confusion.png),
             (MISCLASSIFIED_PNG, &misclassified.png),
         ])
+    }
+}
+
+/// The monitor as experiment files name it.
+fn monitor_name(monitor: Monitor) -> &'static str {
+    match monitor {
+        Monitor::ValidLoss => "valid-loss",
+        Monitor::ValidAccuracy => "valid-accuracy",
     }
 }
 
@@ -483,9 +552,16 @@ fn open_run(
     })?;
     // A run that finished is not resumed: it can only be trained further (`--epochs`). One whose
     // epochs are all checkpointed but that was stopped while finishing is finished by the resume.
-    let finished = run
-        .report()
-        .is_ok_and(|r| !matches!(r.status, RunStatus::Interrupted));
+    let report = run.report().ok();
+    let finished = report
+        .as_ref()
+        .is_some_and(|r| !matches!(r.status, RunStatus::Interrupted));
+    if let Some(why) = report.and_then(|r| r.stopped_early).filter(|_| finished) {
+        let path = run.path.display();
+        return Err(Error::Invalid(format!(
+            "{path} finished ({why}): nothing to resume"
+        )));
+    }
     if epoch > t.epochs || (epoch == t.epochs && finished) {
         return Err(Error::Invalid(format!(
             "{} already finished epoch {epoch} of {}; pass --epochs N with N > {epoch} to train further",
@@ -523,10 +599,10 @@ fn open_run(
     Ok((run.clone(), Some(epoch), lock))
 }
 
-/// How training ended: completed, stopped on request (a signal, or the TUI's own 'q' menu,
-/// which shows only as epochs missing), or diverged (why).
+/// How training ended: completed (early, by early stopping: why), stopped on request (a
+/// signal, or the TUI's own 'q' menu, which shows only as epochs missing), or diverged (why).
 enum Ending {
-    Completed,
+    Completed(Option<String>),
     Stopped(StopReason, Interruption),
     Diverged(String),
 }
@@ -535,7 +611,7 @@ impl Ending {
     /// The run's status; `model` is the file the test numbers describe.
     fn status(&self, model: Option<&Path>) -> RunStatus {
         match self {
-            Ending::Completed => RunStatus::Completed,
+            Ending::Completed(_) => RunStatus::Completed,
             Ending::Stopped(..) => RunStatus::Interrupted,
             Ending::Diverged(why) => RunStatus::Diverged(format!(
                 "{why}; training stopped there. Test metrics are those of {}. \
@@ -548,25 +624,10 @@ impl Ending {
         }
     }
 
-    /// The model the report describes: the trained one (saved here), or after a divergence
-    /// the last good checkpoint (none if the first epoch diverged); none for a stopped run.
-    fn model(&self, fitted: &Fitted, run: &RunDir) -> Result<Option<PathBuf>> {
-        Ok(match self {
-            Ending::Stopped(..) => None,
-            Ending::Completed => {
-                save_model_atomically(&fitted.model, run, MODEL_FILE)?;
-                Some(run.file(MODEL_FILE))
-            }
-            Ending::Diverged(_) => run
-                .last_checkpoint()
-                .map(|n| run.checkpoint_dir().join(format!("model-{n}.bpk"))),
-        })
-    }
-
     /// A stopped or diverged run is an error for the caller, after its report is written.
     fn check(&self, run: &RunDir, report: &Report) -> Result<()> {
         match self {
-            Ending::Completed => Ok(()),
+            Ending::Completed(_) => Ok(()),
             Ending::Stopped(reason, at) => {
                 let resume = match at.last_checkpoint {
                     Some(1) => format!(

@@ -110,6 +110,7 @@ mod tests {
             valid_accuracy: 95.0,
             train_seconds: 1.5,
             epoch_seconds: 2.0,
+            learning_rate: 0.001,
             gradient_norms: vec![],
         }
     }
@@ -314,7 +315,8 @@ mod tests {
             serde_json::to_string(&epoch).unwrap(),
             "{\"event\":\"epoch\",\"record\":{\"epoch\":1,\"train_loss\":0.5,\
              \"train_accuracy\":90.0,\"valid_loss\":0.25,\"valid_accuracy\":95.0,\
-             \"train_seconds\":1.5,\"epoch_seconds\":2.0},\"epochs\":2,\"valid_label\":\"test\"}"
+             \"train_seconds\":1.5,\"epoch_seconds\":2.0,\"learning_rate\":0.001},\"epochs\":2,\
+             \"valid_label\":\"test\"}"
         );
         let trained_here = Event::Member {
             label: "[1/2] xavier seed 1".into(),

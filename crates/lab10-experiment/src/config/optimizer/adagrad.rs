@@ -3,6 +3,8 @@
 use burn::optim::{AdaGradConfig, ModuleOptimizer};
 use serde::{Deserialize, Serialize};
 
+use super::schedule::Schedule;
+
 use super::common::{
     OptimizerSettings, decay, is_zero, keras_epsilon, l2_label, non_negative, positive,
 };
@@ -11,6 +13,9 @@ use super::common::{
 #[serde(deny_unknown_fields)]
 pub struct AdaGrad {
     pub learning_rate: f64,
+    /// `[optimizer.schedule]`: the learning rate over training (constant by default).
+    #[serde(default, skip_serializing_if = "Schedule::is_constant")]
+    pub schedule: Schedule,
     #[serde(default = "keras_epsilon")]
     pub epsilon: f32,
     #[serde(default, skip_serializing_if = "is_zero")]

@@ -3,6 +3,8 @@
 use burn::optim::{AdamConfig, ModuleOptimizer};
 use serde::{Deserialize, Serialize};
 
+use super::schedule::Schedule;
+
 use super::common::{
     OptimizerSettings, beta1, beta2, check_moments, decay, epsilon, is_zero, l2_label, non_negative,
 };
@@ -11,6 +13,9 @@ use super::common::{
 #[serde(deny_unknown_fields)]
 pub struct Adam {
     pub learning_rate: f64,
+    /// `[optimizer.schedule]`: the learning rate over training (constant by default).
+    #[serde(default, skip_serializing_if = "Schedule::is_constant")]
+    pub schedule: Schedule,
     #[serde(default = "beta1")]
     pub beta1: f32,
     #[serde(default = "beta2")]

@@ -14,9 +14,11 @@ mod adam;
 mod adamw;
 mod common;
 mod rmsprop;
+mod schedule;
 mod sgd;
 
 use burn::optim::ModuleOptimizer;
+use burn::optim::lr_scheduler::module_lr_scheduler::ModuleLrScheduler;
 use serde::{Deserialize, Serialize};
 
 pub use adagrad::AdaGrad;
@@ -24,6 +26,7 @@ pub use adam::Adam;
 pub use adamw::AdamW;
 pub use common::OptimizerSettings;
 pub use rmsprop::RmsProp;
+pub use schedule::Schedule;
 pub use sgd::Sgd;
 
 /// ```toml
@@ -31,6 +34,7 @@ pub use sgd::Sgd;
 /// kind = "adam"            # sgd | adagrad | rmsprop | adam | adamw
 /// learning_rate = 0.001
 /// l2 = 1e-4                # optional: L2 penalty added to the gradient (sgd, adagrad, rmsprop, adam)
+/// [optimizer.schedule]     # optional: the learning rate over training (schedule.rs)
 /// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "kebab-case")]
@@ -65,6 +69,23 @@ impl OptimizerConfig {
         }
     }
 
+    pub fn schedule(&self) -> &Schedule {
+        match self {
+            Self::Sgd(o) => &o.schedule,
+            Self::Adagrad(o) => &o.schedule,
+            Self::Rmsprop(o) => &o.schedule,
+            Self::Adam(o) => &o.schedule,
+            Self::Adamw(o) => &o.schedule,
+        }
+    }
+
+    /// Burn's learning-rate scheduler: the schedule from the learning rate (checked by
+    /// [`Self::validate`]).
+    pub fn scheduler(&self) -> ModuleLrScheduler {
+        let lr = self.learning_rate();
+        self.schedule().init(lr).expect("a validated schedule")
+    }
+
     pub fn set_learning_rate(&mut self, lr: f64) {
         match self {
             Self::Sgd(o) => o.learning_rate = lr,
@@ -80,7 +101,10 @@ impl OptimizerConfig {
     }
 
     pub fn label(&self) -> String {
-        self.settings().label()
+        match self.schedule() {
+            Schedule::Constant => self.settings().label(),
+            schedule => format!("{}, {schedule:?}", self.settings().label()),
+        }
     }
 
     pub fn validate(&self) -> Result<(), String> {
@@ -88,6 +112,7 @@ impl OptimizerConfig {
         if !(lr.is_finite() && lr > 0.0) {
             return Err(format!("learning_rate must be a positive number, got {lr}"));
         }
+        self.schedule().init(lr)?;
         self.settings().validate()
     }
 }
