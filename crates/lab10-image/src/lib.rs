@@ -1,7 +1,5 @@
 //! The image a lab model reads: MNIST's 28x28 grey levels, and a drawing turned into one.
 //!
-//! No dependencies (it compiles to WebAssembly as it is).
-//!
 //! - [`prepare`]: a drawing into MNIST's format (the one place lab10 does it).
 //! - [`page`]: the drawing page's script and style (`www/`), which `lab10 serve` serves.
 

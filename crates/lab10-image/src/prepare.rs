@@ -10,7 +10,7 @@ pub const BOX: usize = 20;
 
 /// A canvas's ink as a browser gives it (`width * height` values, 0 = paper to 255 = ink, row by
 /// row: a canvas's alpha channel) in MNIST's format; `None` for a blank canvas. `lab10 serve`'s
-/// `/api/predict` and the site's page (WebAssembly) both call this.
+/// `lab10 serve`'s `/api/predict` calls this.
 pub fn mnistify_canvas(ink: &[f64], width: usize, height: usize) -> Option<Vec<f32>> {
     let ink: Vec<f32> = ink.iter().map(|&v| (v / 255.0) as f32).collect();
     mnistify(&ink, width, height)

@@ -1,6 +1,5 @@
 //! `lab10 serve`: the lesson's trained models read a digit drawn in the browser, side by side.
-//! A drawing is put into MNIST's format by lab10-image (the same code the static site runs as
-//! WebAssembly).
+//! A drawing is put into MNIST's format by lab10-image.
 //!
 //! - [`models`]: the runs served, loaded once, and their predictions.
 //! - [`api`]: the page and the JSON API (axum), with a JSON error for every bad request.
