@@ -84,7 +84,10 @@ fn list_and_summary_show_the_five_experiments() {
 fn user_mistakes_get_one_clear_message() {
     let err = refused(lab10(&["train", "resnet"]));
     assert!(err.contains("unknown experiment 'resnet'"), "{err}");
-    assert!(err.contains("deep, deep-early-stop, deep-l2, dropout"), "{err}");
+    assert!(
+        err.contains("deep, deep-early-stop, deep-l2, dropout"),
+        "{err}"
+    );
 
     let err = refused(lab10(&["train", "xavier", "--epochs", "0"]));
     assert!(err.contains("epochs must be at least 1"), "{err}");

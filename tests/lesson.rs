@@ -92,7 +92,8 @@ fn runs_without_gradient_norms_keep_the_plain_metrics_columns() {
     let csv = std::fs::read_to_string(run_folder(&stdout).join("metrics.csv")).unwrap();
     assert!(
         csv.starts_with(
-            "epoch,train_loss,train_accuracy,valid_loss,valid_accuracy,train_seconds,epoch_seconds\n"
+            "epoch,train_loss,train_accuracy,valid_loss,valid_accuracy,train_seconds,epoch_seconds,\
+             learning_rate\n"
         ),
         "{csv}"
     );

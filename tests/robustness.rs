@@ -514,7 +514,7 @@ fn check_files_whole(dir: &Path, round: usize) {
             let text = String::from_utf8(bytes).unwrap();
             let mut lines = text.lines();
             assert!(lines.next().unwrap().starts_with("epoch,"), "{what}");
-            assert!(lines.all(|l| l.split(',').count() == 7), "{what}");
+            assert!(lines.all(|l| l.split(',').count() == 8), "{what}");
             assert!(text.ends_with('\n'), "{what}");
         } else if name == "experiment.toml" {
             ok_stdout(run(&["summary", s(&path)]));

@@ -228,16 +228,16 @@ mod tests {
         let plain = String::from_utf8(csv_bytes(&[record(1, vec![])])).unwrap();
         assert_eq!(
             plain,
-            "epoch,train_loss,train_accuracy,valid_loss,valid_accuracy,train_seconds,epoch_seconds\n\
-             1,0.5,90,0.25,95,1.5,2\n"
+            "epoch,train_loss,train_accuracy,valid_loss,valid_accuracy,train_seconds,epoch_seconds,\
+             learning_rate\n1,0.5,90,0.25,95,1.5,2,0.001\n"
         );
         let grads = String::from_utf8(csv_bytes(&[record(1, vec![1e-5, 0.25])])).unwrap();
         let lines: Vec<&str> = grads.lines().collect();
         assert!(
-            lines[0].ends_with(",epoch_seconds,grad_l1,grad_l2"),
+            lines[0].ends_with(",epoch_seconds,learning_rate,grad_l1,grad_l2"),
             "{grads}"
         );
-        assert!(lines[1].ends_with(",2,1e-5,2.5e-1"), "{grads}");
+        assert!(lines[1].ends_with(",2,0.001,1e-5,2.5e-1"), "{grads}");
         let empty = String::from_utf8(csv_bytes(&[])).unwrap();
         assert!(empty.starts_with("epoch,train_loss"), "{empty}");
     }
