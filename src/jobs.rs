@@ -88,13 +88,8 @@ impl ChildProcess {
         let file = write_member_file(self.files.path(), index, &member.experiment)?;
         let mut command = Command::new(&self.command.exe);
         // The member's MLflow run, nested under the study's: MLflow's own variables.
-        let untracked = Mlflow {
-            uri: String::new(),
-            experiment: None,
-            parent: None,
-        };
-        for (var, value) in mlflow.unwrap_or(&untracked).env() {
-            match value.filter(|_| mlflow.is_some()) {
+        for (var, value) in Mlflow::env(mlflow) {
+            match value {
                 Some(value) => command.env(var, value),
                 None => command.env_remove(var),
             };
@@ -190,17 +185,8 @@ fn pass_on_stderr(stderr: ChildStderr, label: String) -> JoinHandle<String> {
 
 /// Calls `f` with every line of `pipe` (a child whose pipe is not drained would block).
 fn for_each_line(pipe: impl std::io::Read, mut f: impl FnMut(&str)) {
-    let mut reader = BufReader::new(pipe);
-    let mut buffer = Vec::new();
-    loop {
-        buffer.clear();
-        match reader.read_until(b'\n', &mut buffer) {
-            Ok(0) | Err(_) => return,
-            Ok(_) => {
-                let line = String::from_utf8_lossy(&buffer);
-                f(line.trim_end_matches(['\n', '\r']));
-            }
-        }
+    for line in BufReader::new(pipe).split(b'\n').map_while(Result::ok) {
+        f(String::from_utf8_lossy(&line).trim_end_matches('\r'));
     }
 }
 

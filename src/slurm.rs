@@ -75,7 +75,6 @@ impl Study<'_> {
 /// The members to submit and everything their commands need.
 pub struct Job<'a> {
     pub study: Study<'a>,
-    /// Every member of the study.
     pub members: &'a [StudyMember],
     /// Where the members' runs are (the artifacts folder of their dataset).
     pub runs: &'a Path,
@@ -138,7 +137,7 @@ fn mlflow_parent(job: &Job, dry_run: bool) -> Result<(Option<TrackedRun>, String
     let parent = mlflow.open_parent(kind, name, dataset.unwrap_or(""), &[])?;
     let mut exports =
         String::from("# MLflow: the members log as nested runs of the study's run.\n");
-    for (var, value) in mlflow.nested(&parent).env() {
+    for (var, value) in Mlflow::env(Some(&mlflow.nested(&parent))) {
         if let Some(value) = value {
             exports += &format!("export {var}={}\n", shell_word(&value));
         }

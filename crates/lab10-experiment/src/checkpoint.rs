@@ -1,9 +1,6 @@
-//! Checkpoints that are complete or absent, and checked when loaded. burn-train's learner saves
-//! the model, optimiser and scheduler records of every finished epoch through three
-//! checkpointers; these write each file atomically (temporary file, then rename) and record it
-//! in the run's `SHA256SUMS`, so a full disk or a kill leaves no torn file,
-//! [`lab10_runs::RunDir::last_checkpoint`] only offers an epoch whose three files are
-//! all there and recorded, and a resume loads only bytes that match the manifest.
+//! Checkpoints that are complete or absent, and checked when loaded: burn-train's model,
+//! optimiser and scheduler records, each written atomically and recorded in `SHA256SUMS`, so a
+//! kill leaves no torn file and a resume loads only bytes that match the manifest.
 
 use burn::train::checkpoint::{Checkpoint, Checkpointer, CheckpointerError};
 

@@ -38,9 +38,7 @@ impl Clock {
 /// What a report records of the program that made the run.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Provenance {
-    /// The command line.
     pub command: String,
-    /// The commit the program was built from.
     pub build_commit: Option<String>,
 }
 
@@ -49,7 +47,6 @@ pub struct Trained {
     pub status: RunStatus,
     /// Where a run stopped on request stood.
     pub interruption: Option<Interruption>,
-    /// The finished epochs.
     pub history: Vec<EpochRecord>,
     pub train_images: usize,
     /// `test (10000 images)` or `valid (5000 images)`.
@@ -67,9 +64,7 @@ pub struct Trained {
 /// its resolved experiment, the data it read and where it computed.
 pub struct RunEnd<'a> {
     pub run: &'a RunDir,
-    /// The run's resolved copy of its experiment.
     pub experiment: &'a Experiment,
-    /// The files the run read.
     pub record: &'a DataRecord,
     /// The test split the report's test numbers are of.
     pub test: &'a MnistDataset,
@@ -80,9 +75,8 @@ pub struct RunEnd<'a> {
 }
 
 impl RunEnd<'_> {
-    /// A trained run's report: `model`, the file the report's numbers describe (none: nothing
-    /// to test), tested, with what `trained` says. Returns the test evaluation too, for the
-    /// caller's pictures; the caller writes the report ([`RunDir::write_report`]).
+    /// A trained run's report, `model` (if any) tested, and that test for the caller's pictures;
+    /// the caller writes the report ([`RunDir::write_report`]).
     pub fn report_trained(
         &self,
         model: Option<&Path>,
@@ -94,8 +88,7 @@ impl RunEnd<'_> {
         Ok((report, test))
     }
 
-    /// Finishes a run of imported weights, saved as `model`; `source` says where they came
-    /// from (the report's `source`). Writes its report.
+    /// Finishes and reports a run of imported weights saved as `model`, from `source`.
     pub fn finish_imported(&self, model: &Path, source: String) -> Result<Report> {
         let eval_start = Instant::now();
         let test = self.test_saved(model)?;
@@ -130,10 +123,9 @@ impl RunEnd<'_> {
         let epoch_seconds: Vec<f64> = trained.map_or_else(Vec::new, |tr| {
             tr.history.iter().map(|r| r.epoch_seconds).collect()
         });
-        let mean_epoch_seconds = match trained {
-            Some(_) => epoch_seconds.iter().sum::<f64>() / epoch_seconds.len().max(1) as f64,
-            None => f64::NAN,
-        };
+        let mean_epoch_seconds = trained.map_or(f64::NAN, |_| {
+            epoch_seconds.iter().sum::<f64>() / epoch_seconds.len().max(1) as f64
+        });
         Report {
             experiment: experiment.name.clone(),
             run_id: self.run.id(),

@@ -1,11 +1,7 @@
-//! An experiment and where it computes, on Burn: experiment files and their overrides
-//! (`config/`: the models, optimisers and training settings), the backends and devices
-//! (`runtime/`: local backends, `lab10 worker` and `--remote`), the data a run reads
-//! (`data.rs`), a run's model file and checkpoints (`model.rs`, `checkpoint.rs`), test-set
-//! evaluation (`evaluate.rs`, for `train` and `eval` alike), saved models at work (`saved.rs`),
-//! a run's last step (`finish.rs`: the saved model tested, the report made), which run a
-//! command-line target means (`target.rs`), and what a stop request means (`stop.rs`). The
-//! run folder itself is lab10-runs'. The library never prints.
+//! An experiment and where it computes, on Burn: experiment files and overrides (`config/`),
+//! backends and devices (`runtime/`), the data a run reads, its model file and checkpoints,
+//! test-set evaluation, saved models at work, a run's last step (`finish.rs`), command-line
+//! targets and stop requests. The run folder itself is lab10-runs'. The library never prints.
 
 mod checkpoint;
 mod config;

@@ -31,23 +31,18 @@ impl RunTargets {
         dataset_root(&self.artifacts, &dataset).join(experiment)
     }
 
-    /// A target that names an experiment with runs (no `/` in it, and its folder exists): that
-    /// folder. `None`: the target is a path.
-    pub fn experiment_folder(&self, target: &Path) -> Option<PathBuf> {
-        let dir = self.experiment_dir(experiment_name(target)?);
-        dir.is_dir().then_some(dir)
-    }
-
     /// Every target of a command that takes several (`report`, `serve`, `site`), in order;
     /// the first that means no run is the error.
     pub fn resolve_all<T: AsRef<Path>>(&self, targets: &[T]) -> Result<Vec<PathBuf>> {
         targets.iter().map(|t| self.resolve(t.as_ref())).collect()
     }
 
-    /// What `target` names: for an experiment, its newest completed run (its `latest` may have
-    /// diverged or been stopped); otherwise the path as given.
+    /// What `target` names: for an experiment with runs (one plain name whose folder exists),
+    /// its newest completed run (its `latest` may have diverged or been stopped); otherwise the
+    /// path as given.
     pub fn resolve(&self, target: &Path) -> Result<PathBuf> {
-        let Some(dir) = self.experiment_folder(target) else {
+        let dir = experiment_name(target).map(|name| self.experiment_dir(name));
+        let Some(dir) = dir.filter(|dir| dir.is_dir()) else {
             // A known experiment's name that is no path either: it has no runs here yet.
             if let Some(name) = experiment_name(target)
                 && !target.exists()

@@ -1,11 +1,6 @@
-//! Training with burn-train's learner: one run, step by step (`run/`: [`train`], its progress
-//! events, per-epoch collection, display, divergence, gradient norms and RBM pre-training), and
-//! many runs compared (`studies/`: groups and ensembles, their members one after another or side
-//! by side). The rest of what a run is (experiments, backends, its data, the step that finishes
-//! it: lab10-experiment; its folder: lab10-runs; its trackers: lab10-track) is not here. The
-//! library never prints: a run reports to the [`Progress`] its caller passes in.
-//! `docs/layout.md` describes every file; the modules import one another without circles
-//! (`scripts/check-module-cycles.py`).
+//! Training with burn-train's learner: one run, step by step (`run/`: [`train`]), and many runs
+//! compared (`studies/`: groups and ensembles). The library never prints: a run reports to the
+//! [`Progress`] its caller passes in. `docs/layout.md` describes every file.
 
 mod run;
 mod studies;

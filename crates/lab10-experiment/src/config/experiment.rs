@@ -66,15 +66,19 @@ pub struct TrainingConfig {
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub gradient_norms: bool,
     /// What "best" and early stopping watch, on the holdout.
-    #[serde(default, skip_serializing_if = "Monitor::is_default")]
+    #[serde(default, skip_serializing_if = "is_default")]
     pub monitor: Monitor,
     /// The run's model: the last epoch's, or the best by `monitor`.
-    #[serde(default, skip_serializing_if = "Keep::is_default")]
+    #[serde(default, skip_serializing_if = "is_default")]
     pub keep: Keep,
     /// Stop when `monitor` has not improved for `patience` epochs (Burn's
     /// `MetricEarlyStoppingStrategy`); absent: every epoch is trained.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub early_stopping: Option<EarlyStopping>,
+}
+
+fn is_default<T: Default + PartialEq>(value: &T) -> bool {
+    *value == T::default()
 }
 
 /// The validation metric that decides "best" and early stopping.
@@ -86,12 +90,6 @@ pub enum Monitor {
     ValidAccuracy,
 }
 
-impl Monitor {
-    fn is_default(&self) -> bool {
-        *self == Monitor::default()
-    }
-}
-
 /// Which epoch's model a run keeps.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "kebab-case")]
@@ -99,12 +97,6 @@ pub enum Keep {
     #[default]
     Last,
     Best,
-}
-
-impl Keep {
-    fn is_default(&self) -> bool {
-        *self == Keep::default()
-    }
 }
 
 /// `early_stopping = { patience = 2, min_delta = 0.0 }`.
@@ -298,9 +290,8 @@ impl Experiment {
     }
 }
 
-/// The reference accuracy to show beside a run on `dataset`: the lesson's number (`lesson`,
-/// the experiment's `reference`) for MNIST, the dataset's published one otherwise, none for
-/// custom data.
+/// The reference accuracy beside a run on `dataset`: the lesson's (`lesson`) for MNIST, the
+/// dataset's published one otherwise, none for custom data.
 pub fn reference_for(dataset: &str, lesson: Option<&str>) -> Option<String> {
     match DatasetSpec::by_name(dataset) {
         Ok(spec) if spec.name == lab10_data::MNIST.name => lesson.map(String::from),
@@ -316,18 +307,13 @@ pub struct ExperimentCatalog {
 }
 
 impl ExperimentCatalog {
-    /// `explicit` (`--experiments`), else `./experiments`, else `fallback` (the
-    /// repository's folder, baked in at build time, so the binary works from anywhere).
+    /// `explicit` (`--experiments`), else `./experiments`, else `fallback` (built in).
     pub fn locate(explicit: Option<&Path>, fallback: &Path) -> Self {
-        let dir = explicit.map(Path::to_path_buf).unwrap_or_else(|| {
-            let local = PathBuf::from("experiments");
-            if local.is_dir() {
-                local
-            } else {
-                fallback.to_path_buf()
-            }
-        });
-        Self { dir }
+        let local = Path::new("experiments");
+        let dir = explicit.or(local.is_dir().then_some(local));
+        Self {
+            dir: dir.unwrap_or(fallback).to_path_buf(),
+        }
     }
 
     /// Names of the experiments, sorted.
@@ -366,8 +352,7 @@ impl ExperimentCatalog {
     }
 }
 
-/// The names (without `.toml`) of the TOML files directly in `dir`, sorted; none if `dir`
-/// cannot be read.
+/// The names (without `.toml`) of the TOML files in `dir`, sorted; none if it is unreadable.
 pub fn toml_stems(dir: &Path) -> Vec<String> {
     let mut names: Vec<String> = std::fs::read_dir(dir)
         .into_iter()

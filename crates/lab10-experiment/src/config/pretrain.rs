@@ -9,8 +9,7 @@
 //! batch_size = 100
 //! ```
 //!
-//! This module is the table alone; the pre-training itself is a step of a training run
-//! (lab10-train's `run/pretrain.rs`) rather than an `Init`, because it needs the data.
+//! The pre-training itself needs the data, so it is a step of a run (lab10-train), not an `Init`.
 
 use lab10_models::MlpConfig;
 use lab10_models::PixelScale;

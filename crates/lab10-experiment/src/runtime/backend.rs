@@ -12,18 +12,14 @@ use lab10_runs::Error;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum BackendKind {
-    /// burn-flex: Burn's portable pure-Rust CPU backend (gemm + SIMD + rayon). The fastest CPU
-    /// backend here.
+    /// burn-flex: Burn's portable pure-Rust CPU backend (gemm + SIMD + rayon), the fastest here.
     Flex,
     /// burn-ndarray: the classic CPU backend (deprecated upstream, kept working).
     Ndarray,
-    /// burn-wgpu: GPUs through wgpu (Vulkan, Metal, DX12), with Burn's kernel fusion and
-    /// autotuning; on a machine without a GPU, Mesa's software Vulkan driver (lavapipe) runs it
-    /// on the CPU. wgpu picks the graphics API; on Vulkan, a build with the `vulkan` feature
-    /// compiles kernels to SPIR-V, one without to WGSL.
+    /// burn-wgpu: GPUs through wgpu (Vulkan, Metal, DX12; wgpu picks), with Burn's fusion and
+    /// autotuning; kernels in SPIR-V on Vulkan with the `vulkan` feature, else WGSL.
     Wgpu,
-    /// The same wgpu runtime pinned to Vulkan, with kernels compiled to SPIR-V (the `vulkan`
-    /// feature): it comes up on Vulkan or not at all.
+    /// wgpu pinned to Vulkan, kernels in SPIR-V (the `vulkan` feature): Vulkan or nothing.
     Vulkan,
 }
 
@@ -45,33 +41,27 @@ impl BackendKind {
         BackendKind::Vulkan,
     ];
 
-    pub fn name(self) -> &'static str {
+    /// Its name, the cargo feature of the `lab10` package that compiles it in (wgpu at full
+    /// speed: with Burn's fusion and autotuning), and whether this build has it.
+    fn facts(self) -> (&'static str, &'static str, bool) {
         match self {
-            BackendKind::Flex => "flex",
-            BackendKind::Ndarray => "ndarray",
-            BackendKind::Wgpu => "wgpu",
-            BackendKind::Vulkan => "vulkan",
+            BackendKind::Flex => ("flex", "flex", cfg!(feature = "flex")),
+            BackendKind::Ndarray => ("ndarray", "ndarray", cfg!(feature = "ndarray")),
+            BackendKind::Wgpu => ("wgpu", "gpu", cfg!(feature = "wgpu")),
+            BackendKind::Vulkan => ("vulkan", "gpu,vulkan", cfg!(feature = "vulkan")),
         }
     }
 
-    /// The cargo feature of the `lab10` package that compiles this backend in.
+    pub fn name(self) -> &'static str {
+        self.facts().0
+    }
+
     pub fn feature(self) -> &'static str {
-        match self {
-            BackendKind::Flex => "flex",
-            BackendKind::Ndarray => "ndarray",
-            // wgpu at full speed: with Burn's fusion and autotuning.
-            BackendKind::Wgpu => "gpu",
-            BackendKind::Vulkan => "gpu,vulkan",
-        }
+        self.facts().1
     }
 
     pub fn is_compiled(self) -> bool {
-        match self {
-            BackendKind::Flex => cfg!(feature = "flex"),
-            BackendKind::Ndarray => cfg!(feature = "ndarray"),
-            BackendKind::Wgpu => cfg!(feature = "wgpu"),
-            BackendKind::Vulkan => cfg!(feature = "vulkan"),
-        }
+        self.facts().2
     }
 
     pub fn compiled() -> Vec<BackendKind> {
@@ -79,7 +69,7 @@ impl BackendKind {
     }
 
     pub fn default_compiled() -> Option<BackendKind> {
-        Self::compiled().into_iter().next()
+        Self::ALL.into_iter().find(|b| b.is_compiled())
     }
 
     /// The (non-autodiff) device, built explicitly: `Device::default()` would silently prefer
@@ -141,9 +131,7 @@ mod wgpu {
 
     #[derive(Clone, Copy, PartialEq, Eq)]
     pub enum Api {
-        /// wgpu's choice of graphics API.
         Auto,
-        /// Vulkan only.
         #[cfg_attr(not(feature = "vulkan"), allow(dead_code))]
         Vulkan,
     }
@@ -154,23 +142,18 @@ mod wgpu {
     pub fn device(api: Api) -> Result<(Device, String), Error> {
         static AUTO: OnceLock<Opened> = OnceLock::new();
         static VULKAN: OnceLock<Opened> = OnceLock::new();
-        let (cell, name) = match api {
-            Api::Auto => (&AUTO, "wgpu"),
-            Api::Vulkan => (&VULKAN, "vulkan"),
+        let (cell, name, or_else) = match api {
+            Api::Auto => (&AUTO, "wgpu", " (or Metal, DX12)"),
+            Api::Vulkan => (&VULKAN, "vulkan", ""),
         };
         cell.get_or_init(|| open(api))
             .clone()
             .map_err(|message| Error::BackendUnavailable {
                 name,
                 message: format!(
-                    "{message}. {name} needs a GPU driver with Vulkan{}; on a Linux machine \
-                     without a GPU, install Mesa's software Vulkan driver: \
-                     `apt-get install mesa-vulkan-drivers libvulkan1`",
-                    if api == Api::Auto {
-                        " (or Metal, DX12)"
-                    } else {
-                        ""
-                    }
+                    "{message}. {name} needs a GPU driver with Vulkan{or_else}; on a Linux \
+                     machine without a GPU, install Mesa's software Vulkan driver: \
+                     `apt-get install mesa-vulkan-drivers libvulkan1`"
                 ),
             })
     }
@@ -196,8 +179,7 @@ mod wgpu {
         Ok((device, text))
     }
 
-    /// cubecl compiles to SPIR-V on Vulkan when the build has the `vulkan` feature (and the
-    /// driver has the extensions it needs), to WGSL otherwise.
+    /// cubecl compiles to SPIR-V on Vulkan in a build with the `vulkan` feature, else to WGSL.
     fn spirv(info: &burn::tensor::wgpu::wgpu::AdapterInfo) -> bool {
         cfg!(feature = "vulkan") && info.backend == burn::tensor::wgpu::wgpu::Backend::Vulkan
     }

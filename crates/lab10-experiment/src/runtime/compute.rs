@@ -14,10 +14,8 @@ pub enum Compute {
 }
 
 impl Compute {
-    /// What runs record as their backend (report.json, run and summary folder names, reuse):
-    /// the local backend's name, or `remote` for a worker's device. Burn's remote handshake
-    /// does not say which backend a worker serves, so lab10 cannot name it; report.json's
-    /// `device` names the worker.
+    /// What runs record as their backend: the local backend's name, or `remote` (Burn's
+    /// handshake does not say which backend a worker serves; report.json's `device` names it).
     pub fn name(&self) -> &str {
         match self {
             Compute::Local(kind) => kind.name(),

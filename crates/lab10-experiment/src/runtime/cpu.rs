@@ -1,21 +1,14 @@
-//! How lab10 uses the CPU's threads and floating-point unit while it trains.
+//! How lab10 uses the CPU while it trains (measured on `deep` with flex on a 2-core machine):
 //!
-//! Two settings, both measured on `deep` with flex on a 2-core machine:
-//!
-//! - Subnormals. Adam's second-moment estimates and late-training gradients decay into
-//!   subnormal floats, which x86 cores handle in microcode, tens of times slower than normal
-//!   numbers: epoch time doubled between epoch 1 and epoch 3 without flushing them. TensorFlow
-//!   flushes subnormals to zero by default for the same reason; lab10 does too, on the main
-//!   thread and on every thread of the rayon pool that the CPU backends compute on.
-//! - Where the training step runs. flex's matmuls fork onto rayon's pool. Called from a thread
-//!   outside the pool, every fork wakes the sleeping workers and parks the caller until they
-//!   finish: about 775 context switches per `deep` step, with the process using 0.98 of its 2
-//!   cores. Run on one of the pool's own workers, the caller takes part in the fork instead:
-//!   about 30 switches per step, 1.2 cores busy, and the step 25 % shorter
+//! - Subnormals are flushed to zero, as TensorFlow does, on the main thread and every thread of
+//!   the rayon pool: Adam's late-training values decay into subnormals, which x86 handles in
+//!   microcode; without flushing, epoch time doubled between epochs 1 and 3.
+//! - The training step runs on a pool worker, which takes part in flex's rayon forks instead
+//!   of parking while sleeping workers wake: about 30 context switches per step instead of
+//!   775, and the step 25 % shorter
 //!   (`cargo run --release --example step_profile -- deep flex 200`).
 
-/// Stack size of the pool's threads, which run the training step: 8 MiB, as a main thread has
-/// (rayon's own default is 2 MiB).
+/// The pool threads' stack, as they run the training step: 8 MiB like a main thread (rayon: 2).
 const WORKER_STACK_BYTES: usize = 8 << 20;
 
 /// Sets flush-to-zero and denormals-are-zero on this thread (x86-64; a no-op elsewhere).
@@ -40,10 +33,7 @@ fn flush_denormals() {
         .build_global();
 }
 
-/// Runs `work` on a worker thread of the global rayon pool, with subnormals flushed on every
-/// thread of the pool and on the caller's, so that the backends' parallel kernels called from
-/// it run in place instead of handing off to sleeping threads. The caller waits for the result.
-/// Called from a pool worker, it simply runs `work`.
+/// Runs `work` on a worker of the global rayon pool (subnormals flushed) and waits for it.
 pub fn on_compute_pool<R: Send>(work: impl FnOnce() -> R + Send) -> R {
     flush_denormals();
     // `rayon::scope` runs its body on a worker of the current (here: global) pool.

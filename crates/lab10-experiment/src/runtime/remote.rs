@@ -20,25 +20,12 @@ pub const REMOTE_FEATURE: &str = "remote";
 /// A worker's address: `ws://host:port` (WebSocket; unencrypted, for trusted networks).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct WorkerUrl {
-    /// `ws://host:port`.
     url: String,
 }
 
 impl WorkerUrl {
     pub fn as_str(&self) -> &str {
         &self.url
-    }
-
-    /// `host:port`.
-    pub fn authority(&self) -> &str {
-        self.url.trim_start_matches("ws://")
-    }
-
-    /// The address a client dials for a worker listening on `addr`.
-    pub fn for_listener(addr: SocketAddr) -> Self {
-        Self {
-            url: format!("ws://{addr}"),
-        }
     }
 }
 
@@ -131,9 +118,7 @@ pub fn new_token() -> String {
 }
 
 impl RemoteTarget {
-    /// Connects to the worker's device 0: the tensors of everything run on the returned device
-    /// live there. Fails with a message naming the worker when it cannot be reached or refuses
-    /// the token.
+    /// Connects to the worker's device 0, where the tensors of everything run on it live.
     pub fn open(&self) -> Result<ComputeDevice, Error> {
         let device = self.connect()?;
         Ok(ComputeDevice {
@@ -230,7 +215,9 @@ impl Worker {
         Ok(Self {
             listener,
             address: local,
-            url: WorkerUrl::for_listener(local),
+            url: WorkerUrl {
+                url: format!("ws://{local}"),
+            },
             backend,
             device,
             access,
@@ -259,8 +246,7 @@ impl Worker {
             .map_err(|e| Error::Invalid(format!("the worker at {} stopped: {e}", self.url)))
     }
 
-    /// Without the `remote` feature no worker can be bound ([`Worker::bind`] refuses), so this
-    /// only closes the socket.
+    /// Without the `remote` feature [`Worker::bind`] refuses, so this is never reached.
     #[cfg(not(feature = "remote"))]
     pub fn serve(self) -> Result<(), Error> {
         drop(self.listener);
@@ -276,7 +262,6 @@ mod tests {
     fn worker_urls_are_ws_host_port() {
         let url: WorkerUrl = "ws://127.0.0.1:3000/".parse().unwrap();
         assert_eq!(url.as_str(), "ws://127.0.0.1:3000");
-        assert_eq!(url.authority(), "127.0.0.1:3000");
         assert!("ws://gpu-box:3000".parse::<WorkerUrl>().is_ok());
         for bad in [
             "127.0.0.1:3000",

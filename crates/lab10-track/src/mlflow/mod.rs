@@ -90,13 +90,19 @@ pub enum End<'a> {
 }
 
 impl Mlflow {
-    /// MLflow's variables that carry these settings to a member's process (a `--jobs` child,
-    /// a Slurm task): the server, the experiment, the parent run; `None`: the variable unset.
-    pub fn env(&self) -> [(&'static str, Option<String>); 3] {
+    /// MLflow's variables that carry `mlflow` to a member's process (a `--jobs` child, a
+    /// Slurm task): the server, the experiment, the parent run; `None`: the variable unset.
+    pub fn env(mlflow: Option<&Mlflow>) -> [(&'static str, Option<String>); 3] {
         [
-            ("MLFLOW_TRACKING_URI", Some(self.uri.clone())),
-            ("MLFLOW_EXPERIMENT_NAME", self.experiment.clone()),
-            ("LAB10_MLFLOW_PARENT_RUN_ID", self.parent.clone()),
+            ("MLFLOW_TRACKING_URI", mlflow.map(|m| m.uri.clone())),
+            (
+                "MLFLOW_EXPERIMENT_NAME",
+                mlflow.and_then(|m| m.experiment.clone()),
+            ),
+            (
+                "LAB10_MLFLOW_PARENT_RUN_ID",
+                mlflow.and_then(|m| m.parent.clone()),
+            ),
         ]
     }
 

@@ -1,5 +1,4 @@
-//! A diverged run: the first non-finite training loss stops training at once. Every later step
-//! would be wasted, and the checkpoints of the epochs before it stay the last good ones.
+//! The first non-finite training loss stops training at once; earlier checkpoints stay good.
 
 use std::sync::{Arc, Mutex};
 

@@ -1,8 +1,6 @@
-//! Early stopping and the best epoch, through Burn's own strategies: `MetricEarlyStoppingStrategy`
-//! watched (the epoch it stopped at is kept for the report), and a `MetricCheckpointingStrategy`
-//! on the same monitor, so the best epoch's checkpoint is never deleted. Burn builds its
-//! strategy fresh on a resume; the watch replays the epochs before the checkpoint first, so a
-//! resumed run stops where an uninterrupted one does.
+//! Early stopping and the best epoch, through Burn's own strategies on the run's monitor. Burn
+//! builds its stopping strategy fresh on a resume; [`EarlyStop`] replays the epochs before the
+//! checkpoint first, so a resumed run stops where an uninterrupted one does.
 
 use std::sync::{Arc, Mutex};
 
@@ -10,12 +8,12 @@ use burn::train::checkpoint::{
     ComposedCheckpointingStrategy, KeepLastNCheckpoints, MetricCheckpointingStrategy,
 };
 use burn::train::metric::store::{Aggregate, Direction, EventStoreClient, Split};
-use burn::train::metric::{AccuracyMetric, LossMetric};
+use burn::train::metric::{AccuracyMetric, LossMetric, Metric};
 use burn::train::{EarlyStoppingStrategy, MetricEarlyStoppingStrategy, StoppingCondition};
 use lab10_experiment::Monitor;
 use lab10_runs::EpochRecord;
 
-/// Burn's early stopping on `monitor`, and the epoch it stopped training at.
+/// Burn's early stopping, and the epoch it stopped training at.
 #[derive(Clone)]
 pub(crate) struct EarlyStop {
     inner: MetricEarlyStoppingStrategy,
@@ -25,32 +23,6 @@ pub(crate) struct EarlyStop {
 }
 
 impl EarlyStop {
-    pub fn new(monitor: Monitor, patience: usize, resumed_after: Option<usize>) -> Self {
-        let condition = StoppingCondition::NoImprovementSince { n_epochs: patience };
-        let (mean, valid) = (Aggregate::Mean, Split::Valid);
-        let inner = match monitor {
-            Monitor::ValidLoss => MetricEarlyStoppingStrategy::new(
-                &LossMetric::new(),
-                mean,
-                Direction::Lowest,
-                valid,
-                condition,
-            ),
-            Monitor::ValidAccuracy => MetricEarlyStoppingStrategy::new(
-                &AccuracyMetric::new(),
-                mean,
-                Direction::Highest,
-                valid,
-                condition,
-            ),
-        };
-        Self {
-            inner,
-            replay: resumed_after.unwrap_or(0),
-            stopped_at: Arc::default(),
-        }
-    }
-
     pub fn stopped_at(&self) -> Option<usize> {
         *self.stopped_at.lock().expect("early stop lock")
     }
@@ -69,41 +41,59 @@ impl EarlyStoppingStrategy for EarlyStop {
     }
 }
 
-/// Burn's checkpointing that keeps the last two epochs and the best by `monitor` (Burn's
-/// default, on the loss, made to follow the monitor).
-pub(crate) fn keeping_best(monitor: Monitor) -> ComposedCheckpointingStrategy {
-    let best = match monitor {
-        Monitor::ValidLoss => MetricCheckpointingStrategy::new(
-            &LossMetric::new(),
-            Aggregate::Mean,
-            Direction::Lowest,
-            Split::Valid,
-        ),
-        Monitor::ValidAccuracy => MetricCheckpointingStrategy::new(
-            &AccuracyMetric::new(),
-            Aggregate::Mean,
-            Direction::Highest,
-            Split::Valid,
-        ),
+/// Early stopping on `monitor` (with a `patience`), and checkpointing that keeps the last two
+/// epochs and the best by `monitor`, so the best epoch's checkpoint is never deleted.
+pub(crate) fn strategies(
+    monitor: Monitor,
+    patience: Option<usize>,
+    resumed_after: Option<usize>,
+) -> (Option<EarlyStop>, ComposedCheckpointingStrategy) {
+    let (stopping, best) = match monitor {
+        Monitor::ValidLoss => on_metric(&LossMetric::new(), Direction::Lowest, patience),
+        Monitor::ValidAccuracy => on_metric(&AccuracyMetric::new(), Direction::Highest, patience),
     };
-    ComposedCheckpointingStrategy::builder()
+    let early = stopping.map(|inner| EarlyStop {
+        inner,
+        replay: resumed_after.unwrap_or(0),
+        stopped_at: Arc::default(),
+    });
+    let keeping = ComposedCheckpointingStrategy::builder()
         .add(KeepLastNCheckpoints::new(2))
         .add(best)
-        .build()
+        .build();
+    (early, keeping)
 }
 
-/// The best epoch of `records` by `monitor`: the first of the lowest loss or the highest
-/// accuracy, as Burn's metric store finds it.
+fn on_metric<M: Metric>(
+    metric: &M,
+    direction: Direction,
+    patience: Option<usize>,
+) -> (
+    Option<MetricEarlyStoppingStrategy>,
+    MetricCheckpointingStrategy,
+) {
+    let stopping = patience.map(|n_epochs| {
+        let condition = StoppingCondition::NoImprovementSince { n_epochs };
+        MetricEarlyStoppingStrategy::new(
+            metric,
+            Aggregate::Mean,
+            direction,
+            Split::Valid,
+            condition,
+        )
+    });
+    let best = MetricCheckpointingStrategy::new(metric, Aggregate::Mean, direction, Split::Valid);
+    (stopping, best)
+}
+
+/// The best epoch of `records` by `monitor`: the first best, as Burn's metric store finds it.
 pub(crate) fn best_epoch(records: &[EpochRecord], monitor: Monitor) -> Option<usize> {
     let score = |r: &EpochRecord| match monitor {
         Monitor::ValidLoss => r.valid_loss,
         Monitor::ValidAccuracy => -r.valid_accuracy,
     };
-    let mut best: Option<&EpochRecord> = None;
-    for r in records.iter().filter(|r| !score(r).is_nan()) {
-        if best.is_none_or(|b| score(r) < score(b)) {
-            best = Some(r);
-        }
-    }
-    best.map(|r| r.epoch)
+    let scored = records.iter().filter(|r| !score(r).is_nan());
+    scored
+        .min_by(|a, b| score(a).total_cmp(&score(b)))
+        .map(|r| r.epoch)
 }

@@ -1,9 +1,6 @@
-//! Where a run's per-epoch numbers come from: Burn's own hooks. [`EpochLogger`] is the
-//! learner's `MetricLogger`, the one place where "a metric was measured" is seen: it turns
-//! burn-train's metric updates into one [`EpochRecord`] per epoch and hands it to the run's
-//! [`History`], which hands it to every sink. [`EpochClock`] is the learner's progress logger:
-//! how far training got and how long each epoch took ([`Position`]), and, under Burn's TUI,
-//! Ctrl-C kept a signal.
+//! A run's per-epoch numbers from Burn's own hooks: [`EpochLogger`] (the learner's metric
+//! logger) makes one [`EpochRecord`] per epoch for the [`History`] and its sinks; [`EpochClock`]
+//! (its progress logger) keeps how far training got and each epoch's timings ([`Position`]).
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -19,15 +16,13 @@ use super::divergence::Divergence;
 use super::gradient_norms;
 use super::progress::{Event, Progress};
 
-/// How far training got, as the [`EpochClock`] records it: the epoch in progress (1-based) and
-/// the images of it trained on, and each epoch's timings (read by the [`EpochLogger`], which
-/// Burn calls from another thread and a little later).
+/// How far training got: the epoch in progress (1-based), the images of it trained on, and
+/// each epoch's timings (read by the [`EpochLogger`], from another thread and a little later).
 #[derive(Clone, Default)]
 pub(crate) struct Position {
     pub epoch: usize,
     pub items: usize,
-    /// When the first training step of this process finished (kernel compilation and, on a GPU,
-    /// autotuning included).
+    /// When this process's first training step finished (compilation and autotuning included).
     pub first_step_at: Option<Instant>,
     /// By epoch: when it started, and its training split's seconds once that ended.
     times: HashMap<usize, (Instant, Option<f64>)>,
@@ -43,8 +38,7 @@ impl Position {
     }
 }
 
-/// The epochs a run has finished, and the sinks each is handed to as it ends (`sinks` in
-/// `run/mod.rs`: the progress events, the metrics files, TensorBoard, MLflow).
+/// The epochs a run has finished, and the sinks each is handed to as it ends.
 #[derive(Clone)]
 pub(crate) struct History {
     records: Arc<Mutex<Vec<EpochRecord>>>,
@@ -55,8 +49,7 @@ pub(crate) struct History {
 }
 
 impl History {
-    /// `records`: a resumed run's epochs up to its checkpoint, as they were when it was saved
-    /// (later epochs are redone).
+    /// `records`: a resumed run's epochs up to its checkpoint (later epochs are redone).
     pub fn new(
         run: RunDir,
         records: Vec<EpochRecord>,
@@ -127,8 +120,7 @@ impl RunSink for ProgressSink {
     }
 }
 
-/// The learner's progress logger: the epoch in progress and the images of it trained on (for a
-/// stop's report), each epoch's timings, and under Burn's TUI Ctrl-C kept a signal.
+/// The learner's progress logger: the [`Position`], and under Burn's TUI Ctrl-C kept a signal.
 pub(crate) struct EpochClock {
     /// The epoch in progress (1-based).
     epoch: usize,
@@ -191,10 +183,8 @@ impl TrainingProgressLogger for EpochClock {
     fn log_event_training(&mut self, _: String) {}
 }
 
-/// Burn's TUI puts the terminal in raw mode, where Ctrl-C is a key press, not SIGINT, and the
-/// TUI only knows its own 'q' menu. Turning the terminal's ISIG flag back on (everything else
-/// of raw mode stays) makes Ctrl-C stop training as it does without the TUI. Called as
-/// training progresses, since the TUI's thread enters raw mode on its own schedule.
+/// Burn's TUI's raw mode makes Ctrl-C a key press, not SIGINT: the terminal's ISIG flag is
+/// turned back on, as training goes (the TUI's thread enters raw mode on its own schedule).
 fn keep_ctrl_c_a_signal() {
     use rustix::termios::{LocalModes, OptionalActions, tcgetattr, tcsetattr};
     let out = std::io::stdout();
@@ -221,9 +211,8 @@ fn unmeasured() -> EpochRecord {
     }
 }
 
-/// The learner's metric logger: every metric burn-train measures passes here. A training loss
-/// that is not finite stops the learner ([`Divergence`]); each epoch's final values become its
-/// [`EpochRecord`], kept in the run's [`History`], which hands it to the run's sinks.
+/// The learner's metric logger: a training loss that is not finite stops the learner
+/// ([`Divergence`]); each epoch's final values become its record in the [`History`].
 pub(crate) struct EpochLogger {
     names: HashMap<MetricId, String>,
     /// The epoch's values so far.
@@ -251,32 +240,9 @@ impl EpochLogger {
         }
     }
 
-    /// Keeps the epoch's final value of a metric (burn-train sends it once, at split end).
-    fn keep(&mut self, name: &str, value: f64, train: bool) {
-        let v = &mut self.values;
-        if let Some(layer) = gradient_norms::layer_of(name) {
-            if v.gradient_norms.len() <= layer {
-                v.gradient_norms.resize(layer + 1, f64::NAN);
-            }
-            v.gradient_norms[layer] = value;
-            return;
-        }
-        let slot = match (name, train) {
-            ("Loss", true) => &mut v.train_loss,
-            ("Accuracy", true) => &mut v.train_accuracy,
-            ("Loss", false) => &mut v.valid_loss,
-            ("Accuracy", false) => &mut v.valid_accuracy,
-            ("Learning Rate", true) => &mut v.learning_rate,
-            _ => return,
-        };
-        *slot = value;
-    }
-
     /// Epoch `epoch` (1-based) ended: its record, shown and kept.
     fn end_epoch(&mut self, epoch: usize) {
-        let position = self.position.lock().expect("position lock");
-        let (train_seconds, epoch_seconds) = position.seconds(epoch);
-        drop(position);
+        let (train_seconds, epoch_seconds) = self.position.lock().expect("lock").seconds(epoch);
         self.history.push(EpochRecord {
             epoch,
             train_seconds,
@@ -290,19 +256,16 @@ impl MetricLogger for EpochLogger {
     fn log(&mut self, update: MetricsUpdate, epoch: usize, split: &Split) {
         let train = matches!(split, Split::Train);
         for numeric in update.entries_numeric {
-            let (Some(name), Some(value)) = (
-                self.names.get(&numeric.entry.metric_id),
-                numeric.numeric_entry,
-            ) else {
+            let name = self.names.get(&numeric.entry.metric_id);
+            let (Some(name), Some(value)) = (name, numeric.numeric_entry) else {
                 continue;
             };
-            let name = name.clone();
             if train && name == "Loss" {
                 self.divergence
                     .watch(value.current(), epoch, &self.interrupter);
             }
             if let NumericEntry::Final(value) = value {
-                self.keep(&name, value, train);
+                keep(&mut self.values, name, value, train);
             }
         }
     }
@@ -328,4 +291,24 @@ impl MetricLogger for EpochLogger {
             self.end_epoch(summary.epoch_number);
         }
     }
+}
+
+/// Keeps the epoch's final value of a metric (burn-train sends it once, at split end).
+fn keep(v: &mut EpochRecord, name: &str, value: f64, train: bool) {
+    if let Some(layer) = gradient_norms::layer_of(name) {
+        if v.gradient_norms.len() <= layer {
+            v.gradient_norms.resize(layer + 1, f64::NAN);
+        }
+        v.gradient_norms[layer] = value;
+        return;
+    }
+    let slot = match (name, train) {
+        ("Loss", true) => &mut v.train_loss,
+        ("Accuracy", true) => &mut v.train_accuracy,
+        ("Loss", false) => &mut v.valid_loss,
+        ("Accuracy", false) => &mut v.valid_accuracy,
+        ("Learning Rate", true) => &mut v.learning_rate,
+        _ => return,
+    };
+    *slot = value;
 }

@@ -1,5 +1,4 @@
-//! A burn-train metric per layer: the epoch's mean of |dL/dW| for that layer's weights, so that
-//! vanishing gradients show up as numbers in `metrics.csv` and in the TUI.
+//! A burn-train metric per layer: the epoch's mean |dL/dW| of its weights (vanishing gradients).
 
 use std::sync::Arc;
 
@@ -93,10 +92,8 @@ impl Metric for GradientNormMetric {
     }
 
     fn description(&self) -> Option<String> {
-        Some(format!(
-            "mean |dLoss/dW| of layer {}'s weights",
-            self.layer + 1
-        ))
+        let layer = self.layer + 1;
+        Some(format!("mean |dLoss/dW| of layer {layer}'s weights"))
     }
 
     fn attributes(&self) -> MetricAttributes {

@@ -1,15 +1,7 @@
-//! Burn's training data loader, made resumable bit for bit. Burn re-shuffles each epoch from
-//! one seeded RNG that its checkpoints do not save, and dropout draws its masks from the
-//! backend's RNG, which they do not save either: a resumed run would see other shuffles and
-//! other masks than an uninterrupted one. [`Resumable`] wraps Burn's loader so that
-//!
-//! - a resumed run first replays the shuffles of the epochs it skips (index permutations
-//!   only: no image is read), so epoch N is shuffled as in an uninterrupted run;
-//! - every epoch starts the backend's RNG from the run's seed and the epoch's number (as
-//!   PyTorch's `DistributedSampler.set_epoch` does for shuffles), so the dropout masks of an
-//!   epoch do not depend on the epochs before it.
-//!
-//! The learner asks its loader for an iterator once per epoch: that call is the epoch's start.
+//! Burn's training data loader, made resumable bit for bit. Burn's checkpoints save neither its
+//! shuffling RNG nor the backend's (dropout's masks), so [`Resumable`] replays the shuffles of
+//! the epochs a resumed run skips (no image is read), and seeds the backend's RNG from the run's
+//! seed and the epoch's number at each epoch's start (the learner's one `iter()` per epoch).
 
 use std::sync::{Arc, Mutex};
 
@@ -55,11 +47,6 @@ impl<O> Resumable<O> {
     }
 }
 
-/// The seed of `epoch`'s random stream in a run seeded with `seed`.
-pub(crate) fn epoch_seed(seed: u64, epoch: usize) -> u64 {
-    seed ^ (epoch as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15)
-}
-
 impl<O: Send + Sync + 'static> DataLoader<O> for Resumable<O> {
     fn iter<'a>(&'a self) -> Box<dyn DataLoaderIterator<O> + 'a> {
         let mut next = self.next.lock().expect("epoch lock");
@@ -67,7 +54,9 @@ impl<O: Send + Sync + 'static> DataLoader<O> for Resumable<O> {
             drop(self.inner.iter());
             *next += 1;
         }
-        self.device.seed(epoch_seed(self.seed, *next));
+        // The epoch's own random stream, from the run's seed and the epoch's number.
+        let mix = (*next as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        self.device.seed(self.seed ^ mix);
         *next += 1;
         self.inner.iter()
     }

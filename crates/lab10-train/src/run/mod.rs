@@ -1,5 +1,4 @@
-//! One training run, start to finish, on burn-train's learner: [`train`] opens it, and
-//! [`Steps`] reads as the steps of a run from there, each a method below it.
+//! One training run on burn-train's learner: [`train`] opens it, [`Steps`] are its steps.
 
 mod divergence;
 mod early_stop;
@@ -19,7 +18,7 @@ use burn::train::metric::{AccuracyMetric, LearningRateMetric, LossMetric};
 use burn::train::{Learner, SupervisedTraining, TrainingError};
 use lab10_experiment::{
     AtomicFileCheckpointer, Clock, Compute, ComputeDevice, DataOptions, EVAL_BATCH, Evaluation,
-    Experiment, Keep, Monitor, Provenance, RunEnd, Splits, Stop, Trained, load_splits,
+    Experiment, Keep, Provenance, RunEnd, Splits, Stop, Trained, load_splits,
     save_model_atomically,
 };
 use lab10_models::Mlp;
@@ -33,7 +32,7 @@ use lab10_track::mlflow::{LiveRun, MLFLOW_FILE, Mlflow, RunFacts};
 use lab10_track::{Board, CONFUSION_PNG, MISCLASSIFIED_PNG, PICTURES};
 
 use divergence::Divergence;
-use early_stop::{EarlyStop, best_epoch, keeping_best};
+use early_stop::{best_epoch, strategies};
 use epochs::{EpochClock, EpochLogger, History, Position, ProgressSink};
 use gradient_norms::GradientNormMetric;
 use loader::Resumable;
@@ -71,10 +70,8 @@ pub fn train(experiment: &Experiment, opts: &TrainOptions) -> Result<TrainOutcom
     refuse_if_stopped(&opts.stop, &format!("{} started", experiment.name))?;
     // A resumed run is claimed first: a second writer is refused before any work.
     let resume_lock = opts.resume.as_ref().map(RunDir::lock).transpose()?;
-    // An unreachable tracking server is refused before any work; a member of a study (nested
-    // under the study's run) trains on without it, with a warning.
-    let nested = opts.mlflow.as_ref().is_some_and(|m| m.parent.is_some());
-    if let Some(mlflow) = opts.mlflow.as_ref().filter(|_| !nested) {
+    // An unreachable tracking server is refused before any work (a study's member goes on).
+    if let Some(mlflow) = opts.mlflow.as_ref().filter(|m| m.parent.is_none()) {
         mlflow
             .check()
             .map_err(|e| Error::Tracking(format!("{e}; nothing was trained")))?;
@@ -98,7 +95,7 @@ pub fn train(experiment: &Experiment, opts: &TrainOptions) -> Result<TrainOutcom
         Some(epoch) => metrics::read_at_checkpoint(&run, epoch)?,
         None => Vec::new(),
     };
-    let mlflow = open_mlflow(opts, &run, &resumed, nested)?;
+    let mlflow = open_mlflow(opts, &run, &resumed)?;
     let sinks = sinks(&experiment, opts, &splits, mlflow);
     let history = History::new(run.clone(), resumed, sinks, Arc::clone(&opts.progress));
     let steps = Steps {
@@ -118,9 +115,7 @@ pub fn train(experiment: &Experiment, opts: &TrainOptions) -> Result<TrainOutcom
     trained
 }
 
-/// The sinks of the run's records, in the order each epoch reaches them: the progress events,
-/// the metrics files, TensorBoard, and MLflow with `--mlflow`. A new tracker is registered
-/// here, and only here.
+/// The sinks each epoch's record reaches, in order: a new tracker is registered here only.
 fn sinks(
     experiment: &Experiment,
     opts: &TrainOptions,
@@ -141,14 +136,11 @@ fn sinks(
     sinks
 }
 
-/// The run's MLflow run with `--mlflow` (a resumed run's `records` sent where the server lacks
-/// them). A member of a study (nested under the study's run) trains on without it, with a
-/// warning; any other run is refused.
+/// The run's MLflow run with `--mlflow` (a resumed run's `records` sent where it lacks them).
 fn open_mlflow(
     opts: &TrainOptions,
     run: &RunDir,
     records: &[EpochRecord],
-    nested: bool,
 ) -> Result<Option<LiveRun>> {
     let Some(mlflow) = &opts.mlflow else {
         return Ok(None);
@@ -159,7 +151,7 @@ fn open_mlflow(
     };
     match LiveRun::open(mlflow, run, &facts, records) {
         Ok(live) => Ok(Some(live)),
-        Err(e) if nested => {
+        Err(e) if mlflow.parent.is_some() => {
             let message = LiveRun::goes_on_without(&e, run, &mlflow.uri).to_string();
             opts.progress.event(Event::Warning { message });
             Ok(None)
@@ -193,8 +185,7 @@ struct Fitted {
 }
 
 impl Steps<'_> {
-    /// Trained, its model saved and tested, its pictures drawn, its report written and handed
-    /// to the sinks.
+    /// Trained, its model saved and tested, its pictures drawn, its report written and sent.
     fn train(&self) -> Result<TrainOutcome> {
         let fitted = self.fit(self.initial_model()?)?;
         let ending = self.ending(&fitted);
@@ -232,8 +223,7 @@ impl Steps<'_> {
         })
     }
 
-    /// The seeded initial model, RBM-pre-trained if the experiment says so (a resumed run's
-    /// weights come from its checkpoint instead).
+    /// The seeded initial model, RBM-pre-trained unless resumed (its checkpoint has the weights).
     fn initial_model(&self) -> Result<Mlp> {
         let (experiment, device) = (self.experiment, &self.compute.device);
         let t = &experiment.training;
@@ -243,13 +233,10 @@ impl Steps<'_> {
         model.record_gradient_norms = t.gradient_norms;
         if let (Some(p), None) = (&experiment.pretrain, self.resumed_after) {
             let progress = self.opts.progress.as_ref();
-            progress.event(Event::Pretraining { label: p.label() });
-            let train = &self.splits.train;
             let rbms = pretrain(
                 p,
-                &experiment.model,
-                train,
-                t.seed,
+                experiment,
+                &self.splits.train,
                 device,
                 self.run,
                 progress,
@@ -264,16 +251,14 @@ impl Steps<'_> {
         let position = Arc::new(Mutex::new(Position::default()));
         let divergence = Divergence::default();
         let t = &self.experiment.training;
-        let early = t
-            .early_stopping
-            .as_ref()
-            .map(|e| EarlyStop::new(t.monitor, e.patience, self.resumed_after));
+        let patience = t.early_stopping.as_ref().map(|e| e.patience);
+        let (early, keeping_best) = strategies(t.monitor, patience, self.resumed_after);
         let mut training = self.supervised_training(&position, &divergence);
         if let Some(early) = &early {
             training = training.early_stopping(early.clone());
         }
         if t.keep == Keep::Best || early.is_some() {
-            training = training.with_checkpointing_strategy(keeping_best(t.monitor));
+            training = training.with_checkpointing_strategy(keeping_best);
         }
         let watch = self.opts.stop.watch(training.interrupter());
         // Everything before the first training step: data, verification, model, pre-training.
@@ -282,22 +267,15 @@ impl Steps<'_> {
         let learner = Learner::new(model, optimizer.init(), optimizer.scheduler());
         let result = training.launch(learner);
         // The TUI holds the terminal until its renderer is dropped: release it before going on.
-        // (burn-train's TUI resets its interrupter at the end, so `interrupted` may be lost there;
-        // the stop request is ours to keep.)
-        let burn::train::LearningResult {
-            model,
-            renderer,
-            error,
-            ..
-        } = result;
-        drop(renderer);
+        // (Burn's TUI may lose `result.interrupted`; the stop request is ours to keep.)
+        drop(result.renderer);
         drop(watch);
-        if let Some(error) = error {
+        if let Some(error) = result.error {
             return Err(self.learner_failure(&error));
         }
         let position = position.lock().expect("position lock").clone();
         Ok(Fitted {
-            model,
+            model: result.model,
             divergence: divergence.take(),
             stopped_early: early.and_then(|e| e.stopped_at()),
             position,
@@ -305,12 +283,8 @@ impl Steps<'_> {
         })
     }
 
-    /// Burn's supervised training: the data loaders, accuracy and loss (and gradient norms when
-    /// asked), atomic checkpoints every epoch, a resumed run's last checkpoint to start from,
-    /// and the hooks: the metric logger every epoch's numbers pass through to the history and
-    /// its sinks (beside Burn's own file logger, which Burn reads back), the progress logger
-    /// that knows where training stands (`position`), and the renderer (Burn's TUI on a
-    /// terminal, else [`Quiet`]).
+    /// Burn's supervised training: its loaders, metrics and atomic checkpoints, and lab10's
+    /// hooks (the epoch records beside Burn's own file logger, which Burn reads back).
     fn supervised_training(
         &self,
         position: &Arc<Mutex<Position>>,
@@ -392,9 +366,11 @@ impl Steps<'_> {
         let early = fitted.stopped_early.filter(|&epoch| epoch < t.epochs);
         if let (Some(epoch), None) = (early, self.opts.stop.requested()) {
             let patience = t.early_stopping.as_ref().map_or(0, |e| e.patience);
+            // The monitor as experiment files name it.
+            let monitor = serde_json::to_value(t.monitor).expect("a monitor serialises");
             return Ending::Completed(Some(format!(
                 "early stopping at epoch {epoch}: {} did not improve for {patience} epochs",
-                monitor_name(t.monitor)
+                monitor.as_str().unwrap_or_default()
             )));
         }
         let last = self.history.records().last().map(|r| r.epoch);
@@ -413,10 +389,8 @@ impl Steps<'_> {
         Ending::Stopped(reason, interruption)
     }
 
-    /// The model the report describes, and the epoch kept: the trained one (saved as the run's
-    /// model), with `keep = "best"` the best epoch's checkpoint (copied as the run's model),
-    /// after a divergence the last good checkpoint (none if the first epoch diverged); none
-    /// for a stopped run.
+    /// The model the report describes, and the epoch kept: the trained one, or the best epoch's
+    /// (`keep = "best"`), or after a divergence the last good checkpoint; none when stopped.
     fn keep_model(
         &self,
         ending: &Ending,
@@ -442,8 +416,7 @@ impl Steps<'_> {
         }
     }
 
-    /// What the report says of the training: how it ended (`model`: the file the test numbers
-    /// describe), its data, its epochs and its timings.
+    /// What the report says of the training (`model`: the file the test numbers describe).
     fn facts(&self, ending: &Ending, model: Option<&Path>, fitted: &Fitted) -> Trained {
         let splits = self.splits;
         let valid_images = splits.valid.mnist().len();
@@ -470,8 +443,7 @@ impl Steps<'_> {
         }
     }
 
-    /// The tested model's pictures (its confusion matrix, its most confident mistakes), drawn
-    /// as `lab10 report` draws them, written to the run folder for TensorBoard and MLflow.
+    /// The tested model's pictures, drawn as `lab10 report` draws them, for the trackers.
     fn draw_pictures(&self, evaluation: &Evaluation) -> Result<()> {
         let (name, test) = (&self.experiment.name, &self.splits.test);
         let classes = lab10_data::class_names(&self.splits.record.name);
@@ -482,14 +454,6 @@ impl Steps<'_> {
             (CONFUSION_PNG, &confusion.png),
             (MISCLASSIFIED_PNG, &misclassified.png),
         ])
-    }
-}
-
-/// The monitor as experiment files name it.
-fn monitor_name(monitor: Monitor) -> &'static str {
-    match monitor {
-        Monitor::ValidLoss => "valid-loss",
-        Monitor::ValidAccuracy => "valid-accuracy",
     }
 }
 
@@ -527,9 +491,8 @@ fn load_data(experiment: &Experiment, opts: &TrainOptions) -> Result<(Experiment
     Ok((experiment, splits))
 }
 
-/// A new run folder (the experiment's `latest`), or the resumed one with its incomplete
-/// checkpoint files cleared away: the folder, a resumed run's last checkpointed epoch, and
-/// the lock that keeps other writers out.
+/// A new run folder (the experiment's `latest`), or the resumed one made ready: the folder, a
+/// resumed run's last checkpointed epoch, and the lock that keeps other writers out.
 fn open_run(
     experiment: &Experiment,
     opts: &TrainOptions,
@@ -552,31 +515,28 @@ fn open_run(
     })?;
     // A run that finished is not resumed: it can only be trained further (`--epochs`). One whose
     // epochs are all checkpointed but that was stopped while finishing is finished by the resume.
-    let report = run.report().ok();
+    let (report, path) = (run.report().ok(), run.path.display());
     let finished = report
         .as_ref()
         .is_some_and(|r| !matches!(r.status, RunStatus::Interrupted));
     if let Some(why) = report.and_then(|r| r.stopped_early).filter(|_| finished) {
-        let path = run.path.display();
         return Err(Error::Invalid(format!(
             "{path} finished ({why}): nothing to resume"
         )));
     }
     if epoch > t.epochs || (epoch == t.epochs && finished) {
         return Err(Error::Invalid(format!(
-            "{} already finished epoch {epoch} of {}; pass --epochs N with N > {epoch} to train further",
-            run.path.display(),
+            "{path} already finished epoch {epoch} of {}; pass --epochs N with N > {epoch} to \
+             train further",
             t.epochs
         )));
     }
     // A run of an earlier lab10 has no manifest: `lab10 verify --seal` is its way in.
     if run.manifest()?.is_none() {
         return Err(Error::Invalid(format!(
-            "{} has no SHA256SUMS (written by an earlier lab10), so its checkpoint cannot be \
-             checked: `lab10 verify --seal {}` checks the run and records its files; then \
-             resume it",
-            run.path.display(),
-            run.path.display()
+            "{path} has no SHA256SUMS (written by an earlier lab10), so its checkpoint cannot be \
+             checked: `lab10 verify --seal {path}` checks the run and records its files; then \
+             resume it"
         )));
     }
     // What the resume loads must match the manifest: refused by name before any work.
@@ -599,8 +559,7 @@ fn open_run(
     Ok((run.clone(), Some(epoch), lock))
 }
 
-/// How training ended: completed (early, by early stopping: why), stopped on request (a
-/// signal, or the TUI's own 'q' menu, which shows only as epochs missing), or diverged (why).
+/// How training ended: completed (why, if early), stopped on request, or diverged (why).
 enum Ending {
     Completed(Option<String>),
     Stopped(StopReason, Interruption),
@@ -629,15 +588,10 @@ impl Ending {
         match self {
             Ending::Completed(_) => Ok(()),
             Ending::Stopped(reason, at) => {
+                let cmd = &at.resume_command;
                 let resume = match at.last_checkpoint {
-                    Some(1) => format!(
-                        "epoch 1 is checkpointed; continue with `{}`",
-                        at.resume_command
-                    ),
-                    Some(n) => format!(
-                        "epochs 1-{n} are checkpointed; continue with `{}`",
-                        at.resume_command
-                    ),
+                    Some(1) => format!("epoch 1 is checkpointed; continue with `{cmd}`"),
+                    Some(n) => format!("epochs 1-{n} are checkpointed; continue with `{cmd}`"),
                     None => {
                         "no epoch was finished, so there is nothing to resume: train anew".into()
                     }

@@ -6,8 +6,7 @@ use std::time::Instant;
 
 use burn::prelude::*;
 use lab10_data::IMAGE_PIXELS;
-use lab10_experiment::PretrainConfig;
-use lab10_models::MlpConfig;
+use lab10_experiment::{Experiment, PretrainConfig};
 use lab10_models::MnistDataset;
 use lab10_models::rbm::Rbm;
 use lab10_runs::{Error, PretrainRecord, Result, RunDir, metrics};
@@ -18,13 +17,12 @@ use super::progress::{Event, Progress};
 /// Reconstruction error is reported on this many training images (a fixed probe).
 const PROBE: usize = 1000;
 
-/// Pre-trains one RBM per hidden layer of `model` on `train` (on `device`, no autodiff),
-/// reporting and writing (`pretrain.csv` in `run`) the probe reconstruction error per epoch.
+/// Pre-trains one RBM per hidden layer of `experiment`'s model on `train` (no autodiff),
+/// reporting and writing (`pretrain.csv`) the probe reconstruction error per epoch.
 pub fn pretrain(
     config: &PretrainConfig,
-    model: &MlpConfig,
+    experiment: &Experiment,
     train: &MnistDataset,
-    seed: u64,
     device: &Device,
     run: &RunDir,
     progress: &dyn Progress,
@@ -34,6 +32,10 @@ pub fn pretrain(
         learning_rate,
         batch_size,
     } = *config;
+    progress.event(Event::Pretraining {
+        label: config.label(),
+    });
+    let (model, seed) = (&experiment.model, experiment.training.seed);
     let images = &train.mnist().images;
     let n = images.len() / IMAGE_PIXELS;
     let pixels: Vec<f32> = images.iter().map(|&p| p as f32 / 255.0).collect();

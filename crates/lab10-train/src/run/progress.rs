@@ -1,5 +1,4 @@
-//! What a run tells its caller as it goes. The library never prints: the CLI passes a
-//! [`Progress`] in [`TrainOptions`](super::TrainOptions) and prints the events its own way.
+//! What a run tells its caller: the CLI passes a [`Progress`] and prints the events its way.
 
 use std::path::PathBuf;
 

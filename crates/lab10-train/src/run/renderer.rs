@@ -1,7 +1,5 @@
-//! What the learner shows while it trains: Burn's TUI on a terminal (the caller's [`Progress`]
-//! asks for it), or nothing. Burn's other renderer prints a debug line for every batch (600 an
-//! epoch); lab10's lines come from the epoch records instead (`epochs.rs`, through Burn's
-//! `MetricLogger`), so without the TUI the learner gets [`Quiet`], which shows nothing.
+//! Without Burn's TUI the learner gets [`Quiet`]: Burn's other renderer prints a debug line for
+//! every batch, while lab10's lines come from the epoch records (`epochs.rs`).
 
 use burn::train::LearnerSummary;
 use burn::train::logger::{EvaluationProgressLogger, TrainingProgressLogger};

@@ -1,6 +1,5 @@
-//! Ensembles: the same experiment trained with different seeds, predictions averaged.
-//! Each member makes different mistakes, so the averaged softmax is usually better than any
-//! one of them: the lesson's last trick against overfitting.
+//! Ensembles: the same experiment trained with different seeds, their softmax averaged, usually
+//! better than any one member: the lesson's last trick against overfitting.
 
 use std::path::{Path, PathBuf};
 
@@ -142,17 +141,14 @@ pub struct EnsembleOptions {
     pub train: TrainOptions,
     pub overrides: Overrides,
     pub members: usize,
-    /// Train the members (reusing finished identical runs or not), or only collect finished
-    /// ones.
+    /// Train the members (reusing finished identical runs or not), or only collect them.
     pub mode: StudyMode,
-    /// Train the members side by side in processes of their own (`--jobs`) instead of one
-    /// after another in this process.
+    /// Train the members side by side in processes of their own (`--jobs`).
     pub jobs: Option<Jobs>,
 }
 
-/// Trains (or reuses) `members` runs of `experiment` with seeds `seed, seed+1, ...`, then
-/// scores each member and the averaged softmax on the test set. Writes
-/// `<artifacts>/ensembles/<experiment>/<UTC time>-<backend>-n<members>/ensemble.{json,md}`.
+/// Trains (or reuses) the ensemble's members, then scores each and the averaged softmax on the
+/// test set, written to `<artifacts>/ensembles/<experiment>/<time>-<backend>-n<members>/`.
 pub fn run_ensemble(
     experiment: &Experiment,
     opts: &EnsembleOptions,
@@ -201,8 +197,7 @@ pub fn run_ensemble(
     scored
 }
 
-/// The ensemble's base experiment (overrides applied, the dataset set) and its members: `base`
-/// with seeds `seed, seed+1, ...`.
+/// The base experiment (overrides applied, dataset set) and its members, seeds `seed, seed+1, ...`.
 pub fn ensemble_members(
     experiment: &Experiment,
     opts: &EnsembleOptions,
@@ -219,8 +214,7 @@ pub fn ensemble_members(
     Ok((base, members))
 }
 
-/// Each member's test accuracy and loss, and the averaged softmax's, on `base`'s test set
-/// (on the worker of `--remote`, if any).
+/// Each member's and the averaged softmax's test accuracy and loss (on `--remote`'s worker).
 fn score_ensemble(
     base: &Experiment,
     opts: &EnsembleOptions,
@@ -246,8 +240,7 @@ fn score_ensemble(
         probs.push(p);
     }
     let (ensemble_accuracy, ensemble_loss) = score(average(&probs), labels);
-    let accuracies: Vec<f64> = scored.iter().map(|m| m.test_accuracy).collect();
-    let member_accuracy = Spread::of(&accuracies);
+    let member_accuracy = Spread::of(&scored.iter().map(|m| m.test_accuracy).collect::<Vec<_>>());
     Ok(EnsembleReport {
         experiment: base.name.clone(),
         backend: opts.train.compute.name().into(),

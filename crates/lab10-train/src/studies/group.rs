@@ -1,13 +1,6 @@
-//! Groups: a related set of experiments trained with several seeds, summarised in one table,
-//! so a claim of the lesson ("Xavier beats normal(0, 1)") is judged against seed-to-seed noise.
-//!
-//! A group is a TOML file in `experiments/groups/`:
-//!
-//! ```toml
-//! description = "initialisers on the nn architecture"
-//! experiments = ["nn", "xavier", "xavier-uniform", "he-normal"]
-//! seeds = [777, 778, 779]
-//! ```
+//! Groups: a related set of experiments (a TOML file in `experiments/groups/`) trained with
+//! several seeds, summarised in one table, so a claim of the lesson ("Xavier beats normal(0,
+//! 1)") is judged against seed-to-seed noise.
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -94,10 +87,8 @@ pub fn group_names(catalog: &ExperimentCatalog) -> Vec<String> {
     names
 }
 
-/// The experiments by topic: the lesson's five first, in its order, then each topic's new
-/// experiments in the order its group lists them, then those no group names
-/// (alphabetically, under `None`). An experiment is listed once, under its first topic; a
-/// group that cannot be read adds nothing.
+/// The experiments by topic, each once under its first topic in the groups' order, then those
+/// no group names (under `None`); a group that cannot be read adds nothing.
 pub fn experiments_by_topic(catalog: &ExperimentCatalog) -> Vec<(Option<String>, Vec<String>)> {
     let all = catalog.names();
     let mut listed: Vec<String> = Vec::new();
@@ -124,17 +115,14 @@ pub fn experiments_by_topic(catalog: &ExperimentCatalog) -> Vec<(Option<String>,
 }
 
 pub fn get_group(catalog: &ExperimentCatalog, name: &str) -> Result<Group> {
-    let path = catalog.dir.join(GROUPS_DIR).join(format!("{name}.toml"));
+    let dir = catalog.dir.join(GROUPS_DIR);
+    let path = dir.join(format!("{name}.toml"));
     if !path.is_file() {
-        let known = group_names(catalog);
+        let known = group_names(catalog).join(", ");
+        let known = if known.is_empty() { "none" } else { &known };
         return Err(Error::Invalid(format!(
-            "unknown group '{name}'. Known groups: {}. (Looked in {}.)",
-            if known.is_empty() {
-                "none".into()
-            } else {
-                known.join(", ")
-            },
-            catalog.dir.join(GROUPS_DIR).display()
+            "unknown group '{name}'. Known groups: {known}. (Looked in {}.)",
+            dir.display()
         )));
     }
     Group::load(&path)
@@ -350,16 +338,13 @@ pub struct GroupOptions {
     pub overrides: Overrides,
     /// Seeds from the command line instead of the group's.
     pub seeds: Option<Vec<u64>>,
-    /// Train the members (reusing finished identical runs or not), or only collect finished
-    /// ones.
+    /// Train the members (reusing finished identical runs or not), or only collect them.
     pub mode: StudyMode,
-    /// Train the members side by side in processes of their own (`--jobs`) instead of one
-    /// after another in this process.
+    /// Train the members side by side in processes of their own (`--jobs`).
     pub jobs: Option<Jobs>,
 }
 
-/// Every experiment of `group` (`--seeds` and the overrides applied, the dataset set) with
-/// every seed, in the group's order, each with its progress label.
+/// Every experiment of `group` (`--seeds` and overrides applied) with every seed, labelled.
 pub fn group_members(
     group: &Group,
     catalog: &ExperimentCatalog,

@@ -1,8 +1,6 @@
-//! `--jobs N`: a study's members trained side by side, each in a process of its own, at most N
-//! at a time. How one member's process is started is the caller's [`MemberProcess`] (the CLI
-//! runs `lab10 train` on the member's experiment file); the order is here: a plain queue, in
-//! member order. A member that fails, or a stop, ends the study once the running members
-//! have ended; what finished is kept.
+//! `--jobs N`: a study's members trained side by side, each in a process the caller's
+//! [`MemberProcess`] starts, at most N at a time, in member order. A member that fails, or a
+//! stop, ends the study once the running members have ended; what finished is kept.
 
 use std::collections::VecDeque;
 use std::path::{Path, PathBuf};
@@ -17,9 +15,8 @@ use crate::run::{Event, TrainOptions};
 
 /// Trains one member in a process of its own: the caller's (the CLI starts `lab10 train`).
 pub trait MemberProcess: Sync {
-    /// Trains `member` to its end and returns its finished run's folder. Blocks until the
-    /// process ends; a stopped process is [`Error::Stopped`].
-    /// `mlflow`: the MLflow run it logs to (nested under the study's), if any.
+    /// Trains `member` (logged to `mlflow`, if any) to its end and returns its finished run's
+    /// folder; a stopped process is [`Error::Stopped`].
     fn train(&self, member: &StudyMember, mlflow: Option<&Mlflow>) -> Result<PathBuf>;
 }
 
@@ -29,8 +26,7 @@ pub struct Jobs {
     pub process: Box<dyn MemberProcess>,
 }
 
-/// What the processes share: the members still to start, every result so far, and what ended
-/// the study early.
+/// What the processes share: the members to start, the results so far, what ended the study.
 struct Pool {
     queue: VecDeque<usize>,
     results: Vec<Option<Finished>>,
@@ -102,8 +98,7 @@ pub(crate) fn train_side_by_side(
     })
 }
 
-/// The next member to start; `None` once the queue is empty, a member failed or a stop was
-/// asked for.
+/// The next member to start; `None` once the queue is empty, a member failed or a stop came.
 fn next(pool: &Mutex<Pool>, opts: &TrainOptions) -> Option<usize> {
     let mut pool = pool.lock().expect("pool lock");
     if pool.ended.is_none()

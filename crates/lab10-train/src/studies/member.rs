@@ -1,6 +1,4 @@
-//! What a study's member is ([`StudyMember`]) and what it ends with ([`Finished`], an
-//! [`Outcome`]): what the ways of training members (`mod.rs`, `jobs.rs`) and of reusing
-//! finished runs (`reuse.rs`) share.
+//! A study's member ([`StudyMember`]) and what it ends with ([`Finished`], an [`Outcome`]).
 
 use lab10_experiment::Experiment;
 
@@ -31,8 +29,7 @@ pub(crate) fn with_seeds(experiments: &[Experiment], seeds: &[u64]) -> Vec<Study
         .collect()
 }
 
-/// What a study does after each of its members finishes, given every result so far: it
-/// rewrites its summary.
+/// What a study does after each member finishes, given every result so far.
 pub(crate) type OnFinished<'f> = dyn FnMut(&[Option<Finished>]) -> Result<()> + Send + 'f;
 
 /// What became of a study's members.

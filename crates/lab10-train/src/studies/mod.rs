@@ -1,8 +1,6 @@
 //! Many runs compared: groups (experiments x seeds, one summary table) and ensembles (members
-//! with consecutive seeds, their averaged softmax). What both need is here: their start (an
-//! MLflow parent run, `tracking.rs`), their members trained one after another, or side by side
-//! in processes of their own (`jobs.rs`), a finished identical run reused instead of trained
-//! again (`reuse.rs`), their results' folder, and the spread of a few numbers.
+//! with consecutive seeds, their averaged softmax), and what both need: their members trained
+//! one after another (here) or side by side (`jobs.rs`), or reused (`reuse.rs`).
 
 pub mod ensemble;
 pub mod group;
@@ -27,8 +25,8 @@ use tracking::StudyTracking;
 pub enum StudyMode {
     /// Trains each member, or, with `reuse`, takes a finished identical run where one exists.
     Train { reuse: bool },
-    /// Trains none: takes each member's finished identical run, and names the members that
-    /// have none (the summary of members trained elsewhere, e.g. by a Slurm job array).
+    /// Trains none: takes each member's finished identical run (trained elsewhere, e.g. by a
+    /// Slurm job array), and names the members that have none.
     Collect,
 }
 
@@ -47,11 +45,9 @@ impl StudyMode {
     }
 }
 
-/// How a group and an ensemble start alike: their MLflow parent run with `--mlflow` (`parent`:
-/// its kind, name and dataset; `params`: its params), then every member trained (or reused, or
-/// collected) as `mode` says: one after another in this process, or side by side in processes
-/// of their own (`jobs`). `on_finished` is called after each member finishes with every result
-/// so far, so a study can rewrite its summary as it goes.
+/// A group's or an ensemble's MLflow parent run with `--mlflow` (`parent`: its kind, name and
+/// dataset), then every member trained, reused or collected as `mode` says. `on_finished` is
+/// called after each member finishes with every result so far.
 pub(crate) fn run_study(
     opts: &TrainOptions,
     (mode, jobs): (StudyMode, Option<&Jobs>),
@@ -74,8 +70,7 @@ pub(crate) fn run_study(
     Ok((outcome, tracking))
 }
 
-/// The members trained (or reused) one after another in this process; a stop ends the study
-/// with what it has.
+/// The members trained (or reused) one after another; a stop ends the study with what it has.
 fn train_one_by_one(
     members: &[StudyMember],
     opts: &TrainOptions,
@@ -84,29 +79,22 @@ fn train_one_by_one(
     on_finished: &mut OnFinished<'_>,
 ) -> Result<Outcome> {
     let mut results: Vec<Option<Finished>> = members.iter().map(|_| None).collect();
+    let mut ended = None;
     for (i, member) in members.iter().enumerate() {
         match train_or_reuse(member, opts, artifacts, reuse) {
-            Ok(finished) => {
-                results[i] = Some(finished);
-                on_finished(&results)?;
-            }
+            Ok(finished) => results[i] = Some(finished),
             Err(e @ Error::Stopped { .. }) => {
-                return Ok(Outcome {
-                    results,
-                    ended: Some(e),
-                });
+                ended = Some(e);
+                break;
             }
             Err(e) => return Err(e),
         }
+        on_finished(&results)?;
     }
-    Ok(Outcome {
-        results,
-        ended: None,
-    })
+    Ok(Outcome { results, ended })
 }
 
-/// A finished run of `member`: an identical finished run under `artifacts` when `reuse`
-/// allows, else a new one (none once a stop was asked for).
+/// A finished run of `member`: reused when `reuse` allows, else trained (unless stopped).
 fn train_or_reuse(
     member: &StudyMember,
     opts: &TrainOptions,
@@ -129,8 +117,7 @@ fn train_or_reuse(
     })
 }
 
-/// Each member's finished identical run, trained by someone else; the members without one are
-/// missing, and end the study.
+/// Each member's finished run, trained elsewhere; members without one end the study.
 fn collect_members(members: &[StudyMember], opts: &TrainOptions, artifacts: &Path) -> Outcome {
     let mut damaged = None;
     let results: Vec<Option<Finished>> = members
@@ -160,8 +147,7 @@ fn study_dir(artifacts: &Path, kind: &str, name: &str, suffix: &str) -> Result<P
     create_unique_dir(&parent, &format!("{}-{suffix}", utc_stamp()))
 }
 
-/// Writes `files` into the study folder `dir` as a run's are written (atomically, recorded in
-/// the folder's SHA256SUMS); their paths.
+/// Writes `files` into the study folder `dir` as a run's are written (with SHA256SUMS).
 fn write_study_files(dir: &Path, files: &[(&str, &[u8])]) -> Result<Vec<PathBuf>> {
     let folder = RunDir {
         path: dir.to_path_buf(),

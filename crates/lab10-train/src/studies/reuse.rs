@@ -1,5 +1,4 @@
-//! A finished identical run reused instead of trained again, for the members of a group or an
-//! ensemble (one after another or side by side).
+//! A finished identical run reused instead of trained again, for a study's members.
 
 use std::path::Path;
 
@@ -10,10 +9,8 @@ use lab10_runs::{Error, Health, Report, Result, RunDir, health};
 use super::member::{Finished, StudyMember};
 use crate::run::{Event, Reused, TrainOptions};
 
-/// A finished run of exactly `experiment` (same model, optimiser, data, seed and epochs) on
-/// `backend`, if one exists under `artifacts`: groups and ensembles reuse it instead of
-/// training again. Runs that diverged or stopped early do not count; a damaged one (its report,
-/// or any file its manifest lists) is an error naming the file, never reused nor skipped.
+/// A completed run of exactly `experiment`'s settings on `backend` under `artifacts`, to reuse
+/// instead of training again; a damaged one is an error naming the file, never skipped.
 pub fn find_completed_run(
     artifacts: &Path,
     experiment: &Experiment,
@@ -41,10 +38,8 @@ fn has_settings(run: &RunDir, experiment: &Experiment) -> bool {
     Experiment::of_run(run).is_ok_and(|resolved| resolved.same_settings(experiment))
 }
 
-/// The newest unfinished run of exactly `experiment` on `backend` under `artifacts` that has a
-/// complete checkpoint: a run that was stopped (Ctrl-C, SIGTERM, a scheduler's SIGUSR1) or
-/// killed, to be resumed rather than started anew. A run is `experiment`'s by its settings
-/// (model, optimiser, data, seed, epochs), not by being the experiment's `latest`.
+/// The newest unfinished run of exactly `experiment`'s settings on `backend` under `artifacts`
+/// that has a complete checkpoint (stopped or killed), to be resumed rather than started anew.
 pub fn find_unfinished_run(
     artifacts: &Path,
     experiment: &Experiment,
@@ -66,8 +61,7 @@ pub fn find_unfinished_run(
         })
 }
 
-/// A finished identical run of `member` under `artifacts` on this backend, announced as reused
-/// (the `Member` event); `None` when there is none.
+/// `member`'s finished identical run on this backend, announced as reused (`Member` event).
 pub(crate) fn reuse_finished(
     member: &StudyMember,
     opts: &TrainOptions,

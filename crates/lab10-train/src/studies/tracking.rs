@@ -1,7 +1,5 @@
-//! A study's MLflow run (`--mlflow`): a parent run for the group or ensemble, its members
-//! logged as nested runs (`mlflow.parentRunId`) as they train, its comparison table as the
-//! parent's artifact. A member reused from an earlier run is sent as a nested run too (from
-//! its folder, as `lab10 mlflow sync` does), so the parent shows every member.
+//! A study's MLflow run (`--mlflow`): a parent run for the group or ensemble, every member
+//! (reused ones too) a nested run, its comparison table the parent's artifact.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -12,17 +10,15 @@ use lab10_track::mlflow::{Mlflow, MlflowError, TrackedRun};
 use super::member::Finished;
 use crate::run::{Event, Progress, TrainOptions};
 
-/// The parent run and the settings its members are logged with (none without `--mlflow`).
+/// The settings the members are logged with, and their parent run (none without `--mlflow`).
 /// Dropped before [`StudyTracking::close`] (an error ended the study), the parent is FAILED.
 pub(crate) struct StudyTracking {
-    parent: Option<(TrackedRun, Mlflow)>,
+    parent: Option<(Mlflow, TrackedRun)>,
     progress: Arc<dyn Progress>,
 }
 
 /// `opts` for the members (their runs nested under a new parent run), and the parent. A server
-/// that cannot be reached is an error when `strict` (a study about to train: nothing is
-/// trained), else a warning and the study goes on without MLflow (collecting members trained
-/// elsewhere, or into a parent made at submission).
+/// that cannot be reached is an error when `strict` (nothing is trained), else a warning.
 pub(crate) fn open(
     opts: &TrainOptions,
     (kind, name, dataset): (&str, &str, &str),
@@ -34,10 +30,7 @@ pub(crate) fn open(
     let parent = match &opts.mlflow {
         None => None,
         Some(mlflow) => match mlflow.open_parent(kind, name, dataset, params) {
-            Ok(parent) => {
-                let nested = mlflow.nested(&parent);
-                Some((parent, nested))
-            }
+            Ok(parent) => Some((mlflow.nested(&parent), parent)),
             Err(e) if !strict || mlflow.parent.is_some() => {
                 let message = format!("{e}; the study goes on without MLflow");
                 progress.event(Event::Warning { message });
@@ -46,24 +39,23 @@ pub(crate) fn open(
             Err(e) => return Err(e.into()),
         },
     };
-    members.mlflow = parent.as_ref().map(|(_, nested)| nested.clone());
+    members.mlflow = parent.as_ref().map(|(nested, _)| nested.clone());
     Ok((members, StudyTracking { parent, progress }))
 }
 
 impl Drop for StudyTracking {
     fn drop(&mut self) {
-        if let Some((parent, _)) = &self.parent {
+        if let Some((_, parent)) = &self.parent {
             let _ = parent.end_now("FAILED");
         }
     }
 }
 
 impl StudyTracking {
-    /// The study ended (`ended`: what ended it early): reused members sent as nested runs,
-    /// `files` (its comparison table) as the parent's artifacts, and the parent's status.
-    /// Failures are warnings: the study's own results are on disk either way.
+    /// The study ended (`ended`: what ended it early): reused members, `files` and the
+    /// parent's status sent. Failures are warnings: the results are on disk either way.
     pub fn close(mut self, results: &[Option<Finished>], files: &[PathBuf], ended: Option<&Error>) {
-        let Some((parent, nested)) = self.parent.take() else {
+        let Some((nested, parent)) = self.parent.take() else {
             return;
         };
         let warn = |e: MlflowError| {

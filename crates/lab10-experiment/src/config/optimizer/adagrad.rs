@@ -3,17 +3,15 @@
 use burn::optim::{AdaGradConfig, ModuleOptimizer};
 use serde::{Deserialize, Serialize};
 
-use super::schedule::Schedule;
-
 use super::common::{
     OptimizerSettings, decay, is_zero, keras_epsilon, l2_label, non_negative, positive,
 };
+use super::schedule::Schedule;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct AdaGrad {
     pub learning_rate: f64,
-    /// `[optimizer.schedule]`: the learning rate over training (constant by default).
     #[serde(default, skip_serializing_if = "Schedule::is_constant")]
     pub schedule: Schedule,
     #[serde(default = "keras_epsilon")]

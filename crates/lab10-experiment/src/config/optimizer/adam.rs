@@ -3,24 +3,21 @@
 use burn::optim::{AdamConfig, ModuleOptimizer};
 use serde::{Deserialize, Serialize};
 
-use super::schedule::Schedule;
-
 use super::common::{
     OptimizerSettings, beta1, beta2, check_moments, decay, epsilon, is_zero, l2_label, non_negative,
 };
+use super::schedule::Schedule;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Adam {
     pub learning_rate: f64,
-    /// `[optimizer.schedule]`: the learning rate over training (constant by default).
     #[serde(default, skip_serializing_if = "Schedule::is_constant")]
     pub schedule: Schedule,
     #[serde(default = "beta1")]
     pub beta1: f32,
     #[serde(default = "beta2")]
     pub beta2: f32,
-    /// TensorFlow's default 1e-8; Burn's own default is 1e-5.
     #[serde(default = "epsilon")]
     pub epsilon: f32,
     /// L2 regularisation: `l2 * w` is added to every gradient (coupled, as in

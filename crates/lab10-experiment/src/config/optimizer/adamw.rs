@@ -4,15 +4,13 @@
 use burn::optim::{AdamWConfig, ModuleOptimizer};
 use serde::{Deserialize, Serialize};
 
-use super::schedule::Schedule;
-
 use super::common::{OptimizerSettings, beta1, beta2, check_moments, epsilon, non_negative};
+use super::schedule::Schedule;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct AdamW {
     pub learning_rate: f64,
-    /// `[optimizer.schedule]`: the learning rate over training (constant by default).
     #[serde(default, skip_serializing_if = "Schedule::is_constant")]
     pub schedule: Schedule,
     #[serde(default = "beta1")]

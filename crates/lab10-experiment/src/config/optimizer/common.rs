@@ -4,8 +4,7 @@
 use burn::optim::ModuleOptimizer;
 use burn::optim::decay::WeightDecayConfig;
 
-/// What every optimiser's settings do besides holding a `learning_rate`: build Burn's
-/// optimiser, and say and check themselves.
+/// What every optimiser's settings do: build Burn's optimiser, and say and check themselves.
 pub trait OptimizerSettings {
     /// Burn's optimiser with these settings.
     fn init(&self) -> ModuleOptimizer;
@@ -14,8 +13,6 @@ pub trait OptimizerSettings {
     /// Values serde accepts but the optimiser cannot use (the learning rate is checked for all).
     fn validate(&self) -> Result<(), String>;
 }
-
-// Defaults and checks the optimisers share.
 
 pub(super) fn beta1() -> f32 {
     0.9

@@ -6,8 +6,8 @@
 //! neither), so a name means what a reader of the lesson expects.
 //!
 //! A new optimiser: a file here with its settings struct implementing [`OptimizerSettings`] (in
-//! `common.rs`, with the defaults and checks the optimisers share), one variant in
-//! [`OptimizerConfig`] and one line in each of its three `match`es.
+//! `common.rs`, with the shared defaults and checks), one variant in [`OptimizerConfig`] and one
+//! line in `each!`.
 
 mod adagrad;
 mod adam;
@@ -47,53 +47,41 @@ pub enum OptimizerConfig {
     Adamw(AdamW),
 }
 
+/// `$body` with `$o` bound to whichever optimiser's settings `$config` holds.
+macro_rules! each {
+    ($config:expr, $o:ident => $body:expr) => {
+        match $config {
+            OptimizerConfig::Sgd($o) => $body,
+            OptimizerConfig::Adagrad($o) => $body,
+            OptimizerConfig::Rmsprop($o) => $body,
+            OptimizerConfig::Adam($o) => $body,
+            OptimizerConfig::Adamw($o) => $body,
+        }
+    };
+}
+
 impl OptimizerConfig {
     /// The chosen optimiser's settings.
     pub fn settings(&self) -> &dyn OptimizerSettings {
-        match self {
-            Self::Sgd(o) => o,
-            Self::Adagrad(o) => o,
-            Self::Rmsprop(o) => o,
-            Self::Adam(o) => o,
-            Self::Adamw(o) => o,
-        }
+        each!(self, o => o)
     }
 
     pub fn learning_rate(&self) -> f64 {
-        match self {
-            Self::Sgd(o) => o.learning_rate,
-            Self::Adagrad(o) => o.learning_rate,
-            Self::Rmsprop(o) => o.learning_rate,
-            Self::Adam(o) => o.learning_rate,
-            Self::Adamw(o) => o.learning_rate,
-        }
+        each!(self, o => o.learning_rate)
     }
 
     pub fn schedule(&self) -> &Schedule {
-        match self {
-            Self::Sgd(o) => &o.schedule,
-            Self::Adagrad(o) => &o.schedule,
-            Self::Rmsprop(o) => &o.schedule,
-            Self::Adam(o) => &o.schedule,
-            Self::Adamw(o) => &o.schedule,
-        }
+        each!(self, o => &o.schedule)
     }
 
-    /// Burn's learning-rate scheduler: the schedule from the learning rate (checked by
-    /// [`Self::validate`]).
+    /// Burn's learning-rate scheduler (the schedule was checked by [`Self::validate`]).
     pub fn scheduler(&self) -> ModuleLrScheduler {
         let lr = self.learning_rate();
         self.schedule().init(lr).expect("a validated schedule")
     }
 
     pub fn set_learning_rate(&mut self, lr: f64) {
-        match self {
-            Self::Sgd(o) => o.learning_rate = lr,
-            Self::Adagrad(o) => o.learning_rate = lr,
-            Self::Rmsprop(o) => o.learning_rate = lr,
-            Self::Adam(o) => o.learning_rate = lr,
-            Self::Adamw(o) => o.learning_rate = lr,
-        }
+        each!(self, o => o.learning_rate = lr)
     }
 
     pub fn init(&self) -> ModuleOptimizer {

@@ -3,17 +3,15 @@
 use burn::optim::{ModuleOptimizer, RmsPropConfig};
 use serde::{Deserialize, Serialize};
 
-use super::schedule::Schedule;
-
 use super::common::{
     OptimizerSettings, decay, fraction, is_zero, keras_epsilon, l2_label, non_negative, positive,
 };
+use super::schedule::Schedule;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RmsProp {
     pub learning_rate: f64,
-    /// `[optimizer.schedule]`: the learning rate over training (constant by default).
     #[serde(default, skip_serializing_if = "Schedule::is_constant")]
     pub schedule: Schedule,
     /// Decay of the running mean of squared gradients (Keras' rho).

@@ -4,15 +4,13 @@ use burn::optim::momentum::MomentumConfig;
 use burn::optim::{ModuleOptimizer, SgdConfig};
 use serde::{Deserialize, Serialize};
 
-use super::schedule::Schedule;
-
 use super::common::{OptimizerSettings, decay, fraction, is_zero, l2_label, non_negative};
+use super::schedule::Schedule;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Sgd {
     pub learning_rate: f64,
-    /// `[optimizer.schedule]`: the learning rate over training (constant by default).
     #[serde(default, skip_serializing_if = "Schedule::is_constant")]
     pub schedule: Schedule,
     /// 0 = plain SGD; 0.9 is the usual "SGD with momentum".
