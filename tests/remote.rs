@@ -175,7 +175,7 @@ fn bad_addresses_tokens_and_flags_are_refused_with_clear_messages() {
     );
 
     // Flags that cannot work together, and addresses that are not worker addresses.
-    let cases: [(&[&str], &str); 7] = [
+    let cases: [(&[&str], &str); 6] = [
         (&["--remote", "http://a:1"], "not a worker address"),
         (
             &["--remote", "ws://a:1", "--backend", "flex"],
