@@ -509,8 +509,8 @@ impl TrackedRun {
                 sent += 1;
             }
         }
-        if let Some(bytes) = read_if_recorded(&run.file(MANIFEST_FILE))?
-            .or_else(|| std::fs::read(run.file(MANIFEST_FILE)).ok())
+        // The manifest is not listed in itself: read as it is.
+        if let Ok(bytes) = std::fs::read(run.file(MANIFEST_FILE))
             && held.as_deref() != Some(&bytes[..])
         {
             self.client.put_artifact(root, MANIFEST_FILE, &bytes)?;
