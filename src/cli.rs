@@ -13,7 +13,7 @@ use lab10_experiment::{
     RunTargets, Stop, WorkerUrl, read_token_file,
 };
 use lab10_runs::RunDir;
-use lab10_track::mlflow::{Mlflow, is_http};
+use lab10_track::mlflow::{Mlflow, is_http, without_user_info};
 use lab10_train::TrainOptions;
 
 use crate::printer::Printer;
@@ -142,6 +142,24 @@ pub enum MlflowCommand {
     /// Send runs to the MLflow tracking server: those trained without --mlflow, and what a run
     /// could not send while training (the server away); nothing is sent twice
     Sync(SyncArgs),
+    /// Register a run's model (its MLflow Model, `runs:/<id>/model`) as a new version in the
+    /// server's Model Registry, tagged with its test accuracy and lab10 run id; the run is
+    /// synced first
+    Register(RegisterArgs),
+}
+
+#[derive(Args)]
+pub struct RegisterArgs {
+    /// A finished run: its folder, or an experiment's name (its newest completed run)
+    pub run: PathBuf,
+    /// The registered model's name (created if the registry has none)
+    pub name: String,
+    /// The tracking server (http://HOST:PORT)
+    #[arg(long, value_name = "URI", env = "MLFLOW_TRACKING_URI", required = true)]
+    pub mlflow: Option<String>,
+    /// The MLflow experiment, if the run was not sent before [default: lab10/<experiment>]
+    #[arg(long, value_name = "NAME", env = "MLFLOW_EXPERIMENT_NAME")]
+    pub mlflow_experiment: Option<String>,
 }
 
 #[derive(Args)]
@@ -194,6 +212,10 @@ pub struct TrainArgs {
     /// Print progress as JSON lines (one object per event, "event" names it) instead of text
     #[arg(long)]
     pub json: bool,
+    /// With --mlflow: register the run's model in MLflow's Model Registry as a new version of
+    /// NAME (see `lab10 mlflow register`)
+    #[arg(long, value_name = "NAME", conflicts_with = "group")]
+    pub register: Option<String>,
 }
 
 /// How the members of a group or an ensemble are trained: here, with `--jobs`, or `--slurm`.
@@ -282,9 +304,8 @@ impl TrackingArgs {
             }
         };
         Some(Mlflow {
-            uri,
-            experiment: self.mlflow_experiment.clone(),
             parent: self.mlflow_parent.clone(),
+            ..Mlflow::new(&uri, self.mlflow_experiment.clone())
         })
     }
 }
@@ -522,11 +543,13 @@ impl Global {
         })
     }
 
-    /// What a new run's report records of this program: its command line and commit.
+    /// What a new run's report records of this program: its command line (any URI's
+    /// user-info taken out) and commit.
     pub fn provenance(&self) -> Provenance {
         let commit = env!("LAB10_BUILD_COMMIT");
+        let args = std::env::args().map(|a| without_user_info(&a).0);
         Provenance {
-            command: std::env::args().collect::<Vec<_>>().join(" "),
+            command: args.collect::<Vec<_>>().join(" "),
             build_commit: (!commit.is_empty()).then(|| commit.to_string()),
         }
     }

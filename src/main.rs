@@ -66,5 +66,6 @@ fn run(cli: Cli, stop: Stop) -> Result<()> {
         Command::Datasets => commands::info::datasets(g),
         Command::Verify(args) => commands::verify::verify(g, args),
         Command::Mlflow(MlflowCommand::Sync(args)) => commands::mlflow::mlflow_sync(g, args),
+        Command::Mlflow(MlflowCommand::Register(args)) => commands::mlflow::register(g, args),
     }
 }

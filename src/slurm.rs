@@ -9,7 +9,7 @@ use std::process::Command;
 use anyhow::{Context, Result, bail};
 use lab10_experiment::{Experiment, Overrides};
 use lab10_runs::{StopReason, utc_stamp};
-use lab10_track::mlflow::{Mlflow, TrackedRun};
+use lab10_track::mlflow::{Access, Mlflow, TrackedRun};
 use lab10_train::{StudyMember, find_completed_run};
 
 use crate::cli::{Global, SlurmArgs, StudyArgs};
@@ -103,7 +103,7 @@ pub fn submit(g: &Global, job: &Job, study: &StudyArgs) -> Result<()> {
         }
     }
     let mut folder = JobFolder::new(job, command)?;
-    let (parent, exports) = mlflow_parent(job, args.slurm_dry_run)?;
+    let (parent, exports, secrets) = mlflow_parent(job, args.slurm_dry_run)?;
     folder.exports = exports;
     let dir = folder
         .write(&todo, args)
@@ -112,7 +112,7 @@ pub fn submit(g: &Global, job: &Job, study: &StudyArgs) -> Result<()> {
     let Some(sbatch) = sbatch.filter(|_| !args.slurm_dry_run) else {
         return print_dry_run(&dir, args, todo.len(), done);
     };
-    let (array, summary) = submit_both(&sbatch, &dir, &args.sbatch_arg, todo.is_empty())
+    let (array, summary) = submit_both(&sbatch, &dir, &args, todo.is_empty(), &secrets)
         .inspect_err(|_| {
             // Nothing runs from this folder: take it away, so no half-made job is left.
             let _ = std::fs::remove_dir_all(&dir);
@@ -121,28 +121,37 @@ pub fn submit(g: &Global, job: &Job, study: &StudyArgs) -> Result<()> {
     announce(&dir, array, summary, todo.len(), done)
 }
 
-/// With `--mlflow`, the study's MLflow run (made now, for every task to name) and its exports.
-fn mlflow_parent(job: &Job, dry_run: bool) -> Result<(Option<TrackedRun>, String)> {
+/// Variables the jobs get from sbatch's environment, never from a script on the shared disk.
+type Secrets = Vec<(&'static str, String)>;
+
+/// With `--mlflow`, the study's MLflow run (made now, for every task to name), its exports and
+/// the credentials passed to sbatch ([`Access::VARS`]).
+fn mlflow_parent(job: &Job, dry_run: bool) -> Result<(Option<TrackedRun>, String, Secrets)> {
     let Some(mlflow) = job.mlflow else {
-        return Ok((None, String::new()));
+        return Ok((None, String::new(), Vec::new()));
     };
     if dry_run {
         // Without the parent, members submitted by hand would log as runs of their own.
         let note = "# --mlflow: when submitted (not in a dry run), the study's MLflow run is \
                     made and exported here\n";
-        return Ok((None, note.into()));
+        return Ok((None, note.into(), Vec::new()));
     }
     let (kind, name) = job.study.mlflow_name();
     let dataset = job.members.first().map(|m| m.experiment.dataset.as_str());
     let parent = mlflow.open_parent(kind, name, dataset.unwrap_or(""), &[])?;
-    let mut exports =
-        String::from("# MLflow: the members log as nested runs of the study's run.\n");
+    let mut exports = String::from(
+        "# MLflow: the members log as nested runs of the study's run (credentials, if any, \
+         come with sbatch's environment).\n",
+    );
+    let mut secrets = Vec::new();
     for (var, value) in Mlflow::env(Some(&mlflow.nested(&parent))) {
-        if let Some(value) = value {
-            exports += &format!("export {var}={}\n", shell_word(&value));
+        match value {
+            Some(value) if Access::VARS.contains(&var) => secrets.push((var, value)),
+            Some(value) => exports += &format!("export {var}={}\n", shell_word(&value)),
+            None => {}
         }
     }
-    Ok((Some(parent), exports))
+    Ok((Some(parent), exports, secrets))
 }
 
 /// `--slurm-dry-run`: the scripts as written, and what would have been submitted.
@@ -213,11 +222,14 @@ fn fail_parent(parent: Option<&TrackedRun>) {
 fn submit_both(
     sbatch: &Path,
     dir: &Path,
-    extra: &[String],
+    args: &SlurmArgs,
     no_members: bool,
+    secrets: &Secrets,
 ) -> Result<(Option<String>, String)> {
     let submit = |script: &str, dependency: Option<String>| {
-        sbatch_parsable(sbatch, extra, &dir.join(script), dependency.as_deref())
+        let mut command = Command::new(sbatch);
+        command.envs(secrets.iter().cloned()).args(dependency);
+        sbatch_parsable(command, &args.sbatch_arg, &dir.join(script))
     };
     let array = (!no_members)
         .then(|| submit(ARRAY_SCRIPT, None))
@@ -234,19 +246,13 @@ fn submit_both(
 }
 
 /// The job id `sbatch --parsable` prints (`ID` or `ID;CLUSTER`), or Slurm's own message.
-fn sbatch_parsable(
-    sbatch: &Path,
-    extra: &[String],
-    script: &Path,
-    dependency: Option<&str>,
-) -> Result<String> {
-    let out = Command::new(sbatch)
+fn sbatch_parsable(mut sbatch: Command, extra: &[String], script: &Path) -> Result<String> {
+    let out = sbatch
         .arg("--parsable")
-        .args(dependency)
         .args(extra)
         .arg(script)
         .output()
-        .with_context(|| format!("cannot run {}", sbatch.display()))?;
+        .with_context(|| format!("cannot run {}", sbatch.get_program().display()))?;
     if !out.status.success() {
         bail!(
             "sbatch refused {}: {} ({}); check the --sbatch-arg options",

@@ -12,8 +12,11 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
-use common::mlflow::{Server, pairs};
-use common::{command, data_dir, epochs_in, json, needs, ok_stdout, output_text, refused, repo};
+use common::mlflow::{ADMIN_PASSWORD, Server, pairs};
+use common::{
+    assert_nowhere, command, data_dir, epochs_in, files_holding, json, needs, ok_stdout,
+    output_text, refused, repo,
+};
 use serde_json::Value;
 
 fn s(p: &Path) -> &str {
@@ -283,8 +286,12 @@ fn a_group_and_a_preempted_member_run_on_a_real_slurm_cluster() {
     // The group through Slurm: the same rows as the same group here; with --mlflow, the
     // members log from their tasks as nested runs of the run made at submission, which the
     // summary job finishes.
-    let mlflow = Server::start(&dir.path().join("mlflow"));
-    let uri = mlflow.uri();
+    // MLflow's basic-auth app, the password in the URI: the tasks get it from sbatch's
+    // environment, and it is in no file (the job folder, its logs, Slurm's spool).
+    let mlflow = Server::start_basic_auth(&dir.path().join("mlflow"));
+    let uri = mlflow
+        .uri()
+        .replace("http://", &format!("http://admin:{ADMIN_PASSWORD}@"));
     let local = dir.path().join("local");
     ok_stdout(lab10(dir.path(), &local, GROUP).output().unwrap());
     let slurm = dir.path().join("slurm");
@@ -296,6 +303,18 @@ fn a_group_and_a_preempted_member_run_on_a_real_slurm_cluster() {
         "{out}"
     );
     cluster.drain(Duration::from_secs(300));
+    let spool = cluster.state.path().join("spool");
+    assert_nowhere(
+        ADMIN_PASSWORD,
+        &[slurm.clone(), spool, mlflow.artifacts_dir()],
+    );
+    // slurmctld's own state keeps each batch job's environment (what sbatch passes) until the
+    // job is purged, in the controller's private folder: that copy, and nothing else there.
+    let state = files_holding(ADMIN_PASSWORD, &[cluster.state.path().join("state")]);
+    assert!(
+        state.iter().all(|f| f.ends_with("environment")),
+        "{state:?}"
+    );
     let job = only_job_folder(&slurm);
     let logs = std::fs::read_dir(job.join("logs")).unwrap().count();
     assert_eq!(logs, 5, "four members' logs and the summary's");

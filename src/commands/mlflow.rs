@@ -1,17 +1,49 @@
-//! `lab10 mlflow sync`: runs sent to an MLflow tracking server after the fact.
+//! `lab10 mlflow sync`: runs sent to an MLflow tracking server after the fact; `lab10 mlflow
+//! register`: a run's model in its Model Registry.
 
 use anyhow::{Result, bail};
-use lab10_runs::{Health, RunDir, health};
-use lab10_track::mlflow::{Mlflow, MlflowError};
+use lab10_runs::{Error::Locked, Health, RunDir, health};
+use lab10_track::mlflow::{MLMODEL, Mlflow, MlflowError};
 
-use crate::cli::{Global, SyncArgs};
+use crate::cli::{Global, RegisterArgs, SyncArgs};
+
+pub fn register(g: &Global, args: RegisterArgs) -> Result<()> {
+    let uri = args.mlflow.as_deref().expect("clap requires --mlflow");
+    let mlflow = Mlflow::new(uri, args.mlflow_experiment.clone());
+    mlflow.check()?;
+    let run = RunDir::open(&g.run_targets().resolve(&args.run)?)?;
+    register_run(g, &mlflow, &run, &args.name)
+}
+
+/// Registers `run`'s model (its MLflow Model written first if it has none) as `name`.
+pub fn register_run(g: &Global, mlflow: &Mlflow, run: &RunDir, name: &str) -> Result<()> {
+    mlflow_model(g, run)?;
+    let (run_id, version) = mlflow.register(run, name)?;
+    println!(
+        "registered {} as version {version} of model '{name}' on {} (source runs:/{run_id}/model)",
+        run.path.display(),
+        mlflow.uri
+    );
+    Ok(())
+}
+
+/// A finished run's MLflow Model, written (under the run's lock) if it has none: runs trained
+/// without --mlflow get theirs when sent or registered.
+fn mlflow_model(g: &Global, run: &RunDir) -> Result<()> {
+    // Not one of an earlier lab10 (no SHA256SUMS: `sync` refuses it), nor unfinished.
+    let sealed = run.manifest().is_ok_and(|m| m.is_some());
+    if !sealed || run.file(MLMODEL).is_file() || run.report().is_err() {
+        return Ok(());
+    }
+    let _lock = run.lock().map_err(MlflowError::from)?;
+    let device = g.backend()?.device()?;
+    lab10_exchange::write_mlflow_model(run, g.provenance().build_commit, &device)?;
+    Ok(())
+}
 
 pub fn mlflow_sync(g: &Global, args: SyncArgs) -> Result<()> {
-    let mlflow = Mlflow {
-        uri: args.mlflow.clone().expect("clap requires --mlflow"),
-        experiment: args.mlflow_experiment.clone(),
-        parent: None,
-    };
+    let uri = args.mlflow.as_deref().expect("clap requires --mlflow");
+    let mlflow = Mlflow::new(uri, args.mlflow_experiment.clone());
     mlflow.check()?;
     // Runs only: groups and ensembles are parents made when they are run with --mlflow.
     let runs = g.result_folders(&args.targets, true)?;
@@ -23,15 +55,16 @@ pub fn mlflow_sync(g: &Global, args: SyncArgs) -> Result<()> {
                 file.display()
             )),
             _ => match RunDir::open(path)
-                .map_err(MlflowError::from)
-                .and_then(|run| mlflow.sync(&run))
+                .map_err(|e| MlflowError::from(e).into())
+                .and_then(|run| mlflow_model(g, &run).map(|_| run))
+                .and_then(|run| Ok(mlflow.sync(&run)?))
             {
                 // Still training (its lock is held): left alone, sent by a later sync.
-                Err(MlflowError::Run(lab10_runs::Error::Locked { .. })) => {
+                Err(e) if matches!(e.downcast_ref(), Some(MlflowError::Run(Locked { .. }))) => {
                     println!("{}: skipped, still training", path.display());
                     continue;
                 }
-                other => other.map_err(anyhow::Error::from),
+                other => other,
             },
         };
         match (&synced, args.json) {

@@ -49,10 +49,19 @@ pub fn train(g: &Global, args: TrainArgs, stop: &Stop) -> Result<()> {
     // an extended epoch count is recorded for later resumes and evals.
     experiment.apply(&overrides)?;
     let compute = g.compute(&args.remote)?;
-    lab10_train::train(
-        &experiment,
-        &g.train_options(compute, resume, stop, args.json, &args.tracking)?,
-    )?;
+    let opts = g.train_options(compute, resume, stop, args.json, &args.tracking)?;
+    let register = match (&args.register, &opts.mlflow) {
+        (Some(name), Some(mlflow)) => Some((name, mlflow)),
+        (Some(_), None) => anyhow::bail!(
+            "--register registers the run's model in an MLflow tracking server's Model \
+             Registry: give --mlflow URI (or MLFLOW_TRACKING_URI) too"
+        ),
+        (None, _) => None,
+    };
+    let outcome = lab10_train::train(&experiment, &opts)?;
+    if let Some((name, mlflow)) = register {
+        crate::commands::mlflow::register_run(g, mlflow, &outcome.run, name)?;
+    }
     Ok(())
 }
 

@@ -14,15 +14,32 @@ fn s(p: &Path) -> &str {
     p.to_str().unwrap()
 }
 
+/// The admin password of [`Server::start_basic_auth`]'s server (user `admin`).
+pub const ADMIN_PASSWORD: &str = "pw-Adm1n-5ecret-7d41";
+
 /// A tracking server on a free loopback port; its process group is killed when dropped.
 pub struct Server {
     child: Option<Child>,
     port: u16,
     dir: PathBuf,
+    /// MLflow's basic-auth app, and the `Authorization` header of this helper's own calls.
+    basic_auth: bool,
+    auth: Option<String>,
 }
 
 impl Server {
     pub fn start(dir: &Path) -> Self {
+        Self::launch(dir, false)
+    }
+
+    /// MLflow's basic-auth app (`mlflow server --app-name basic-auth`, its user store in
+    /// `dir`): user `admin`, password [`ADMIN_PASSWORD`]; anonymous calls are refused.
+    pub fn start_basic_auth(dir: &Path) -> Self {
+        needs::python(&["mlflow", "flask_wtf"]);
+        Self::launch(dir, true)
+    }
+
+    fn launch(dir: &Path, basic_auth: bool) -> Self {
         needs::python(&["mlflow"]);
         std::fs::create_dir_all(dir).unwrap();
         let port = std::net::TcpListener::bind("127.0.0.1:0")
@@ -30,10 +47,17 @@ impl Server {
             .local_addr()
             .unwrap()
             .port();
+        let auth = basic_auth.then(|| {
+            use base64::Engine;
+            let pair = format!("admin:{ADMIN_PASSWORD}");
+            format!("Basic {}", base64::prelude::BASE64_STANDARD.encode(pair))
+        });
         let mut server = Server {
             child: None,
             port,
             dir: dir.to_path_buf(),
+            basic_auth,
+            auth,
         };
         server.restart();
         server
@@ -43,9 +67,29 @@ impl Server {
     pub fn restart(&mut self) {
         use std::os::unix::process::CommandExt;
         let log = std::fs::File::create(self.dir.join("server.log")).unwrap();
-        let child = Command::new("mlflow")
+        let mut command = Command::new("mlflow");
+        if self.basic_auth {
+            let ini = self.dir.join("basic_auth.ini");
+            let store = format!("sqlite:///{}", self.dir.join("auth.db").display());
+            std::fs::write(
+                &ini,
+                format!(
+                    "[mlflow]\ndefault_permission = READ\ndatabase_uri = {store}\n\
+                     admin_username = admin\n\
+                     authorization_function = mlflow.server.auth:authenticate_request_basic_auth\n"
+                ),
+            )
+            .unwrap();
+            command
+                .args(["server", "--app-name", "basic-auth"])
+                .env("MLFLOW_AUTH_CONFIG_PATH", &ini)
+                .env("MLFLOW_AUTH_ADMIN_PASSWORD", ADMIN_PASSWORD)
+                .env("MLFLOW_FLASK_SERVER_SECRET_KEY", "lab10-test-csrf-key");
+        } else {
+            command.arg("server");
+        }
+        let child = command
             .args([
-                "server",
                 "--host",
                 "127.0.0.1",
                 "--port",
@@ -92,8 +136,22 @@ impl Server {
         format!("http://127.0.0.1:{}", self.port)
     }
 
+    /// Where the server keeps every artifact it was sent.
+    pub fn artifacts_dir(&self) -> PathBuf {
+        self.dir.join("artifacts")
+    }
+
+    /// `request` with this helper's credentials (the basic-auth app's admin).
+    fn authorized<B>(&self, request: ureq::RequestBuilder<B>) -> ureq::RequestBuilder<B> {
+        match &self.auth {
+            Some(value) => request.header("Authorization", value),
+            None => request,
+        }
+    }
+
     pub fn get(&self, endpoint: &str, query: &[(&str, &str)]) -> Value {
-        let mut request = ureq::get(format!("{}/api/2.0/mlflow/{endpoint}", self.uri()));
+        let url = format!("{}/api/2.0/mlflow/{endpoint}", self.uri());
+        let mut request = self.authorized(ureq::get(url));
         for (k, v) in query {
             request = request.query(*k, *v);
         }
@@ -107,7 +165,9 @@ impl Server {
     }
 
     pub fn post(&self, endpoint: &str, body: Value) -> Value {
-        let text = ureq::post(format!("{}/api/2.0/mlflow/{endpoint}", self.uri()))
+        let url = format!("{}/api/2.0/mlflow/{endpoint}", self.uri());
+        let text = self
+            .authorized(ureq::post(url))
             .header("Content-Type", "application/json")
             .send(body.to_string().as_bytes())
             .unwrap_or_else(|e| panic!("{endpoint}: {e}"))
@@ -160,7 +220,7 @@ impl Server {
             info["experiment_id"].as_str().unwrap(),
             info["run_id"].as_str().unwrap()
         );
-        ureq::get(url)
+        self.authorized(ureq::get(url))
             .call()
             .unwrap()
             .body_mut()

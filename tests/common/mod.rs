@@ -40,6 +40,11 @@ pub fn command(cwd: &Path, args: &[&str]) -> Command {
         "MLFLOW_TRACKING_URI",
         "MLFLOW_EXPERIMENT_NAME",
         "LAB10_MLFLOW_PARENT_RUN_ID",
+        "MLFLOW_TRACKING_USERNAME",
+        "MLFLOW_TRACKING_PASSWORD",
+        "MLFLOW_TRACKING_TOKEN",
+        "MLFLOW_TRACKING_INSECURE_TLS",
+        "MLFLOW_TRACKING_SERVER_CERT_PATH",
     ] {
         cmd.env_remove(var);
     }
@@ -269,4 +274,31 @@ pub fn small_run(artifacts: &Path) -> [&str; 6] {
         "--artifacts",
         artifacts.to_str().unwrap(),
     ]
+}
+
+/// The files under `dirs` that hold `secret` (at least 10 files searched).
+pub fn files_holding(secret: &str, dirs: &[PathBuf]) -> Vec<PathBuf> {
+    let (mut files, mut holding) = (0, Vec::new());
+    let mut todo: Vec<PathBuf> = dirs.to_vec();
+    while let Some(path) = todo.pop() {
+        if path.is_dir() {
+            todo.extend(std::fs::read_dir(&path).unwrap().map(|e| e.unwrap().path()));
+        } else if let Ok(bytes) = std::fs::read(&path) {
+            files += 1;
+            if bytes.windows(secret.len()).any(|w| w == secret.as_bytes()) {
+                holding.push(path);
+            }
+        }
+    }
+    assert!(files >= 10, "only {files} files searched under {dirs:?}");
+    holding
+}
+
+/// No file under `dirs` holds `secret`.
+pub fn assert_nowhere(secret: &str, dirs: &[PathBuf]) {
+    let holding = files_holding(secret, dirs);
+    assert!(
+        holding.is_empty(),
+        "these files hold the secret: {holding:?}"
+    );
 }

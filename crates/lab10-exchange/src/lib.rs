@@ -7,7 +7,7 @@ mod interop;
 pub mod onnx;
 
 pub use interop::{export, import_run};
-pub use onnx::{OnnxFacts, export_onnx};
+pub use onnx::{OnnxFacts, export_onnx, write_mlflow_model};
 
 /// Refuses to replace an existing `out` unless `force`.
 fn refuse_existing(out: &std::path::Path, force: bool) -> lab10_runs::Result<()> {

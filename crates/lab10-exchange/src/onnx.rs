@@ -8,6 +8,8 @@
 //! per hidden layer `Gemm` (weights `[in, out]`, bias) and the activation (`Relu`, `Sigmoid`
 //! or `Tanh`; dropout is the identity at inference) -> the output `Gemm`: `logits [batch, 10]`
 //! -> `Softmax` (axis 1): `probabilities [batch, 10]`. The batch is dynamic.
+//!
+//! The same file, with an `MLmodel` beside it, is the run's MLflow Model ([`write_mlflow_model`]).
 
 use std::path::Path;
 
@@ -16,8 +18,10 @@ use lab10_data::atomic::write_atomically;
 use lab10_models::{ActivationKind, Mlp};
 use prost::Message;
 
-use lab10_experiment::Experiment;
-use lab10_runs::{Error, Result};
+use lab10_experiment::{Experiment, SavedModel};
+use lab10_runs::{Error, MODEL_FILE, Result, RunDir};
+use lab10_track::mlflow::{MLMODEL, MODEL_ONNX};
+use serde_json::json;
 
 /// The ONNX IR version and the default domain's opset the graph is written for: both read by
 /// ONNX Runtime 1.14 and later (1.31 and 1.32 tested) and by onnx's checker.
@@ -51,6 +55,52 @@ pub fn export_onnx(
     force: bool,
 ) -> Result<usize> {
     crate::refuse_existing(out, force)?;
+    let (bytes, nodes) = onnx_bytes(model, experiment, facts)?;
+    write_atomically(out, &bytes).map_err(|e| Error::write(out, e))?;
+    Ok(nodes)
+}
+
+/// The run's model as an MLflow Model in its folder (`model/`, recorded in SHA256SUMS), which
+/// lab10-track sends with the run's files: `model.onnx` as `lab10 export` writes it and
+/// `MLmodel` (JSON, which is YAML) with the `onnx` and `python_function` flavours and the
+/// signature: `pixels` float32 [-1, 784] raw 0-255 in, `logits` and `probabilities` out. What
+/// `mlflow models predict|serve -m runs:/<id>/model` load. A run without a model: nothing.
+pub fn write_mlflow_model(run: &RunDir, commit: Option<String>, device: &Device) -> Result<()> {
+    if !run.file(MODEL_FILE).is_file() {
+        return Ok(());
+    }
+    let saved = SavedModel::open(&run.path, None)?;
+    let facts = OnnxFacts {
+        producer_version: env!("CARGO_PKG_VERSION").into(),
+        commit,
+        test_accuracy: run.report().ok().map(|r| r.test_accuracy),
+        weights_sha256: lab10_data::idx::sha256_hex(&lab10_runs::read_checked(&saved.path)?),
+    };
+    let (e, model) = (&saved.experiment.model, saved.load(device)?);
+    let (onnx, _) = onnx_bytes(&model, &saved.experiment, &facts)?;
+    let spec = |name, width| {
+        json!({"type": "tensor", "name": name,
+               "tensor-spec": {"dtype": "float32", "shape": [-1, width]}})
+    };
+    let outputs = json!([spec(LOGITS, e.classes), spec(PROBABILITIES, e.classes)]);
+    let mlmodel = json!({
+        "artifact_path": "model",
+        "flavors": {
+            "onnx": {"data": "model.onnx", "providers": ["CPUExecutionProvider"], "code": null},
+            "python_function": {"loader_module": "mlflow.onnx", "data": "model.onnx"},
+        },
+        "signature": {"inputs": json!([spec(INPUT, e.inputs)]).to_string(),
+                      "outputs": outputs.to_string(), "params": null},
+        "metadata": {"lab10_run_id": run.id(), "lab10_experiment": saved.experiment.name},
+    });
+    let dir = run.file(MODEL_ONNX).with_file_name("");
+    std::fs::create_dir_all(&dir).map_err(|e| Error::write(&dir, e))?;
+    let mlmodel = serde_json::to_vec_pretty(&mlmodel).expect("JSON values serialise");
+    run.write_all(&[(MODEL_ONNX, &onnx), (MLMODEL, &mlmodel)])
+}
+
+/// The ONNX file's bytes and its number of nodes.
+fn onnx_bytes(model: &Mlp, experiment: &Experiment, facts: &OnnxFacts) -> Result<(Vec<u8>, usize)> {
     let graph = graph(model, experiment)?;
     let nodes = graph.node.len();
     let bytes = proto::ModelProto {
@@ -70,8 +120,7 @@ pub fn export_onnx(
         metadata_props: metadata(experiment, facts),
     }
     .encode_to_vec();
-    write_atomically(out, &bytes).map_err(|e| Error::write(out, e))?;
-    Ok(nodes)
+    Ok((bytes, nodes))
 }
 
 /// The lab model as nodes and initializers.

@@ -1,8 +1,12 @@
 //! MLflow's REST API, the few calls lab10 makes (`/api/2.0/mlflow/...` and the server's
-//! artifact proxy, `/api/2.0/mlflow-artifacts/...`), over ureq. Every call has deadlines, so a
-//! server that stops answering costs a bounded wait per call.
+//! artifact proxy, `/api/2.0/mlflow-artifacts/...`), over ureq, authenticated as MLflow's own
+//! client is ([`Access`]). Every call has deadlines, so a server that stops answering costs a
+//! bounded wait per call.
 
 use std::time::Duration;
+
+use base64::Engine;
+use ureq::tls::{PemItem, RootCerts, TlsConfig};
 
 use serde_json::{Value, json};
 
@@ -25,6 +29,19 @@ pub enum MlflowError {
         uri: String,
         cause: Box<MlflowError>,
     },
+    /// The server answered 401 or 403.
+    #[error(
+        "the server at {uri} refused these credentials (HTTP {status}): set \
+         MLFLOW_TRACKING_USERNAME/PASSWORD or MLFLOW_TRACKING_TOKEN"
+    )]
+    Refused { uri: String, status: u16 },
+    /// No TLS session: the server's certificate was not accepted, or the CA file is unusable.
+    #[error(
+        "no TLS connection to {uri}: {problem}. If the server's certificate is signed by your \
+         own CA, set MLFLOW_TRACKING_SERVER_CERT_PATH to that CA's PEM file (or \
+         MLFLOW_TRACKING_INSECURE_TLS=true to skip the check)"
+    )]
+    Tls { uri: String, problem: String },
     /// The request or its answer did not get through.
     #[error("{url}: {detail}")]
     Transport { url: String, detail: String },
@@ -78,38 +95,156 @@ const BODY: Duration = Duration::from_secs(300);
 pub(crate) const MAX_METRICS_PER_BATCH: usize = 1000;
 pub(crate) const MAX_PARAMS_PER_BATCH: usize = 100;
 
+/// How lab10 authenticates to a tracking server, read as MLflow's client reads it: HTTP basic
+/// (`MLFLOW_TRACKING_USERNAME`/`_PASSWORD`, or `user:password@` in the URI), a bearer token
+/// (`MLFLOW_TRACKING_TOKEN`) and for https a CA of its own (`MLFLOW_TRACKING_SERVER_CERT_PATH`)
+/// or none checked (`MLFLOW_TRACKING_INSECURE_TLS`). Kept in memory only: never written nor
+/// shown (`Debug` says nothing of it); a member's process gets it through its environment.
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct Access {
+    basic: Option<(String, String)>,
+    token: Option<String>,
+    insecure_tls: bool,
+    server_cert: Option<String>,
+}
+
+impl std::fmt::Debug for Access {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Access { .. }")
+    }
+}
+
+impl Access {
+    /// MLflow's variables, in the order of [`Access::env`].
+    pub const VARS: [&str; 5] = [
+        "MLFLOW_TRACKING_USERNAME",
+        "MLFLOW_TRACKING_PASSWORD",
+        "MLFLOW_TRACKING_TOKEN",
+        "MLFLOW_TRACKING_INSECURE_TLS",
+        "MLFLOW_TRACKING_SERVER_CERT_PATH",
+    ];
+
+    /// From the environment; the URI's user and password (`user_info`) come first.
+    pub fn from_env(user_info: Option<(String, String)>) -> Self {
+        let var = |i: usize| std::env::var(Self::VARS[i]).ok().filter(|v| !v.is_empty());
+        Self {
+            basic: user_info.or_else(|| Some((var(0)?, var(1)?))),
+            token: var(2),
+            insecure_tls: var(3).is_some_and(|v| matches!(&*v.to_lowercase(), "true" | "1")),
+            server_cert: var(4),
+        }
+    }
+
+    /// The variables that carry it to a member's process (`None`: unset there).
+    pub fn env(&self) -> [(&'static str, Option<String>); 5] {
+        let basic = self.basic.clone().unzip();
+        let values = [basic.0, basic.1, self.token.clone()];
+        let [user, password, token] = values;
+        let insecure = self.insecure_tls.then(|| "true".to_string());
+        let values = [user, password, token, insecure, self.server_cert.clone()];
+        let mut values = values.into_iter();
+        Self::VARS.map(|var| (var, values.next().flatten()))
+    }
+
+    /// The `Authorization` header: basic (as MLflow's client, before a token) or bearer.
+    fn authorization(&self) -> Option<String> {
+        let basic = self.basic.as_ref().map(|(user, password)| {
+            let pair = format!("{user}:{password}");
+            format!("Basic {}", base64::prelude::BASE64_STANDARD.encode(pair))
+        });
+        basic.or_else(|| self.token.as_ref().map(|t| format!("Bearer {t}")))
+    }
+
+    /// TLS as asked: the CA file's certificates as the only roots, or no check.
+    fn tls(&self, uri: &str) -> Result<TlsConfig> {
+        let mut tls = TlsConfig::builder().disable_verification(self.insecure_tls);
+        if let Some(path) = &self.server_cert {
+            let problem = |why: String| MlflowError::Tls {
+                uri: uri.into(),
+                problem: format!("MLFLOW_TRACKING_SERVER_CERT_PATH={path} {why}"),
+            };
+            let pem = std::fs::read(path).map_err(|e| problem(format!("cannot be read ({e})")))?;
+            let certs: Vec<_> = ureq::tls::parse_pem(&pem)
+                .filter_map(|item| match item {
+                    Ok(PemItem::Certificate(cert)) => Some(cert),
+                    _ => None,
+                })
+                .collect();
+            if certs.is_empty() {
+                return Err(problem("holds no PEM certificate".into()));
+            }
+            tls = tls.root_certs(RootCerts::new_with_certs(&certs));
+        }
+        Ok(tls.build())
+    }
+}
+
+/// `uri` without its user-info, and the user and password it named (percent-decoded). Any
+/// text: `--mlflow=http://u:p@host` loses `u:p@` too.
+pub fn without_user_info(uri: &str) -> (String, Option<(String, String)>) {
+    let Some((scheme, rest)) = uri.split_once("://") else {
+        return (uri.into(), None);
+    };
+    let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let Some((info, host)) = rest[..end].rsplit_once('@') else {
+        return (uri.into(), None);
+    };
+    let (user, password) = info.split_once(':').unwrap_or((info, ""));
+    let decode = |s| {
+        percent_encoding::percent_decode_str(s)
+            .decode_utf8_lossy()
+            .into_owned()
+    };
+    let bare = format!("{scheme}://{host}{}", &rest[end..]);
+    (bare, Some((decode(user), decode(password))))
+}
+
 /// A tracking server, `http://HOST:PORT` (a path prefix is kept: `http://host/mlflow`).
 #[derive(Clone)]
 pub(crate) struct Client {
+    /// Without user-info: what lab10 shows and stores.
     pub uri: String,
     agent: ureq::Agent,
 }
 
 impl Client {
-    /// The server at `uri`, once it answered: an unreachable one, or a URI MLflow's local
-    /// stores use (`file:`, `sqlite:`, `databricks`), is one error naming it.
-    pub fn connect(uri: &str) -> Result<Self> {
+    /// The server at `uri` (shown as it is: no user-info), once it answered as `access` lets
+    /// it: an unreachable one, a refusal, a TLS failure, or a URI MLflow's local stores use
+    /// (`file:`, `sqlite:`, `databricks`), is one error naming it.
+    pub fn connect(uri: &str, access: &Access) -> Result<Self> {
         let base = uri.trim_end_matches('/').to_string();
         if !is_http(&base) {
             return Err(MlflowError::NotHttp(uri.into()));
         }
+        let authorization = access.authorization();
         let agent = ureq::Agent::config_builder()
             .timeout_connect(Some(CONNECT))
             .timeout_recv_response(Some(ANSWER))
             .timeout_send_body(Some(BODY))
             .timeout_recv_body(Some(BODY))
             .http_status_as_error(false)
+            .tls_config(access.tls(&base)?)
+            .middleware(
+                move |mut request: ureq::http::Request<ureq::SendBody>,
+                      next: ureq::middleware::MiddlewareNext| {
+                    if let Some(value) = authorization.as_deref().and_then(|v| v.parse().ok()) {
+                        request.headers_mut().insert("authorization", value);
+                    }
+                    next.handle(request)
+                },
+            )
             .build()
             .new_agent();
         let client = Self { uri: base, agent };
         // An MLflow server answers this (and a web server that is not MLflow does not).
-        client
-            .get("experiments/search", &[("max_results", "1")])
-            .map_err(|e| MlflowError::Unreachable {
+        match client.get("experiments/search", &[("max_results", "1")]) {
+            Err(e @ (MlflowError::Refused { .. } | MlflowError::Tls { .. })) => Err(e),
+            Err(e) => Err(MlflowError::Unreachable {
                 uri: uri.into(),
                 cause: Box::new(e),
-            })?;
-        Ok(client)
+            }),
+            Ok(_) => Ok(client),
+        }
     }
 
     /// `GET /api/2.0/mlflow/<endpoint>?<query>`.
@@ -119,14 +254,14 @@ impl Client {
         for (k, v) in query {
             request = request.query(*k, *v);
         }
-        answer(&url, request.call())
+        self.answer(&url, request.call())
     }
 
     /// `POST /api/2.0/mlflow/<endpoint>` with a JSON body.
     pub fn post(&self, endpoint: &str, body: &Value) -> Result<Value> {
         let url = format!("{}/api/2.0/mlflow/{endpoint}", self.uri);
         let bytes = serde_json::to_vec(body).expect("JSON values serialise");
-        answer(
+        self.answer(
             &url,
             self.agent
                 .post(&url)
@@ -142,7 +277,8 @@ impl Client {
             "{}/api/2.0/mlflow-artifacts/artifacts/{root}/{path}",
             self.uri
         );
-        answer(&url, self.agent.put(&url).send(bytes)).map(|_| ())
+        self.answer(&url, self.agent.put(&url).send(bytes))
+            .map(|_| ())
     }
 
     /// The bytes of the run's artifact `path`, if the server holds it.
@@ -155,16 +291,17 @@ impl Client {
             .agent
             .get(&url)
             .call()
-            .map_err(|e| transport(&url, e))?;
+            .map_err(|e| self.transport(&url, e))?;
         match response.status().as_u16() {
             404 => Ok(None),
+            status @ (401 | 403) => Err(self.refused(status)),
             200 => response
                 .body_mut()
                 .with_config()
                 .limit(1 << 30)
                 .read_to_vec()
                 .map(Some)
-                .map_err(|e| transport(&url, e)),
+                .map_err(|e| self.transport(&url, e)),
             status => Err(MlflowError::Api {
                 url,
                 status,
@@ -236,42 +373,67 @@ impl Client {
             }
         }
     }
-}
 
-/// The JSON answer of a call, or an error naming the URL and what the server said.
-fn answer(
-    url: &str,
-    response: std::result::Result<ureq::http::Response<ureq::Body>, ureq::Error>,
-) -> Result<Value> {
-    let mut response = response.map_err(|e| transport(url, e))?;
-    let status = response.status();
-    let text = response
-        .body_mut()
-        .read_to_string()
-        .map_err(|e| transport(url, e))?;
-    if !status.is_success() {
-        let said: Value = serde_json::from_str(&text).unwrap_or(Value::Null);
-        return Err(MlflowError::Api {
-            url: url.into(),
-            status: status.as_u16(),
-            code: said["error_code"].as_str().unwrap_or_default().into(),
-            message: match said["message"].as_str() {
-                Some(message) => message.into(),
-                None => text.chars().take(300).collect(),
+    /// The JSON answer of a call, or an error naming the URL and what the server said.
+    fn answer(
+        &self,
+        url: &str,
+        response: std::result::Result<ureq::http::Response<ureq::Body>, ureq::Error>,
+    ) -> Result<Value> {
+        let mut response = response.map_err(|e| self.transport(url, e))?;
+        let status = response.status();
+        if matches!(status.as_u16(), 401 | 403) {
+            return Err(self.refused(status.as_u16()));
+        }
+        let text = response
+            .body_mut()
+            .read_to_string()
+            .map_err(|e| self.transport(url, e))?;
+        if !status.is_success() {
+            let said: Value = serde_json::from_str(&text).unwrap_or(Value::Null);
+            return Err(MlflowError::Api {
+                url: url.into(),
+                status: status.as_u16(),
+                code: said["error_code"].as_str().unwrap_or_default().into(),
+                message: match said["message"].as_str() {
+                    Some(message) => message.into(),
+                    None => text.chars().take(300).collect(),
+                },
+            });
+        }
+        if text.trim().is_empty() {
+            return Ok(Value::Null);
+        }
+        serde_json::from_str(&text).map_err(|e| {
+            MlflowError::Server(format!("{url} answered no JSON ({e}): is it MLflow?"))
+        })
+    }
+
+    fn refused(&self, status: u16) -> MlflowError {
+        MlflowError::Refused {
+            uri: self.uri.clone(),
+            status,
+        }
+    }
+
+    /// A request or answer that did not get through: a TLS failure (rustls' error, inside the
+    /// I/O error of the handshake) said as such.
+    fn transport(&self, url: &str, e: ureq::Error) -> MlflowError {
+        let tls = match &e {
+            ureq::Error::Io(io) => io.get_ref().and_then(|e| e.downcast_ref::<rustls::Error>()),
+            ureq::Error::Rustls(e) => Some(e),
+            _ => None,
+        };
+        match tls {
+            Some(problem) => MlflowError::Tls {
+                uri: self.uri.clone(),
+                problem: problem.to_string(),
             },
-        });
-    }
-    if text.trim().is_empty() {
-        return Ok(Value::Null);
-    }
-    serde_json::from_str(&text)
-        .map_err(|e| MlflowError::Server(format!("{url} answered no JSON ({e}): is it MLflow?")))
-}
-
-fn transport(url: &str, e: impl std::fmt::Display) -> MlflowError {
-    MlflowError::Transport {
-        url: url.into(),
-        detail: e.to_string(),
+            None => MlflowError::Transport {
+                url: url.into(),
+                detail: e.to_string(),
+            },
+        }
     }
 }
 

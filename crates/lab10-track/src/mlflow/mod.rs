@@ -30,14 +30,18 @@ use serde_json::{Value, json};
 use crate::{
     CONFUSION_PNG, MISCLASSIFIED_PNG, Point, Settings, epoch_points, final_points, pretrain_points,
 };
+pub use client::{Access, MlflowError, Result, is_http, without_user_info};
 use client::{Client, MAX_METRICS_PER_BATCH, MAX_PARAMS_PER_BATCH, metric_value};
-pub use client::{MlflowError, Result, is_http};
 
 /// Which MLflow runs a run folder is, per tracking server (in its SHA256SUMS).
 pub const MLFLOW_FILE: &str = "mlflow.json";
 
+/// The run's MLflow Model (lab10-exchange writes it): `runs:/<id>/model` on the server.
+pub const MODEL_ONNX: &str = "model/model.onnx";
+pub const MLMODEL: &str = "model/MLmodel";
+
 /// The run's files sent as artifacts, when they exist, and its SHA256SUMS after them.
-const ARTIFACTS: [&str; 7] = [
+const ARTIFACTS: [&str; 9] = [
     EXPERIMENT_FILE,
     "metrics.csv",
     REPORT_FILE,
@@ -45,13 +49,17 @@ const ARTIFACTS: [&str; 7] = [
     PRETRAIN_FILE,
     CONFUSION_PNG,
     MISCLASSIFIED_PNG,
+    MODEL_ONNX,
+    MLMODEL,
 ];
 
 /// Where runs are logged: `--mlflow URI` (or `MLFLOW_TRACKING_URI`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Mlflow {
-    /// The tracking server, `http://HOST:PORT`.
+    /// The tracking server, `http://HOST:PORT`, without user-info.
     pub uri: String,
+    /// Its credentials and TLS settings.
+    pub access: Access,
     /// The MLflow experiment (`MLFLOW_EXPERIMENT_NAME`); else one per lab10 experiment, group
     /// or ensemble ([`experiment_name`]).
     pub experiment: Option<String>,
@@ -90,10 +98,22 @@ pub enum End<'a> {
 }
 
 impl Mlflow {
+    /// The server at `uri` (its user-info taken out into [`Access`], with MLflow's variables).
+    pub fn new(uri: &str, experiment: Option<String>) -> Self {
+        let (uri, user_info) = without_user_info(uri);
+        Self {
+            uri,
+            access: Access::from_env(user_info),
+            experiment,
+            parent: None,
+        }
+    }
+
     /// MLflow's variables that carry `mlflow` to a member's process (a `--jobs` child, a
-    /// Slurm task): the server, the experiment, the parent run; `None`: the variable unset.
-    pub fn env(mlflow: Option<&Mlflow>) -> [(&'static str, Option<String>); 3] {
-        [
+    /// Slurm task): the server, the experiment, the parent run, then [`Access::VARS`];
+    /// `None`: the variable unset.
+    pub fn env(mlflow: Option<&Mlflow>) -> Vec<(&'static str, Option<String>)> {
+        let mut vars = vec![
             ("MLFLOW_TRACKING_URI", mlflow.map(|m| m.uri.clone())),
             (
                 "MLFLOW_EXPERIMENT_NAME",
@@ -103,19 +123,29 @@ impl Mlflow {
                 "LAB10_MLFLOW_PARENT_RUN_ID",
                 mlflow.and_then(|m| m.parent.clone()),
             ),
-        ]
+        ];
+        vars.extend(
+            mlflow
+                .map(|m| m.access.env())
+                .unwrap_or(Access::VARS.map(|v| (v, None))),
+        );
+        vars
+    }
+
+    fn connect(&self) -> Result<Client> {
+        Client::connect(&self.uri, &self.access)
     }
 
     /// The server answers (checked before any training, so an unreachable one costs nothing).
     pub fn check(&self) -> Result<()> {
-        Client::connect(&self.uri).map(|_| ())
+        self.connect().map(|_| ())
     }
 
     /// `run`'s MLflow run: the one its folder records for this server (and parent), continued,
     /// else a new one with the run's tags; its settings the server lacks sent as params (MLflow
     /// refuses a changed value: a run trained further keeps the settings it started with).
     pub fn open_run(&self, run: &RunDir, facts: &RunFacts) -> Result<TrackedRun> {
-        let client = Client::connect(&self.uri)?;
+        let client = self.connect()?;
         let settings = Settings::of(run)?;
         let mut tracked = match self.linked(&client, run)? {
             Some(tracked) => tracked,
@@ -227,7 +257,7 @@ impl Mlflow {
         dataset: &str,
         params: &[(&str, String)],
     ) -> Result<TrackedRun> {
-        let client = Client::connect(&self.uri)?;
+        let client = self.connect()?;
         let mut tracked = match &self.parent {
             Some(id) => TrackedRun::new(
                 client.clone(),
@@ -258,6 +288,7 @@ impl Mlflow {
     pub fn nested(&self, parent: &TrackedRun) -> Mlflow {
         Mlflow {
             uri: self.uri.clone(),
+            access: self.access.clone(),
             experiment: parent.experiment_name().or_else(|| self.experiment.clone()),
             parent: Some(parent.run_id.clone()),
         }
@@ -305,6 +336,41 @@ impl Mlflow {
         };
         let end = report.as_ref().map_or(End::Killed, End::Report);
         self.open_run(run, &facts)?.reconcile(run, &records, end)
+    }
+}
+
+impl Mlflow {
+    /// `run`'s MLflow Model as a new version of the registered model `name` (made if the
+    /// registry has none), tagged with the run's test accuracy and lab10 run id. The run is
+    /// synced first, so the server holds the model. Returns the MLflow run id and the version.
+    pub fn register(&self, run: &RunDir, name: &str) -> Result<(String, String)> {
+        let report = run.report()?;
+        if !run.file(MLMODEL).is_file() {
+            return Err(MlflowError::Server(format!(
+                "{} has no model to register (no {MLMODEL}: it ended without one)",
+                run.path.display()
+            )));
+        }
+        let run_id = self.sync(run)?.run_id;
+        let client = self.connect()?;
+        match client.post("registered-models/create", &json!({ "name": name })) {
+            Err(e) if e.code() == Some("RESOURCE_ALREADY_EXISTS") => {}
+            created => drop(created?),
+        }
+        let tags = [
+            ("lab10.run_id", run.id()),
+            ("lab10.experiment", report.experiment),
+            ("lab10.test_accuracy", report.test_accuracy.to_string()),
+        ];
+        let tags: Vec<Value> = tags
+            .iter()
+            .map(|(k, v)| json!({"key": k, "value": v}))
+            .collect();
+        let source = format!("runs:/{run_id}/model");
+        let body = json!({"name": name, "source": source, "run_id": run_id, "tags": tags});
+        let created = client.post("model-versions/create", &body)?;
+        let version = client.id_of(&created["model_version"]["version"], "model version")?;
+        Ok((run_id, version))
     }
 }
 

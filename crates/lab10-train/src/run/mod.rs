@@ -28,7 +28,7 @@ use lab10_runs::{
     Report, Result, RunDir, RunLock, RunSink, RunStatus, StopReason, dataset_root, metrics,
     read_checked,
 };
-use lab10_track::mlflow::{LiveRun, MLFLOW_FILE, Mlflow, RunFacts};
+use lab10_track::mlflow::{LiveRun, MLFLOW_FILE, MLMODEL, Mlflow, RunFacts};
 use lab10_track::{Board, CONFUSION_PNG, MISCLASSIFIED_PNG, PICTURES};
 
 use divergence::Divergence;
@@ -208,6 +208,11 @@ impl Steps<'_> {
             self.draw_pictures(evaluation)?;
         }
         self.run.write_report(&report)?;
+        // The MLflow Model, sent with the run's files; rewritten when a resumed run has one.
+        if self.opts.mlflow.is_some() || self.run.file(MLMODEL).is_file() {
+            let commit = self.opts.provenance.build_commit.clone();
+            lab10_exchange::write_mlflow_model(self.run, commit, &self.compute.device)?;
+        }
         self.history.end(&report);
         ending.check(self.run, &report)?;
         self.opts.progress.event(Event::Tested {
