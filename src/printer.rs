@@ -183,10 +183,8 @@ fn text(event: &Event) -> String {
 
 /// One line on stderr for each model or run that no manifest speaks for (see `lab10 verify`).
 pub fn note_unverified(paths: impl IntoIterator<Item = impl AsRef<Path>>) {
-    for note in paths
+    let notes = paths
         .into_iter()
-        .filter_map(|p| unverified_note(p.as_ref()))
-    {
-        eprintln!("{note}");
-    }
+        .filter_map(|p| unverified_note(p.as_ref()));
+    notes.for_each(|note| eprintln!("{note}"));
 }

@@ -112,7 +112,8 @@ fn confusion_rows_sum_to_the_class_counts_and_agree_with_the_report() {
             dir: Some(repo().join("data/mnist")),
             ..Default::default()
         },
-        ..DataOptions::default()
+        dataset: None,
+        verify: true,
     };
     let device = BackendKind::Flex.device().unwrap();
     let run = RunData::load(&artifacts.path().join("xavier"), &data, &device).unwrap();

@@ -76,11 +76,8 @@ pub fn predict(g: &Global, args: PredictArgs) -> Result<()> {
     let predictions = sample_predictions(&eval, &data.data, samples, seed);
     println!("data: {}", data.label());
     for p in &predictions {
-        let verdict = if p.actual == p.predicted {
-            ""
-        } else {
-            "  <- wrong"
-        };
+        let right = p.actual == p.predicted;
+        let verdict = if right { "" } else { "  <- wrong" };
         println!(
             "Index: {:>5}  Actual: {}  Predicted: {}  ({:.1}% sure){verdict}",
             p.index,
@@ -95,15 +92,16 @@ pub fn predict(g: &Global, args: PredictArgs) -> Result<()> {
         data.record.name, eval.accuracy
     );
     if let Some(path) = args.png {
-        let grid = lab10_report::digits::DigitGrid::from_predictions(
-            format!(
+        let grid = lab10_report::digits::DigitGrid {
+            title: format!(
                 "{} on {}: {samples} test images (seed {seed})",
                 saved.experiment.name,
                 data.label()
             ),
-            &predictions,
+            columns: predictions.len().clamp(1, 10),
+            digits: predictions,
             classes,
-        );
+        };
         let picture = lab10_report::render::render(&grid).map_err(anyhow::Error::msg)?;
         lab10_data::atomic::write_atomically(&path, &picture.png)
             .with_context(|| format!("cannot write {}", path.display()))?;

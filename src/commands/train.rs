@@ -4,11 +4,11 @@ use anyhow::Result;
 use lab10_experiment::{Experiment, Overrides, SavedModel, Stop};
 use lab10_runs::{RunDir, dataset_root};
 use lab10_train::{
-    EnsembleOptions, GroupOptions, Jobs, StudyMode, ensemble_members, find_completed_run,
-    find_unfinished_run, get_group, group_members, run_ensemble, run_group,
+    StudyMode, StudyOptions, ensemble_members, find_completed_run, find_unfinished_run, get_group,
+    group_members, run_ensemble, run_group,
 };
 
-use crate::cli::{EnsembleArgs, Global, RemoteArgs, StudyArgs, TrainArgs};
+use crate::cli::{EnsembleArgs, Global, RemoteArgs, StudyArgs, TrackingArgs, TrainArgs};
 use crate::member::MemberCommand;
 use crate::{jobs, slurm};
 
@@ -88,16 +88,10 @@ fn refuse_group_flags(args: &TrainArgs) -> Result<()> {
 fn train_group(g: &Global, args: TrainArgs, name: &str, stop: &Stop) -> Result<()> {
     let catalog = g.catalog();
     let group = get_group(&catalog, name)?;
-    let (compute, jobs) = study_compute(g, &args.study, &args.remote, args.json, stop)?;
-    let opts = GroupOptions {
-        train: g.train_options(compute, None, stop, args.json, &args.tracking)?,
-        overrides: args.overrides.clone(),
-        seeds: args.seeds.clone(),
-        mode: study_mode(&args.study),
-        jobs,
-    };
+    let flags = (&args.remote, &args.tracking, &args.overrides);
+    let opts = study_options(g, &args.study, flags, args.json, stop)?;
     if args.study.slurm.slurm {
-        let planned = group_members(&group, &catalog, &opts)?;
+        let planned = group_members(&group, &catalog, &opts, args.seeds.as_deref())?;
         let job = slurm::Job {
             study: slurm::Study::Group {
                 name,
@@ -110,7 +104,7 @@ fn train_group(g: &Global, args: TrainArgs, name: &str, stop: &Stop) -> Result<(
         };
         return slurm::submit(g, &job, &args.study);
     }
-    let (dir, summary) = run_group(&group, &catalog, &opts)?;
+    let (dir, summary) = run_group(&group, &catalog, &opts, args.seeds.as_deref())?;
     if args.json {
         let written = serde_json::json!({"event": "group", "summary": dir.join("summary.json")});
         println!("{written}");
@@ -136,29 +130,12 @@ fn own_run(g: &Global, member: Experiment) -> Result<Option<(Experiment, Option<
     }))
 }
 
-/// Train (reusing finished identical runs unless `--no-reuse`), or only collect (`--collect`).
-fn study_mode(study: &StudyArgs) -> StudyMode {
-    if study.slurm.collect {
-        StudyMode::Collect
-    } else {
-        StudyMode::Train {
-            reuse: !study.no_reuse,
-        }
-    }
-}
-
 pub fn ensemble(g: &Global, args: EnsembleArgs, stop: &Stop) -> Result<()> {
     let experiment = g.catalog().get(&args.experiment)?;
-    let (compute, jobs) = study_compute(g, &args.study, &args.remote, args.json, stop)?;
-    let opts = EnsembleOptions {
-        train: g.train_options(compute, None, stop, args.json, &args.tracking)?,
-        overrides: args.overrides.clone(),
-        members: args.members,
-        mode: study_mode(&args.study),
-        jobs,
-    };
+    let flags = (&args.remote, &args.tracking, &args.overrides);
+    let opts = study_options(g, &args.study, flags, args.json, stop)?;
     if args.study.slurm.slurm {
-        let (base, members) = ensemble_members(&experiment, &opts)?;
+        let (base, members) = ensemble_members(&experiment, &opts, args.members)?;
         let runs = dataset_root(&g.artifacts, &base.dataset);
         let job = slurm::Job {
             study: slurm::Study::Ensemble {
@@ -172,7 +149,7 @@ pub fn ensemble(g: &Global, args: EnsembleArgs, stop: &Stop) -> Result<()> {
         };
         return slurm::submit(g, &job, &args.study);
     }
-    let (dir, report) = run_ensemble(&experiment, &opts)?;
+    let (dir, report) = run_ensemble(&experiment, &opts, args.members)?;
     if args.json {
         let written = serde_json::json!({"event": "ensemble", "report": dir.join("ensemble.json")});
         println!("{written}");
@@ -182,25 +159,40 @@ pub fn ensemble(g: &Global, args: EnsembleArgs, stop: &Stop) -> Result<()> {
     Ok(())
 }
 
-/// Where a study computes: here or on --remote, or in `--jobs` processes (then on --backend).
-fn study_compute(
+/// How a study's members are trained: here or on --remote, or in `--jobs` processes (then on
+/// --backend), reusing finished identical runs unless `--no-reuse`; or only collected.
+fn study_options(
     g: &Global,
     study: &StudyArgs,
-    remote: &RemoteArgs,
+    (remote, tracking, overrides): (&RemoteArgs, &TrackingArgs, &Overrides),
     json: bool,
     stop: &Stop,
-) -> Result<(lab10_experiment::Compute, Option<Jobs>)> {
-    match study.jobs {
+) -> Result<StudyOptions> {
+    let (compute, jobs) = match study.jobs {
         Some(n) => {
             if remote.token_file.is_some() {
                 anyhow::bail!("--token-file is for --remote, not --jobs");
             }
             let backend = g.backend()?;
             let command = MemberCommand::new(g, backend, !study.no_reuse)?;
-            let jobs = jobs::local_jobs(command, n, json, stop)?;
-            Ok((backend.into(), Some(jobs)))
+            (
+                backend.into(),
+                Some(jobs::local_jobs(command, n, json, stop)?),
+            )
         }
-        None if study.slurm.slurm => Ok((g.backend()?.into(), None)),
-        None => Ok((g.compute(remote)?, None)),
-    }
+        None if study.slurm.slurm => (g.backend()?.into(), None),
+        None => (g.compute(remote)?, None),
+    };
+    let mode = match study.slurm.collect {
+        true => StudyMode::Collect,
+        false => StudyMode::Train {
+            reuse: !study.no_reuse,
+        },
+    };
+    Ok(StudyOptions {
+        train: g.train_options(compute, None, stop, json, tracking)?,
+        overrides: overrides.clone(),
+        mode,
+        jobs,
+    })
 }

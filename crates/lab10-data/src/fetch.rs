@@ -69,17 +69,11 @@ impl Places {
 
     /// The folders searched for `spec`, in order, each with its source label (no download).
     pub fn search_path(&self, spec: &DatasetSpec) -> Vec<(PathBuf, String)> {
-        let mut places = vec![(
-            PathBuf::from("data").join(spec.name),
-            format!("./data/{}", spec.name),
-        )];
-        places.extend(
-            spec.system_dirs
-                .iter()
-                .map(|d| (PathBuf::from(d), "system".to_string())),
-        );
-        places.extend(self.cache_dir(spec).map(|d| (d, "cache".to_string())));
-        places
+        let local = PathBuf::from("data").join(spec.name);
+        let local = (local, format!("./data/{}", spec.name));
+        let system = (spec.system_dirs.iter()).map(|d| (PathBuf::from(d), "system".to_string()));
+        let cache = self.cache_dir(spec).map(|d| (d, "cache".to_string()));
+        std::iter::once(local).chain(system).chain(cache).collect()
     }
 
     /// The first folder of [`Self::search_path`] that holds all four files, without

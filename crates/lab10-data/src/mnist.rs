@@ -17,32 +17,23 @@ pub enum Split {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct MnistFile {
     pub name: &'static str,
-    pub items: usize,
 }
 
 impl MnistFile {
-    pub const TRAIN_IMAGES: Self = Self {
-        name: "train-images-idx3-ubyte",
-        items: 60_000,
-    };
-    pub const TRAIN_LABELS: Self = Self {
-        name: "train-labels-idx1-ubyte",
-        items: 60_000,
-    };
-    pub const TEST_IMAGES: Self = Self {
-        name: "t10k-images-idx3-ubyte",
-        items: 10_000,
-    };
-    pub const TEST_LABELS: Self = Self {
-        name: "t10k-labels-idx1-ubyte",
-        items: 10_000,
-    };
+    pub const TRAIN_IMAGES: Self = Self::named("train-images-idx3-ubyte");
+    pub const TRAIN_LABELS: Self = Self::named("train-labels-idx1-ubyte");
+    pub const TEST_IMAGES: Self = Self::named("t10k-images-idx3-ubyte");
+    pub const TEST_LABELS: Self = Self::named("t10k-labels-idx1-ubyte");
     pub const ALL: [Self; 4] = [
         Self::TRAIN_IMAGES,
         Self::TRAIN_LABELS,
         Self::TEST_IMAGES,
         Self::TEST_LABELS,
     ];
+
+    const fn named(name: &'static str) -> Self {
+        Self { name }
+    }
 
     /// The file in `dir`, compressed or not; `None` if neither is there.
     pub fn find_in(&self, dir: &Path) -> Option<PathBuf> {
@@ -58,13 +49,6 @@ impl Split {
         match self {
             Split::Train => (MnistFile::TRAIN_IMAGES, MnistFile::TRAIN_LABELS),
             Split::Test => (MnistFile::TEST_IMAGES, MnistFile::TEST_LABELS),
-        }
-    }
-
-    pub fn name(self) -> &'static str {
-        match self {
-            Split::Train => "train",
-            Split::Test => "test",
         }
     }
 }

@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::catalog::{CUSTOM, DatasetSpec, MNIST, identify};
+use crate::catalog::{CUSTOM, DatasetSpec, identify};
 use crate::error::DataError;
 use crate::fetch::{DataLocation, Places, first_missing};
 use crate::mnist::{Mnist, MnistFile, Split};
@@ -63,16 +63,6 @@ pub struct DataRequest {
     pub places: Places,
     /// Refuse files that match no known dataset (off with `--no-verify`).
     pub verify: bool,
-}
-
-impl Default for DataRequest {
-    fn default() -> Self {
-        Self {
-            wanted: Wanted::Known(&MNIST),
-            places: Places::default(),
-            verify: true,
-        }
-    }
 }
 
 /// Verified splits and the record of where they came from.
@@ -188,7 +178,7 @@ impl DataRequest {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::catalog::FASHION_MNIST;
+    use crate::catalog::{FASHION_MNIST, MNIST};
 
     fn digests(spec: &DatasetSpec) -> BTreeMap<String, String> {
         MnistFile::ALL

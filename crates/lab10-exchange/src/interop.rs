@@ -17,18 +17,13 @@ use burn_store::{
     BurnToPyTorchAdapter, KeyRemapper, ModuleSnapshot, ModuleStore, PyTorchToBurnAdapter,
     PytorchStore, SafetensorsStore,
 };
-use lab10_models::PixelScale;
-use lab10_models::{Mlp, MlpConfig};
+use lab10_models::{Mlp, MlpConfig, PixelScale};
 use serde::{Deserialize, Serialize};
 
-use lab10_experiment::Compute;
-use lab10_experiment::Experiment;
-use lab10_experiment::save_model_atomically;
-use lab10_experiment::{Clock, Provenance, RunEnd};
-use lab10_experiment::{DataOptions, load_test};
-use lab10_runs::Report;
-use lab10_runs::{Error, Result};
-use lab10_runs::{MODEL_FILE, RunDir, dataset_root};
+use lab10_experiment::{
+    Clock, Compute, DataOptions, Experiment, Provenance, RunEnd, load_test, save_model_atomically,
+};
+use lab10_runs::{Error, MODEL_FILE, Report, Result, RunDir, dataset_root};
 
 /// The safetensors metadata key that holds [`Architecture`] as JSON.
 pub const METADATA_KEY: &str = "lab10";

@@ -4,8 +4,7 @@
 
 use burn::train::checkpoint::{Checkpoint, Checkpointer, CheckpointerError};
 
-use lab10_runs::read_checked;
-use lab10_runs::{CHECKPOINT_DIR, RunDir};
+use lab10_runs::{CHECKPOINT_DIR, RunDir, read_checked};
 
 /// Burn's file layout (`<run>/checkpoint/<name>-<epoch>.bpk`), written atomically and recorded
 /// in the run's manifest.

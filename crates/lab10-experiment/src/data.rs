@@ -20,23 +20,12 @@ pub struct DataOptions {
     pub verify: bool,
 }
 
-impl Default for DataOptions {
-    fn default() -> Self {
-        Self {
-            dataset: None,
-            places: Places::default(),
-            verify: true,
-        }
-    }
-}
-
 impl DataOptions {
     /// The dataset a new run of `experiment` trains on: `--dataset`, else the experiment's.
     pub fn dataset_for(&self, experiment: &Experiment) -> Result<&'static DatasetSpec> {
-        match self.dataset {
-            Some(spec) => Ok(spec),
-            None => Ok(DatasetSpec::by_name(&experiment.dataset)?),
-        }
+        Ok(self
+            .dataset
+            .map_or_else(|| DatasetSpec::by_name(&experiment.dataset), Ok)?)
     }
 
     /// The data a run of `experiment` reads: a new run's dataset, or a resolved copy's own
@@ -71,10 +60,8 @@ pub fn load_test(
     config: &TrainingConfig,
 ) -> Result<(DataRecord, MnistDataset)> {
     let data = request.load(false)?;
-    Ok((
-        data.record,
-        MnistDataset::new(limit(data.test, config.test_size)),
-    ))
+    let test = MnistDataset::new(limit(data.test, config.test_size));
+    Ok((data.record, test))
 }
 
 pub fn load_splits(request: &DataRequest, config: &TrainingConfig) -> Result<Splits> {

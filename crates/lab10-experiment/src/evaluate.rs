@@ -4,8 +4,7 @@
 use burn::data::dataloader::DataLoaderBuilder;
 use burn::prelude::*;
 use lab10_data::NUM_CLASSES;
-use lab10_models::Mlp;
-use lab10_models::{MnistBatcher, MnistDataset, PixelScale};
+use lab10_models::{Mlp, MnistBatcher, MnistDataset, PixelScale};
 use lab10_runs::ClassAccuracy;
 use serde::{Deserialize, Serialize};
 

@@ -100,12 +100,8 @@ impl RunEnd<'_> {
     fn test_saved(&self, path: &Path) -> Result<Evaluation> {
         let device = &self.compute.device;
         let model = load_model(path, self.experiment, device)?;
-        Ok(evaluate(
-            &model,
-            self.test,
-            self.experiment.training.pixels,
-            device,
-        ))
+        let pixels = self.experiment.training.pixels;
+        Ok(evaluate(&model, self.test, pixels, device))
     }
 
     /// The report; `trained` is `None` for imported weights, `test` began at `eval_start`.

@@ -4,9 +4,7 @@
 use burn::prelude::*;
 
 use crate::config::experiment::Experiment;
-use lab10_runs::RunDir;
-use lab10_runs::read_checked;
-use lab10_runs::{Error, Result};
+use lab10_runs::{Error, Result, RunDir, read_checked};
 
 /// Saves `model` as the run's file `name` (burnpack), written atomically (a reader sees the
 /// whole model or none) and recorded in the run's manifest.

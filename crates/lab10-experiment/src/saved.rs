@@ -29,20 +29,18 @@ impl SavedModel {
         } else {
             RunDir::open(target)?.file(MODEL_FILE)
         };
-        let experiment = match experiment {
-            Some(e) => e,
-            None => {
-                let run = RunDir::open(target).map_err(|e| match e {
-                    Error::Checkpoint { path, message } => Error::Checkpoint {
-                        path,
-                        message: format!(
-                            "{message}; for a model file outside a run, pass --experiment NAME"
-                        ),
-                    },
-                    other => other,
-                })?;
-                Experiment::of_run(&run)?
-            }
+        let Some(experiment) = experiment else {
+            let run = RunDir::open(target).map_err(|e| match e {
+                Error::Checkpoint { path, message } => Error::Checkpoint {
+                    path,
+                    message: format!(
+                        "{message}; for a model file outside a run, pass --experiment NAME"
+                    ),
+                },
+                other => other,
+            })?;
+            let experiment = Experiment::of_run(&run)?;
+            return Ok(Self { path, experiment });
         };
         Ok(Self { path, experiment })
     }
@@ -87,13 +85,8 @@ impl SavedModel {
     }
 
     pub fn evaluate(&self, data: &MnistDataset, device: &Device) -> Result<Evaluation> {
-        let model = self.load(device)?;
-        Ok(evaluate(
-            &model,
-            data,
-            self.experiment.training.pixels,
-            device,
-        ))
+        let (model, pixels) = (self.load(device)?, self.experiment.training.pixels);
+        Ok(evaluate(&model, data, pixels, device))
     }
 }
 

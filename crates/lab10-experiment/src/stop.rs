@@ -30,7 +30,7 @@ impl Stop {
         let first = self
             .inner
             .reason
-            .compare_exchange(0, reason.code(), Ordering::SeqCst, Ordering::SeqCst)
+            .compare_exchange(0, reason as u8, Ordering::SeqCst, Ordering::SeqCst)
             .is_ok();
         if first && let Some(interrupter) = self.watched().as_ref() {
             interrupter.stop(Some(&format!("stopped by {}", reason.signal_name())));

@@ -5,8 +5,7 @@
 use std::path::{Component, Path, PathBuf};
 
 use crate::config::experiment::ExperimentCatalog;
-use lab10_runs::{Error, Result};
-use lab10_runs::{RunDir, dataset_root};
+use lab10_runs::{Error, Result, RunDir, dataset_root};
 
 /// The runs a command can name: those under the artifacts folder, on the dataset `--dataset`
 /// names, or else on each experiment's own.

@@ -3,13 +3,6 @@
 //! the rest by 1 / (1 - p) (inverted dropout, as TensorFlow's `keep_prob` did). Burn applies it
 //! only on an autodiff (training) device, so evaluation sees the whole network.
 
-use burn::nn::{Dropout, DropoutConfig};
-
-/// The dropout of a model whose hidden units are dropped with probability `p` (0: none).
-pub(crate) fn hidden_dropout(p: f64) -> Dropout {
-    DropoutConfig::new(p).init()
-}
-
 /// `p` must be a probability below 1 (the lesson's keep_prob 0.7 is `dropout = 0.3`).
 pub(crate) fn validate(p: f64) -> Result<(), String> {
     if p.is_finite() && (0.0..1.0).contains(&p) {

@@ -1,7 +1,7 @@
 //! The model itself.
 
 use burn::nn::activation::Activation;
-use burn::nn::{Dropout, Linear, LinearConfig};
+use burn::nn::{Dropout, DropoutConfig, Linear, LinearConfig};
 use burn::prelude::*;
 use burn::tensor::activation::softmax;
 
@@ -37,7 +37,7 @@ impl MlpConfig {
             hidden: layers,
             output,
             activation: self.activation.to_burn().init(device),
-            dropout: crate::dropout::hidden_dropout(self.dropout),
+            dropout: DropoutConfig::new(self.dropout).init(),
             record_gradient_norms: false,
         }
     }

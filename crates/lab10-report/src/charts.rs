@@ -62,16 +62,11 @@ impl Drawing for Curves {
         let x = 1.0..epochs.max(2.0);
         // One label per epoch, printed as the whole number it is.
         let x_labels = (epochs.max(2.0) as usize).min(20);
-        let title = match self.metric {
-            Metric::Loss => format!(
-                "Loss per epoch (dashed: train, solid: {})",
-                self.valid_label
-            ),
-            Metric::Accuracy => format!(
-                "Accuracy per epoch, % (dashed: train, solid: {})",
-                self.valid_label
-            ),
+        let what = match self.metric {
+            Metric::Loss => "Loss per epoch",
+            Metric::Accuracy => "Accuracy per epoch, %",
         };
+        let title = format!("{what} (dashed: train, solid: {})", self.valid_label);
         let mut builder = ChartBuilder::on(area);
         builder
             .caption(title, ("sans-serif", 20))

@@ -127,15 +127,8 @@ impl Drawing for Heatmap<'_> {
                     .into_font()
                     .color(if a == p { &WHITE } else { &BLACK })
                     .pos(Pos::new(HPos::Center, VPos::Center));
-                Text::new(
-                    if count == 0 {
-                        String::new()
-                    } else {
-                        count.to_string()
-                    },
-                    (x, y),
-                    style,
-                )
+                let text = (count > 0).then(|| count.to_string()).unwrap_or_default();
+                Text::new(text, (x, y), style)
             }))
             .map_err(err)?;
         Ok(())

@@ -4,47 +4,18 @@
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
-use lab10_data::{IMAGE_PIXELS, IMAGE_SIDE};
+use lab10_data::IMAGE_SIDE;
+use lab10_experiment::Prediction;
 
 use crate::render::{Drawing, err};
 
-pub struct Digit {
-    pub pixels: [u8; IMAGE_PIXELS],
-    pub actual: u8,
-    pub predicted: u8,
-    pub confidence: f32,
-}
-
 pub struct DigitGrid {
     pub title: String,
-    pub digits: Vec<Digit>,
+    /// Each shown digit (`index` unused).
+    pub digits: Vec<Prediction>,
     pub columns: usize,
     /// Class names by label (digits for MNIST, `Ankle boot` for Fashion-MNIST).
     pub classes: [&'static str; 10],
-}
-
-impl DigitGrid {
-    /// `lab10 predict`'s samples as a grid.
-    pub fn from_predictions(
-        title: String,
-        predictions: &[lab10_experiment::Prediction],
-        classes: [&'static str; 10],
-    ) -> Self {
-        Self {
-            title,
-            classes,
-            digits: predictions
-                .iter()
-                .map(|p| Digit {
-                    pixels: p.pixels,
-                    actual: p.actual,
-                    predicted: p.predicted,
-                    confidence: p.confidence,
-                })
-                .collect(),
-            columns: predictions.len().clamp(1, 10),
-        }
-    }
 }
 
 const SCALE: i32 = 3;

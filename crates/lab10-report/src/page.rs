@@ -4,13 +4,13 @@ use std::path::{Path, PathBuf};
 
 use base64::Engine;
 use lab10_data::atomic::write_atomically;
-use lab10_experiment::Evaluation;
+use lab10_experiment::{Evaluation, Prediction};
 use lab10_models::MnistDataset;
 use lab10_runs::Error;
 
 use crate::charts::{Curves, Metric, Series};
 use crate::confusion::{ConfusionMatrix, Heatmap};
-use crate::digits::{Digit, DigitGrid};
+use crate::digits::DigitGrid;
 use crate::render::{Picture, render};
 use crate::runs::RunData;
 
@@ -71,11 +71,8 @@ struct Figure {
 pub fn write_report(runs: &[RunData], out: &Path) -> Result<Vec<PathBuf>, Error> {
     std::fs::create_dir_all(out).map_err(|e| Error::write(out, e))?;
     let disambiguate = RunData::disambiguate(runs);
-    let valid_label = if runs.iter().all(|r| r.report.validation.starts_with("test")) {
-        "test"
-    } else {
-        "validation"
-    };
+    let all_test = runs.iter().all(|r| r.report.validation.starts_with("test"));
+    let valid_label = if all_test { "test" } else { "validation" };
 
     let mut figures = curve_figures(runs, disambiguate, valid_label)?;
     for r in runs {
@@ -224,7 +221,8 @@ fn misclassified(
         digits: wrong
             .into_iter()
             .take(MISCLASSIFIED_SHOWN)
-            .map(|i| Digit {
+            .map(|i| Prediction {
+                index: i,
                 pixels: mnist.image(i).try_into().expect("784 pixels"),
                 actual: mnist.labels[i],
                 predicted: e.predictions[i],

@@ -4,8 +4,7 @@
 use std::path::Path;
 
 use burn::prelude::Device;
-use lab10_experiment::DataOptions;
-use lab10_experiment::{Evaluation, SavedModel};
+use lab10_experiment::{DataOptions, Evaluation, SavedModel};
 use lab10_models::MnistDataset;
 use lab10_runs::{EpochRecord, Error, Report, RunDir, metrics};
 

@@ -21,7 +21,8 @@ pub use store::manifest::{
 };
 pub use store::metrics::{self, EpochRecord, PretrainRecord, valid_label};
 pub use store::report::{
-    ClassAccuracy, Interruption, Report, RunStatus, nan_if_null, utc_now, utc_stamp,
+    ClassAccuracy, Interruption, Report, RunStatus, default_dataset, nan_if_null, utc_now,
+    utc_stamp,
 };
 pub use store::run_dir::{
     CHECKPOINT_DIR, CHECKPOINT_PARTS, EXPERIMENT_FILE, MODEL_FILE, PRETRAIN_FILE, REPORT_FILE,

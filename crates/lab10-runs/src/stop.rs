@@ -2,17 +2,19 @@
 //! reports name it; lab10-experiment's `Stop` carries the request to the training.
 
 /// Why the process was asked to stop.
+/// Its `u8` (`as u8`, never 0) is how lab10-experiment's `Stop` keeps it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u8)]
 pub enum StopReason {
     /// SIGINT: Ctrl-C.
-    Interrupt,
+    Interrupt = 1,
     /// SIGTERM: `kill`, a service manager, a job scheduler.
-    Terminate,
+    Terminate = 2,
     /// "Stop the training" in the 'q' menu of Burn's TUI.
-    Menu,
+    Menu = 3,
     /// SIGUSR1: a job scheduler's warning that the job's time is nearly up (Slurm's
     /// `--signal=USR1@SECONDS`); the job requeues itself and resumes.
-    Preempt,
+    Preempt = 4,
 }
 
 impl StopReason {
@@ -34,22 +36,9 @@ impl StopReason {
         }
     }
 
-    pub fn code(self) -> u8 {
-        match self {
-            StopReason::Interrupt => 1,
-            StopReason::Terminate => 2,
-            StopReason::Menu => 3,
-            StopReason::Preempt => 4,
-        }
-    }
-
     pub fn from_code(code: u8) -> Option<Self> {
-        match code {
-            1 => Some(StopReason::Interrupt),
-            2 => Some(StopReason::Terminate),
-            3 => Some(StopReason::Menu),
-            4 => Some(StopReason::Preempt),
-            _ => None,
-        }
+        [Self::Interrupt, Self::Terminate, Self::Menu, Self::Preempt]
+            .into_iter()
+            .find(|r| *r as u8 == code)
     }
 }

@@ -27,14 +27,6 @@ pub struct Options {
     pub request_timeout: Duration,
 }
 
-impl Default for Options {
-    fn default() -> Self {
-        Self {
-            request_timeout: Duration::from_secs(10),
-        }
-    }
-}
-
 /// The page: its HTML and its own script; the drawing pad, the table and the style are
 /// lab10-image's.
 const PAGE: &str = include_str!("page.html");

@@ -151,7 +151,7 @@ impl Board {
     /// The run's settings (but its data files' record) and backend as the HParams plugin's
     /// hparams: numbers as numbers, everything else as text.
     fn session_start(&self, settings: &Settings, start: f64) -> Summary {
-        let mut hparams: BTreeMap<String, PbValue> = settings
+        let hparams: BTreeMap<String, PbValue> = settings
             .0
             .iter()
             .filter(|(k, _)| !k.starts_with("data."))
@@ -161,16 +161,11 @@ impl Board {
                     toml::Value::Float(x) => Kind::Number(*x),
                     other => Kind::String(crate::compact(other)),
                 };
-                (k.clone(), PbValue { kind: Some(kind) })
+                (k.clone(), kind)
             })
+            .chain([("backend".into(), Kind::String(self.backend.clone()))])
+            .map(|(k, kind)| (k, PbValue { kind: Some(kind) }))
             .collect();
-        let backend = Kind::String(self.backend.clone());
-        hparams.insert(
-            "backend".into(),
-            PbValue {
-                kind: Some(backend),
-            },
-        );
         let info = PluginData::SessionStartInfo(SessionStartInfo {
             hparams,
             group_name: String::new(),
@@ -183,10 +178,8 @@ impl Board {
 fn scalar(tag: &str, value: f64) -> SummaryValue {
     SummaryValue {
         tag: tag.into(),
-        metadata: None,
         simple_value: Some(value as f32),
-        image: None,
-        tensor: None,
+        ..Default::default()
     }
 }
 
@@ -200,15 +193,13 @@ fn image(tag: &str, png: Vec<u8>) -> Option<SummaryValue> {
     let (width, height) = (word(16)?, word(20)?);
     Some(SummaryValue {
         tag: tag.into(),
-        metadata: None,
-        simple_value: None,
         image: Some(SummaryImage {
             height,
             width,
             colorspace: 3,
             encoded_image_string: png,
         }),
-        tensor: None,
+        ..Default::default()
     })
 }
 
@@ -227,14 +218,13 @@ fn hparams_summary(tag: &str, data: PluginData) -> Summary {
                     content: content.encode_to_vec(),
                 }),
             }),
-            simple_value: None,
-            image: None,
             tensor: Some(TensorProto {
                 dtype: 1, // DT_FLOAT
                 tensor_shape: Some(TensorShape {
                     dim: vec![Dim { size: 0 }],
                 }),
             }),
+            ..Default::default()
         }],
     }
 }

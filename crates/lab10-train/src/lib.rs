@@ -6,14 +6,14 @@ mod run;
 mod studies;
 
 pub use run::{Event, Progress, Reused, TrainOptions, TrainOutcome, train};
-pub use studies::StudyMode;
 pub use studies::ensemble::{
-    EnsembleOptions, EnsembleReport, average, ensemble_members, probabilities, run_ensemble, score,
+    EnsembleReport, average, ensemble_members, probabilities, run_ensemble, score,
 };
 pub use studies::group::{
-    GroupOptions, GroupSummary, StudyMembers, experiments_by_topic, get_group, group_members,
-    group_names, run_group,
+    GroupSummary, StudyMembers, experiments_by_topic, get_group, group_members, group_names,
+    run_group,
 };
 pub use studies::jobs::{Jobs, MemberProcess};
 pub use studies::member::StudyMember;
 pub use studies::reuse::{find_completed_run, find_unfinished_run};
+pub use studies::{StudyMode, StudyOptions};

@@ -5,8 +5,7 @@ use std::path::{Path, PathBuf};
 
 use lab10_data::{CUSTOM, DataRecord, DatasetSpec};
 
-use lab10_models::MlpConfig;
-use lab10_models::PixelScale;
+use lab10_models::{MlpConfig, PixelScale};
 use serde::{Deserialize, Serialize};
 
 pub use crate::config::optimizer::OptimizerConfig;
@@ -25,7 +24,7 @@ pub struct Experiment {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reference: Option<String>,
     /// The dataset to train on (`lab10 datasets`); `--dataset` overrides it.
-    #[serde(default = "default_dataset")]
+    #[serde(default = "lab10_runs::default_dataset")]
     pub dataset: String,
     pub model: MlpConfig,
     pub optimizer: OptimizerConfig,
@@ -36,10 +35,6 @@ pub struct Experiment {
     /// The files a run was trained on (digests and folder): only in a run's resolved copy.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub data: Option<DataRecord>,
-}
-
-fn default_dataset() -> String {
-    lab10_data::MNIST.name.into()
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -11,8 +11,7 @@
 //!
 //! The pre-training itself needs the data, so it is a step of a run (lab10-train), not an `Init`.
 
-use lab10_models::MlpConfig;
-use lab10_models::PixelScale;
+use lab10_models::{MlpConfig, PixelScale};
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

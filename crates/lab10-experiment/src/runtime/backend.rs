@@ -64,10 +64,6 @@ impl BackendKind {
         self.facts().2
     }
 
-    pub fn compiled() -> Vec<BackendKind> {
-        Self::ALL.into_iter().filter(|b| b.is_compiled()).collect()
-    }
-
     pub fn default_compiled() -> Option<BackendKind> {
         Self::ALL.into_iter().find(|b| b.is_compiled())
     }
@@ -105,8 +101,9 @@ impl BackendKind {
         Error::BackendNotCompiled {
             name: self.name().into(),
             feature: self.feature(),
-            compiled: Self::compiled()
-                .iter()
+            compiled: Self::ALL
+                .into_iter()
+                .filter(|b| b.is_compiled())
                 .map(|b| b.name())
                 .collect::<Vec<_>>()
                 .join(", "),

@@ -23,12 +23,6 @@ pub struct WorkerUrl {
     url: String,
 }
 
-impl WorkerUrl {
-    pub fn as_str(&self) -> &str {
-        &self.url
-    }
-}
-
 impl FromStr for WorkerUrl {
     type Err = Error;
 
@@ -130,7 +124,7 @@ impl RemoteTarget {
     #[cfg(feature = "remote")]
     fn connect(&self) -> Result<burn::prelude::Device, Error> {
         use burn::remote::{ConnectError, RemoteHost};
-        let mut host = RemoteHost::websocket(self.url.as_str());
+        let mut host = RemoteHost::websocket(&self.url.url);
         if let Some(token) = &self.token {
             host = host.with_credential(token.as_str());
         }
@@ -261,7 +255,7 @@ mod tests {
     #[test]
     fn worker_urls_are_ws_host_port() {
         let url: WorkerUrl = "ws://127.0.0.1:3000/".parse().unwrap();
-        assert_eq!(url.as_str(), "ws://127.0.0.1:3000");
+        assert_eq!(url.to_string(), "ws://127.0.0.1:3000");
         assert!("ws://gpu-box:3000".parse::<WorkerUrl>().is_ok());
         for bad in [
             "127.0.0.1:3000",

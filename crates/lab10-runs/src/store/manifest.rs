@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
-use lab10_data::atomic::write_atomically;
+use lab10_data::atomic::{parent_dir, write_atomically};
 use lab10_data::idx::sha256_hex;
 
 use crate::error::{Error, Result};
@@ -162,18 +162,12 @@ pub fn files_in(dir: &Path) -> Result<Vec<String>> {
 /// and the file's name relative to it; `None` where no folder above has a manifest.
 fn owner(path: &Path) -> Option<(PathBuf, String)> {
     let file = path.file_name()?.to_string_lossy().into_owned();
-    let parent = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
+    let parent = parent_dir(path);
     if parent.join(MANIFEST_FILE).is_file() {
         return Some((parent.to_path_buf(), file));
     }
     let sub = parent.file_name()?.to_string_lossy().into_owned();
-    let grand = parent
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
+    let grand = parent_dir(parent);
     grand
         .join(MANIFEST_FILE)
         .is_file()

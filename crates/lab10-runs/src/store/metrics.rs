@@ -148,14 +148,12 @@ pub fn write(run: &RunDir, records: &[EpochRecord]) -> Result<()> {
         let path = run.file(name);
         write_atomically(&path, &bytes).map_err(|e| Error::write(&path, e))?;
     }
-    match records.iter().map(|r| r.epoch).max() {
-        Some(epoch) => {
-            let dir = run.checkpoint_dir();
-            std::fs::create_dir_all(&dir).map_err(|e| Error::write(&dir, e))?;
-            run.write(&snapshot_file(epoch), &json)
-        }
-        None => Ok(()),
-    }
+    let Some(epoch) = records.iter().map(|r| r.epoch).max() else {
+        return Ok(());
+    };
+    let dir = run.checkpoint_dir();
+    std::fs::create_dir_all(&dir).map_err(|e| Error::write(&dir, e))?;
+    run.write(&snapshot_file(epoch), &json)
 }
 
 /// The metrics a run had when `epoch` was checkpointed.

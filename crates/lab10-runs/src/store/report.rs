@@ -16,9 +16,10 @@ pub struct ClassAccuracy {
     pub accuracy: f64,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(into = "String", try_from = "String")]
 pub enum RunStatus {
+    #[default]
     Completed,
     Interrupted,
     /// What happened, and which model the test metrics are of.
@@ -65,7 +66,7 @@ pub struct Report {
     pub experiment: String,
     pub run_id: String,
     /// How the run ended (`completed` for a report without this field).
-    #[serde(default = "completed")]
+    #[serde(default)]
     pub status: RunStatus,
     /// Where a run stopped on request stood, and how to continue it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -74,7 +75,7 @@ pub struct Report {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub source: Option<String>,
     /// The dataset's name (`mnist` for a report without this field).
-    #[serde(default = "mnist")]
+    #[serde(default = "default_dataset")]
     pub dataset: String,
     /// The dataset's files: digests and folder.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -154,11 +155,8 @@ pub struct Interruption {
     pub resume_command: String,
 }
 
-fn completed() -> RunStatus {
-    RunStatus::Completed
-}
-
-fn mnist() -> String {
+/// MNIST: the dataset of a report or summary that names none.
+pub fn default_dataset() -> String {
     lab10_data::MNIST.name.into()
 }
 

@@ -30,10 +30,6 @@ pub enum Health {
 }
 
 impl Health {
-    pub fn is_damaged(&self) -> bool {
-        matches!(self, Health::Damaged { .. })
-    }
-
     /// One line: `ok`, `unfinished (resumable from epoch 2)`, `damaged: FILE (...)`, ...
     pub fn describe(&self) -> String {
         match self {

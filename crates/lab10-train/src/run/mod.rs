@@ -21,8 +21,7 @@ use lab10_experiment::{
     Experiment, Keep, Provenance, RunEnd, Splits, Stop, Trained, load_splits,
     save_model_atomically,
 };
-use lab10_models::Mlp;
-use lab10_models::MnistBatcher;
+use lab10_models::{Mlp, MnistBatcher};
 use lab10_runs::{
     EXPERIMENT_FILE, EpochRecord, Error, Interruption, MODEL_FILE, MetricsFiles, REPORT_FILE,
     Report, Result, RunDir, RunLock, RunSink, RunStatus, StopReason, dataset_root, metrics,

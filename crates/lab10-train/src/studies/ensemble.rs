@@ -5,16 +5,13 @@ use std::path::{Path, PathBuf};
 
 use burn::data::dataloader::DataLoaderBuilder;
 use burn::prelude::*;
-use lab10_experiment::{EVAL_BATCH, Experiment, Overrides, load_model, load_test};
-use lab10_models::Mlp;
-use lab10_models::{MnistBatcher, MnistDataset, PixelScale};
+use lab10_experiment::{EVAL_BATCH, Experiment, load_model, load_test};
+use lab10_models::{Mlp, MnistBatcher, MnistDataset, PixelScale};
 use lab10_runs::{Error, MODEL_FILE, Result, dataset_root, markdown_table, utc_now};
 use serde::{Deserialize, Serialize};
 
-use super::jobs::Jobs;
 use super::member::{Finished, StudyMember, with_seeds};
-use super::{Spread, StudyMode, run_study, study_dir, write_study_files};
-use crate::run::TrainOptions;
+use super::{Spread, StudyOptions, run_study, study_dir, write_study_files};
 
 /// Softmax probabilities of `model` for every image of `data`: `[images, classes]`.
 pub fn probabilities(
@@ -137,27 +134,18 @@ impl EnsembleReport {
     }
 }
 
-pub struct EnsembleOptions {
-    pub train: TrainOptions,
-    pub overrides: Overrides,
-    pub members: usize,
-    /// Train the members (reusing finished identical runs or not), or only collect them.
-    pub mode: StudyMode,
-    /// Train the members side by side in processes of their own (`--jobs`).
-    pub jobs: Option<Jobs>,
-}
-
-/// Trains (or reuses) the ensemble's members, then scores each and the averaged softmax on the
+/// Trains (or reuses) the ensemble's `n` members, then scores each and the averaged softmax on the
 /// test set, written to `<artifacts>/ensembles/<experiment>/<time>-<backend>-n<members>/`.
 pub fn run_ensemble(
     experiment: &Experiment,
-    opts: &EnsembleOptions,
+    opts: &StudyOptions,
+    n: usize,
 ) -> Result<(PathBuf, EnsembleReport)> {
-    let (base, members) = ensemble_members(experiment, opts)?;
+    let (base, members) = ensemble_members(experiment, opts, n)?;
     let artifacts = dataset_root(&opts.train.artifacts, &base.dataset);
     let params = [
         ("experiment", base.name.clone()),
-        ("members", opts.members.to_string()),
+        ("members", n.to_string()),
         ("first_seed", base.training.seed.to_string()),
         ("backend", opts.train.compute.name().to_string()),
     ];
@@ -175,11 +163,11 @@ pub fn run_ensemble(
         .collect();
     if let Some(ended) = outcome.ended {
         tracking.close(&outcome.results, &[], Some(&ended));
-        let done = opts.members - missing.len();
+        let done = n - missing.len();
         let tail = format!(
             "ensemble of {} ended with {done} of {} members done; missing seeds {}. {}",
             base.name,
-            opts.members,
+            n,
             missing.join(", "),
             opts.mode.to_finish()
         );
@@ -188,7 +176,7 @@ pub fn run_ensemble(
     // Nothing ended the study: every member finished, in order.
     let finished: Vec<&Finished> = outcome.results.iter().flatten().collect();
     let scored = score_ensemble(&base, opts, &members, &finished)
-        .and_then(|report| Ok((write_ensemble(&report, &artifacts, opts.members)?, report)));
+        .and_then(|report| Ok((write_ensemble(&report, &artifacts, n)?, report)));
     let files = match &scored {
         Ok((dir, _)) => vec![dir.join("ensemble.json"), dir.join("ensemble.md")],
         Err(_) => Vec::new(),
@@ -197,19 +185,21 @@ pub fn run_ensemble(
     scored
 }
 
-/// The base experiment (overrides applied, dataset set) and its members, seeds `seed, seed+1, ...`.
+/// The base experiment (overrides applied, dataset set) and its `n` members, seeds `seed,
+/// seed+1, ...`.
 pub fn ensemble_members(
     experiment: &Experiment,
-    opts: &EnsembleOptions,
+    opts: &StudyOptions,
+    n: usize,
 ) -> Result<(Experiment, Vec<StudyMember>)> {
-    if opts.members == 0 {
+    if n == 0 {
         return Err(Error::Invalid("--members must be at least 1".into()));
     }
     let mut base = experiment.clone();
     base.apply(&opts.overrides)?;
     base.dataset = opts.train.data.dataset_for(&base)?.name.to_string();
     let first_seed = base.training.seed;
-    let seeds: Vec<u64> = (0..opts.members as u64).map(|k| first_seed + k).collect();
+    let seeds: Vec<u64> = (0..n as u64).map(|k| first_seed + k).collect();
     let members = with_seeds(std::slice::from_ref(&base), &seeds);
     Ok((base, members))
 }
@@ -217,7 +207,7 @@ pub fn ensemble_members(
 /// Each member's and the averaged softmax's test accuracy and loss (on `--remote`'s worker).
 fn score_ensemble(
     base: &Experiment,
-    opts: &EnsembleOptions,
+    opts: &StudyOptions,
     members: &[StudyMember],
     finished: &[&Finished],
 ) -> Result<EnsembleReport> {

@@ -5,17 +5,15 @@
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
-use lab10_experiment::{Experiment, ExperimentCatalog, Overrides, reference_for, toml_stems};
+use lab10_experiment::{Experiment, ExperimentCatalog, reference_for, toml_stems};
 
 use lab10_runs::{
     EpochRecord, Error, Report, Result, RunDir, dataset_root, markdown_table, metrics, utc_now,
 };
 use serde::{Deserialize, Serialize};
 
-use super::jobs::Jobs;
 use super::member::{Finished, StudyMember, with_seeds};
-use super::{Spread, StudyMode, run_study, study_dir, write_study_files};
-use crate::run::TrainOptions;
+use super::{Spread, StudyOptions, run_study, study_dir, write_study_files};
 
 pub const GROUPS_DIR: &str = "groups";
 
@@ -189,7 +187,7 @@ pub struct GroupSummary {
     pub description: String,
     pub claim: Option<String>,
     /// The dataset every member trained on (`mnist` for a summary without this field).
-    #[serde(default = "mnist")]
+    #[serde(default = "lab10_runs::default_dataset")]
     pub dataset: String,
     pub backend: String,
     pub seeds: Vec<u64>,
@@ -199,10 +197,6 @@ pub struct GroupSummary {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub missing: Vec<String>,
     pub finished_at: String,
-}
-
-fn mnist() -> String {
-    lab10_data::MNIST.name.into()
 }
 
 impl GroupSummary {
@@ -244,7 +238,7 @@ impl GroupSummary {
             claim: group.claim.clone(),
             dataset: experiments
                 .first()
-                .map_or_else(mnist, |e| e.dataset.clone()),
+                .map_or_else(lab10_runs::default_dataset, |e| e.dataset.clone()),
             backend: backend.into(),
             seeds: group.seeds.clone(),
             rows,
@@ -333,26 +327,17 @@ fn write_summary(dir: &Path, summary: &GroupSummary) -> Result<Vec<PathBuf>> {
     )
 }
 
-pub struct GroupOptions {
-    pub train: TrainOptions,
-    pub overrides: Overrides,
-    /// Seeds from the command line instead of the group's.
-    pub seeds: Option<Vec<u64>>,
-    /// Train the members (reusing finished identical runs or not), or only collect them.
-    pub mode: StudyMode,
-    /// Train the members side by side in processes of their own (`--jobs`).
-    pub jobs: Option<Jobs>,
-}
-
-/// Every experiment of `group` (`--seeds` and overrides applied) with every seed, labelled.
+/// Every experiment of `group` (`seeds`, from the command line, and overrides applied) with
+/// every seed, labelled.
 pub fn group_members(
     group: &Group,
     catalog: &ExperimentCatalog,
-    opts: &GroupOptions,
+    opts: &StudyOptions,
+    seeds: Option<&[u64]>,
 ) -> Result<StudyMembers> {
     let mut group = group.clone();
-    if let Some(seeds) = &opts.seeds {
-        group.seeds = seeds.clone();
+    if let Some(seeds) = seeds {
+        group.seeds = seeds.to_vec();
     }
     let mut experiments = group.resolve(catalog)?;
     for e in &mut experiments {
@@ -384,14 +369,15 @@ pub struct StudyMembers {
 pub fn run_group(
     group: &Group,
     catalog: &ExperimentCatalog,
-    opts: &GroupOptions,
+    opts: &StudyOptions,
+    seeds: Option<&[u64]>,
 ) -> Result<(PathBuf, GroupSummary)> {
     let StudyMembers {
         artifacts,
         members,
         experiments,
         group,
-    } = group_members(group, catalog, opts)?;
+    } = group_members(group, catalog, opts, seeds)?;
     let backend = opts.train.compute.name();
     let dir = study_dir(&artifacts, GROUPS_DIR, &group.name, backend)?;
     let summarise = |results: &[Option<Finished>], missing: Vec<String>| -> Result<GroupSummary> {

@@ -43,9 +43,6 @@ pub(crate) fn train_side_by_side(
     jobs: &Jobs,
     on_finished: &mut OnFinished<'_>,
 ) -> Result<Outcome> {
-    if jobs.count == 0 {
-        return Err(Error::Invalid("--jobs must be at least 1".into()));
-    }
     let mut pool = Pool {
         queue: VecDeque::new(),
         results: members.iter().map(|_| None).collect(),

@@ -11,6 +11,7 @@ mod tracking;
 
 use std::path::{Path, PathBuf};
 
+use lab10_experiment::Overrides;
 use lab10_runs::{Error, Result, RunDir, create_unique_dir, utc_stamp};
 use serde::{Deserialize, Serialize};
 
@@ -43,6 +44,16 @@ impl StudyMode {
             }
         }
     }
+}
+
+/// How a group's or an ensemble's members are trained.
+pub struct StudyOptions {
+    pub train: TrainOptions,
+    pub overrides: Overrides,
+    /// Train the members (reusing finished identical runs or not), or only collect them.
+    pub mode: StudyMode,
+    /// Train the members side by side in processes of their own (`--jobs`).
+    pub jobs: Option<Jobs>,
 }
 
 /// A group's or an ensemble's MLflow parent run with `--mlflow` (`parent`: its kind, name and

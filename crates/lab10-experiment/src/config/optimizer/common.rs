@@ -53,26 +53,20 @@ pub(super) fn check_moments(beta1: f32, beta2: f32, epsilon: f32) -> Result<(), 
     positive("epsilon", epsilon)
 }
 
+/// `Err("<name> must be <must>, got <x>")` unless `ok`.
+fn check(ok: bool, name: &str, must: &str, x: impl std::fmt::Display) -> Result<(), String> {
+    ok.then_some(())
+        .ok_or_else(|| format!("{name} must be {must}, got {x}"))
+}
+
 pub(super) fn fraction(name: &str, x: f64) -> Result<(), String> {
-    if (0.0..1.0).contains(&x) {
-        Ok(())
-    } else {
-        Err(format!("{name} must be in [0, 1), got {x}"))
-    }
+    check((0.0..1.0).contains(&x), name, "in [0, 1)", x)
 }
 
 pub(super) fn positive(name: &str, x: f32) -> Result<(), String> {
-    if x.is_finite() && x > 0.0 {
-        Ok(())
-    } else {
-        Err(format!("{name} must be a positive number, got {x}"))
-    }
+    check(x.is_finite() && x > 0.0, name, "a positive number", x)
 }
 
 pub(super) fn non_negative(name: &str, x: f32) -> Result<(), String> {
-    if x.is_finite() && x >= 0.0 {
-        Ok(())
-    } else {
-        Err(format!("{name} must be 0 or more, got {x}"))
-    }
+    check(x.is_finite() && x >= 0.0, name, "0 or more", x)
 }
