@@ -155,7 +155,13 @@ pub struct RegisterArgs {
     /// The registered model's name (created if the registry has none)
     pub name: String,
     /// The tracking server (http://HOST:PORT)
-    #[arg(long, value_name = "URI", env = "MLFLOW_TRACKING_URI", required = true)]
+    #[arg(
+        long,
+        value_name = "URI",
+        env = "MLFLOW_TRACKING_URI",
+        required = true,
+        hide_env_values = true
+    )]
     pub mlflow: Option<String>,
     /// The MLflow experiment, if the run was not sent before [default: lab10/<experiment>]
     #[arg(long, value_name = "NAME", env = "MLFLOW_EXPERIMENT_NAME")]
@@ -168,7 +174,13 @@ pub struct SyncArgs {
     /// folders [default: every run under --artifacts]
     pub targets: Vec<PathBuf>,
     /// The tracking server (http://HOST:PORT)
-    #[arg(long, value_name = "URI", env = "MLFLOW_TRACKING_URI", required = true)]
+    #[arg(
+        long,
+        value_name = "URI",
+        env = "MLFLOW_TRACKING_URI",
+        required = true,
+        hide_env_values = true
+    )]
     pub mlflow: Option<String>,
     /// The MLflow experiment of runs not sent before [default: lab10/<experiment>]
     #[arg(long, value_name = "NAME", env = "MLFLOW_EXPERIMENT_NAME")]

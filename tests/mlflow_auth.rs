@@ -13,7 +13,8 @@ use std::time::{Duration, Instant};
 
 use common::mlflow::{ADMIN_PASSWORD, Server, pairs};
 use common::{
-    assert_nowhere, command, data_dir, json, needs, ok_stdout, output_text, refused, repo, run_line,
+    assert_nowhere, command, data_dir, json, needs, ok_stdout, output_text, refused, repo,
+    run_line, wait_for_epoch_2, xavier_args,
 };
 use serde_json::Value;
 
@@ -244,15 +245,16 @@ fn a_basic_auth_server_gets_runs_models_and_versions_with_credentials_written_no
     assert_nowhere(ADMIN_PASSWORD, &[dir.join("runs"), server.artifacts_dir()]);
 }
 
-/// The bearer-token gate: every call needs `Authorization: Bearer TOKEN`, else 401; https
-/// with `cert` and `key`, proxying to a plain `mlflow server` at `upstream`.
+/// The bearer-token gate: every call needs `Authorization: Bearer TOKEN` (TOKEN: what the file
+/// `token` says now), else 401; https with `cert` and `key`, in front of a plain `mlflow
+/// server` at `upstream`.
 const GATE: &str = r#"
 import http.server, ssl, sys, urllib.error, urllib.request
 upstream, port, token, cert, key = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4], sys.argv[5]
 class Gate(http.server.BaseHTTPRequestHandler):
     def go(self):
         body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-        if self.headers.get("Authorization") != "Bearer " + token:
+        if self.headers.get("Authorization") != "Bearer " + open(token).read():
             status, data, kind = 401, b"token required", "text/plain"
         else:
             request = urllib.request.Request(upstream + self.path, data=body or None, method=self.command)
@@ -378,17 +380,11 @@ fn a_token_gate_over_https_with_a_private_ca_takes_the_token_and_the_ca_from_mlf
         .local_addr()
         .unwrap()
         .port();
-    let token = "tok-9f3e-lab10-bearer";
+    let (token, token_file) = ("tok-9f3e-lab10-bearer", dir.join("token"));
+    std::fs::write(&token_file, token).unwrap();
     let gate = Command::new("python3")
-        .args([
-            "-c",
-            GATE,
-            &server.uri(),
-            &port.to_string(),
-            token,
-            s(&cert),
-            s(&key),
-        ])
+        .args(["-c", GATE, &server.uri(), &port.to_string(), s(&token_file)])
+        .args([s(&cert), s(&key)])
         .stdin(Stdio::null())
         .spawn()
         .unwrap();
@@ -436,6 +432,36 @@ fn a_token_gate_over_https_with_a_private_ca_takes_the_token_and_the_ca_from_mlf
         &["train", "xavier", "--mlflow", &uri],
         &[ca_env, token_env],
     ));
+
+    // The token revoked mid-run: one warning, the run finishes; `sync` with the new one
+    // completes the MLflow run.
+    let log = dir.join("stdout.txt");
+    let mut args = xavier_args(&dir.join("revoked"));
+    args.extend(["--data-dir", s(&data_dir()), "--mlflow", &uri].map(String::from));
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let child = command(repo(), &args)
+        .envs([ca_env, token_env])
+        .stdout(std::fs::File::create(&log).unwrap())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let run = wait_for_epoch_2(|| run_line(&std::fs::read_to_string(&log).ok()?));
+    std::fs::write(&token_file, "tok-new").unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "{}", output_text(&out));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let warning = "refused these credentials (HTTP 401): set MLFLOW_TRACKING_USERNAME/PASSWORD \
+                   or MLFLOW_TRACKING_TOKEN. Training goes on without MLflow";
+    assert_eq!(stderr.matches(warning).count(), 1, "{stderr}");
+    assert_eq!(stderr.matches("Training goes on").count(), 1, "{stderr}");
+    let args = ["mlflow", "sync", s(&run), "--mlflow", &uri];
+    let new_token = ("MLFLOW_TRACKING_TOKEN", "tok-new");
+    ok_stdout(lab10(dir, &args, &[ca_env, new_token]));
+    let id = json(&run.join("mlflow.json"))["runs"][0]["run_id"].clone();
+    let id = id.as_str().unwrap();
+    assert_eq!(server.run(id)["info"]["status"], "FINISHED");
+    assert_eq!(server.history(id, "train/loss").len(), 3);
+    std::fs::write(&token_file, token).unwrap();
     let out = ok_stdout(lab10(dir, &["train", "softmax"], &[]));
     let plain = run_line(&out).unwrap();
     let plain = if plain.is_absolute() {
@@ -447,11 +473,18 @@ fn a_token_gate_over_https_with_a_private_ca_takes_the_token_and_the_ca_from_mlf
     let args = ["mlflow", "sync", s(&plain), "--mlflow", &uri];
     let out = ok_stdout(lab10(dir, &args, &[insecure, token_env]));
     assert!(out.contains("sent"), "{out}");
-    for experiment in ["lab10/xavier", "lab10/softmax"] {
+    for (experiment, n) in [("lab10/xavier", 2), ("lab10/softmax", 1)] {
         let runs = server.runs(experiment);
-        assert_eq!(runs.len(), 1, "{runs:?}");
-        assert_eq!(runs[0]["info"]["status"], "FINISHED");
-        assert!(!server.artifact(&runs[0], "model/MLmodel").is_empty());
+        assert_eq!(runs.len(), n, "{runs:?}");
+        for run in &runs {
+            assert_eq!(run["info"]["status"], "FINISHED");
+            assert!(!server.artifact(run, "model/MLmodel").is_empty());
+        }
     }
-    assert_nowhere(token, &[dir.join("runs"), server.artifacts_dir()]);
+    let dirs = [
+        dir.join("runs"),
+        dir.join("revoked"),
+        server.artifacts_dir(),
+    ];
+    assert_nowhere(token, &dirs);
 }

@@ -468,3 +468,33 @@ pub(crate) fn metric_value(v: f64) -> Value {
         json!("-Infinity")
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn user_info_is_taken_out_of_any_uri_and_decoded() {
+        let (bare, user) = without_user_info("https://al%40ice:p%3Ass@host:5000/mlflow?x=1");
+        assert_eq!(bare, "https://host:5000/mlflow?x=1");
+        assert_eq!(user, Some(("al@ice".into(), "p:ss".into())));
+        let (flag, _) = without_user_info("--mlflow=http://u:secret@127.0.0.1:5000");
+        assert_eq!(flag, "--mlflow=http://127.0.0.1:5000");
+        for plain in ["http://127.0.0.1:5000/a@b", "train", "a@b.c"] {
+            assert_eq!(without_user_info(plain), (plain.to_string(), None));
+        }
+    }
+
+    #[test]
+    fn access_shows_nothing_and_goes_to_children_as_mlflows_variables() {
+        let access = Access::from_env(Some(("admin".into(), "s3cret".into())));
+        assert_eq!(format!("{access:?}"), "Access { .. }");
+        let env = access.env();
+        assert_eq!(env[0], ("MLFLOW_TRACKING_USERNAME", Some("admin".into())));
+        assert_eq!(env[1], ("MLFLOW_TRACKING_PASSWORD", Some("s3cret".into())));
+        assert_eq!(
+            access.authorization().as_deref(),
+            Some("Basic YWRtaW46czNjcmV0")
+        );
+    }
+}
