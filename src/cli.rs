@@ -154,18 +154,30 @@ pub struct RegisterArgs {
     pub run: PathBuf,
     /// The registered model's name (created if the registry has none)
     pub name: String,
+    #[command(flatten)]
+    pub server: ServerArgs,
+}
+
+/// The tracking server of `lab10 mlflow` (its value hidden from --help: it may hold a password).
+#[derive(Args)]
+pub struct ServerArgs {
     /// The tracking server (http://HOST:PORT)
     #[arg(
         long,
         value_name = "URI",
         env = "MLFLOW_TRACKING_URI",
-        required = true,
         hide_env_values = true
     )]
-    pub mlflow: Option<String>,
-    /// The MLflow experiment, if the run was not sent before [default: lab10/<experiment>]
+    pub mlflow: String,
+    /// The MLflow experiment of runs not sent before [default: lab10/<experiment>]
     #[arg(long, value_name = "NAME", env = "MLFLOW_EXPERIMENT_NAME")]
     pub mlflow_experiment: Option<String>,
+}
+
+impl ServerArgs {
+    pub fn mlflow(&self) -> Mlflow {
+        Mlflow::new(&self.mlflow, self.mlflow_experiment.clone())
+    }
 }
 
 #[derive(Args)]
@@ -173,18 +185,8 @@ pub struct SyncArgs {
     /// Experiment names (their newest completed run), run folders or artifacts/<experiment>
     /// folders [default: every run under --artifacts]
     pub targets: Vec<PathBuf>,
-    /// The tracking server (http://HOST:PORT)
-    #[arg(
-        long,
-        value_name = "URI",
-        env = "MLFLOW_TRACKING_URI",
-        required = true,
-        hide_env_values = true
-    )]
-    pub mlflow: Option<String>,
-    /// The MLflow experiment of runs not sent before [default: lab10/<experiment>]
-    #[arg(long, value_name = "NAME", env = "MLFLOW_EXPERIMENT_NAME")]
-    pub mlflow_experiment: Option<String>,
+    #[command(flatten)]
+    pub server: ServerArgs,
     /// One JSON object per run: {"path", "run_id", "points", "artifacts"} or {"path", "error"}
     #[arg(long)]
     pub json: bool,

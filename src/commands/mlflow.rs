@@ -8,8 +8,7 @@ use lab10_track::mlflow::{MLMODEL, Mlflow, MlflowError};
 use crate::cli::{Global, RegisterArgs, SyncArgs};
 
 pub fn register(g: &Global, args: RegisterArgs) -> Result<()> {
-    let uri = args.mlflow.as_deref().expect("clap requires --mlflow");
-    let mlflow = Mlflow::new(uri, args.mlflow_experiment.clone());
+    let mlflow = args.server.mlflow();
     mlflow.check()?;
     let run = RunDir::open(&g.run_targets().resolve(&args.run)?)?;
     register_run(g, &mlflow, &run, &args.name)
@@ -42,8 +41,7 @@ fn mlflow_model(g: &Global, run: &RunDir) -> Result<()> {
 }
 
 pub fn mlflow_sync(g: &Global, args: SyncArgs) -> Result<()> {
-    let uri = args.mlflow.as_deref().expect("clap requires --mlflow");
-    let mlflow = Mlflow::new(uri, args.mlflow_experiment.clone());
+    let mlflow = args.server.mlflow();
     mlflow.check()?;
     // Runs only: groups and ensembles are parents made when they are run with --mlflow.
     let runs = g.result_folders(&args.targets, true)?;
