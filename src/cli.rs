@@ -228,7 +228,7 @@ pub struct TrainArgs {
     pub json: bool,
     /// With --mlflow: register the run's model in MLflow's Model Registry as a new version of
     /// NAME (see `lab10 mlflow register`)
-    #[arg(long, value_name = "NAME", conflicts_with = "group")]
+    #[arg(long, value_name = "NAME", conflicts_with_all = ["group", "continue_own"])]
     pub register: Option<String>,
 }
 
@@ -309,8 +309,9 @@ impl TrackingArgs {
                     .filter(|u| !u.is_empty())?;
                 if !is_http(&uri) {
                     eprintln!(
-                        "note: MLFLOW_TRACKING_URI={uri} is not a tracking server lab10 can log \
-                         to (http://HOST:PORT), so this run is not logged to MLflow"
+                        "note: MLFLOW_TRACKING_URI={} is not a tracking server lab10 can log \
+                         to (http://HOST:PORT), so this run is not logged to MLflow",
+                        without_user_info(&uri).0
                     );
                     return None;
                 }

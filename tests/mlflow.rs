@@ -228,6 +228,8 @@ fn a_group_is_a_parent_with_nested_members_a_divergence_failed_and_ctrl_c_killed
         assert_eq!(tags["mlflow.parentRunId"], parent_id);
         assert_eq!(r["info"]["status"], "FINISHED");
         members.insert(tags["lab10.experiment"].clone());
+        // Reused or trained now, each member's MLflow Model is there.
+        assert!(!server.artifact(r, "model/MLmodel").is_empty());
         let run = PathBuf::from(&tags["lab10.run_folder"]);
         let linked = json(&run.join("mlflow.json"));
         assert!(
@@ -272,16 +274,29 @@ fn a_group_is_a_parent_with_nested_members_a_divergence_failed_and_ctrl_c_killed
         "FAILED"
     );
 
-    // Ctrl-C mid-run: KILLED, with the epochs it finished.
+    // Ctrl-C in a completed run trained further: KILLED, with the epochs it finished, and the
+    // MLflow Model of its first end gone from the run (it is not the model the run has now).
+    let mut first = xavier_args(&artifacts);
+    first[3] = "1".into();
+    first.extend(["--mlflow".into(), uri.clone()]);
+    let run = run_line(&ok_stdout(lab10(&args(&[], first)))).unwrap();
     let log = dir.path().join("stdout.txt");
-    let mut child = train_logged(&artifacts, &uri, &log);
-    let run = wait_for_checkpoint_1(&log);
+    let mut resume = vec!["train", "xavier", "--resume", s(&run), "--epochs", "3"];
+    resume.extend(["--mlflow", &uri]);
+    let child = spawn(
+        &resume.iter().map(|a| a.to_string()).collect::<Vec<_>>(),
+        &log,
+    );
+    assert_eq!(wait_for_checkpoint_1(&log), run);
     Command::new("kill")
         .args(["-INT", &child.id().to_string()])
         .status()
         .unwrap();
-    let status = child.wait().unwrap();
-    assert_eq!(status.code(), Some(130));
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(130), "{}", output_text(&out));
+    let listed = std::fs::read_to_string(run.join("SHA256SUMS")).unwrap();
+    let stale = run.join("model/MLmodel").exists() || listed.contains(" model/");
+    assert!(!stale, "{listed}\n{}", output_text(&out));
     let got = server.run(&run_id_of(&run));
     assert_eq!(got["info"]["status"], "KILLED", "{got}");
     let steps: Vec<i64> = server

@@ -312,7 +312,7 @@ fn a_group_and_a_preempted_member_run_on_a_real_slurm_cluster() {
     // job is purged, in the controller's private folder: that copy, and nothing else there.
     let state = files_holding(ADMIN_PASSWORD, &[cluster.state.path().join("state")]);
     assert!(
-        state.iter().all(|f| f.ends_with("environment")),
+        !state.is_empty() && state.iter().all(|f| f.ends_with("environment")),
         "{state:?}"
     );
     let job = only_job_folder(&slurm);

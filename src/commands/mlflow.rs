@@ -3,7 +3,7 @@
 
 use anyhow::{Result, bail};
 use lab10_runs::{Error::Locked, Health, RunDir, health};
-use lab10_track::mlflow::{MLMODEL, Mlflow, MlflowError};
+use lab10_track::mlflow::{Mlflow, MlflowError};
 
 use crate::cli::{Global, RegisterArgs, SyncArgs};
 
@@ -11,12 +11,12 @@ pub fn register(g: &Global, args: RegisterArgs) -> Result<()> {
     let mlflow = args.server.mlflow();
     mlflow.check()?;
     let run = RunDir::open(&g.run_targets().resolve(&args.run)?)?;
-    register_run(g, &mlflow, &run, &args.name)
+    register_run(&mlflow, &run, &args.name)
 }
 
 /// Registers `run`'s model (its MLflow Model written first if it has none) as `name`.
-pub fn register_run(g: &Global, mlflow: &Mlflow, run: &RunDir, name: &str) -> Result<()> {
-    mlflow_model(g, run)?;
+pub fn register_run(mlflow: &Mlflow, run: &RunDir, name: &str) -> Result<()> {
+    mlflow_model(run);
     let (run_id, version) = mlflow.register(run, name)?;
     println!(
         "registered {} as version {version} of model '{name}' on {} (source runs:/{run_id}/model)",
@@ -26,18 +26,15 @@ pub fn register_run(g: &Global, mlflow: &Mlflow, run: &RunDir, name: &str) -> Re
     Ok(())
 }
 
-/// A finished run's MLflow Model, written (under the run's lock) if it has none: runs trained
-/// without --mlflow get theirs when sent or registered.
-fn mlflow_model(g: &Global, run: &RunDir) -> Result<()> {
-    // Not one of an earlier lab10 (no SHA256SUMS: `sync` refuses it), nor unfinished.
-    let sealed = run.manifest().is_ok_and(|m| m.is_some());
-    if !sealed || run.file(MLMODEL).is_file() || run.report().is_err() {
-        return Ok(());
+/// A completed run's MLflow Model, if it has none (runs trained without --mlflow get theirs
+/// when sent or registered); one that cannot be written is a warning: the rest is sent.
+fn mlflow_model(run: &RunDir) {
+    if let Err(e) = lab10_exchange::write_mlflow_model(run, false) {
+        eprintln!(
+            "warning: {}: no MLflow Model sent ({e})",
+            run.path.display()
+        );
     }
-    let _lock = run.lock().map_err(MlflowError::from)?;
-    let device = g.backend()?.device()?;
-    lab10_exchange::write_mlflow_model(run, g.provenance().build_commit, &device)?;
-    Ok(())
 }
 
 pub fn mlflow_sync(g: &Global, args: SyncArgs) -> Result<()> {
@@ -53,16 +50,17 @@ pub fn mlflow_sync(g: &Global, args: SyncArgs) -> Result<()> {
                 file.display()
             )),
             _ => match RunDir::open(path)
-                .map_err(|e| MlflowError::from(e).into())
-                .and_then(|run| mlflow_model(g, &run).map(|_| run))
-                .and_then(|run| Ok(mlflow.sync(&run)?))
-            {
+                .map_err(MlflowError::from)
+                .and_then(|run| {
+                    mlflow_model(&run);
+                    mlflow.sync(&run)
+                }) {
                 // Still training (its lock is held): left alone, sent by a later sync.
-                Err(e) if matches!(e.downcast_ref(), Some(MlflowError::Run(Locked { .. }))) => {
+                Err(MlflowError::Run(Locked { .. })) => {
                     println!("{}: skipped, still training", path.display());
                     continue;
                 }
-                other => other,
+                other => other.map_err(anyhow::Error::from),
             },
         };
         match (&synced, args.json) {

@@ -60,7 +60,7 @@ pub fn train(g: &Global, args: TrainArgs, stop: &Stop) -> Result<()> {
     };
     let outcome = lab10_train::train(&experiment, &opts)?;
     if let Some((name, mlflow)) = register {
-        crate::commands::mlflow::register_run(g, mlflow, &outcome.run, name)?;
+        crate::commands::mlflow::register_run(mlflow, &outcome.run, name)?;
     }
     Ok(())
 }

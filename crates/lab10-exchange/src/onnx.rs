@@ -18,8 +18,8 @@ use lab10_data::atomic::write_atomically;
 use lab10_models::{ActivationKind, Mlp};
 use prost::Message;
 
-use lab10_experiment::{Experiment, SavedModel};
-use lab10_runs::{Error, MODEL_FILE, Result, RunDir};
+use lab10_experiment::{BackendKind, Experiment, SavedModel};
+use lab10_runs::{Error, MODEL_FILE, Result, RunDir, RunStatus};
 use lab10_track::mlflow::{MLMODEL, MODEL_ONNX};
 use serde_json::json;
 
@@ -64,19 +64,34 @@ pub fn export_onnx(
 /// lab10-track sends with the run's files: `model.onnx` as `lab10 export` writes it and
 /// `MLmodel` (JSON, which is YAML) with the `onnx` and `python_function` flavours and the
 /// signature: `pixels` float32 [-1, 784] raw 0-255 in, `logits` and `probabilities` out. What
-/// `mlflow models predict|serve -m runs:/<id>/model` load. A run without a model: nothing.
-pub fn write_mlflow_model(run: &RunDir, commit: Option<String>, device: &Device) -> Result<()> {
-    if !run.file(MODEL_FILE).is_file() {
+/// `mlflow models predict|serve -m runs:/<id>/model` load. Only a completed run's recorded
+/// model; `fresh`: at the run's end (its lock held), written anew, or one of an earlier end
+/// removed if this one is not complete; else (sync, register, a reused member) only if the
+/// run has none, under the run's lock.
+pub fn write_mlflow_model(run: &RunDir, fresh: bool) -> Result<()> {
+    let listed = run.manifest()?.unwrap_or_default().entries;
+    let report = run
+        .report()
+        .ok()
+        .filter(|r| r.status == RunStatus::Completed);
+    let (Some(report), true) = (report, listed.contains_key(MODEL_FILE)) else {
+        let stale = [MODEL_ONNX, MLMODEL].into_iter().filter(|_| fresh);
+        return stale.map(|file| run.remove(file)).collect();
+    };
+    if !fresh && listed.contains_key(MLMODEL) {
         return Ok(());
     }
+    let _lock = (!fresh).then(|| run.lock()).transpose()?;
     let saved = SavedModel::open(&run.path, None)?;
     let facts = OnnxFacts {
         producer_version: env!("CARGO_PKG_VERSION").into(),
-        commit,
-        test_accuracy: run.report().ok().map(|r| r.test_accuracy),
+        commit: report.git_commit,
+        test_accuracy: Some(report.test_accuracy),
         weights_sha256: lab10_data::idx::sha256_hex(&lab10_runs::read_checked(&saved.path)?),
     };
-    let (e, model) = (&saved.experiment.model, saved.load(device)?);
+    let backend = BackendKind::default_compiled();
+    let device = backend.ok_or_else(|| Error::Invalid("no backend compiled in".into()))?;
+    let (e, model) = (&saved.experiment.model, saved.load(&device.device()?)?);
     let (onnx, _) = onnx_bytes(&model, &saved.experiment, &facts)?;
     let spec = |name, width| {
         json!({"type": "tensor", "name": name,

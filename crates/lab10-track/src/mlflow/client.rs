@@ -158,11 +158,20 @@ impl Access {
     /// TLS as asked: the CA file's certificates as the only roots, or no check.
     fn tls(&self, uri: &str) -> Result<TlsConfig> {
         let mut tls = TlsConfig::builder().disable_verification(self.insecure_tls);
-        if let Some(path) = &self.server_cert {
+        if let Some(path) = self
+            .server_cert
+            .as_ref()
+            .filter(|_| uri.starts_with("https:"))
+        {
             let problem = |why: String| MlflowError::Tls {
                 uri: uri.into(),
                 problem: format!("MLFLOW_TRACKING_SERVER_CERT_PATH={path} {why}"),
             };
+            if self.insecure_tls {
+                return Err(problem(
+                    "and MLFLOW_TRACKING_INSECURE_TLS=true are both set".into(),
+                ));
+            }
             let pem = std::fs::read(path).map_err(|e| problem(format!("cannot be read ({e})")))?;
             let certs: Vec<_> = ureq::tls::parse_pem(&pem)
                 .filter_map(|item| match item {

@@ -345,9 +345,10 @@ impl Mlflow {
     /// synced first, so the server holds the model. Returns the MLflow run id and the version.
     pub fn register(&self, run: &RunDir, name: &str) -> Result<(String, String)> {
         let report = run.report()?;
-        if !run.file(MLMODEL).is_file() {
+        let listed = run.manifest()?.unwrap_or_default().entries;
+        if report.status != RunStatus::Completed || !listed.contains_key(MLMODEL) {
             return Err(MlflowError::Server(format!(
-                "{} has no model to register (no {MLMODEL}: it ended without one)",
+                "{} has no model to register: only a completed run with its model ({MLMODEL}) is",
                 run.path.display()
             )));
         }
@@ -715,10 +716,17 @@ impl Links {
         let Some(bytes) = read_if_recorded(&path)? else {
             return Ok(Self::default());
         };
-        serde_json::from_slice(&bytes).map_err(|e| Error::Damaged {
+        let mut links: Self = serde_json::from_slice(&bytes).map_err(|e| Error::Damaged {
             path,
             message: format!("not lab10's MLflow link file ({e}); delete it to log the run anew"),
-        })
+        })?;
+        // An earlier lab10 kept a URI's user-info here: taken out, and the file rewritten.
+        let bare = |l: &Link| without_user_info(&l.tracking_uri).0;
+        if links.runs.iter().any(|l| bare(l) != l.tracking_uri) {
+            links.runs.iter_mut().for_each(|l| l.tracking_uri = bare(l));
+            links.write(run)?;
+        }
+        Ok(links)
     }
 
     fn write(&self, run: &RunDir) -> lab10_runs::Result<()> {

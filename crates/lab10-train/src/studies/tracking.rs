@@ -68,7 +68,11 @@ impl StudyTracking {
             })
         };
         for finished in results.iter().flatten().filter(|f| f.reused) {
-            if let Err(e) = nested.sync(&finished.run) {
+            let model = lab10_exchange::write_mlflow_model(&finished.run, false);
+            if let Err(e) = model
+                .map_err(MlflowError::from)
+                .and_then(|_| nested.sync(&finished.run))
+            {
                 warn(e);
             }
         }
