@@ -137,12 +137,10 @@ impl Access {
 
     /// The variables that carry it to a member's process (`None`: unset there).
     pub fn env(&self) -> [(&'static str, Option<String>); 5] {
-        let basic = self.basic.clone().unzip();
-        let values = [basic.0, basic.1, self.token.clone()];
-        let [user, password, token] = values;
+        let (user, password) = self.basic.clone().unzip();
+        let (token, cert) = (self.token.clone(), self.server_cert.clone());
         let insecure = self.insecure_tls.then(|| "true".to_string());
-        let values = [user, password, token, insecure, self.server_cert.clone()];
-        let mut values = values.into_iter();
+        let mut values = [user, password, token, insecure, cert].into_iter();
         Self::VARS.map(|var| (var, values.next().flatten()))
     }
 
