@@ -337,9 +337,7 @@ impl Mlflow {
         let end = report.as_ref().map_or(End::Killed, End::Report);
         self.open_run(run, &facts)?.reconcile(run, &records, end)
     }
-}
 
-impl Mlflow {
     /// `run`'s MLflow Model as a new version of the registered model `name` (made if the
     /// registry has none), tagged with the run's test accuracy and lab10 run id. The run is
     /// synced first, so the server holds the model. Returns the MLflow run id and the version.
